@@ -1,0 +1,22 @@
+/** What the analysis knows beyond a target's own observations. */
+import type { Cidr } from "./bogons.js";
+import type { Fingerprint } from "./fingerprints.js";
+import type { Layer, Status } from "./verdict.js";
+import type { Failure } from "../net/failures.js";
+
+/** Run-wide facts the per-target analysis takes into account. */
+export interface AnalysisContext {
+  /** Ranges that count as public internet even though they are bogons (the lab). */
+  publicRanges: readonly Cidr[];
+  fingerprints: readonly Fingerprint[];
+  /** Set when the canary failed at the network level: the local network may be down. */
+  networkDown: { canary: string; reason: string } | null;
+}
+
+/** What one layer's analysis concluded; null from a layer means "nothing to say". */
+export interface Finding {
+  status: Exclude<Status, "ok">;
+  layer: Layer;
+  failure: Failure | null;
+  evidence: string[];
+}

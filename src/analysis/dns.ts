@@ -1,0 +1,71 @@
+/** DNS analysis without a control: bogons, block-page addresses, injected answers, NXDOMAIN, failures. */
+import type { DnsObservation } from "../probes/observation.js";
+import type { AnalysisContext, Finding } from "./context.js";
+import { classifyAddress } from "./bogons.js";
+import { blockPageMatch, matchDnsAddress } from "./fingerprints.js";
+import { describeFailure } from "./words.js";
+
+/** Names a resolver for evidence: "the system resolver" or "resolver 192.0.2.53:53". */
+export function resolverName(o: DnsObservation): string {
+  return o.engine === "system" ? "the system resolver" : `${o.engine === "doh" ? "DoH resolver" : "resolver"} ${o.resolver}`;
+}
+
+/** Every address a lookup saw, first response first. */
+function allAddresses(o: DnsObservation): string[] {
+  const set = new Set(o.addresses);
+  for (const r of o.responses ?? []) r.addresses.forEach((a) => set.add(a));
+  return [...set];
+}
+
+/** Signatures that prove DNS interference on their own. */
+function signatures(obs: DnsObservation[], ctx: AnalysisContext): Finding | null {
+  for (const o of obs) {
+    for (const a of allAddresses(o)) {
+      const c = classifyAddress(a, ctx.publicRanges);
+      if (c.bogon) return { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: [`${resolverName(o)} returned ${a}, ${c.kind}`] };
+      const m = blockPageMatch(matchDnsAddress(ctx.fingerprints, a));
+      if (m) return { status: "blocked", layer: "dns", failure: null, evidence: [`${resolverName(o)}: ${m.evidence}`] };
+    }
+  }
+  for (const o of obs) {
+    const valid = (o.responses ?? []).filter((r) => !r.malformed);
+    const first = valid[0];
+    if (!first) continue;
+    const key = (r: { rcode: string; addresses: string[] }) => `${r.rcode}|${[...r.addresses].sort().join(",")}`;
+    const other = valid.find((r) => key(r) !== key(first));
+    if (other) {
+      const say = (r: { rcode: string; addresses: string[] }) => (r.addresses.length ? r.addresses.join(", ") : r.rcode);
+      return {
+        status: "blocked",
+        layer: "dns",
+        failure: null,
+        evidence: [
+          `${resolverName(o)} sent ${valid.length} different answers to one query: ${say(first)} at ${first.t} ms, then ${say(other)} at ${other.t} ms; ` +
+            `an on-path injector answers first, so ${say(first)} is likely forged`,
+        ],
+      };
+    }
+  }
+  return null;
+}
+
+/** Analyses the lookups of the target's own host name. */
+export function analyzeDns(obs: DnsObservation[], ctx: AnalysisContext): Finding | null {
+  if (obs.length === 0) return null;
+  const sig = signatures(obs, ctx);
+  if (sig) return sig;
+  const failed = obs.filter((o) => o.failure !== null);
+  if (failed.length === 0) return null;
+  if (failed.length === obs.length && failed.every((o) => o.failure === "dns_nxdomain_error")) {
+    return { status: "down", layer: "dns", failure: "dns_nxdomain_error", evidence: [`every resolver asked says ${obs[0]?.hostname} does not exist (NXDOMAIN)`] };
+  }
+  const answered = obs.filter((o) => o.failure === null);
+  const system = obs.find((o) => o.engine === "system");
+  // An outside resolver failing while the system resolver answers says more about the path to
+  // that resolver than about the target; it is evidence, not a verdict.
+  if (answered.length > 0 && (!system || system.failure === null)) return null;
+  const deciding = system && system.failure ? system : failed[0]!;
+  const evidence = failed.map((o) => `${resolverName(o)} ${describeFailure(o.failure!)}`);
+  for (const o of answered) evidence.push(`${resolverName(o)} returned ${o.addresses.join(", ")}`);
+  return { status: "anomaly", layer: "dns", failure: deciding.failure, evidence };
+}

@@ -1,0 +1,158 @@
+/**
+ * Failure classification: turns the errors Node, c-ares, OpenSSL and undici throw into the
+ * closed list of failures.ts. One classifier per step, each falling back to the generic one;
+ * an error that already carries a failure passes through unchanged.
+ */
+import { ClassifiedError, isFailure, unknownFailure, type Failure } from "./failures.js";
+
+interface ErrnoLike {
+  code?: unknown;
+  syscall?: unknown;
+  message?: unknown;
+  name?: unknown;
+  cause?: unknown;
+  failure?: unknown;
+}
+
+/** Walks err, err.cause, err.cause.cause... (undici wraps socket errors), at most 8 deep. */
+function chain(err: unknown): ErrnoLike[] {
+  const out: ErrnoLike[] = [];
+  let cur: unknown = err;
+  for (let i = 0; i < 8 && cur !== null && typeof cur === "object"; i++) {
+    out.push(cur as ErrnoLike);
+    cur = (cur as ErrnoLike).cause;
+  }
+  return out;
+}
+
+function codeOf(e: ErrnoLike): string {
+  return typeof e.code === "string" ? e.code : "";
+}
+
+const TIMEOUT_CODES = new Set([
+  "ETIMEDOUT", // sockets
+  "ETIMEOUT", // c-ares
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "ABORT_ERR",
+]);
+
+const UNKNOWN_AUTHORITY = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+]);
+
+const INVALID_CERTIFICATE = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_CHAIN_TOO_LONG",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+  "PATH_LENGTH_EXCEEDED",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+]);
+
+/** Maps one error in the chain to a failure, or null when this link says nothing definite. */
+function classifyLink(e: ErrnoLike, step: "dns" | "tcp" | "tls" | "http"): Failure | null {
+  if (isFailure(e.failure)) return e.failure;
+  const code = codeOf(e);
+  if (TIMEOUT_CODES.has(code) || e.name === "TimeoutError") return "generic_timeout_error";
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection_refused";
+    case "ECONNRESET":
+    case "ECONNABORTED":
+    case "EPIPE":
+      // QUIRK: when a TLS peer closes during the handshake Node reports ECONNRESET with no
+      // syscall ("socket disconnected before secure TLS connection was established"); a real
+      // RST arrives from a read and carries syscall 'read'.
+      if (step === "tls" && code === "ECONNRESET" && e.syscall === undefined) return "eof_error";
+      return "connection_reset";
+    case "EHOSTUNREACH":
+    case "EHOSTDOWN":
+      return "host_unreachable";
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return "network_unreachable";
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return "ssl_invalid_hostname";
+    case "ENOTFOUND":
+      // getaddrinfo says ENOTFOUND for both NXDOMAIN and "no such data"; c-ares keeps them apart.
+      return "dns_nxdomain_error";
+    case "ENODATA":
+      return "dns_no_answer";
+    case "ESERVFAIL":
+    case "EAI_AGAIN":
+      // QUIRK: getaddrinfo folds SERVFAIL (and REFUSED from every server) into EAI_AGAIN;
+      // a resolver that never answers is caught by our own timer before glibc gives up.
+      return "dns_servfail_error";
+    case "EREFUSED":
+      return "dns_refused_error";
+    case "UND_ERR_SOCKET":
+      // undici's "other side closed": the peer sent FIN before a full response.
+      return null;
+    case "UND_ERR_HEADERS_OVERFLOW":
+    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
+    case "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH":
+    case "UND_ERR_INVALID_ARG":
+    case "UND_ERR_RESPONSE_EXCEEDED_MAX_SIZE":
+      return "http_request_failed";
+  }
+  if (UNKNOWN_AUTHORITY.has(code)) return "ssl_unknown_authority";
+  if (INVALID_CERTIFICATE.has(code)) return "ssl_invalid_certificate";
+  if (code.startsWith("HPE_")) return "http_request_failed";
+  if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || /alert|handshake|wrong version/i.test(String(e.message ?? ""))) {
+    return step === "tls" || step === "http" ? "ssl_failed_handshake" : null;
+  }
+  return null;
+}
+
+function classify(err: unknown, step: "dns" | "tcp" | "tls" | "http", fallback: (links: ErrnoLike[]) => Failure | null): Failure {
+  if (err instanceof ClassifiedError) return err.failure;
+  const links = chain(err);
+  for (const link of links) {
+    const f = classifyLink(link, step);
+    if (f) return f;
+  }
+  const fb = fallback(links);
+  if (fb) return fb;
+  const first = links[0];
+  const msg = first ? String(first.message ?? first.code ?? err) : String(err);
+  return unknownFailure(msg);
+}
+
+/** Classifies an error from a DNS lookup (getaddrinfo, c-ares, raw UDP or DoH). */
+export function classifyDnsError(err: unknown): Failure {
+  return classify(err, "dns", () => null);
+}
+
+/** Classifies an error from a TCP connect. */
+export function classifyTcpError(err: unknown): Failure {
+  return classify(err, "tcp", () => null);
+}
+
+/** Classifies an error from a TLS handshake over a connected socket. */
+export function classifyTlsError(err: unknown): Failure {
+  return classify(err, "tls", () => null);
+}
+
+/** Classifies an error from an HTTP exchange made with undici. */
+export function classifyHttpError(err: unknown): Failure {
+  return classify(err, "http", (links) => {
+    // undici closes with UND_ERR_SOCKET "other side closed" when the server sends FIN early.
+    if (links.some((l) => codeOf(l) === "UND_ERR_SOCKET")) return "eof_error";
+    if (links.some((l) => l.name === "AbortError")) return "generic_timeout_error";
+    return null;
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * Raw DNS over UDP that keeps every response arriving within a window after the first: an
+ * on-path censor answers first, the real resolver later, and both are evidence.
+ * Performs no measurement of its own beyond what it returns; never throws for network errors.
+ */
+import dgram from "node:dgram";
+import { randomInt } from "node:crypto";
+import { isIP } from "node:net";
+import * as packet from "dns-packet";
+import type { Failure } from "./failures.js";
+import { classifyDnsError } from "./classify.js";
+
+/** What one UDP query produced. */
+export interface UdpDnsResult {
+  /** Responses in arrival order, with `t` relative to `now()`; at most maxResponses. */
+  responses: Array<{ t: number; rcode: string; addresses: string[]; cnames: string[]; malformed?: string }>;
+  /** Failure of the first valid response, or of the query when none came. */
+  failure: Failure | null;
+}
+
+/** Options for one query. */
+export interface UdpDnsQuery {
+  server: { host: string; port: number };
+  name: string;
+  qtype: "A" | "AAAA";
+  /** Give up when no valid response came within this many ms. */
+  timeoutMs: number;
+  /** After the first valid response, keep listening this long for more. */
+  windowMs: number;
+  /** Aborts the query (the target's budget). */
+  signal?: AbortSignal;
+  /** Clock for response times (ms since run start). */
+  now: () => number;
+  /** Bound on kept responses, so a flood of garbage costs nothing. */
+  maxResponses?: number;
+}
+
+const RCODE_FAILURE: Record<string, Failure> = {
+  NXDOMAIN: "dns_nxdomain_error",
+  SERVFAIL: "dns_servfail_error",
+  REFUSED: "dns_refused_error",
+};
+
+/** Turns a valid response into its failure (null when it carries addresses). */
+export function failureOfResponse(rcode: string, addresses: string[]): Failure | null {
+  if (rcode === "NOERROR") return addresses.length > 0 ? null : "dns_no_answer";
+  return RCODE_FAILURE[rcode] ?? `unknown_failure: dns rcode ${rcode}`;
+}
+
+/** Sends one query and collects every response within the window. */
+export function udpDnsQuery(q: UdpDnsQuery): Promise<UdpDnsResult> {
+  const maxResponses = q.maxResponses ?? 16;
+  const id = randomInt(0, 65536);
+  const wire = packet.encode({
+    type: "query",
+    id,
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ type: q.qtype, name: q.name, class: "IN" }],
+  });
+  const family = isIP(q.server.host) === 6 ? "udp6" : "udp4";
+  const responses: UdpDnsResult["responses"] = [];
+  const wanted = q.name.toLowerCase().replace(/\.$/, "");
+
+  return new Promise<UdpDnsResult>((resolve) => {
+    const sock = dgram.createSocket(family);
+    let done = false;
+    let firstValid = false;
+    let timer: NodeJS.Timeout | undefined;
+    let socketError: unknown = null;
+
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      q.signal?.removeEventListener("abort", finish);
+      sock.close();
+      const valid = responses.find((r) => !r.malformed);
+      let failure: Failure | null;
+      if (valid) failure = failureOfResponse(valid.rcode, valid.addresses);
+      else if (socketError) failure = classifyDnsError(socketError);
+      else if (responses.length > 0) failure = `unknown_failure: malformed dns response (${responses[0]?.malformed})`;
+      else failure = "generic_timeout_error";
+      resolve({ responses, failure });
+    };
+
+    sock.on("message", (msg, rinfo) => {
+      if (done || responses.length >= maxResponses) return;
+      // The socket is connected, so the kernel drops datagrams from other sources already;
+      // this is a second line for platforms where it does not.
+      if (rinfo.port !== q.server.port) return;
+      const t = q.now();
+      let decoded: packet.Packet;
+      try {
+        decoded = packet.decode(msg);
+      } catch (e) {
+        responses.push({ t, rcode: "", addresses: [], cnames: [], malformed: `undecodable (${msg.length} bytes)` });
+        return;
+      }
+      const question = decoded.questions?.[0];
+      if (decoded.id !== id || decoded.type !== "response") {
+        responses.push({ t, rcode: "", addresses: [], cnames: [], malformed: "id or type mismatch" });
+        return;
+      }
+      if (!question || question.name.toLowerCase().replace(/\.$/, "") !== wanted) {
+        responses.push({ t, rcode: "", addresses: [], cnames: [], malformed: "question mismatch" });
+        return;
+      }
+      const rcode = (decoded as packet.Packet & { rcode?: string }).rcode ?? "NOERROR";
+      const addresses: string[] = [];
+      const cnames: string[] = [];
+      for (const a of decoded.answers ?? []) {
+        if ((a.type === "A" || a.type === "AAAA") && typeof a.data === "string" && a.type === q.qtype) addresses.push(a.data);
+        else if (a.type === "CNAME" && typeof a.data === "string") cnames.push(a.data);
+      }
+      responses.push({ t, rcode, addresses, cnames });
+      if (!firstValid) {
+        firstValid = true;
+        clearTimeout(timer);
+        timer = setTimeout(finish, q.windowMs);
+      }
+    });
+    sock.on("error", (err) => {
+      // QUIRK: on a connected UDP socket an ICMP port-unreachable surfaces as ECONNREFUSED on
+      // the next receive; keep it only when nothing valid arrived.
+      socketError = err;
+      if (!firstValid) finish();
+    });
+
+    if (q.signal?.aborted) return finish();
+    q.signal?.addEventListener("abort", finish, { once: true });
+    timer = setTimeout(finish, q.timeoutMs);
+    sock.connect(q.server.port, q.server.host, () => {
+      if (done) return;
+      sock.send(wire, (err) => {
+        if (err) {
+          socketError = err;
+          finish();
+        }
+      });
+    });
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * The closed list of failure strings, shared with OONI so that reachprobe's data lines up
+ * with the largest open censorship dataset. Nothing else may appear in a `failure` field,
+ * except `unknown_failure: <message>` with IP addresses removed.
+ */
+export const KNOWN_FAILURES = [
+  "dns_nxdomain_error",
+  "dns_no_answer",
+  "dns_servfail_error",
+  "dns_refused_error",
+  "dns_bogon_error",
+  "connection_refused",
+  "connection_reset",
+  "host_unreachable",
+  "network_unreachable",
+  "generic_timeout_error",
+  "eof_error",
+  "ssl_invalid_hostname",
+  "ssl_unknown_authority",
+  "ssl_invalid_certificate",
+  "ssl_failed_handshake",
+  "http_request_failed",
+] as const;
+
+/** One of the known failure strings. */
+export type KnownFailure = (typeof KNOWN_FAILURES)[number];
+
+/** A failure string: a known one, or `unknown_failure: ...` for anything else. */
+export type Failure = KnownFailure | `unknown_failure: ${string}`;
+
+const known: ReadonlySet<string> = new Set(KNOWN_FAILURES);
+
+/** True when `s` is a failure string from the closed list (or an unknown_failure). */
+export function isFailure(s: unknown): s is Failure {
+  return typeof s === "string" && (known.has(s) || s.startsWith("unknown_failure: "));
+}
+
+const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b/g;
+// Loose on purpose: anything with two or more colons between hex groups is treated as IPv6.
+const IPV6 = /\[?\b(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\b\]?(?::\d{1,5})?/gi;
+
+/** Removes IPv4 and IPv6 addresses (with ports) from a message, so stored errors never carry the probe's address. */
+export function scrubAddresses(message: string): string {
+  return message.replace(IPV4, "[scrubbed]").replace(IPV6, (m) => (m.includes("::") || (m.match(/:/g)?.length ?? 0) >= 3 ? "[scrubbed]" : m));
+}
+
+/** Builds an `unknown_failure: ...` string from any error message, addresses removed. */
+export function unknownFailure(message: string): Failure {
+  const clean = scrubAddresses(message.replace(/\s+/g, " ").trim()).slice(0, 200);
+  return `unknown_failure: ${clean || "no message"}`;
+}
+
+/** An error that already carries its failure string; classifiers pass it through unchanged. */
+export class ClassifiedError extends Error {
+  readonly failure: Failure;
+  constructor(failure: Failure, message?: string, options?: { cause?: unknown }) {
+    super(message ?? failure, options);
+    this.name = "ClassifiedError";
+    this.failure = failure;
+  }
+}

@@ -1,0 +1,39 @@
+/** What a probe needs to know, and the network functions it uses (swappable in tests). */
+import type { Failure } from "../net/failures.js";
+
+/** Per-run probe settings. */
+export interface ProbeConfig {
+  /** Timeout of each step (one DNS lookup, one connect, one handshake, one HTTP hop). */
+  stepTimeoutMs: number;
+  /** Bound on all of a target's steps together. */
+  targetBudgetMs: number;
+  /** Ask the system resolver (getaddrinfo). */
+  systemResolver: boolean;
+  /** Outside resolvers asked with raw UDP queries. */
+  resolvers: Array<{ host: string; port: number }>;
+  /** How long to keep listening for more UDP answers after the first. */
+  dnsWindowMs: number;
+  /** Bound on addresses connected to per target. */
+  maxAddresses: number;
+  maxBodyBytes: number;
+  maxRedirects: number;
+  userAgent: string;
+  /** Milliseconds since the run's zero time. */
+  now: () => number;
+}
+
+/** Defaults for a real run; the CLI documents each. */
+export const DEFAULT_PROBE_CONFIG: Omit<ProbeConfig, "now"> = {
+  stepTimeoutMs: 10_000,
+  targetBudgetMs: 45_000,
+  systemResolver: true,
+  resolvers: [],
+  dnsWindowMs: 1_000,
+  maxAddresses: 4,
+  maxBodyBytes: 1 << 20,
+  maxRedirects: 10,
+  userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+};
+
+/** Marker for a failure that a step reports; re-exported for probe files. */
+export type { Failure };

@@ -1,0 +1,111 @@
+/**
+ * Observations: the flat records that probe steps return. They describe what happened on
+ * the wire and never decide a verdict. Times are milliseconds since the run's zero time.
+ */
+import type { Failure } from "../net/failures.js";
+
+/** The step a record belongs to. */
+export type Step = "dns" | "tcp" | "tls" | "http";
+
+/** Fields every observation carries. */
+export interface BaseObservation {
+  step: Step;
+  /** When the step started, ms since the run started. */
+  t0: number;
+  /** When the step ended, ms since the run started. */
+  t: number;
+  /** null on success, otherwise a string from the closed list. */
+  failure: Failure | null;
+}
+
+/** One DNS response as it arrived, kept even when it is not the first. */
+export interface DnsResponse {
+  /** ms since the run started. */
+  t: number;
+  /** Response code name, e.g. NOERROR, NXDOMAIN, SERVFAIL. */
+  rcode: string;
+  addresses: string[];
+  /** Addresses of CNAMEs followed, if any. */
+  cnames?: string[];
+  /** Set when the packet could not be parsed or did not answer our question. */
+  malformed?: string;
+}
+
+/** A DNS lookup through one resolver. */
+export interface DnsObservation extends BaseObservation {
+  step: "dns";
+  /** `system`, or `udp` (raw wire query), or `doh`. */
+  engine: "system" | "udp" | "doh";
+  /** `system`, `ip:port` for UDP, or the DoH URL. */
+  resolver: string;
+  hostname: string;
+  qtype: "A" | "AAAA" | "ANY";
+  /** The addresses an application would use (the first valid response). */
+  addresses: string[];
+  /** Every response that arrived within the window (raw UDP only). */
+  responses?: DnsResponse[];
+}
+
+/** A TCP connect to one address. */
+export interface TcpObservation extends BaseObservation {
+  step: "tcp";
+  /** `ip:port`, with IPv6 in brackets. */
+  address: string;
+}
+
+/** What a certificate in the chain says about itself. */
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  sans: string[];
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 fingerprint, colon-separated hex as Node prints it. */
+  fingerprint256: string;
+}
+
+/** A TLS handshake over a connected socket. */
+export interface TlsObservation extends BaseObservation {
+  step: "tls";
+  address: string;
+  serverName: string;
+  /** e.g. TLSv1.3; absent when the handshake failed. */
+  version?: string;
+  alpn?: string | null;
+  /** Leaf first. Empty when the handshake failed before certificates arrived. */
+  certificates: CertificateInfo[];
+  /** True when the chain validates for serverName against the trusted CAs. */
+  verified: boolean;
+  /** Why verification failed, when the handshake completed but the chain did not validate. */
+  verifyFailure?: Failure | null;
+}
+
+/** One HTTP exchange (a redirect chain gives one record per hop). */
+export interface HttpObservation extends BaseObservation {
+  step: "http";
+  /** The address the request was pinned to. */
+  address: string;
+  url: string;
+  /** 0 for the first request, then one more per redirect followed. */
+  hop: number;
+  requestHeaders: Record<string, string>;
+  status?: number;
+  /** Response headers, lower-case names, repeated values joined with ", ". */
+  headers?: Record<string, string>;
+  title?: string | null;
+  /** Bytes read (up to the cap). */
+  bodyLength?: number;
+  /** True when the body was longer than the cap and reading stopped there. */
+  bodyTruncated?: boolean;
+  /** SHA-256 of the bytes read, hex. */
+  bodySha256?: string;
+  /** The first bytes of the body as text, kept for block-page fingerprints. */
+  bodySample?: string;
+  /** Why the redirect chain stopped here, when it did not end in a normal response. */
+  note?: string;
+  /** The Location header, resolved against the URL, when the response is a redirect. */
+  location?: string | null;
+}
+
+/** Any observation. */
+export type Observation = DnsObservation | TcpObservation | TlsObservation | HttpObservation;
