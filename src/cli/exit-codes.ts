@@ -1,0 +1,45 @@
+/** Exit codes, documented in `--help` and the README, so that cron jobs can act on them. */
+export const EXIT = {
+  /** The run finished and nothing looked blocked. */
+  OK: 0,
+  /** Could not run: the database could not be opened, an unexpected crash. */
+  FAILURE: 1,
+  /** Usage or input error: a bad flag, an invalid target file. Nothing ran. */
+  USAGE: 2,
+  /** The run finished and at least one target is blocked. */
+  BLOCKED: 3,
+  /** The run finished, nothing is confirmed blocked, but some targets show anomalies. */
+  ANOMALY: 4,
+  /** The run finished but every target is inconclusive: the local network seems down. */
+  INCONCLUSIVE: 5,
+  /** Stopped by SIGINT (128 + 2); finished measurements are kept. */
+  SIGINT: 130,
+  /** Stopped by SIGTERM (128 + 15); finished measurements are kept. */
+  SIGTERM: 143,
+} as const;
+
+/** The exit-code table as printed by `--help`. */
+export const EXIT_HELP = `Exit codes:
+  0    ran; nothing blocked, no anomaly
+  1    could not run (database, crash)
+  2    usage or input error; nothing ran, nothing written
+  3    ran; blocking found
+  4    ran; anomalies found, nothing confirmed blocked
+  5    ran; every target inconclusive (the local network seems down)
+  130  interrupted by SIGINT, 143 by SIGTERM (finished measurements kept)`;
+
+/** Picks the exit code of a finished run from its verdicts. */
+export function exitCodeFor(statuses: Iterable<string>): number {
+  let any = false;
+  let anomaly = false;
+  let allInconclusive = true;
+  for (const s of statuses) {
+    any = true;
+    if (s === "blocked") return EXIT.BLOCKED;
+    if (s === "anomaly") anomaly = true;
+    if (s !== "inconclusive") allInconclusive = false;
+  }
+  if (anomaly) return EXIT.ANOMALY;
+  if (any && allInconclusive) return EXIT.INCONCLUSIVE;
+  return EXIT.OK;
+}

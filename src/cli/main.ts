@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/** The `reachprobe` command: dispatches to one file a command. */
+// getaddrinfo runs on libuv's thread pool (4 threads by default); with many targets a few
+// stalled lookups would queue every other one behind them.
+process.env.UV_THREADPOOL_SIZE ??= "64";
+
+const { Command, CommanderError } = await import("commander");
+const { runCommand } = await import("./run.js");
+const { VERSION } = await import("./package-info.js");
+const { EXIT, EXIT_HELP } = await import("./exit-codes.js");
+const { UsageError } = await import("./options.js");
+
+const program = new Command("reachprobe")
+  .description("Measures whether internet services are blocked from the network it runs on.")
+  .version(VERSION)
+  .showHelpAfterError("(add --help for usage)")
+  .addHelpText("after", `\n${EXIT_HELP}`)
+  .exitOverride();
+program.addCommand(runCommand().exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  } else if (err instanceof UsageError) {
+    process.stderr.write(`reachprobe: ${err.message}\n`);
+    process.exitCode = EXIT.USAGE;
+  } else {
+    process.stderr.write(`reachprobe: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = EXIT.FAILURE;
+  }
+}

@@ -1,0 +1,34 @@
+/** Parsing and checking of command-line values; each error names the flag. */
+import { splitHostPort } from "../net/addr.js";
+
+/** A bad flag value; the CLI prints the message and exits with the usage code. */
+export class UsageError extends Error {
+  readonly code = "E_USAGE";
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parses a positive integer flag value, naming the flag when it is not one. */
+export function positiveInt(flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+/** Parses a `--resolver IP[:PORT]` value (port 53 by default). */
+export function parseResolver(v: string): { host: string; port: number } {
+  const r = splitHostPort(v, 53);
+  if (!r) throw new UsageError(`--resolver must be IP or IP:PORT (IPv6 as [addr]:port), got "${v}"`);
+  return r;
+}
+
+/** Collects a repeatable flag into an array. */
+export function collect<T>(parse: (v: string) => T): (v: string, prev: T[] | undefined) => T[] {
+  return (v, prev) => [...(prev ?? []), parse(v)];
+}

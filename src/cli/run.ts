@@ -1,0 +1,229 @@
+/** `reachprobe run`: probe targets, print verdicts, store every measurement as it finishes. */
+import { Command, Option } from "commander";
+import type { Logger } from "pino";
+import { parseTarget } from "../targets/parse.js";
+import { loadBundledList, loadTargetFile } from "../targets/load.js";
+import type { Target } from "../targets/target.js";
+import { loadFingerprints } from "../fingerprints/load.js";
+import { parsePublicRanges } from "../analysis/bogons.js";
+import { summarizeServices } from "../analysis/service.js";
+import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
+import { runTargets, type TargetResult } from "../runner/runner.js";
+import { Store } from "../store/store.js";
+import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
+import { UsageError, collect, parseResolver, positiveInt } from "./options.js";
+import { VERSION } from "./package-info.js";
+import { paintFor, useColor } from "./style.js";
+import { renderHuman, type ResultLine } from "./render.js";
+import { makeLogger } from "./log.js";
+import { Progress } from "./progress.js";
+
+/** The parsed flags of `run`. */
+interface RunFlags {
+  list?: string;
+  file?: string[];
+  db?: string;
+  store: boolean;
+  json?: boolean;
+  resolver?: Array<{ host: string; port: number }>;
+  systemResolver: boolean;
+  timeout: number;
+  budget?: number;
+  concurrency: number;
+  dnsWindow: number;
+  maxAddresses: number;
+  maxBody: number;
+  publicRanges?: string;
+  fingerprints: string;
+  canary?: string | false;
+  logLevel: string;
+}
+
+/** Builds the `run` command. */
+export function runCommand(): Command {
+  return new Command("run")
+    .description("probe targets (the bundled WeChat list by default), print a verdict for each, and store the results")
+    .argument("[targets...]", "targets: https://host/path, http://host/path, tcp://host:port, or a bare host (= https://host/)")
+    .option("--list <name>", "a bundled target list (see targets/); default: wechat, when no target or file is given")
+    .option("--file <path>", "a target list: JSON (as in targets/) or text with one target a line and # comments; repeatable", collect(String))
+    .addOption(new Option("--db <path>", "SQLite database to store results in").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .option("--no-store", "store nothing: print the verdicts and forget them")
+    .option("--json", "print one JSON document on stdout instead of the human report")
+    .option("--resolver <ip[:port]>", "also ask this resolver with raw UDP queries, keeping every answer; repeatable", collect(parseResolver))
+    .option("--no-system-resolver", "do not ask the system resolver (only the --resolver ones)")
+    .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
+    .option("--budget <ms>", "time budget of each target, all steps together (default: 4 x timeout + DNS window)", positiveInt("--budget", 1, 3_600_000))
+    .option("--concurrency <n>", "targets probed at once", positiveInt("--concurrency", 1, 4096), 16)
+    .option("--dns-window <ms>", "after the first UDP answer, keep listening this long for more", positiveInt("--dns-window", 0, 60_000), DEFAULT_PROBE_CONFIG.dnsWindowMs)
+    .option("--max-addresses <n>", "addresses connected to per target", positiveInt("--max-addresses", 1, 64), DEFAULT_PROBE_CONFIG.maxAddresses)
+    .option("--max-body <bytes>", "read at most this much of each HTTP body", positiveInt("--max-body", 0, 1 << 30), DEFAULT_PROBE_CONFIG.maxBodyBytes)
+    .addOption(new Option("--public-ranges <cidrs>", "comma-separated CIDRs that count as public internet, not bogons (labs)").env("REACHPROBE_PUBLIC_RANGES"))
+    .option("--fingerprints <spec>", "block-page fingerprints: bundled, ooni:DIR_OR_FILE, a CSV path, or a comma-separated mix", "bundled")
+    .option("--canary <url>", "a target that should always work, probed first to tell a dead network from blocking (default: the list's)")
+    .option("--no-canary", "probe no canary")
+    .addOption(new Option("--log-level <level>", "log level on stderr").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"))
+    .addHelpText("after", `\n${EXIT_HELP}\n\nExamples:\n  reachprobe run                          # the bundled WeChat list\n  reachprobe run --json weixin.qq.com tcp://long.weixin.qq.com:8080\n  reachprobe run --file my-targets.txt --resolver 192.0.2.53`)
+    .action(async (targets: string[], flags: RunFlags) => {
+      process.exitCode = await runMain(targets, flags);
+    });
+}
+
+interface Plan {
+  targets: Target[];
+  canary: Target | null;
+  listName: string | null;
+}
+
+async function planTargets(args: string[], flags: RunFlags): Promise<Plan> {
+  const targets: Target[] = [];
+  let canary: Target | null = null;
+  let listName: string | null = null;
+  args.forEach((a, i) => targets.push(parseTarget(a, "(command line)", `argument ${i + 1}`)));
+  for (const f of flags.file ?? []) targets.push(...(await loadTargetFile(f)).targets);
+  if (flags.list || (targets.length === 0 && !flags.file?.length)) {
+    listName = flags.list ?? "wechat";
+    const list = await loadBundledList(listName);
+    targets.push(...list.targets);
+    canary = list.canary ?? null;
+  }
+  if (typeof flags.canary === "string") canary = parseTarget(flags.canary, "(canary)", "--canary");
+  if (flags.canary === false) canary = null;
+  const seen = new Set<string>();
+  const unique = targets.filter((t) => !seen.has(t.input) && seen.add(t.input));
+  if (unique.length === 0) throw new UsageError("no targets to probe");
+  return { targets: unique, canary, listName };
+}
+
+async function runMain(args: string[], flags: RunFlags): Promise<number> {
+  const log = makeLogger(flags.logLevel);
+  // Everything that can be wrong with the input is checked before anything is written.
+  let plan: Plan;
+  let ctx: { publicRanges: ReturnType<typeof parsePublicRanges>; fingerprints: Awaited<ReturnType<typeof loadFingerprints>>["fingerprints"] };
+  try {
+    plan = await planTargets(args, flags);
+    const fps = await loadFingerprints(flags.fingerprints);
+    for (const w of fps.warnings) log.debug({ warning: w }, "fingerprint skipped");
+    ctx = { publicRanges: flags.publicRanges ? parsePublicRanges(flags.publicRanges) : [], fingerprints: fps.fingerprints };
+  } catch (err) {
+    process.stderr.write(`reachprobe run: ${(err as Error).message}\n`);
+    return EXIT.USAGE;
+  }
+
+  const start = Date.now();
+  const probe: ProbeConfig = {
+    ...DEFAULT_PROBE_CONFIG,
+    stepTimeoutMs: flags.timeout,
+    targetBudgetMs: flags.budget ?? flags.timeout * 4 + flags.dnsWindow,
+    systemResolver: flags.systemResolver,
+    resolvers: flags.resolver ?? [],
+    dnsWindowMs: flags.dnsWindow,
+    maxAddresses: flags.maxAddresses,
+    maxBodyBytes: flags.maxBody,
+    now: () => Date.now() - start,
+  };
+  if (!probe.systemResolver && probe.resolvers.length === 0 && plan.targets.some((t) => !t.isIp)) {
+    process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
+    return EXIT.USAGE;
+  }
+
+  let store: Store | null = null;
+  let runId: string | null = null;
+  const options = {
+    list: plan.listName,
+    timeout_ms: probe.stepTimeoutMs,
+    budget_ms: probe.targetBudgetMs,
+    concurrency: flags.concurrency,
+    resolvers: probe.resolvers.map((r) => `${r.host}:${r.port}`),
+    system_resolver: probe.systemResolver,
+    dns_window_ms: probe.dnsWindowMs,
+    fingerprints: flags.fingerprints,
+    public_ranges: flags.publicRanges ?? null,
+  };
+  try {
+    if (flags.store) {
+      store = Store.open(flags.db ?? "data/reachprobe.db");
+      const stale = store.markStaleRuns();
+      if (stale) log.info({ stale }, "marked runs left by killed processes as interrupted");
+      runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length });
+    }
+  } catch (err) {
+    process.stderr.write(`reachprobe run: could not open the database: ${(err as Error).message}\n`);
+    return EXIT.FAILURE;
+  }
+
+  const stopper = new AbortController();
+  let signalCode: number | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalCode !== null) process.exit(sig === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM);
+    signalCode = sig === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
+    log.warn(`${sig}: stopping; finished measurements are kept`);
+    stopper.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const onCrash = (err: unknown) => {
+    if (store && runId) store.finishRun(runId, "failed");
+    process.stderr.write(`reachprobe run: crashed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(EXIT.FAILURE);
+  };
+  process.on("uncaughtException", onCrash);
+
+  const lines: ResultLine[] = [];
+  const json = flags.json ? new JsonStream() : null;
+  const progress = new Progress(process.stderr, plan.targets.length, !flags.json || Boolean(process.stderr.isTTY));
+  log.info({ run: runId, targets: plan.targets.length }, "run started");
+  const outcome = await runTargets(
+    { targets: plan.targets, canary: plan.canary, probe, concurrency: flags.concurrency, context: ctx, stop: stopper.signal },
+    {
+      onCanary: (c) => {
+        if (!c.ok) progress.note(`the canary ${c.target} failed (${c.reason}): your network seems down; failures will be reported as "can't tell"`);
+      },
+      onResult: (r: TargetResult) => {
+        if (store && runId) {
+          store.addMeasurement(runId, { target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs });
+        }
+        lines.push({ target: r.target.input, service: r.target.service, verdict: r.verdict });
+        json?.result(r);
+        progress.tick(r.verdict.status);
+        log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
+      },
+    },
+  );
+  progress.done();
+  const services = summarizeServices(lines.map((l) => ({ service: l.service, status: l.verdict.status })));
+  const finishedAt = new Date();
+  const state = outcome.interrupted ? "interrupted" : "completed";
+  if (store && runId) {
+    store.finishRun(runId, state, { services, canary: outcome.canary });
+    store.close();
+  }
+  process.off("uncaughtException", onCrash);
+  const run = { id: runId, started_at: new Date(start).toISOString(), finished_at: finishedAt.toISOString(), state, version: VERSION, targets: plan.targets.length, measured: outcome.completed, canary: outcome.canary, options, db: store ? flags.db : null };
+  if (json) json.end(run, services);
+  else {
+    const paint = paintFor(useColor(process.stdout));
+    process.stdout.write(renderHuman(lines, services, paint));
+    const where = store ? ` Stored in ${flags.db} (run ${runId}).` : " Nothing stored (--no-store).";
+    process.stdout.write(`\n${outcome.completed} of ${plan.targets.length} targets measured in ${((finishedAt.getTime() - start) / 1000).toFixed(1)} s.${where}\n`);
+  }
+  if (signalCode !== null) return signalCode;
+  return exitCodeFor(lines.map((l) => l.verdict.status));
+}
+
+/** Writes the --json document as results arrive, so memory stays flat for long lists. */
+class JsonStream {
+  private first = true;
+  constructor() {
+    process.stdout.write('{"results":[');
+  }
+  result(r: TargetResult): void {
+    const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations };
+    process.stdout.write((this.first ? "\n" : ",\n") + JSON.stringify(doc));
+    this.first = false;
+  }
+  end(run: unknown, services: unknown): void {
+    process.stdout.write(`\n],\n"run":${JSON.stringify(run)},\n"services":${JSON.stringify(services)}}\n`);
+  }
+}
+
+export type { Logger };
