@@ -1,0 +1,150 @@
+/**
+ * Loopback fake servers for integration tests, in undici's style: plain net/tls/dgram servers
+ * on port 0 writing scripted bytes, every socket tracked and closed by `closeAll()`.
+ */
+import dgram from "node:dgram";
+import http from "node:http";
+import net from "node:net";
+import tls from "node:tls";
+import * as packet from "dns-packet";
+import type { Pem } from "./certs.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+
+/** Closes every server and socket the helpers made. */
+export async function closeAll(): Promise<void> {
+  const all = cleanups.splice(0);
+  await Promise.all(all.map((c) => c().catch(() => {})));
+}
+
+function track(server: net.Server | tls.Server | http.Server): void {
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (s: net.Socket) => {
+    sockets.add(s);
+    s.on("error", () => {});
+    s.on("close", () => sockets.delete(s));
+  });
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+}
+
+async function listen(server: net.Server, host = "127.0.0.1"): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** A port on which nothing listens (connects are refused). */
+export async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  const port = await listen(s);
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A TCP server that runs `onSocket` for every connection. */
+export async function tcpServer(onSocket: (s: net.Socket) => void): Promise<number> {
+  const server = net.createServer(onSocket);
+  track(server);
+  return listen(server);
+}
+
+/** Accepts, then sends a RST as soon as the first bytes arrive (or at once with `immediately`). */
+export function resetServer(immediately = false): Promise<number> {
+  return tcpServer((s) => {
+    if (immediately) s.resetAndDestroy();
+    else s.once("data", () => s.resetAndDestroy());
+  });
+}
+
+/** Accepts and never says anything. */
+export function stallServer(): Promise<number> {
+  return tcpServer(() => {});
+}
+
+/** Accepts, reads the first bytes (a ClientHello), then closes cleanly with a FIN. */
+export function eofServer(): Promise<number> {
+  return tcpServer((s) => s.once("data", () => s.end()));
+}
+
+/** An HTTPS (or plain HTTP with no `pem`) server with a request handler. */
+export async function webServer(handler: http.RequestListener, pem?: Pem): Promise<number> {
+  const server = pem ? (await import("node:https")).createServer({ key: pem.key, cert: pem.cert }, handler) : http.createServer(handler);
+  server.on("secureConnection", (s: tls.TLSSocket) => s.on("error", () => {}));
+  track(server);
+  return listen(server);
+}
+
+/** A TLS server that completes the handshake with `pem`, then serves a tiny HTTP response. */
+export async function tlsServer(pem: Pem): Promise<number> {
+  return webServer((_req, res) => res.end("hello"), pem);
+}
+
+/** How the fake DNS server answers one name. */
+export type DnsBehaviour =
+  | { a: string[] }
+  | { rcode: "NXDOMAIN" | "SERVFAIL" | "REFUSED" }
+  | { noAnswer: true }
+  | { drop: true }
+  | { garbage: true }
+  | { inject: string; then: string[]; delayMs: number };
+
+/** A UDP DNS server answering from `zone` (names lower-case, no trailing dot); unknown names get NXDOMAIN. */
+export async function dnsServer(zone: Record<string, DnsBehaviour>): Promise<{ port: number; queries: string[] }> {
+  const sock = dgram.createSocket("udp4");
+  const queries: string[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  sock.on("message", (msg, rinfo) => {
+    let q: packet.Packet;
+    try {
+      q = packet.decode(msg);
+    } catch {
+      return;
+    }
+    const question = q.questions?.[0];
+    if (!question) return;
+    const name = question.name.toLowerCase();
+    queries.push(name);
+    const b = zone[name] ?? { rcode: "NXDOMAIN" as const };
+    const reply = (answers: string[], rcode = "NOERROR") =>
+      packet.encode({
+        type: "response",
+        id: q.id,
+        flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | rcodeBits(rcode),
+        questions: [question],
+        answers: question.type === "A" ? answers.map((data) => ({ type: "A" as const, name: question.name, ttl: 60, data })) : [],
+      });
+    const send = (buf: Buffer) => sock.send(buf, rinfo.port, rinfo.address);
+    if ("drop" in b) return;
+    if ("garbage" in b) return send(Buffer.from("this is not a DNS packet"));
+    if ("rcode" in b) return send(reply([], b.rcode));
+    if ("noAnswer" in b) return send(reply([]));
+    if ("inject" in b) {
+      send(reply([b.inject]));
+      const t = setTimeout(() => {
+        timers.delete(t);
+        send(reply(b.then));
+      }, b.delayMs);
+      timers.add(t);
+      return;
+    }
+    send(reply(b.a));
+  });
+  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        timers.forEach(clearTimeout);
+        sock.close(() => resolve());
+      }),
+  );
+  return { port: sock.address().port, queries };
+}
+
+function rcodeBits(rcode: string): number {
+  return { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 }[rcode] ?? 0;
+}
