@@ -1,0 +1,111 @@
+/**
+ * Reads fingerprint files from disk and hands their text to the pure parser in
+ * `analysis/fingerprints.ts`. This is the only place that touches the file system for them.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseFingerprints, type Fingerprint } from "../analysis/fingerprints.js";
+
+/** The fingerprints read for a spec, with what was skipped and which files were read. */
+export interface LoadedFingerprints {
+  fingerprints: Fingerprint[];
+  /** Rows skipped (`file:line: ...`), e.g. a regexp JavaScript cannot compile. */
+  warnings: string[];
+  /** Absolute paths of the files read, in order. */
+  files: string[];
+}
+
+/** An error about a fingerprint spec or file (missing, unreadable); `code` is `E_FINGERPRINTS`. */
+export class FingerprintSpecError extends Error {
+  readonly code = "E_FINGERPRINTS";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "FingerprintSpecError";
+  }
+}
+
+// src/fingerprints/load.ts and dist/fingerprints/load.js both sit two levels below the package root.
+const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Path of the fingerprint set shipped with reachprobe. */
+export const BUNDLED_FINGERPRINTS = join(PACKAGE_ROOT, "data", "fingerprints", "reachprobe.csv");
+
+/** File names of OONI's blocking-fingerprints repository, looked for inside an `ooni:DIR`. */
+export const OONI_FILES = ["fingerprints_http.csv", "fingerprints_dns.csv"] as const;
+
+async function kindOf(path: string): Promise<"file" | "dir" | null> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? "dir" : "file";
+  } catch {
+    return null;
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    throw new FingerprintSpecError(`cannot read fingerprint file ${path}: ${why}`, { cause: err });
+  }
+}
+
+/** The files one spec item names, each with whether its bad regexps may be skipped. */
+async function filesFor(item: string): Promise<Array<{ path: string; lenient: boolean }>> {
+  if (item === "bundled") return [{ path: BUNDLED_FINGERPRINTS, lenient: false }];
+  if (item.startsWith("ooni:")) {
+    const target = resolve(item.slice("ooni:".length));
+    if (item.length === "ooni:".length) throw new FingerprintSpecError(`"ooni:" needs a directory or file after the colon, e.g. ooni:./blocking-fingerprints`);
+    const kind = await kindOf(target);
+    if (kind === null) throw new FingerprintSpecError(`cannot read OONI fingerprints at ${target}: no such file or directory`);
+    if (kind === "file") return [{ path: target, lenient: true }];
+    const found: string[] = [];
+    for (const name of OONI_FILES) if ((await kindOf(join(target, name))) === "file") found.push(join(target, name));
+    if (found.length === 0) {
+      throw new FingerprintSpecError(`no OONI fingerprint files in ${target}: expected ${OONI_FILES.join(" and/or ")}`);
+    }
+    return found.map((path) => ({ path, lenient: true }));
+  }
+  const path = resolve(item);
+  if ((await kindOf(path)) === "dir") {
+    throw new FingerprintSpecError(`${path} is a directory; give a CSV file, or ooni:${item} for OONI's fingerprint folder`);
+  }
+  return [{ path, lenient: true }];
+}
+
+/**
+ * Loads fingerprints from a spec: `bundled` (reachprobe's own set), `ooni:DIR_OR_FILE` (OONI's
+ * blocking-fingerprints folder or one of its CSVs), a plain path to a CSV in the same format, or
+ * a comma-separated list of these (`bundled,ooni:/path`). Relative paths are relative to the
+ * working directory. Regexps that JavaScript cannot compile are skipped with a warning in
+ * third-party files, and are errors in the bundled set. Throws `E_FINGERPRINTS` errors naming
+ * the path (and `file:line` for bad rows).
+ */
+export async function loadFingerprints(spec: string): Promise<LoadedFingerprints> {
+  const items = spec.split(",").map((s) => s.trim());
+  if (items.every((s) => s === "")) throw new FingerprintSpecError("empty fingerprint spec: use bundled, ooni:DIR, or a CSV path");
+  const result: LoadedFingerprints = { fingerprints: [], warnings: [], files: [] };
+  const names = new Map<string, string>();
+  for (const item of items) {
+    if (item === "") continue;
+    for (const { path, lenient } of await filesFor(item)) {
+      if (result.files.includes(path)) continue;
+      const text = await readText(path);
+      const fps = parseFingerprints(text, path, lenient ? { warnings: result.warnings } : {});
+      for (const fp of fps) {
+        // HTTP and DNS fingerprints are separate name spaces, as in OONI's own database
+        // (its two files share a few names).
+        const key = `${fp.location === "dns" ? "dns" : "http"}:${fp.name}`;
+        const earlier = names.get(key);
+        if (earlier !== undefined) result.warnings.push(`${fp.origin}: fingerprint name "${fp.name}" also used at ${earlier}; both kept`);
+        else names.set(key, fp.origin);
+      }
+      result.fingerprints.push(...fps);
+      result.files.push(path);
+    }
+  }
+  return result;
+}
