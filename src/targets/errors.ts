@@ -1,0 +1,21 @@
+/** Errors raised while reading targets: one stable code, messages that say where and what. */
+
+/** A target, target file or target list is invalid; `problems` holds one line per invalid entry. */
+export class TargetError extends Error {
+  /** Stable code that callers match on (undici style), never the class. */
+  readonly code = "E_TARGET";
+  /** Every problem found, each already prefixed with its origin (`file:line: ...`). */
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems: readonly string[] = [message]) {
+    super(message);
+    this.name = "TargetError";
+    this.problems = problems;
+  }
+}
+
+/** Formats one problem as `origin: "text" problem`, quoting the input so stray whitespace shows. */
+export function describeProblem(text: string, problem: string, origin?: string): string {
+  const where = origin === undefined || origin === "" ? "" : `${origin}: `;
+  return `${where}${JSON.stringify(text)} ${problem}`;
+}
