@@ -1,4 +1,5 @@
 /** Timers for probe steps: a per-step timeout bounded by the target's remaining budget. */
+import { setMaxListeners } from "node:events";
 import { ClassifiedError } from "./failures.js";
 
 /** A running timer that aborts `signal` when the step's time is up. */
@@ -12,6 +13,8 @@ export interface StepTimer {
 /** Starts a timer of `timeoutMs`, cut short when `parent` (the target's budget) aborts first. */
 export function startStepTimer(timeoutMs: number, parent?: AbortSignal): StepTimer {
   const ctl = new AbortController();
+  // A target's budget is shared by every step and address at once; that many listeners is expected.
+  setMaxListeners(256, ctl.signal);
   const reason = new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`);
   const timer = setTimeout(() => ctl.abort(reason), Math.max(0, timeoutMs));
   const onParent = () => ctl.abort(parent?.reason instanceof ClassifiedError ? parent.reason : reason);

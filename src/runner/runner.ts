@@ -3,6 +3,7 @@
  * target through p-limit, analyses each as it finishes and hands the result to the sink at
  * once, so a killed run loses nothing that finished.
  */
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { Target } from "../targets/target.js";
 import type { ProbeConfig } from "../probes/config.js";
@@ -60,6 +61,8 @@ export interface RunnerOutcome {
 /** Probes the canary, then every target at the given concurrency. */
 export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<RunnerOutcome> {
   const probe = input.probeFn ?? probeTarget;
+  // Every target in flight listens on the stop signal.
+  setMaxListeners(0, input.stop);
   let canary: CanaryResult | null = null;
   if (input.canary && !input.stop.aborted) {
     const obs = await probe(input.canary, input.probe, input.stop);
