@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Network tests open many sockets; two workers keep these 2-core machines responsive.
     maxWorkers: 2,
+    reporters: ["default", "./tests/helpers/summary-reporter.ts"],
   },
 });
