@@ -167,6 +167,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     process.exit(EXIT.FAILURE);
   };
   process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
 
   const lines: ResultLine[] = [];
   const json = flags.json ? new JsonStream() : null;
@@ -176,6 +177,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     { targets: plan.targets, canary: plan.canary, probe, concurrency: flags.concurrency, context: ctx, stop: stopper.signal },
     {
       onCanary: (c) => {
+        if (store && runId) store.recordCanary(runId, c);
         if (!c.ok) progress.note(`the canary ${c.target} failed (${c.reason}): your network seems down; failures will be reported as "can't tell"`);
       },
       onResult: (r: TargetResult) => {
@@ -194,10 +196,11 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
   const finishedAt = new Date();
   const state = outcome.interrupted ? "interrupted" : "completed";
   if (store && runId) {
-    store.finishRun(runId, state, { services, canary: outcome.canary });
+    store.finishRun(runId, state, services);
     store.close();
   }
   process.off("uncaughtException", onCrash);
+  process.off("unhandledRejection", onCrash);
   const run = { id: runId, started_at: new Date(start).toISOString(), finished_at: finishedAt.toISOString(), state, version: VERSION, targets: plan.targets.length, measured: outcome.completed, canary: outcome.canary, options, db: store ? flags.db : null };
   if (json) json.end(run, services);
   else {

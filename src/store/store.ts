@@ -201,6 +201,7 @@ export class Store {
   private readonly insertRun: Database.Statement;
   private readonly insertMeasurement: Database.Statement;
   private readonly finishRunStmt: Database.Statement;
+  private readonly canaryStmt: Database.Statement;
   private readonly selectRun: Database.Statement<[string], RunRow>;
   private readonly selectMeasurements: Database.Statement<[string], MeasurementRow>;
   private readonly selectRunningHere: Database.Statement<[string], { id: string; pid: number | null }>;
@@ -229,6 +230,7 @@ export class Store {
     this.finishRunStmt = db.prepare(`
       UPDATE runs SET state = @state, finished_at = @finishedAt, summary_json = COALESCE(@summaryJson, summary_json)
       WHERE id = @id AND state = 'running'`);
+    this.canaryStmt = db.prepare(`UPDATE runs SET canary_json = @canaryJson WHERE id = @id`);
     this.selectRun = db.prepare<[string], RunRow>(`SELECT * FROM runs WHERE id = ?`);
     // rowid breaks ties in started_at, giving insertion order.
     this.selectMeasurements = db.prepare<[string], MeasurementRow>(
@@ -345,6 +347,11 @@ export class Store {
       throw err;
     }
     return id;
+  }
+
+  /** Records the canary's outcome, which is known only after the run has started. */
+  recordCanary(runId: string, canary: unknown): void {
+    this.canaryStmt.run({ id: runId, canaryJson: JSON.stringify(canary) });
   }
 
   /** Ends a running run with its final state and, optionally, its per-service summary. */
