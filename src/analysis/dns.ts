@@ -35,12 +35,14 @@ function signatures(obs: DnsObservation[], ctx: AnalysisContext): Finding | null
     const other = valid.find((r) => key(r) !== key(first));
     if (other) {
       const say = (r: { rcode: string; addresses: string[] }) => (r.addresses.length ? r.addresses.join(", ") : r.rcode);
+      // Why distinct: a retransmitted copy of an answer is not a "different" one; counting every packet overstated the evidence.
+      const distinct = new Set(valid.map(key)).size;
       return {
         status: "blocked",
         layer: "dns",
         failure: null,
         evidence: [
-          `${resolverName(o)} sent ${valid.length} different answers to one query: ${say(first)} at ${first.t} ms, then ${say(other)} at ${other.t} ms; ` +
+          `${resolverName(o)} sent ${distinct} different answers to one query: ${say(first)} at ${first.t} ms, then ${say(other)} at ${other.t} ms; ` +
             `an on-path injector answers first, so ${say(first)} is likely forged`,
         ],
       };
@@ -57,6 +59,17 @@ export function analyzeDns(obs: DnsObservation[], ctx: AnalysisContext): Finding
   const failed = obs.filter((o) => o.failure !== null);
   if (failed.length === 0) return null;
   if (failed.length === obs.length && failed.every((o) => o.failure === "dns_nxdomain_error")) {
+    // Why: DESIGN's "down" needs a control to agree ("does not exist anywhere"). The system
+    // resolver alone may be the censor's own (NXDOMAIN is a common block), so without an
+    // outside resolver confirming it this is an unconfirmed failure: an anomaly.
+    if (obs.every((o) => o.engine === "system")) {
+      return {
+        status: "anomaly",
+        layer: "dns",
+        failure: "dns_nxdomain_error",
+        evidence: [`the system resolver says ${obs[0]?.hostname} does not exist (NXDOMAIN), and no outside resolver (--resolver) was asked to confirm it`],
+      };
+    }
     return { status: "down", layer: "dns", failure: "dns_nxdomain_error", evidence: [`every resolver asked says ${obs[0]?.hostname} does not exist (NXDOMAIN)`] };
   }
   const answered = obs.filter((o) => o.failure === null);

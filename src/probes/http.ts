@@ -53,6 +53,9 @@ export async function httpStep(url: URL, address: string, cfg: ProbeConfig, budg
       dns.push(...lookups);
       const found = addressesToTry(lookups, 1)[0];
       if (!found) {
+        // The chain stops short of its destination; that is a failure of this fetch, carried
+        // with the lookup's own failure so that a DNS-blocked redirect target is not "ok".
+        obs.failure = lookups.find((l) => l.failure)?.failure ?? "dns_no_answer";
         obs.note = `redirect target ${host} did not resolve`;
         break;
       }

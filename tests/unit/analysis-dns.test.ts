@@ -1,0 +1,320 @@
+/**
+ * The DNS layer of the verdict, without a control: bogons, block-page addresses, two answers
+ * to one query, NXDOMAIN and failures. Every case goes through `analyzeTarget`, because the
+ * verdict (status, layer, failure, evidence) is what a user sees.
+ */
+import { describe, expect, test } from "vitest";
+import { parsePublicRanges } from "../../src/analysis/bogons.js";
+import type { AnalysisContext } from "../../src/analysis/context.js";
+import { analyzeDns } from "../../src/analysis/dns.js";
+import { parseFingerprints } from "../../src/analysis/fingerprints.js";
+import { analyzeTarget, byStep } from "../../src/analysis/target.js";
+import type { Layer, Status } from "../../src/analysis/verdict.js";
+import type { Failure } from "../../src/net/failures.js";
+import type { DnsObservation, DnsResponse, Observation } from "../../src/probes/observation.js";
+import { parseTarget } from "../../src/targets/parse.js";
+
+const HOST = "web.example";
+const TARGET = parseTarget(`https://${HOST}/`, "Example");
+const REAL = "93.184.216.34";
+const UDP = "8.8.4.4:53";
+const LAB_RANGES = parsePublicRanges("192.0.2.0/24,198.51.100.0/24,203.0.113.0/24");
+
+const FINGERPRINTS = parseFingerprints(
+  [
+    "name,scope,other_names,location_found,pattern_type,pattern,confidence_no_fp,expected_countries,source,exp_url,notes",
+    "ru.dns,nat,,dns,full,95.213.158.61,10,RU,test,,Roskomnadzor block page",
+    "lab.dns,isp,,dns,full,198.51.100.99,10,,test,,",
+  ].join("\n"),
+  "inline.csv",
+);
+
+function ctx(over: Partial<AnalysisContext> = {}): AnalysisContext {
+  return { publicRanges: [], fingerprints: FINGERPRINTS, networkDown: null, ...over };
+}
+
+interface DnsSpec {
+  engine?: DnsObservation["engine"];
+  resolver?: string;
+  hostname?: string;
+  addresses?: string[];
+  failure?: Failure | null;
+  responses?: DnsResponse[];
+}
+
+/** A lookup; the system resolver answering REAL unless told otherwise. */
+function dns(s: DnsSpec = {}): DnsObservation {
+  const engine = s.engine ?? "system";
+  const failure = s.failure ?? null;
+  return {
+    step: "dns",
+    engine,
+    resolver: s.resolver ?? (engine === "system" ? "system" : UDP),
+    hostname: s.hostname ?? HOST,
+    qtype: engine === "system" ? "ANY" : "A",
+    t0: 0,
+    t: 20,
+    failure,
+    addresses: s.addresses ?? (failure === null ? [REAL] : []),
+    ...(s.responses ? { responses: s.responses } : {}),
+  };
+}
+
+/** A raw UDP lookup: its `addresses` and `failure` follow the first valid response, as the probe does. */
+function udp(responses: DnsResponse[], resolver = UDP): DnsObservation {
+  const first = responses.find((r) => !r.malformed);
+  const byRcode: Record<string, Failure> = { NXDOMAIN: "dns_nxdomain_error", SERVFAIL: "dns_servfail_error", REFUSED: "dns_refused_error" };
+  const failure: Failure | null = !first
+    ? "generic_timeout_error"
+    : (byRcode[first.rcode] ?? (first.addresses.length === 0 ? "dns_no_answer" : null));
+  return dns({ engine: "udp", resolver, failure, addresses: first?.addresses ?? [], responses });
+}
+
+const answer = (t: number, ...addresses: string[]): DnsResponse => ({ t, rcode: "NOERROR", addresses });
+const rcode = (t: number, code: string): DnsResponse => ({ t, rcode: code, addresses: [] });
+const garbage = (t: number): DnsResponse => ({ t, rcode: "", addresses: [], malformed: "question mismatch" });
+
+interface Case {
+  name: string;
+  obs: Observation[];
+  ctx?: AnalysisContext;
+  status: Status;
+  layer: Layer | null;
+  failure: Failure | null;
+  /** Each must match one evidence line. */
+  evidence?: RegExp[];
+}
+
+function check(c: Case): void {
+  const v = analyzeTarget(TARGET, c.obs, c.ctx ?? ctx());
+  const why = `evidence: ${JSON.stringify(v.evidence)}`;
+  expect({ status: v.status, layer: v.layer, failure: v.failure }, why).toEqual({ status: c.status, layer: c.layer, failure: c.failure });
+  for (const re of c.evidence ?? []) {
+    expect(v.evidence.some((e) => re.test(e)), `no evidence line matches ${re}; ${why}`).toBe(true);
+  }
+  if (c.status === "ok") expect(v.evidence, why).toEqual([]);
+}
+
+describe("DNS: answers that prove interference on their own", () => {
+  const cases: Case[] = [
+    {
+      name: "a loopback answer from the system resolver",
+      obs: [dns({ addresses: ["127.0.0.2"] })],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_bogon_error",
+      evidence: [/^the system resolver returned 127\.0\.0\.2, a loopback address$/],
+    },
+    {
+      name: "a private answer from a UDP resolver while the system resolver is honest",
+      obs: [dns(), udp([answer(12, "10.10.34.35")])],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_bogon_error",
+      evidence: [/^resolver 8\.8\.4\.4:53 returned 10\.10\.34\.35, a private address \(RFC 1918\)$/],
+    },
+    {
+      name: "a link-local answer",
+      obs: [dns({ addresses: ["169.254.10.1"] })],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_bogon_error",
+      evidence: [/169\.254\.10\.1, a link-local address/],
+    },
+    {
+      name: "an IPv6 loopback answer among real ones",
+      obs: [dns({ addresses: [REAL, "::1"] })],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_bogon_error",
+      evidence: [/returned ::1, a loopback address/],
+    },
+    {
+      name: "a documentation address without --public-ranges",
+      obs: [dns({ addresses: ["203.0.113.21"] })],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_bogon_error",
+      evidence: [/203\.0\.113\.21, a documentation address/],
+    },
+    {
+      name: "a bogon that only a later UDP response carried",
+      obs: [udp([answer(5, REAL), answer(30, "127.0.0.1")])],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_bogon_error",
+      evidence: [/resolver 8\.8\.4\.4:53 returned 127\.0\.0\.1, a loopback address/],
+    },
+    {
+      name: "a known blocking address (DNS fingerprint)",
+      obs: [dns({ addresses: ["95.213.158.61"] })],
+      status: "blocked",
+      layer: "dns",
+      failure: null,
+      evidence: [/^the system resolver: DNS answer 95\.213\.158\.61 is a known blocking address, fingerprint ru\.dns \(Roskomnadzor block page\)$/],
+    },
+    {
+      name: "a DNS fingerprint inside --public-ranges (the lab) is still a block-page address",
+      obs: [dns({ addresses: ["198.51.100.99"] })],
+      ctx: ctx({ publicRanges: LAB_RANGES }),
+      status: "blocked",
+      layer: "dns",
+      failure: null,
+      evidence: [/198\.51\.100\.99 is a known blocking address, fingerprint lab\.dns/],
+    },
+    {
+      name: "two different answers to one UDP query: the first is the injector's",
+      obs: [udp([answer(5, "93.184.216.99"), answer(41, REAL)])],
+      status: "blocked",
+      layer: "dns",
+      failure: null,
+      evidence: [
+        /^resolver 8\.8\.4\.4:53 sent 2 different answers to one query: 93\.184\.216\.99 at 5 ms, then 93\.184\.216\.34 at 41 ms; .*93\.184\.216\.99 is likely forged$/,
+      ],
+    },
+    {
+      name: "an injected NXDOMAIN before the real answer",
+      obs: [udp([rcode(4, "NXDOMAIN"), answer(38, REAL)])],
+      status: "blocked",
+      layer: "dns",
+      failure: null,
+      evidence: [/sent 2 different answers to one query: NXDOMAIN at 4 ms, then 93\.184\.216\.34 at 38 ms/],
+    },
+    {
+      name: "a retransmitted answer, then a different one: counts distinct answers",
+      obs: [udp([answer(5, "93.184.216.99"), answer(6, "93.184.216.99"), answer(40, REAL)])],
+      status: "blocked",
+      layer: "dns",
+      failure: null,
+      evidence: [/sent 2 different answers to one query: 93\.184\.216\.99 at 5 ms, then 93\.184\.216\.34 at 40 ms/],
+    },
+  ];
+  test.each(cases)("$name is $status", check);
+});
+
+describe("DNS: answers that are not interference", () => {
+  const cases: Case[] = [
+    { name: "a public answer from every resolver", obs: [dns(), udp([answer(9, REAL)])], status: "ok", layer: null, failure: null },
+    {
+      name: "a documentation address inside --public-ranges",
+      obs: [dns({ addresses: ["203.0.113.21"] }), udp([answer(9, "203.0.113.21")])],
+      ctx: ctx({ publicRanges: LAB_RANGES }),
+      status: "ok",
+      layer: null,
+      failure: null,
+    },
+    { name: "the same answer twice to one query", obs: [udp([answer(5, REAL), answer(7, REAL)])], status: "ok", layer: null, failure: null },
+    {
+      name: "the same addresses twice in another order",
+      obs: [udp([answer(5, REAL, "93.184.216.35"), answer(7, "93.184.216.35", REAL)])],
+      status: "ok",
+      layer: null,
+      failure: null,
+    },
+    {
+      name: "an unparsable packet before the real answer",
+      obs: [udp([garbage(3), answer(9, REAL)])],
+      status: "ok",
+      layer: null,
+      failure: null,
+    },
+    {
+      name: "a UDP resolver timing out while the system resolver answers",
+      obs: [dns(), dns({ engine: "udp", failure: "generic_timeout_error" })],
+      status: "ok",
+      layer: null,
+      failure: null,
+    },
+    {
+      name: "a UDP resolver answering SERVFAIL while the system resolver answers",
+      obs: [dns(), udp([rcode(8, "SERVFAIL")])],
+      status: "ok",
+      layer: null,
+      failure: null,
+    },
+  ];
+  test.each(cases)("$name is $status", check);
+});
+
+describe("DNS: failures", () => {
+  const cases: Case[] = [
+    {
+      name: "NXDOMAIN from the system resolver and an outside resolver",
+      obs: [dns({ failure: "dns_nxdomain_error" }), udp([rcode(9, "NXDOMAIN")])],
+      status: "down",
+      layer: null,
+      failure: "dns_nxdomain_error",
+      evidence: [/every resolver asked says web\.example does not exist \(NXDOMAIN\)/],
+    },
+    {
+      name: "NXDOMAIN from the system resolver alone (no outside resolver to confirm it)",
+      obs: [dns({ failure: "dns_nxdomain_error" })],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_nxdomain_error",
+      evidence: [/the system resolver says web\.example does not exist \(NXDOMAIN\).*no outside resolver/],
+    },
+    {
+      name: "NXDOMAIN from the system resolver, an address from a UDP resolver",
+      obs: [dns({ failure: "dns_nxdomain_error" }), udp([answer(9, REAL)])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_nxdomain_error",
+      evidence: [
+        /^the system resolver said the name does not exist \(NXDOMAIN\) \(dns_nxdomain_error\)$/,
+        /^resolver 8\.8\.4\.4:53 returned 93\.184\.216\.34$/,
+      ],
+    },
+    {
+      name: "SERVFAIL everywhere",
+      obs: [dns({ failure: "dns_servfail_error" }), udp([rcode(9, "SERVFAIL")])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_servfail_error",
+      evidence: [/^the system resolver failed to answer \(SERVFAIL\) \(dns_servfail_error\)$/, /^resolver 8\.8\.4\.4:53 failed to answer \(SERVFAIL\)/],
+    },
+    {
+      name: "a timeout everywhere",
+      obs: [dns({ failure: "generic_timeout_error" }), dns({ engine: "udp", failure: "generic_timeout_error" })],
+      status: "anomaly",
+      layer: "dns",
+      failure: "generic_timeout_error",
+      evidence: [/^the system resolver timed out \(generic_timeout_error\)$/, /^resolver 8\.8\.4\.4:53 timed out/],
+    },
+    {
+      name: "the system resolver timing out while a UDP resolver answers NXDOMAIN: the system's failure decides",
+      obs: [dns({ failure: "generic_timeout_error" }), udp([rcode(9, "NXDOMAIN")])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "generic_timeout_error",
+    },
+    {
+      name: "REFUSED from the only resolver",
+      obs: [udp([rcode(9, "REFUSED")])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_refused_error",
+      evidence: [/refused to answer \(REFUSED\)/],
+    },
+  ];
+  test.each(cases)("$name is $status", check);
+});
+
+describe("DNS: lookups made for a redirect's host", () => {
+  const redirectHost = "warning.example";
+  const hops: Observation[] = [
+    dns(),
+    dns({ hostname: redirectHost, addresses: ["127.0.0.1"] }),
+    dns({ hostname: redirectHost, engine: "udp", failure: "dns_nxdomain_error" }),
+  ];
+
+  test("are left out of the DNS layer (a bogon or NXDOMAIN for another host does not decide)", () => {
+    expect(byStep(TARGET, hops).dns.map((o) => o.hostname)).toEqual([HOST]);
+    check({ name: "redirect host", obs: hops, status: "ok", layer: null, failure: null });
+  });
+
+  test("analyzeDns itself says nothing about a target whose lookups all succeeded or none ran", () => {
+    expect(analyzeDns([], ctx())).toBeNull();
+    expect(analyzeDns([dns(), udp([answer(3, REAL)])], ctx())).toBeNull();
+  });
+});
