@@ -76,8 +76,10 @@ function classifyLink(e: ErrnoLike, step: "dns" | "tcp" | "tls" | "http"): Failu
     case "EPIPE":
       // QUIRK: when a TLS peer closes during the handshake Node reports ECONNRESET with no
       // syscall ("socket disconnected before secure TLS connection was established"); a real
-      // RST arrives from a read and carries syscall 'read'.
-      if (step === "tls" && code === "ECONNRESET" && e.syscall === undefined) return "eof_error";
+      // RST arrives from a read and carries syscall 'read'. The same error reaches the http
+      // step when undici's own TLS connect meets a peer that closes (seen: https to a server
+      // that reads the ClientHello and sends FIN gave this error, unwrapped, from undici 7).
+      if ((step === "tls" || step === "http") && code === "ECONNRESET" && e.syscall === undefined) return "eof_error";
       return "connection_reset";
     case "EHOSTUNREACH":
     case "EHOSTDOWN":

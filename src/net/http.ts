@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { Client, buildConnector } from "undici";
 import type { Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
-import { abortReason } from "./deadline.js";
+import { abortReason, raceAbort } from "./deadline.js";
 
 /** What one exchange produced; fields after `failure` are set when headers arrived. */
 export interface HttpFetchResult {
@@ -76,12 +76,19 @@ export async function httpFetch(o: HttpFetchOptions): Promise<HttpFetchResult> {
   const result: HttpFetchResult = { failure: null };
   const sampleBytes = o.sampleBytes ?? 8192;
   try {
-    const res = await client.request({
-      path: o.url.pathname + o.url.search,
-      method: "GET",
-      headers: o.headers,
-      signal: o.signal,
-    });
+    // QUIRK: undici only acts on an abort once the request is dispatched on a connected
+    // socket; a TCP connect or TLS handshake that stalls kept us waiting past the step's
+    // timer (seen: a 400 ms step against a server that never answers the ClientHello
+    // returned only when the test closed the server 30 s later; undici's backstop is 5 min).
+    // The race returns at the deadline; `client.destroy()` below closes the stalled socket.
+    const res = await raceAbort(o.signal, () =>
+      client.request({
+        path: o.url.pathname + o.url.search,
+        method: "GET",
+        headers: o.headers,
+        signal: o.signal,
+      }),
+    );
     result.status = res.statusCode;
     result.headers = flattenHeaders(res.headers);
     const hash = createHash("sha256");
