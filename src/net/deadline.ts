@@ -15,9 +15,11 @@ export function startStepTimer(timeoutMs: number, parent?: AbortSignal): StepTim
   const ctl = new AbortController();
   // A target's budget is shared by every step and address at once; that many listeners is expected.
   setMaxListeners(256, ctl.signal);
-  const reason = new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`);
-  const timer = setTimeout(() => ctl.abort(reason), Math.max(0, timeoutMs));
-  const onParent = () => ctl.abort(parent?.reason instanceof ClassifiedError ? parent.reason : reason);
+  // The error is built only when the timer fires: thousands of steps finish in time, and an
+  // Error captures a stack.
+  const timeout = () => new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`);
+  const timer = setTimeout(() => ctl.abort(timeout()), Math.max(0, timeoutMs));
+  const onParent = () => ctl.abort(parent?.reason instanceof ClassifiedError ? parent.reason : timeout());
   if (parent) {
     if (parent.aborted) onParent();
     else parent.addEventListener("abort", onParent, { once: true });
