@@ -129,14 +129,23 @@ export function udpDnsQuery(q: UdpDnsQuery): Promise<UdpDnsResult> {
     if (q.signal?.aborted) return finish();
     q.signal?.addEventListener("abort", finish, { once: true });
     timer = setTimeout(finish, q.timeoutMs);
-    sock.connect(q.server.port, q.server.host, () => {
+    // QUIRK: a failed connect (no route to the resolver: ENETUNREACH) reaches this callback as
+    // its argument, not as an 'error' event, although @types/node declares no argument; a send
+    // on the unconnected socket would then throw ERR_SOCKET_BAD_PORT.
+    const onConnect = (err?: Error | null) => {
       if (done) return;
+      if (err) {
+        socketError = err;
+        finish();
+        return;
+      }
       sock.send(wire, (err) => {
         if (err) {
           socketError = err;
           finish();
         }
       });
-    });
+    };
+    sock.connect(q.server.port, q.server.host, onConnect as () => void);
   });
 }
