@@ -32,3 +32,15 @@ export function parseResolver(v: string): { host: string; port: number } {
 export function collect<T>(parse: (v: string) => T): (v: string, prev: T[] | undefined) => T[] {
   return (v, prev) => [...(prev ?? []), parse(v)];
 }
+
+/** Parses a `--doh URL` value: an https URL (http only for labs and tests on loopback). */
+export function parseDohUrl(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new UsageError(`--doh must be a URL such as https://doh.example/dns-query, got "${v}"`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--doh must be an https URL, got "${v}"`);
+  return u.href;
+}

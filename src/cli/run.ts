@@ -11,7 +11,7 @@ import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { runTargets, type TargetResult } from "../runner/runner.js";
 import { Store } from "../store/store.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
-import { UsageError, collect, parseResolver, positiveInt } from "./options.js";
+import { UsageError, collect, parseDohUrl, parseResolver, positiveInt } from "./options.js";
 import { VERSION } from "./package-info.js";
 import { paintFor, useColor } from "./style.js";
 import { renderHuman, type ResultLine } from "./render.js";
@@ -26,6 +26,7 @@ interface RunFlags {
   store: boolean;
   json?: boolean;
   resolver?: Array<{ host: string; port: number }>;
+  doh?: string[];
   systemResolver: boolean;
   timeout: number;
   budget?: number;
@@ -50,6 +51,7 @@ export function runCommand(): Command {
     .option("--no-store", "store nothing: print the verdicts and forget them")
     .option("--json", "print one JSON document on stdout instead of the human report")
     .option("--resolver <ip[:port]>", "also ask this resolver with raw UDP queries, keeping every answer; repeatable", collect(parseResolver))
+    .option("--doh <url>", "also ask this DNS-over-HTTPS endpoint (RFC 8484), as a control; repeatable", collect(parseDohUrl))
     .option("--no-system-resolver", "do not ask the system resolver (only the --resolver ones)")
     .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
     .option("--budget <ms>", "time budget of each target, all steps together (default: 4 x timeout + DNS window)", positiveInt("--budget", 1, 3_600_000))
@@ -116,12 +118,13 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     targetBudgetMs: flags.budget ?? flags.timeout * 4 + flags.dnsWindow,
     systemResolver: flags.systemResolver,
     resolvers: flags.resolver ?? [],
+    doh: flags.doh ?? [],
     dnsWindowMs: flags.dnsWindow,
     maxAddresses: flags.maxAddresses,
     maxBodyBytes: flags.maxBody,
     now: () => Date.now() - start,
   };
-  if (!probe.systemResolver && probe.resolvers.length === 0 && plan.targets.some((t) => !t.isIp)) {
+  if (!probe.systemResolver && probe.resolvers.length === 0 && probe.doh.length === 0 && plan.targets.some((t) => !t.isIp)) {
     process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
     return EXIT.USAGE;
   }
@@ -134,6 +137,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     budget_ms: probe.targetBudgetMs,
     concurrency: flags.concurrency,
     resolvers: probe.resolvers.map((r) => `${r.host}:${r.port}`),
+    doh: probe.doh,
     system_resolver: probe.systemResolver,
     dns_window_ms: probe.dnsWindowMs,
     fingerprints: flags.fingerprints,

@@ -11,6 +11,8 @@ export interface ProbeConfig {
   systemResolver: boolean;
   /** Outside resolvers asked with raw UDP queries. */
   resolvers: Array<{ host: string; port: number }>;
+  /** DNS-over-HTTPS endpoints asked as controls. */
+  doh: string[];
   /** How long to keep listening for more UDP answers after the first. */
   dnsWindowMs: number;
   /** Bound on addresses connected to per target. */
@@ -28,6 +30,7 @@ export const DEFAULT_PROBE_CONFIG: Omit<ProbeConfig, "now"> = {
   targetBudgetMs: 45_000,
   systemResolver: true,
   resolvers: [],
+  doh: [],
   dnsWindowMs: 1_000,
   maxAddresses: 4,
   maxBodyBytes: 1 << 20,

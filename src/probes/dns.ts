@@ -2,6 +2,7 @@
 import { isIP } from "node:net";
 import { systemLookup } from "../net/dns-system.js";
 import { udpDnsQuery } from "../net/dns-udp.js";
+import { dohQuery } from "../net/doh.js";
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import type { ProbeConfig } from "./config.js";
@@ -12,7 +13,19 @@ export async function dnsStep(hostname: string, cfg: ProbeConfig, budget: AbortS
   const jobs: Array<Promise<DnsObservation>> = [];
   if (cfg.systemResolver) jobs.push(systemStep(hostname, cfg, budget));
   for (const server of cfg.resolvers) jobs.push(udpStep(hostname, server, cfg, budget));
+  for (const url of cfg.doh ?? []) jobs.push(dohStep(hostname, url, cfg, budget));
   return Promise.all(jobs);
+}
+
+async function dohStep(hostname: string, url: string, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation> {
+  const t0 = cfg.now();
+  const timer = startStepTimer(cfg.stepTimeoutMs, budget);
+  try {
+    const r = await dohQuery({ url, name: hostname, qtype: "A", signal: timer.signal });
+    return { step: "dns", engine: "doh", resolver: url, hostname, qtype: "A", t0, t: cfg.now(), failure: r.failure, addresses: r.addresses };
+  } finally {
+    timer.dispose();
+  }
 }
 
 async function systemStep(hostname: string, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation> {

@@ -148,3 +148,44 @@ export async function dnsServer(zone: Record<string, DnsBehaviour>): Promise<{ p
 function rcodeBits(rcode: string): number {
   return { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 }[rcode] ?? 0;
 }
+
+/** An RFC 8484 DoH server (GET ?dns= and POST) answering A queries from `zone`; unknown names get NXDOMAIN. */
+export async function dohServer(zone: Record<string, string[]>, pem: Pem, path = "/dns-query"): Promise<{ port: number; methods: string[] }> {
+  const methods: string[] = [];
+  const port = await webServer((req, res) => {
+    const url = new URL(req.url ?? "/", "https://x");
+    if (url.pathname !== path) {
+      res.writeHead(404);
+      return res.end();
+    }
+    methods.push(req.method ?? "");
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const wire = req.method === "GET" ? Buffer.from(url.searchParams.get("dns") ?? "", "base64url") : Buffer.concat(chunks);
+      let q: packet.Packet;
+      try {
+        q = packet.decode(wire);
+      } catch {
+        res.writeHead(400);
+        return res.end();
+      }
+      const question = q.questions?.[0];
+      if (!question) {
+        res.writeHead(400);
+        return res.end();
+      }
+      const answers = zone[question.name.toLowerCase()];
+      const body = packet.encode({
+        type: "response",
+        id: q.id,
+        flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (answers ? 0 : 3),
+        questions: [question],
+        answers: (answers ?? []).map((data) => ({ type: "A" as const, name: question.name, ttl: 60, data })),
+      });
+      res.writeHead(200, { "content-type": "application/dns-message" });
+      res.end(body);
+    });
+  }, pem);
+  return { port, methods };
+}
