@@ -17,8 +17,11 @@ function allAddresses(o: DnsObservation): string[] {
   return [...set];
 }
 
-/** Signatures that prove DNS interference on their own. */
-function signatures(obs: DnsObservation[], ctx: AnalysisContext): Finding | null {
+/**
+ * Signatures that prove DNS interference on their own: bogons, block-page addresses, and two
+ * different answers to one query. With the controls' addresses, the forged answer is named.
+ */
+export function dnsSignatures(obs: DnsObservation[], ctx: AnalysisContext, controlAddrs?: ReadonlySet<string>): Finding | null {
   for (const o of obs) {
     for (const a of allAddresses(o)) {
       const c = classifyAddress(a, ctx.publicRanges);
@@ -37,6 +40,22 @@ function signatures(obs: DnsObservation[], ctx: AnalysisContext): Finding | null
       const say = (r: { rcode: string; addresses: string[] }) => (r.addresses.length ? r.addresses.join(", ") : r.rcode);
       // Why distinct: a retransmitted copy of an answer is not a "different" one; counting every packet overstated the evidence.
       const distinct = new Set(valid.map(key)).size;
+      if (controlAddrs && controlAddrs.size > 0) {
+        const agrees = (r: { addresses: string[] }) => r.addresses.some((a) => controlAddrs.has(a));
+        const forged = valid.filter((r) => !agrees(r));
+        const real = valid.find(agrees);
+        if (forged.length > 0 && real) {
+          return {
+            status: "blocked",
+            layer: "dns",
+            failure: null,
+            evidence: [
+              `${resolverName(o)} sent ${distinct} different answers to one query: ${forged.map((r) => `${say(r)} at ${r.t} ms`).join(", ")} ` +
+                `${forged.length > 1 ? "are" : "is"} forged, ${say(real)} at ${real.t} ms agrees with the control (${[...controlAddrs].slice(0, 4).join(", ")})`,
+            ],
+          };
+        }
+      }
       return {
         status: "blocked",
         layer: "dns",
@@ -54,7 +73,7 @@ function signatures(obs: DnsObservation[], ctx: AnalysisContext): Finding | null
 /** Analyses the lookups of the target's own host name. */
 export function analyzeDns(obs: DnsObservation[], ctx: AnalysisContext): Finding | null {
   if (obs.length === 0) return null;
-  const sig = signatures(obs, ctx);
+  const sig = dnsSignatures(obs, ctx);
   if (sig) return sig;
   const failed = obs.filter((o) => o.failure !== null);
   if (failed.length === 0) return null;

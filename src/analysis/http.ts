@@ -4,9 +4,8 @@ import type { AnalysisContext, Finding } from "./context.js";
 import { blockPageMatch, matchHttp } from "./fingerprints.js";
 import { describeFailure } from "./words.js";
 
-/** Analyses the hops of one fetch, in order; null when the chain ended in a plain response. */
-export function analyzeHttp(hops: HttpObservation[], ctx: AnalysisContext): Finding | null {
-  if (hops.length === 0) return null;
+/** Block-page fingerprints and status 451 on any hop: blocked on their own, with or without a control. */
+export function httpSignatures(hops: HttpObservation[], ctx: AnalysisContext): Finding | null {
   for (const h of hops) {
     if (h.status === undefined) continue;
     const m = blockPageMatch(matchHttp(ctx.fingerprints, { status: h.status, headers: h.headers ?? {}, bodySample: h.bodySample ?? "" }));
@@ -15,6 +14,14 @@ export function analyzeHttp(hops: HttpObservation[], ctx: AnalysisContext): Find
       return { status: "blocked", layer: "http", failure: null, evidence: [`${h.url} answered HTTP 451 (Unavailable For Legal Reasons)${h.title ? `, titled "${h.title}"` : ""}`] };
     }
   }
+  return null;
+}
+
+/** Analyses the hops of one fetch, in order; null when the chain ended in a plain response. */
+export function analyzeHttp(hops: HttpObservation[], ctx: AnalysisContext): Finding | null {
+  if (hops.length === 0) return null;
+  const sig = httpSignatures(hops, ctx);
+  if (sig) return sig;
   const last = hops[hops.length - 1]!;
   if (last.failure === null) return null;
   const where = last.status !== undefined ? `after HTTP ${last.status}, ` : "";

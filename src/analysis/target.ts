@@ -1,8 +1,9 @@
 /**
- * One target's verdict from its observations: each layer is analysed on its own, then the
- * root cause wins (a blocked DNS answer outranks what followed from it).
+ * One target's verdict from its observations and, when there are any, its controls: each layer
+ * is analysed on its own (with the controls where they cover it, without them where they do
+ * not), then the root cause wins (a blocked DNS answer outranks what followed from it).
  */
-import type { DnsObservation, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
+import type { ControlObservation, DnsObservation, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { Target } from "../targets/target.js";
 import type { AnalysisContext, Finding } from "./context.js";
 import type { Verdict } from "./verdict.js";
@@ -10,11 +11,18 @@ import { analyzeDns } from "./dns.js";
 import { analyzeTcp } from "./tcp.js";
 import { analyzeTls } from "./tls.js";
 import { analyzeHttp } from "./http.js";
+import { controlView, validatedAddresses, type ControlView } from "./control-view.js";
+import { analyzeDnsWithControl } from "./dns-control.js";
+import { analyzeTcpWithControl } from "./tcp-control.js";
+import { analyzeTlsWithControl } from "./tls-control.js";
+import { analyzeHttpWithControl } from "./http-control.js";
 
-/** Splits a target's observations by step; DNS lookups made for redirects are left out of `dns`. */
+/** Splits a target's observations by step; DoH lookups (controls) and lookups made for redirects are kept apart. */
 export function byStep(target: Pick<Target, "host">, obs: readonly Observation[]) {
+  const own = obs.filter((o): o is DnsObservation => o.step === "dns" && o.hostname === target.host);
   return {
-    dns: obs.filter((o): o is DnsObservation => o.step === "dns" && o.hostname === target.host),
+    dns: own.filter((o) => o.engine !== "doh"),
+    doh: own.filter((o) => o.engine === "doh"),
     tcp: obs.filter((o): o is TcpObservation => o.step === "tcp"),
     tls: obs.filter((o): o is TlsObservation => o.step === "tls"),
     http: obs.filter((o): o is HttpObservation => o.step === "http"),
@@ -24,27 +32,32 @@ export function byStep(target: Pick<Target, "host">, obs: readonly Observation[]
 /** True when the target never got past the network: no address at all, or no connect succeeded. */
 export function failedAtNetworkLevel(target: Pick<Target, "host" | "isIp">, obs: readonly Observation[]): boolean {
   const s = byStep(target, obs);
-  if (!target.isIp && s.dns.length > 0 && s.dns.every((o) => o.failure !== null)) return true;
+  const dns = [...s.dns, ...s.doh];
+  if (!target.isIp && dns.length > 0 && dns.every((o) => o.failure !== null)) return true;
   return s.tcp.length > 0 && s.tcp.every((o) => o.failure !== null);
 }
 
+/** Uses the control-aware analysis where it can decide, the control-less one where it cannot. */
+function either(withControl: Finding | null | undefined, without: () => Finding | null): Finding | null {
+  return withControl === undefined ? without() : withControl;
+}
+
 /** Decides the verdict of one target. */
-export function analyzeTarget(target: Target, obs: readonly Observation[], ctx: AnalysisContext): Verdict {
+export function analyzeTarget(target: Target, obs: readonly Observation[], ctx: AnalysisContext, control?: ControlObservation | null): Verdict {
   const s = byStep(target, obs);
-  const findings: Finding[] = [];
-  const dns = analyzeDns(s.dns, ctx);
-  if (dns) findings.push(dns);
-  const tcp = analyzeTcp(s.tcp);
-  if (tcp) findings.push(tcp);
-  const tls = analyzeTls(s.tls);
-  if (tls) findings.push(tls);
-  const http = analyzeHttp(s.http, ctx);
-  if (http) findings.push(http);
+  const view: ControlView = controlView(control, s.doh);
+  const tcp = either(analyzeTcpWithControl(s.tcp, view), () => analyzeTcp(s.tcp));
+  const tls = either(analyzeTlsWithControl(s.tls, view), () => analyzeTls(s.tls));
+  const http = either(analyzeHttpWithControl(s.http, view, ctx), () => analyzeHttp(s.http, ctx));
+  const laterOk = [tcp, tls, http].every((f) => f === null);
+  const dns = either(analyzeDnsWithControl(s.dns, view, validatedAddresses(s.tls, view), laterOk, ctx), () => analyzeDns(s.dns, ctx));
+  const findings = [dns, tcp, tls, http].filter((f): f is Finding => f !== null);
+  const context = view.helperFailure ? [view.helperFailure] : [];
 
   const blocked = findings.find((f) => f.status === "blocked");
-  if (blocked) return verdictOf(blocked, findings);
+  if (blocked) return verdictOf(blocked, findings, context);
   const down = findings.find((f) => f.status === "down");
-  if (down) return { status: "down", layer: null, failure: down.failure, evidence: down.evidence };
+  if (down) return { status: "down", layer: null, failure: down.failure, evidence: [...down.evidence, ...context] };
 
   const unreachable = s.tcp.length > 0 && s.tcp.every((o) => o.failure === "network_unreachable");
   if (unreachable) {
@@ -60,15 +73,15 @@ export function analyzeTarget(target: Target, obs: readonly Observation[], ctx: 
     };
   }
   const anomaly = findings.find((f) => f.status === "anomaly");
-  if (anomaly) return verdictOf(anomaly, findings);
-  if (s.dns.length === 0 && s.tcp.length === 0) {
+  if (anomaly) return verdictOf(anomaly, findings, context);
+  if (s.dns.length === 0 && s.doh.length === 0 && s.tcp.length === 0) {
     return { status: "inconclusive", layer: null, failure: null, evidence: ["no step could run within the target's time budget"] };
   }
   return { status: "ok", layer: null, failure: null, evidence: [] };
 }
 
-/** The deciding finding, with later layers' evidence appended as context. */
-function verdictOf(deciding: Finding, all: Finding[]): Verdict {
+/** The deciding finding, with later layers' evidence and notes about the controls appended. */
+function verdictOf(deciding: Finding, all: Finding[], context: string[]): Verdict {
   const rest = all.filter((f) => f !== deciding).flatMap((f) => f.evidence);
-  return { status: deciding.status, layer: deciding.layer, failure: deciding.failure, evidence: [...deciding.evidence, ...rest] };
+  return { status: deciding.status, layer: deciding.layer, failure: deciding.failure, evidence: [...deciding.evidence, ...rest, ...context] };
 }

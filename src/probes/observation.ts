@@ -109,3 +109,16 @@ export interface HttpObservation extends BaseObservation {
 
 /** Any observation. */
 export type Observation = DnsObservation | TcpObservation | TlsObservation | HttpObservation;
+
+/** What the control helper answered for one target (or why it could not be asked). */
+export interface ControlObservation {
+  /** The helper's URL. */
+  helper: string;
+  t0: number;
+  t: number;
+  /** null when the helper answered; otherwise why it could not be used. */
+  failure: Failure | null;
+  /** HTTP status of the helper's answer, when one came. */
+  status?: number;
+  response: import("../control/wire.js").ControlResponse | null;
+}
