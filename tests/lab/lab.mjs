@@ -1,0 +1,356 @@
+/**
+ * Builds, and tears down, a small internet in Linux network namespaces: a client, a censor (the
+ * client's ISP) that routes between the client and the internet, and the internet. What the
+ * censor does and what the internet serves come from a scenario (tests/lab/scenario.mjs for the
+ * test cases, tests/lab/wechat.mjs for the demo). See tests/lab/README.md for the drawing.
+ *
+ * Safety: no namespace gets a link to the root namespace and none has a route out of the
+ * documentation ranges; `assertIsolated` checks this after set-up, before anything probes.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeCa } from "./certs.mjs";
+import { listLabIds, listNamespaces, nsSh, removeNamespace, sh, startServer } from "./netns.mjs";
+import { ADDR, LAB_RANGES, PREFIX, namesOf } from "./topology.mjs";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+/** The repository root (tests/lab/../..). */
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+/** The built command the lab runs in the client namespace. */
+export const CLI = join(REPO, "dist", "cli", "main.js");
+/** The lab's own block-page fingerprints (OONI's CSV format). */
+export const LAB_FINGERPRINTS = join(HERE, "fingerprints.csv");
+
+/** Where a lab keeps its certificates, logs and state file. */
+export function stateDir(id) {
+  return join(tmpdir(), `${PREFIX}-${id}`);
+}
+
+function readState(id) {
+  try {
+    return JSON.parse(readFileSync(join(stateDir(id), "lab.json"), "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+
+/** Tears lab `id` down: kills its processes, deletes its namespaces, /etc/netns entries and state. Synchronous; never throws. */
+export function teardownLab(id) {
+  const { ns } = namesOf(id);
+  for (const n of [ns.client, ns.censor, ns.internet]) removeNamespace(n);
+  rmSync(stateDir(id), { recursive: true, force: true });
+}
+
+/** Tears down every lab on the machine (every `rpl-<hex>-*` namespace); returns their ids. */
+export function teardownAllLabs() {
+  const ids = new Set(listLabIds());
+  // State directories of labs whose namespaces are already gone.
+  for (const d of readdirSync(tmpdir())) {
+    const m = new RegExp(`^${PREFIX}-([0-9a-f]{4})$`).exec(d);
+    if (m) ids.add(m[1]);
+  }
+  for (const id of ids) teardownLab(id);
+  return [...ids];
+}
+
+/** Removes labs left by a test process that died (its owner pid is gone); labs from lab:up have no owner and stay. */
+function sweepStaleLabs() {
+  for (const id of listLabIds()) {
+    const s = readState(id);
+    if (s && s.owner && !alive(s.owner)) teardownLab(id);
+  }
+}
+
+function pickId() {
+  const taken = new Set(listLabIds());
+  for (;;) {
+    const id = randomBytes(2).toString("hex");
+    if (!taken.has(id) && !existsSync(stateDir(id))) return id;
+  }
+}
+
+/**
+ * Refuses to build when the client's name lookups could leave its namespace: nscd answers
+ * getaddrinfo over a Unix socket from the root namespace, whatever /etc/resolv.conf says.
+ */
+function assertNoHostResolverCache() {
+  for (const p of ["/run/nscd/socket", "/var/run/nscd/socket"]) {
+    if (existsSync(p)) throw new Error(`lab: ${p} exists: nscd would answer the client's lookups from the root namespace (real DNS); stop nscd first`);
+  }
+}
+
+/** Builds the nft ruleset of the censor: safety rules, the injector's DNAT, interceptions, the scenario's drops and rejects. */
+function nftRuleset(names, scenario) {
+  const intercepts = (scenario.intercept ?? []).map(
+    (i) => `    iifname $client_if ip daddr ${i.address} tcp dport ${i.port} dnat ip to ${ADDR.blockPage}:${i.port}  # ${i.why ?? "intercepted"}`,
+  );
+  const forward = (scenario.nftForward ?? []).map((r) => `    ${r}`);
+  return `# reachprobe lab ${names.id}: the censor (the client's ISP)
+define client_if = "${names.if.censorClient}"
+define internet_if = "${names.if.censorInternet}"
+table ip rpl_censor {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    # On-path DNS injector: UDP queries to the outside resolver go to a local process.
+    iifname $client_if ip daddr ${ADDR.outsideResolver} udp dport 53 dnat ip to ${ADDR.injector}:${ADDR.injectorPort}
+${intercepts.join("\n")}
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    # Safety: only lab traffic between the two lab links is ever forwarded.
+    iifname != { $client_if, $internet_if } drop
+    oifname != { $client_if, $internet_if } drop
+    ip daddr != { ${LAB_RANGES.join(", ")} } drop
+${forward.join("\n")}
+  }
+}
+`;
+}
+
+/** Every name (and IP) the lab's certificates must cover. */
+function certNames(scenario) {
+  return [...new Set(["lab.example", "*.lab.example", "doh.lab.example", ADDR.doh, ...(scenario.certNames ?? [])])];
+}
+
+/**
+ * Checks, with route lookups and link lists only (nothing is sent), that no lab namespace can
+ * reach anything outside the lab, and that the client resolves through the ISP's resolver.
+ * Throws naming what is wrong; returns a short report.
+ */
+export function assertIsolated(lab) {
+  const { ns, if: ifs } = lab.names;
+  const expected = {
+    [ns.client]: ["lo", ifs.client],
+    [ns.censor]: ["lo", ifs.censorClient, ifs.censorInternet],
+    [ns.internet]: ["lo", ifs.internet],
+  };
+  const lines = [];
+  for (const [n, want] of Object.entries(expected)) {
+    const links = (nsSh(n, "ip", ["-o", "link", "show"]) ?? "")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(":")[1].trim().split("@")[0]);
+    if (links.sort().join(",") !== [...want].sort().join(",")) throw new Error(`lab: namespace ${n} has links ${links.join(", ")}; expected only ${want.join(", ")}`);
+    for (const outside of ["8.8.8.8", "1.1.1.1", "10.255.255.53", "77.88.8.8"]) {
+      const r = nsSh(n, "ip", ["route", "get", outside], { allowFail: true });
+      if (r !== null) throw new Error(`lab: namespace ${n} has a route to ${outside}: ${r.trim()}`);
+    }
+    const routes = (nsSh(n, "ip", ["-4", "route", "show"]) ?? "").trim().split("\n").filter(Boolean);
+    if (routes.some((r) => r.startsWith("default"))) throw new Error(`lab: namespace ${n} has a default route`);
+    lines.push(`${n}: links ${want.join(", ")}; routes: ${routes.map((r) => r.split(" ").slice(0, 3).join(" ")).join("; ")}`);
+  }
+  const resolv = nsSh(ns.client, "cat", ["/etc/resolv.conf"]) ?? "";
+  const servers = [...resolv.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
+  if (servers.join(",") !== ADDR.ispResolver) throw new Error(`lab: the client's /etc/resolv.conf names ${servers.join(", ") || "no resolver"}, not ${ADDR.ispResolver} (is /etc/resolv.conf a dangling symlink?)`);
+  const nss = nsSh(ns.client, "cat", ["/etc/nsswitch.conf"]) ?? "";
+  if (!/^hosts:\s+files dns\s*$/m.test(nss)) throw new Error(`lab: the client's /etc/nsswitch.conf does not say "hosts: files dns"`);
+  lines.push(`${ns.client}: resolver ${ADDR.ispResolver} (hosts: files dns); no namespace has a route to 8.8.8.8, 1.1.1.1 or the host's resolver`);
+  return lines.join("\n");
+}
+
+/**
+ * Builds a lab for `scenario` and starts its servers. Options: `id` (4 hex; a lab with that id
+ * is removed first), `persistent` (servers outlive this process and no owner is recorded: lab:up),
+ * `resolvOptions` (an `options` line for the client's resolv.conf).
+ * Returns the lab; call `lab.stop()` (synchronous) to tear it down.
+ */
+export async function buildLab(scenario, opts = {}) {
+  assertNoHostResolverCache();
+  sweepStaleLabs();
+  const id = opts.id ?? pickId();
+  teardownLab(id);
+  const names = namesOf(id);
+  const { ns, if: ifs } = names;
+  const dir = stateDir(id);
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  writeFileSync(join(dir, "lab.json"), JSON.stringify({ id, owner: opts.persistent ? null : process.pid, scenario: scenario.name, created: new Date().toISOString() }, null, 2));
+
+  const children = [];
+  // Routes: only the documentation ranges, never a default route.
+  const clientRoutes = () => {
+    for (const r of LAB_RANGES) sh("ip", ["-n", ns.client, "route", "replace", r, "via", ADDR.censorClientSide]);
+  };
+  const lab = {
+    id,
+    names,
+    ns,
+    dir,
+    addr: ADDR,
+    scenario,
+    caFile: "",
+    censorCaFile: "",
+    fingerprints: LAB_FINGERPRINTS,
+    stopped: false,
+    /** Tears the lab down (synchronous, idempotent). */
+    stop() {
+      if (lab.stopped) return;
+      lab.stopped = true;
+      for (const c of children) c.kill("SIGKILL");
+      teardownLab(id);
+    },
+    /** Takes the client's only link down (the whole network is down) or brings it back with its routes. */
+    setClientLink(up) {
+      sh("ip", ["-n", ns.client, "link", "set", ifs.client, up ? "up" : "down"]);
+      if (up) clientRoutes();
+      else if (nsSh(ns.client, "ip", ["-4", "route", "show"]).trim() !== "") throw new Error(`lab: the client still has routes with its link down`);
+    },
+    /** Runs `reachprobe ARGS` in the client namespace; resolves with code, stdout, stderr and wall time. */
+    runClient(args, { env = {}, killAfterMs = 60_000, stdio = "pipe" } = {}) {
+      return runInClient(lab, args, { env, killAfterMs, stdio });
+    },
+  };
+
+  try {
+    for (const n of [ns.client, ns.censor, ns.internet]) {
+      sh("ip", ["netns", "add", n]);
+      sh("ip", ["-n", n, "link", "set", "lo", "up"]);
+      // IPv4 only: no link-local IPv6 chatter, and nothing the lab does not describe.
+      nsSh(n, "sysctl", ["-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
+    }
+    // veth pairs are created inside the namespaces (never in the root namespace).
+    sh("ip", ["-n", ns.client, "link", "add", ifs.client, "type", "veth", "peer", "name", ifs.censorClient, "netns", ns.censor]);
+    sh("ip", ["-n", ns.censor, "link", "add", ifs.censorInternet, "type", "veth", "peer", "name", ifs.internet, "netns", ns.internet]);
+    const addr = (n, dev, a) => sh("ip", ["-n", n, "addr", "add", a, "dev", dev]);
+    const up = (n, dev) => sh("ip", ["-n", n, "link", "set", dev, "up"]);
+    addr(ns.client, ifs.client, `${ADDR.client}/${ADDR.clientLinkPrefix}`);
+    addr(ns.censor, ifs.censorClient, `${ADDR.censorClientSide}/${ADDR.clientLinkPrefix}`);
+    addr(ns.censor, ifs.censorInternet, `${ADDR.censorInternetSide}/${ADDR.internetLinkPrefix}`);
+    addr(ns.internet, ifs.internet, `${ADDR.internet}/${ADDR.internetLinkPrefix}`);
+    for (const a of [ADDR.ispResolver, ADDR.injector, ADDR.blockPage]) addr(ns.censor, "lo", `${a}/32`);
+    const internetAddrs = new Set([ADDR.outsideResolver, ADDR.doh, ADDR.control, ...(scenario.internetAddresses ?? [])]);
+    for (const s of scenario.sites ?? []) s.addresses.forEach((a) => internetAddrs.add(a));
+    for (const a of internetAddrs) addr(ns.internet, "lo", `${a}/32`);
+    up(ns.client, ifs.client);
+    up(ns.censor, ifs.censorClient);
+    up(ns.censor, ifs.censorInternet);
+    up(ns.internet, ifs.internet);
+    clientRoutes();
+    for (const r of ["198.51.100.0/24", "203.0.113.0/24"]) sh("ip", ["-n", ns.censor, "route", "replace", r, "via", ADDR.internet]);
+    sh("ip", ["-n", ns.internet, "route", "replace", "192.0.2.0/24", "via", ADDR.censorInternetSide]);
+    nsSh(ns.censor, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
+
+    // The client's resolver is the ISP's: `ip netns exec` bind-mounts these over /etc/*.
+    const etc = join("/etc/netns", ns.client);
+    mkdirSync(etc, { recursive: true });
+    writeFileSync(join(etc, "resolv.conf"), `# reachprobe lab ${id}: the ISP's resolver\nnameserver ${ADDR.ispResolver}\n${opts.resolvOptions ? `options ${opts.resolvOptions}\n` : ""}`);
+    // Only files and DNS: no nss-resolve, mdns or other module that could ask the root namespace.
+    writeFileSync(join(etc, "nsswitch.conf"), "hosts: files dns\nnetworks: files\n");
+    writeFileSync(join(etc, "hosts"), "127.0.0.1 localhost\n");
+
+    // The censor: nftables for DNAT, drops and rejects; iptables string matches for SNI and Host.
+    sh("ip", ["netns", "exec", ns.censor, "nft", "-f", "-"], { input: nftRuleset(names, scenario) });
+    for (const rule of scenario.iptablesForward ?? []) nsSh(ns.censor, "iptables", ["-A", "FORWARD", ...rule]);
+    applyShaping(lab, scenario.shape ?? []);
+
+    const labCa = makeCa(join(dir, "lab-ca"), "reachprobe lab CA");
+    const censorCa = makeCa(join(dir, "censor-ca"), "Censor Interception CA");
+    lab.caFile = labCa.certFile;
+    lab.censorCaFile = censorCa.certFile;
+    const names_ = certNames(scenario);
+    const siteTls = labCa.issue("internet", names_);
+    const censorTls = censorCa.issue("censor", names_);
+
+    const log = (n) => join(dir, "logs", `${n}.log`);
+    const start = async (n, nsName, script, config) => {
+      const owned = opts.persistent ? config : { ...config, ownerPid: process.pid };
+      const child = await startServer({ ns: nsName, script: join(HERE, "servers", script), config: owned, logFile: log(n), detached: Boolean(opts.persistent) });
+      if (!opts.persistent) children.push(child);
+    };
+    await Promise.all([
+      start("outside-dns", ns.internet, "dns.mjs", { listen: { host: ADDR.outsideResolver, port: 53 }, tcp: true, zone: scenario.outsideZone ?? {}, forward: null }),
+      start("web", ns.internet, "web.mjs", { tls: siteTls, sites: scenario.sites ?? [] }),
+      start("doh", ns.internet, "doh.mjs", { listen: { host: ADDR.doh, port: 443 }, path: "/dns-query", upstream: { host: ADDR.outsideResolver, port: 53 }, tls: siteTls }),
+      start("isp-dns", ns.censor, "dns.mjs", { listen: { host: ADDR.ispResolver, port: 53 }, tcp: true, zone: scenario.ispZone ?? {}, forward: { host: ADDR.outsideResolver, port: 53 } }),
+      start("injector", ns.censor, "injector.mjs", { listen: { host: ADDR.injector, port: ADDR.injectorPort }, upstream: { host: ADDR.outsideResolver, port: 53 }, inject: scenario.inject ?? {} }),
+      start("blockpage", ns.censor, "blockpage.mjs", { address: ADDR.blockPage, http: [80], https: [443], tls: censorTls, hosts: scenario.blockPages ?? {}, defaultPage: "stub" }),
+    ]);
+    lab.isolation = assertIsolated(lab);
+    writeFileSync(join(dir, "censor.nft"), nftRuleset(names, scenario));
+    return lab;
+  } catch (err) {
+    lab.stop();
+    throw err;
+  }
+}
+
+/** Throttles traffic from each `{address, rate}` towards the client: htb classifies, a tbf shapes. */
+function applyShaping(lab, shape) {
+  if (shape.length === 0) return;
+  const dev = lab.names.if.censorClient;
+  const tc = (args) => nsSh(lab.ns.censor, "tc", args);
+  tc(["qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "1", "r2q", "1000"]);
+  tc(["class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", "10gbit"]);
+  shape.forEach((s, i) => {
+    const cls = 10 + i;
+    tc(["class", "add", "dev", dev, "parent", "1:", "classid", `1:${cls}`, "htb", "rate", "10gbit"]);
+    tc(["qdisc", "add", "dev", dev, "parent", `1:${cls}`, "handle", `${cls}:`, "tbf", "rate", s.rate, "burst", "16kb", "latency", "2s"]);
+    tc(["filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "src", `${s.address}/32`, "flowid", `1:${cls}`]);
+  });
+}
+
+function runInClient(lab, args, { env, killAfterMs, stdio }) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn("ip", ["netns", "exec", lab.ns.client, process.execPath, CLI, ...args], {
+      cwd: REPO,
+      env: { ...process.env, REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, NODE_EXTRA_CA_CERTS: lab.caFile, ...env },
+      stdio: stdio === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d) => (stdout += d.toString()));
+    child.stderr?.on("data", (d) => (stderr += d.toString()));
+    const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, ms: Math.round(performance.now() - t0) });
+    });
+  });
+}
+
+/** The flags every lab run passes: lab ranges are public, the outside resolver, lab fingerprints. */
+export function labRunFlags(lab) {
+  return ["--public-ranges", LAB_RANGES.join(","), "--resolver", ADDR.outsideResolver, "--fingerprints", `bundled,${lab.fingerprints}`];
+}
+
+/**
+ * Tears the lab down when this process exits or is interrupted (SIGINT, SIGTERM, SIGHUP); a
+ * signal is re-raised afterwards when nobody else handles it. Returns a function that removes the handlers.
+ */
+export function teardownOnExit(lab) {
+  const onExit = () => lab.stop();
+  const onSignal = (sig) => {
+    lab.stop();
+    remove();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  const remove = () => {
+    process.off("exit", onExit);
+    for (const s of ["SIGINT", "SIGTERM", "SIGHUP"]) process.off(s, onSignal);
+  };
+  process.on("exit", onExit);
+  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(s, onSignal);
+  return remove;
+}
+
+/**
+ * Lab namespaces left on the machine (for checks after tear-down).
+ * @returns {string[]}
+ */
+export function labNamespaces() {
+  return listNamespaces().filter((n) => n.startsWith(`${PREFIX}-`));
+}

@@ -1,0 +1,310 @@
+/**
+ * The censorship cases of the lab: each a named case with its target, the verdict the CURRENT
+ * control-less analysis must give, and what the lab does to produce it (resolver zones, censor
+ * rules, sites). `scenarioOf(cases)` merges them into one scenario for `buildLab`.
+ *
+ * Where the analysis cannot tell without a control yet, a case expects `anomaly` and its
+ * `final` field (and comment) says "issue 4 makes this exact: <final verdict>".
+ */
+import { ADDR } from "./topology.mjs";
+
+/** Addresses of the internet's sites (203.0.113.0/24, in the internet namespace). */
+export const SITE = Object.freeze({
+  canary: "203.0.113.10",
+  ok: "203.0.113.11", // ok.lab.example, and the real address of every DNS/SNI/Host case
+  tcpDrop: "203.0.113.30",
+  tcpRst: "203.0.113.31",
+  tcpUnreach: "203.0.113.32",
+  mitm: "203.0.113.42",
+  httpBlockPage: "203.0.113.50",
+  httpRedirect: "203.0.113.51",
+  http451: "203.0.113.52",
+  down: "203.0.113.60", // assigned, nothing listens
+  resetOrigin: "203.0.113.61",
+  slow: "203.0.113.62",
+  throttled: "203.0.113.63",
+  forged: "203.0.113.250", // what the injector forges; assigned nowhere
+});
+
+const a = (...addresses) => ({ a: addresses });
+const site = (address, mode = "ok", extra = {}) => ({ addresses: [address], http: [80], https: [443], mode, ...extra });
+
+/** The part every lab run shares: the canary, a plain working site, the DoH name, warning.rt.ru. */
+const BASE = {
+  outsideZone: {
+    "canary.lab.example": a(SITE.canary),
+    "ok.lab.example": a(SITE.ok),
+    "doh.lab.example": a(ADDR.doh),
+    "control.lab.example": a(ADDR.control),
+  },
+  // warning.rt.ru is where Rostelecom's redirects lead; inside the lab the ISP resolves it to its block-page server.
+  ispZone: { "warning.rt.ru": a(ADDR.blockPage) },
+  sites: [site(SITE.canary), site(SITE.ok)],
+  blockPages: { "warning.rt.ru": { page: "rt-warning" } },
+};
+
+const sniMatch = (name, ...verdict) => ["-p", "tcp", "--dport", "443", "-m", "string", "--string", name, "--algo", "bm", ...verdict];
+
+/**
+ * Cases of the main run (one `reachprobe run` with every target, --timeout 2000).
+ * `lab` holds the scenario pieces that produce the case.
+ */
+export const CASES = [
+  // ---- DNS: the ISP's resolver (censor namespace) lies; the outside resolver has the truth.
+  {
+    name: "dns-nxdomain",
+    what: "the ISP resolver answers NXDOMAIN for a blocked name (the outside resolver has its address)",
+    target: "https://nx-blocked.lab.example/",
+    // issue 4 makes this exact: blocked dns
+    expect: { status: "anomaly", layer: "dns", failure: "dns_nxdomain_error" },
+    final: "blocked dns",
+    lab: { ispZone: { "nx-blocked.lab.example": { rcode: "NXDOMAIN" } }, outsideZone: { "nx-blocked.lab.example": a(SITE.ok) } },
+  },
+  {
+    name: "dns-bogon",
+    what: "the ISP resolver answers 127.0.0.1",
+    target: "https://bogon.lab.example/",
+    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
+    lab: { ispZone: { "bogon.lab.example": a("127.0.0.1") }, outsideZone: { "bogon.lab.example": a(SITE.ok) } },
+  },
+  {
+    name: "dns-private",
+    what: "the ISP resolver answers a private address (10.10.34.35)",
+    target: "https://private.lab.example/",
+    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
+    lab: { ispZone: { "private.lab.example": a("10.10.34.35") }, outsideZone: { "private.lab.example": a(SITE.ok) } },
+  },
+  {
+    name: "dns-blockpage-ip",
+    what: `the ISP resolver answers its block-page server's address (${ADDR.blockPage}, a dns fingerprint in tests/lab/fingerprints.csv)`,
+    target: "https://blockip.lab.example/",
+    expect: { status: "blocked", layer: "dns", failure: null, evidence: /192\.0\.2\.80 is a known blocking address/ },
+    lab: { ispZone: { "blockip.lab.example": a(ADDR.blockPage) }, outsideZone: { "blockip.lab.example": a(SITE.ok) } },
+  },
+  {
+    name: "dns-timeout",
+    what: "the ISP resolver never answers for a blocked name",
+    target: "https://dns-drop.lab.example/",
+    expect: { status: "anomaly", layer: "dns", failure: "generic_timeout_error" },
+    final: "blocked dns",
+    lab: { ispZone: { "dns-drop.lab.example": { drop: true } }, outsideZone: { "dns-drop.lab.example": a(SITE.ok) } },
+  },
+  {
+    name: "dns-servfail",
+    what: "the ISP resolver answers SERVFAIL for a blocked name",
+    target: "https://servfail.lab.example/",
+    expect: { status: "anomaly", layer: "dns", failure: "dns_servfail_error" },
+    final: "blocked dns",
+    lab: { ispZone: { "servfail.lab.example": { rcode: "SERVFAIL" } }, outsideZone: { "servfail.lab.example": a(SITE.ok) } },
+  },
+  {
+    name: "dns-injection",
+    what: `an on-path injector answers queries to the outside resolver with ${SITE.forged} ahead of the real answer`,
+    target: "https://inject.lab.example/",
+    expect: { status: "blocked", layer: "dns", failure: null, evidence: /2 different answers.*203\.0\.113\.250.*then 203\.0\.113\.11/ },
+    lab: { outsideZone: { "inject.lab.example": a(SITE.ok) }, inject: { "inject.lab.example": SITE.forged } },
+  },
+
+  // ---- TCP: the censor's nftables forward chain.
+  {
+    name: "tcp-drop",
+    what: "packets to the site's address are silently dropped",
+    target: "https://tcp-drop.lab.example/",
+    expect: { status: "anomaly", layer: "tcp", failure: "generic_timeout_error" },
+    final: "blocked tcp",
+    lab: { outsideZone: { "tcp-drop.lab.example": a(SITE.tcpDrop) }, sites: [site(SITE.tcpDrop)], nftForward: [`ip daddr ${SITE.tcpDrop} drop`] },
+  },
+  {
+    name: "tcp-rst",
+    what: "SYNs to the site's address are answered with a RST by the censor",
+    target: "https://tcp-rst.lab.example/",
+    expect: { status: "anomaly", layer: "tcp", failure: "connection_refused" },
+    final: "blocked tcp",
+    lab: { outsideZone: { "tcp-rst.lab.example": a(SITE.tcpRst) }, sites: [site(SITE.tcpRst)], nftForward: [`ip daddr ${SITE.tcpRst} tcp flags & (syn | ack) == syn reject with tcp reset`] },
+  },
+  {
+    name: "tcp-unreachable",
+    what: "the censor answers SYNs to the site's address with ICMP host-unreachable",
+    target: "https://tcp-unreach.lab.example/",
+    expect: { status: "anomaly", layer: "tcp", failure: "host_unreachable" },
+    final: "blocked tcp",
+    lab: { outsideZone: { "tcp-unreach.lab.example": a(SITE.tcpUnreach) }, sites: [site(SITE.tcpUnreach)], nftForward: [`ip daddr ${SITE.tcpUnreach} reject with icmp type host-unreachable`] },
+  },
+
+  // ---- TLS: SNI filtering (iptables string match on the ClientHello) and interception.
+  {
+    name: "tls-sni-rst",
+    what: "a ClientHello carrying a blocked SNI is answered with a RST (same address as ok.lab.example)",
+    target: "https://sni-rst.lab.example/",
+    expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
+    final: "blocked tls",
+    lab: { outsideZone: { "sni-rst.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-rst.lab.example", "-j", "REJECT", "--reject-with", "tcp-reset")] },
+  },
+  {
+    name: "tls-sni-drop",
+    what: "a ClientHello carrying a blocked SNI is silently dropped (same address as ok.lab.example)",
+    target: "https://sni-drop.lab.example/",
+    expect: { status: "anomaly", layer: "tls", failure: "generic_timeout_error" },
+    final: "blocked tls",
+    lab: { outsideZone: { "sni-drop.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-drop.lab.example", "-j", "DROP")] },
+  },
+  {
+    name: "tls-mitm",
+    what: "the censor intercepts the site's port 443 with a certificate from its own CA (not trusted by the client)",
+    target: "https://tls-mitm.lab.example/",
+    // issue 4 makes this exact: blocked tls
+    expect: { status: "anomaly", layer: "tls", failure: "ssl_unknown_authority", evidence: /Censor Interception CA/ },
+    final: "blocked tls",
+    lab: { outsideZone: { "tls-mitm.lab.example": a(SITE.mitm) }, sites: [site(SITE.mitm)], intercept: [{ address: SITE.mitm, port: 443, why: "TLS interception" }] },
+  },
+
+  // ---- HTTP: Host filtering and the ISP's block pages (DNAT of port 80 to its block-page server).
+  {
+    name: "http-host-rst",
+    what: "a request whose Host is blocked is answered with a RST (same address as ok.lab.example)",
+    target: "http://http-rst.lab.example/",
+    expect: { status: "anomaly", layer: "http", failure: "connection_reset" },
+    final: "blocked http",
+    lab: {
+      outsideZone: { "http-rst.lab.example": a(SITE.ok) },
+      iptablesForward: [["-p", "tcp", "--dport", "80", "-m", "string", "--string", "http-rst.lab.example", "--algo", "bm", "--icase", "-j", "REJECT", "--reject-with", "tcp-reset"]],
+    },
+  },
+  {
+    name: "http-blockpage",
+    what: "the ISP's stub page (HTTP 200, Russian 149-FZ wording) is served in place of the site",
+    target: "http://http-blockpage.lab.example/",
+    expect: { status: "blocked", layer: "http", failure: null, evidence: /149-ФЗ/ },
+    lab: {
+      outsideZone: { "http-blockpage.lab.example": a(SITE.httpBlockPage) },
+      sites: [site(SITE.httpBlockPage)],
+      intercept: [{ address: SITE.httpBlockPage, port: 80, why: "stub page" }],
+      blockPages: { "http-blockpage.lab.example": { page: "stub" } },
+    },
+  },
+  {
+    name: "http-redirect",
+    what: "the ISP redirects to its warning page on another domain (http://warning.rt.ru/?id=...)",
+    target: "http://http-redirect.lab.example/",
+    expect: { status: "blocked", layer: "http", failure: null, evidence: /warning\.rt\.ru/ },
+    lab: {
+      outsideZone: { "http-redirect.lab.example": a(SITE.httpRedirect) },
+      sites: [site(SITE.httpRedirect)],
+      intercept: [{ address: SITE.httpRedirect, port: 80, why: "redirect to warning.rt.ru" }],
+      blockPages: { "http-redirect.lab.example": { redirect: "http://warning.rt.ru/?id=17&st=0&dt=http-redirect.lab.example&rs=http%3A%2F%2Fhttp-redirect.lab.example%2F" } },
+    },
+  },
+  {
+    name: "http-451",
+    what: "the ISP answers HTTP 451 (Unavailable For Legal Reasons) in place of the site",
+    target: "http://http-451.lab.example/",
+    expect: { status: "blocked", layer: "http", failure: null, evidence: /HTTP 451/ },
+    lab: {
+      outsideZone: { "http-451.lab.example": a(SITE.http451) },
+      sites: [site(SITE.http451)],
+      intercept: [{ address: SITE.http451, port: 80, why: "451 page" }],
+      blockPages: { "http-451.lab.example": { page: "451" } },
+    },
+  },
+
+  // ---- Not censorship: must never be called blocked.
+  {
+    name: "server-down",
+    what: "the site's address exists in the internet namespace but nothing listens",
+    target: "https://down.lab.example/",
+    // issue 4 makes this exact: down
+    expect: { status: "anomaly", layer: "tcp", failure: "connection_refused" },
+    final: "down",
+    notBlocked: true,
+    lab: { outsideZone: { "down.lab.example": a(SITE.down) }, internetAddresses: [SITE.down] },
+  },
+  {
+    name: "name-nowhere",
+    what: "a name that exists nowhere (NXDOMAIN from the ISP and the outside resolver)",
+    target: "https://nowhere.lab.example/",
+    expect: { status: "down", layer: null, failure: "dns_nxdomain_error" },
+    notBlocked: true,
+    lab: {},
+  },
+  {
+    name: "origin-resets",
+    what: "the origin itself resets every connection after its first bytes",
+    target: "https://reset-origin.lab.example/",
+    // issue 4 makes this exact: down
+    expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
+    final: "down",
+    notBlocked: true,
+    lab: { outsideZone: { "reset-origin.lab.example": a(SITE.resetOrigin) }, sites: [site(SITE.resetOrigin, "reset")] },
+  },
+  {
+    name: "ok-https",
+    what: "a working site over HTTPS (its address also serves the SNI and Host cases)",
+    target: "https://ok.lab.example/",
+    expect: { status: "ok", layer: null, failure: null },
+    notBlocked: true,
+    lab: {},
+  },
+  {
+    name: "ok-http",
+    what: "a working site over plain HTTP",
+    target: "http://ok.lab.example/",
+    expect: { status: "ok", layer: null, failure: null },
+    notBlocked: true,
+    lab: {},
+  },
+];
+
+/** Cases of the second run, with a longer --timeout (4000 ms): slowness is not censorship. */
+export const SLOW_CASES = [
+  {
+    name: "slow-origin",
+    what: "the origin answers after 1.5 s (within --timeout 4000)",
+    target: "https://slow.lab.example/",
+    expect: { status: "ok", layer: null, failure: null },
+    notBlocked: true,
+    lab: { outsideZone: { "slow.lab.example": a(SITE.slow) }, sites: [site(SITE.slow, "slow", { delayMs: 1500 })] },
+  },
+];
+
+/** Throttling (a stretch): recorded and printed, no verdict asserted. */
+export const THROTTLE = {
+  name: "throttled",
+  what: `tc (htb + tbf at 1mbit) on the censor shapes traffic from ${SITE.throttled} to the client; the site serves 256 KiB`,
+  target: "http://throttled.lab.example/",
+  rate: "1mbit",
+  bodyBytes: 256 * 1024,
+  lab: {
+    outsideZone: { "throttled.lab.example": a(SITE.throttled) },
+    sites: [site(SITE.throttled, "big", { bodyBytes: 256 * 1024 })],
+    shape: [{ address: SITE.throttled, rate: "1mbit" }],
+  },
+};
+
+/** The network-down run: the client's link is down; every target must be inconclusive (exit 5). */
+export const NETWORK_DOWN = {
+  name: "network-down",
+  what: "the client's only link is down; run with the canary",
+  targets: ["https://ok.lab.example/", "https://bogon.lab.example/", "https://tcp-drop.lab.example/", `tcp://${SITE.ok}:443`],
+  expect: { status: "inconclusive", layer: null, exitCode: 5 },
+};
+
+/** The canary every lab run uses: a lab web server. */
+export const CANARY = "https://canary.lab.example/";
+
+/** Merges the base and every case's `lab` pieces into one scenario. */
+export function scenarioOf(name, pieces) {
+  const s = { name, outsideZone: {}, ispZone: {}, inject: {}, sites: [], internetAddresses: [], blockPages: {}, intercept: [], nftForward: [], iptablesForward: [], shape: [], certNames: [] };
+  for (const p of [BASE, ...pieces]) {
+    Object.assign(s.outsideZone, p.outsideZone);
+    Object.assign(s.ispZone, p.ispZone);
+    Object.assign(s.inject, p.inject);
+    Object.assign(s.blockPages, p.blockPages);
+    for (const k of ["sites", "internetAddresses", "intercept", "nftForward", "iptablesForward", "shape", "certNames"]) s[k].push(...(p[k] ?? []));
+  }
+  return s;
+}
+
+/** The scenario of the test suite (and of `lab:up`): every case at once. */
+export function casesScenario() {
+  return scenarioOf("cases", [...CASES, ...SLOW_CASES, THROTTLE].map((c) => c.lab));
+}

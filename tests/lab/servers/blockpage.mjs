@@ -1,0 +1,81 @@
+/**
+ * The ISP's block-page server, in the censor namespace. The censor DNATs blocked sites' port 80
+ * (and, for interception, 443) here, and its resolver answers some blocked names with this
+ * address. HTTPS uses a certificate from the censor's own CA, which the client does not trust.
+ *
+ * Config: {
+ *   "address": "192.0.2.80", "http": [80], "https": [443], "tls": {"keyFile", "certFile"},
+ *   "hosts": {"host.example": {"page": "stub"|"rt-warning"|"451"} | {"redirect": "http://..."}},
+ *   "defaultPage": "stub"
+ * }
+ * The stub pages carry the wording of Russian ISPs' stubs (Federal Law 149-FZ, the Unified
+ * Register, a link to Roskomnadzor's lookup), which data/fingerprints/reachprobe.csv matches.
+ */
+import http from "node:http";
+import https from "node:https";
+import { readFileSync } from "node:fs";
+import { config, log, ready } from "./lib.mjs";
+
+const cfg = config();
+
+function escape(s) {
+  return String(s ?? "").replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]);
+}
+
+const PAGES = {
+  // A typical ISP stub (the wording MGTS, MTS and smaller ISPs used in 2017).
+  stub: (url) => ({
+    status: 200,
+    body: `<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Доступ к ресурсу ограничен</title></head>
+<body>
+<h1>Доступ к информационному ресурсу ограничен</h1>
+<p>Доступ к запрашиваемому ресурсу ограничен на основании Федерального закона от 27.07.2006 № 149-ФЗ «Об информации, информационных технологиях и о защите информации».</p>
+<p>Ресурс включен в Единый реестр доменных имен, указателей страниц сайтов в сети «Интернет» и сетевых адресов, позволяющих идентифицировать сайты в сети «Интернет», содержащие информацию, распространение которой в Российской Федерации запрещено.</p>
+<p>Проверить, включен ли ресурс в реестр, можно на сайте <a href="https://eais.rkn.gov.ru/">eais.rkn.gov.ru</a>.</p>
+<p class="url">Запрошенный адрес: ${escape(url)}</p>
+</body></html>
+`,
+  }),
+  // Rostelecom's warning page, where its redirects lead.
+  "rt-warning": (url) => ({
+    status: 200,
+    body: `<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Ростелеком: доступ ограничен</title></head>
+<body>
+<h1>Уважаемый абонент!</h1>
+<p>Доступ к запрашиваемому ресурсу ограничен по решению органов государственной власти в соответствии с Федеральным законом № 149-ФЗ «Об информации, информационных технологиях и о защите информации».</p>
+<p>Подробнее: <a href="https://eais.rkn.gov.ru/">eais.rkn.gov.ru</a></p>
+<p class="url">${escape(url)}</p>
+</body></html>
+`,
+  }),
+  // A bare 451 whose body matches no fingerprint, so that the status alone decides.
+  451: () => ({ status: 451, body: `<!DOCTYPE html><html><head><title>451 Unavailable For Legal Reasons</title></head><body><h1>Unavailable For Legal Reasons</h1></body></html>\n` }),
+};
+
+function handler(req, res) {
+  const host = String(req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
+  const rule = cfg.hosts?.[host] ?? { page: cfg.defaultPage ?? "stub" };
+  if (rule.redirect) {
+    res.writeHead(302, { location: rule.redirect, "content-type": "text/html", connection: "close" });
+    return res.end(`<a href="${escape(rule.redirect)}">moved</a>\n`);
+  }
+  const page = (PAGES[rule.page] ?? PAGES.stub)(`${host}${req.url}`);
+  res.writeHead(page.status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+  res.end(page.body);
+}
+
+let count = 0;
+const tlsOpts = cfg.tls ? { key: readFileSync(cfg.tls.keyFile), cert: readFileSync(cfg.tls.certFile) } : null;
+for (const [ports, secure] of [[cfg.http ?? [80], false], [cfg.https ?? [], true]]) {
+  for (const port of ports) {
+    const server = secure ? https.createServer(tlsOpts, handler) : http.createServer(handler);
+    server.on("connection", (s) => s.on("error", () => {}));
+    server.on("tlsClientError", () => {});
+    server.on("error", (e) => log(`${cfg.address}:${port}: ${e.message}`));
+    await new Promise((r) => server.listen(port, cfg.address, r));
+    count++;
+  }
+}
+ready(`block pages on ${cfg.address} (${count} listeners, ${Object.keys(cfg.hosts ?? {}).length} host rules)`);

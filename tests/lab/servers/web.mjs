@@ -1,0 +1,90 @@
+/**
+ * The internet's web servers: one process listening on many addresses, plain HTTP and HTTPS
+ * (a certificate from the lab CA that covers every lab name).
+ *
+ * Config: {
+ *   "tls": {"keyFile", "certFile"},
+ *   "sites": [{"addresses": ["203.0.113.11"], "http": [80], "https": [443], "mode": MODE,
+ *              "delayMs": 1500, "bodyBytes": 262144}]
+ * }
+ * MODE: "ok" (a small HTML page naming the host), "slow" (the same after delayMs), "big" (a body
+ * of bodyBytes), "reset" (accepts, then answers the first bytes with a RST: an origin that resets
+ * everyone).
+ */
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import { readFileSync } from "node:fs";
+import { config, log, ready } from "./lib.mjs";
+
+const cfg = config();
+const tlsOpts = { key: readFileSync(cfg.tls.keyFile), cert: readFileSync(cfg.tls.certFile) };
+
+function page(host) {
+  const h = String(host ?? "").replace(/[^\w.:-]/g, "");
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${h}: a lab site</title></head><body><h1>${h}</h1><p>Served by the reachprobe lab's internet namespace.</p></body></html>\n`;
+}
+
+function handler(site) {
+  return (req, res) => {
+    const send = () => {
+      if (site.mode === "big") {
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(site.bodyBytes) });
+        const chunk = Buffer.alloc(16 * 1024, 97);
+        let left = site.bodyBytes;
+        const pump = () => {
+          while (left > 0 && !res.destroyed) {
+            const n = Math.min(left, chunk.length);
+            left -= n;
+            if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return res.once("drain", pump);
+          }
+          res.end();
+        };
+        return pump();
+      }
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(page(req.headers.host));
+    };
+    if (site.mode === "slow") setTimeout(send, site.delayMs ?? 1500);
+    else send();
+  };
+}
+
+const servers = [];
+async function listen(server, host, port) {
+  server.on("error", (e) => log(`${host}:${port}: ${e.message}`));
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  servers.push(server);
+}
+
+let count = 0;
+for (const site of cfg.sites) {
+  for (const address of site.addresses) {
+    for (const [ports, tls] of [[site.http ?? [], false], [site.https ?? [], true]]) {
+      for (const port of ports) {
+        let server;
+        if (site.mode === "reset") {
+          server = net.createServer((s) => {
+            s.on("error", () => {});
+            s.once("data", () => s.resetAndDestroy());
+          });
+        } else if (tls) {
+          server = https.createServer(tlsOpts, handler(site));
+          server.on("tlsClientError", () => {});
+        } else {
+          server = http.createServer(handler(site));
+        }
+        server.on("connection", (s) => s.on("error", () => {}));
+        await listen(server, address, port);
+        count++;
+      }
+    }
+  }
+}
+ready(`web: ${count} listeners on ${cfg.sites.length} sites`);
