@@ -21,9 +21,14 @@ export function analyzeDnsWithControl(
   const controlAddrs = new Set(control?.addrs ?? []);
   const sig = dnsSignatures(obs, ctx, controlAddrs);
   if (sig) return sig;
-  if (!control || obs.length === 0) return undefined;
-  const name = obs[0]!.hostname;
+  if (!control) return undefined;
   const controls = control.by.join(" and ");
+  if (obs.length === 0) {
+    // Only controls were asked (--no-system-resolver with --doh): their word is all there is.
+    if (control.failure !== "dns_nxdomain_error") return null;
+    return { status: "down", layer: "dns", failure: "dns_nxdomain_error", evidence: [`${controls} say${control.by.length > 1 ? "" : "s"} the name does not exist (NXDOMAIN)`] };
+  }
+  const name = obs[0]!.hostname;
 
   if (control.addrs.length === 0) {
     if (control.failure === "dns_nxdomain_error" && obs.every((o) => o.failure === "dns_nxdomain_error")) {

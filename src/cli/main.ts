@@ -3,9 +3,15 @@
 // getaddrinfo runs on libuv's thread pool (4 threads by default); with many targets a few
 // stalled lookups would queue every other one behind them.
 process.env.UV_THREADPOOL_SIZE ??= "64";
+// `reachprobe ... | head` closes stdout early: the data is no longer wanted, but the run still
+// finishes and stores its measurements, so a broken pipe is not a crash.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+});
 
 const { Command, CommanderError } = await import("commander");
 const { runCommand } = await import("./run.js");
+const { controlCommand } = await import("./control.js");
 const { VERSION } = await import("./package-info.js");
 const { EXIT, EXIT_HELP } = await import("./exit-codes.js");
 const { UsageError } = await import("./options.js");
@@ -17,6 +23,7 @@ const program = new Command("reachprobe")
   .addHelpText("after", `\n${EXIT_HELP}`)
   .exitOverride();
 program.addCommand(runCommand().exitOverride());
+program.addCommand(controlCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -44,3 +44,15 @@ export function parseDohUrl(v: string): string {
   if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--doh must be an https URL, got "${v}"`);
   return u.href;
 }
+
+/** Parses a `--control URL` value: the helper's http(s) URL. */
+export function parseControlUrl(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new UsageError(`--control must be a URL such as https://control.example/, got "${v}"`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--control must be an http(s) URL, got "${v}"`);
+  return u.href;
+}

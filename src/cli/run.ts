@@ -11,7 +11,8 @@ import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { runTargets, type TargetResult } from "../runner/runner.js";
 import { Store } from "../store/store.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
-import { UsageError, collect, parseDohUrl, parseResolver, positiveInt } from "./options.js";
+import { UsageError, collect, parseControlUrl, parseDohUrl, parseResolver, positiveInt } from "./options.js";
+import { queryControl } from "../control/client.js";
 import { VERSION } from "./package-info.js";
 import { paintFor, useColor } from "./style.js";
 import { renderHuman, type ResultLine } from "./render.js";
@@ -27,6 +28,8 @@ interface RunFlags {
   json?: boolean;
   resolver?: Array<{ host: string; port: number }>;
   doh?: string[];
+  control?: string;
+  controlToken?: string;
   systemResolver: boolean;
   timeout: number;
   budget?: number;
@@ -51,6 +54,8 @@ export function runCommand(): Command {
     .option("--no-store", "store nothing: print the verdicts and forget them")
     .option("--json", "print one JSON document on stdout instead of the human report")
     .option("--resolver <ip[:port]>", "also ask this resolver with raw UDP queries, keeping every answer; repeatable", collect(parseResolver))
+    .addOption(new Option("--control <url>", "a control helper (reachprobe control, or OONI's web-connectivity test helper) that measures each target from outside").env("REACHPROBE_CONTROL").argParser(parseControlUrl))
+    .addOption(new Option("--control-token <token>", "bearer token for the control helper").env("REACHPROBE_CONTROL_TOKEN"))
     .option("--doh <url>", "also ask this DNS-over-HTTPS endpoint (RFC 8484), as a control; repeatable", collect(parseDohUrl))
     .option("--no-system-resolver", "do not ask the system resolver (only the --resolver ones)")
     .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
@@ -124,6 +129,14 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     maxBodyBytes: flags.maxBody,
     now: () => Date.now() - start,
   };
+  if (flags.control) {
+    const url = flags.control;
+    probe.control = async (request, signal) => {
+      const t0 = probe.now();
+      const r = await queryControl({ url, token: flags.controlToken, request, timeoutMs: probe.targetBudgetMs, signal });
+      return { helper: url, t0, t: probe.now(), failure: r.failure, ...(r.status !== undefined ? { status: r.status } : {}), response: r.response };
+    };
+  }
   if (!probe.systemResolver && probe.resolvers.length === 0 && probe.doh.length === 0 && plan.targets.some((t) => !t.isIp)) {
     process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
     return EXIT.USAGE;
@@ -138,6 +151,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     concurrency: flags.concurrency,
     resolvers: probe.resolvers.map((r) => `${r.host}:${r.port}`),
     doh: probe.doh,
+    control: flags.control ?? null,
     system_resolver: probe.systemResolver,
     dns_window_ms: probe.dnsWindowMs,
     fingerprints: flags.fingerprints,
@@ -186,7 +200,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
       },
       onResult: (r: TargetResult) => {
         if (store && runId) {
-          store.addMeasurement(runId, { target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs });
+          store.addMeasurement(runId, { target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, control: r.control, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs });
         }
         lines.push({ target: r.target.input, service: r.target.service, verdict: r.verdict });
         json?.result(r);
@@ -224,7 +238,7 @@ class JsonStream {
     process.stdout.write('{"results":[');
   }
   result(r: TargetResult): void {
-    const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations };
+    const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
     process.stdout.write((this.first ? "\n" : ",\n") + JSON.stringify(doc));
     this.first = false;
   }

@@ -1,5 +1,7 @@
 /** What a probe needs to know, and the network functions it uses (swappable in tests). */
 import type { Failure } from "../net/failures.js";
+import type { ControlRequest } from "../control/wire.js";
+import type { ControlObservation } from "./observation.js";
 
 /** Per-run probe settings. */
 export interface ProbeConfig {
@@ -22,6 +24,15 @@ export interface ProbeConfig {
   userAgent: string;
   /** Milliseconds since the run's zero time. */
   now: () => number;
+  /**
+   * Optional address policy (the control helper's): a redirect hop to an address it refuses
+   * is not connected to; the hop gets a failure and a note instead. Unset: every address is allowed.
+   */
+  allowAddress?: (ip: string) => boolean;
+  /** Extra trust for the HTTP step (tests of the control helper); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Asks the control helper, when one is configured; never rejects. */
+  control?: (request: ControlRequest, signal: AbortSignal) => Promise<ControlObservation>;
 }
 
 /** Defaults for a real run; the CLI documents each. */

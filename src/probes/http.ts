@@ -46,12 +46,24 @@ export async function httpStep(url: URL, address: string, cfg: ProbeConfig, budg
       break;
     }
     const host = next.hostname.replace(/^\[|\]$/g, "");
+    const allow = cfg.allowAddress;
     if (isIP(host)) {
+      if (allow && !allow(host)) {
+        obs.failure = "http_request_failed";
+        obs.note = `redirect to ${host} not followed: the address policy refuses it`;
+        break;
+      }
       ip = host;
     } else if (host !== current.hostname) {
       const lookups = await dnsStep(host, cfg, budget);
       dns.push(...lookups);
-      const found = addressesToTry(lookups, 1)[0];
+      const candidates = addressesToTry(lookups, allow ? 64 : 1);
+      const found = allow ? candidates.find((a) => allow(a)) : candidates[0];
+      if (!found && candidates.length > 0) {
+        obs.failure = "dns_bogon_error";
+        obs.note = `redirect to ${host} not followed: the address policy refuses every address it resolved to`;
+        break;
+      }
       if (!found) {
         // The chain stops short of its destination; that is a failure of this fetch, carried
         // with the lookup's own failure so that a DNS-blocked redirect target is not "ok".
@@ -75,7 +87,7 @@ async function fetchOnce(url: URL, ip: string, hop: number, cfg: ProbeConfig, bu
     "accept-language": "en-US;q=0.8,en;q=0.5",
   };
   try {
-    const r = await httpFetch({ url, address: ip, headers: requestHeaders, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes });
+    const r = await httpFetch({ url, address: ip, headers: requestHeaders, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes, ...(cfg.ca ? { ca: cfg.ca } : {}) });
     const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
     const obs: HttpObservation = {
       step: "http",

@@ -7,8 +7,8 @@ import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { Target } from "../targets/target.js";
 import type { ProbeConfig } from "../probes/config.js";
-import type { Observation } from "../probes/observation.js";
-import { probeTarget } from "../probes/pipeline.js";
+import type { ControlObservation, Observation } from "../probes/observation.js";
+import { probeTarget, type ProbeOutcome } from "../probes/pipeline.js";
 import type { AnalysisContext } from "../analysis/context.js";
 import { analyzeTarget, failedAtNetworkLevel } from "../analysis/target.js";
 import type { Verdict } from "../analysis/verdict.js";
@@ -18,6 +18,8 @@ export interface TargetResult {
   target: Target;
   verdict: Verdict;
   observations: Observation[];
+  /** What the control helper saw, when one was asked. */
+  control: ControlObservation | null;
   startedAt: Date;
   finishedAt: Date;
   durationMs: number;
@@ -41,7 +43,7 @@ export interface RunnerInput {
   /** Aborted on SIGINT/SIGTERM: in-flight targets stop and are not reported. */
   stop: AbortSignal;
   /** Swappable for tests: defaults to the real pipeline. */
-  probeFn?: (t: Target, cfg: ProbeConfig, stop: AbortSignal) => Promise<Observation[]>;
+  probeFn?: (t: Target, cfg: ProbeConfig, stop: AbortSignal) => Promise<ProbeOutcome>;
 }
 
 /** Callbacks the runner reports to, synchronously, as things happen. */
@@ -65,7 +67,8 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
   setMaxListeners(0, input.stop);
   let canary: CanaryResult | null = null;
   if (input.canary && !input.stop.aborted) {
-    const obs = await probe(input.canary, input.probe, input.stop);
+    // The canary asks no control: it tests this machine's network, not the helper's.
+    const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined }, input.stop);
     const down = failedAtNetworkLevel(input.canary, obs);
     const firstFailure = obs.find((o) => o.failure !== null)?.failure;
     canary = { target: input.canary.input, ok: !down, reason: down ? `${firstFailure ?? "no answer"}` : null };
@@ -85,12 +88,12 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
         sink.onStart?.(target);
         const startedAt = new Date();
         const t0 = performance.now();
-        const observations = await probe(target, input.probe, input.stop);
+        const { observations, control } = await probe(target, input.probe, input.stop);
         // A target cut short by Ctrl-C would look like a timeout; it is dropped, not stored.
         if (input.stop.aborted) return;
-        const verdict = analyzeTarget(target, observations, context);
+        const verdict = analyzeTarget(target, observations, context, control);
         completed++;
-        sink.onResult({ target, verdict, observations, startedAt, finishedAt: new Date(), durationMs: Math.round(performance.now() - t0) });
+        sink.onResult({ target, verdict, observations, control, startedAt, finishedAt: new Date(), durationMs: Math.round(performance.now() - t0) });
       }),
     ),
   );

@@ -38,6 +38,7 @@ CREATE TABLE measurements (
   failure           TEXT,
   evidence_json     TEXT NOT NULL,
   observations_json TEXT NOT NULL,
+  control_json      TEXT,
   started_at        TEXT NOT NULL,
   finished_at       TEXT NOT NULL,
   duration_ms       INTEGER NOT NULL

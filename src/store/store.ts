@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Layer, Status, Verdict } from "../analysis/verdict.js";
 import type { Failure } from "../net/failures.js";
-import type { Observation } from "../probes/observation.js";
+import type { ControlObservation, Observation } from "../probes/observation.js";
 import { StoreError } from "./errors.js";
 import { CURRENT_SCHEMA_VERSION, knownSchemaVersion, migrate } from "./schema.js";
 
@@ -55,6 +55,8 @@ export interface MeasurementInput {
   service: string;
   verdict: Verdict;
   observations: Observation[];
+  /** What the control helper saw for this target, if one was asked. */
+  control?: ControlObservation | null;
   startedAt: Date | string;
   finishedAt: Date | string;
   durationMs: number;
@@ -86,6 +88,7 @@ export interface MeasurementRecord {
   service: string;
   verdict: Verdict;
   observations: Observation[];
+  control: ControlObservation | null;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -118,6 +121,7 @@ interface MeasurementRow {
   failure: Failure | null;
   evidence_json: string;
   observations_json: string;
+  control_json: string | null;
   started_at: string;
   finished_at: string;
   duration_ms: number;
@@ -224,9 +228,9 @@ export class Store {
               @probeAsn, @probeCc, @optionsJson, @targetCount, @canaryJson)`);
     this.insertMeasurement = db.prepare(`
       INSERT INTO measurements (id, run_id, target, service, status, layer, failure, evidence_json,
-                                observations_json, started_at, finished_at, duration_ms)
+                                observations_json, control_json, started_at, finished_at, duration_ms)
       VALUES (@id, @runId, @target, @service, @status, @layer, @failure, @evidenceJson,
-              @observationsJson, @startedAt, @finishedAt, @durationMs)`);
+              @observationsJson, @controlJson, @startedAt, @finishedAt, @durationMs)`);
     this.finishRunStmt = db.prepare(`
       UPDATE runs SET state = @state, finished_at = @finishedAt, summary_json = COALESCE(@summaryJson, summary_json)
       WHERE id = @id AND state = 'running'`);
@@ -333,6 +337,7 @@ export class Store {
         failure: m.verdict.failure,
         evidenceJson: JSON.stringify(m.verdict.evidence),
         observationsJson: JSON.stringify(m.observations),
+        controlJson: m.control ? JSON.stringify(m.control) : null,
         startedAt: toIso(m.startedAt, "startedAt"),
         finishedAt: toIso(m.finishedAt, "finishedAt"),
         durationMs: Math.round(m.durationMs),
@@ -421,6 +426,7 @@ export class Store {
         evidence: JSON.parse(row.evidence_json) as string[],
       },
       observations: JSON.parse(row.observations_json) as Observation[],
+      control: row.control_json ? (JSON.parse(row.control_json) as ControlObservation) : null,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       durationMs: row.duration_ms,

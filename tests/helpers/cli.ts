@@ -30,7 +30,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd,
-      env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, ...opts.env },
+      env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined, ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -44,5 +44,59 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
       resolve({ code, signal, stdout, stderr });
     });
     opts.onSpawn?.(child);
+  });
+}
+
+/** A long-running `reachprobe` process (a server), ready once a stdout line matched. */
+export interface LongRunningCli {
+  child: ReturnType<typeof spawn>;
+  /** The match of `ready` against the first stdout line it matched. */
+  match: RegExpMatchArray;
+  /** Output so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process exits (it is SIGKILLed after killAfterMs). */
+  exited: Promise<CliResult>;
+}
+
+/** Starts `reachprobe ARGS...` and resolves once a stdout line matches `ready`; rejects if it exits first. */
+export function startCli(args: string[], ready: RegExp, opts: Omit<CliOptions, "onSpawn"> = {}): Promise<LongRunningCli> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL_TOKEN: undefined, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const killer = setTimeout(() => child.kill("SIGKILL"), opts.killAfterMs ?? 25_000);
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (settled) return;
+      for (const line of stdout.split("\n")) {
+        const match = ready.exec(line);
+        if (match) {
+          settled = true;
+          resolve({ child, match, stdout: () => stdout, stderr: () => stderr, exited });
+          return;
+        }
+      }
+    });
+    exited.then(
+      (r) => {
+        if (!settled) reject(new Error(`reachprobe exited (code ${r.code}, signal ${r.signal}) before printing a line matching ${ready}:\n${r.stderr}`));
+      },
+      reject,
+    );
   });
 }

@@ -1,0 +1,90 @@
+/**
+ * Asks a control helper (reachprobe's or OONI's) what it sees for one URL. Never throws for
+ * network errors: the outcome is a response or a failure string from the closed list.
+ */
+import { request } from "undici";
+import type { Failure } from "../net/failures.js";
+import { unknownFailure } from "../net/failures.js";
+import { classifyHttpError } from "../net/classify.js";
+import { abortReason, raceAbort, startStepTimer } from "../net/deadline.js";
+import { invalidResponse, type ControlRequest, type ControlResponse } from "./wire.js";
+
+/** Largest helper response read; a real one is a few kilobytes. */
+export const MAX_CONTROL_RESPONSE_BYTES = 1 << 20;
+
+/** One query to a helper. */
+export interface ControlQuery {
+  /** The helper's URL, e.g. `https://control.example.org/`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  request: ControlRequest;
+  /** Bound on the whole exchange, connect to last byte. */
+  timeoutMs: number;
+  /** Aborts the query (the run stopping); ends as a generic_timeout_error like the timer. */
+  signal?: AbortSignal;
+}
+
+/** What a query produced: a checked response, or a failure (with the HTTP status when one came). */
+export interface ControlOutcome {
+  response: ControlResponse | null;
+  failure: Failure | null;
+  status?: number;
+}
+
+/** POSTs the request to the helper and checks what comes back. */
+export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
+  const timer = startStepTimer(q.timeoutMs, q.signal);
+  const signal = timer.signal;
+  try {
+    if (signal.aborted) return { response: null, failure: classifyHttpError(abortReason(signal)) };
+    const body = JSON.stringify(q.request);
+    // QUIRK: as in net/http.ts, undici acts on an abort only once the request is dispatched;
+    // the race returns at the deadline even when the connect itself stalls.
+    const res = await raceAbort(signal, () =>
+      request(q.url, {
+        method: "POST",
+        body,
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json",
+          ...(q.token ? { authorization: `Bearer ${q.token}` } : {}),
+        },
+        signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      }),
+    );
+    if (res.statusCode !== 200) {
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      return { response: null, failure: "http_request_failed", status: res.statusCode };
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_CONTROL_RESPONSE_BYTES) {
+          res.body.destroy();
+          return { response: null, failure: unknownFailure(`invalid control response: larger than ${MAX_CONTROL_RESPONSE_BYTES} bytes`), status: 200 };
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      return { response: null, failure: classifyHttpError(signal.aborted ? abortReason(signal) : err), status: 200 };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      return { response: null, failure: unknownFailure("invalid control response: not JSON"), status: 200 };
+    }
+    const why = invalidResponse(parsed);
+    if (why) return { response: null, failure: unknownFailure(`invalid control response: ${why}`), status: 200 };
+    return { response: parsed as ControlResponse, failure: null, status: 200 };
+  } catch (err) {
+    return { response: null, failure: classifyHttpError(signal.aborted ? abortReason(signal) : err) };
+  } finally {
+    timer.dispose();
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * The control helper's HTTP server: `POST /` with a ControlRequest, answered with a
+ * ControlResponse (OONI web-connectivity test helper compatible). It runs on the open internet
+ * and fetches URLs for strangers, so every request is bounded (body bytes, endpoints, time,
+ * requests worked on at once), destinations are checked against the address policy, a bearer
+ * token may be required, and each request is logged as one line without the client's address.
+ */
+import http from "node:http";
+import net, { isIP } from "node:net";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Logger } from "pino";
+import type { Cidr } from "../analysis/bogons.js";
+import { joinHostPort } from "../net/addr.js";
+import { startStepTimer } from "../net/deadline.js";
+import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
+import { VERSION } from "../cli/package-info.js";
+import { addressPolicy } from "./policy.js";
+import { parseControlRequest, type RequestError } from "./request.js";
+import { measureControl } from "./measure.js";
+import type { ControlError } from "./wire.js";
+
+/** Everything the helper can be told; each limit has a default (CONTROL_DEFAULTS). */
+export interface ControlServerOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port to listen on; 0 picks a free one (default 0). */
+  port?: number;
+  /** Require `Authorization: Bearer <token>` on POST when set. */
+  token?: string | null;
+  /** Connect to private, loopback, link-local and other bogon destinations too. */
+  allowPrivate?: boolean;
+  /** Addresses in these ranges count as public (the lab's documentation ranges). */
+  publicRanges?: readonly Cidr[];
+  /** Ask the system resolver (default true). */
+  systemResolver?: boolean;
+  /** UDP resolvers asked as well (or instead, with systemResolver false). */
+  resolvers?: Array<{ host: string; port: number }>;
+  /** Largest request body accepted, bytes (larger: 413). */
+  maxRequestBytes?: number;
+  /** Most endpoints in one request's tcp_connect (more: 400); also bounds the helper's own addresses. */
+  maxEndpoints?: number;
+  /** Bytes of each HTTP body read. */
+  maxBodyBytes?: number;
+  /** Time one request may take, all steps together, ms. */
+  requestTimeoutMs?: number;
+  /** Timeout of each step (lookup, connect, handshake, HTTP hop), ms. */
+  stepTimeoutMs?: number;
+  /** Requests worked on at once; more get 503 with Retry-After at once. */
+  maxConcurrent?: number;
+  /** Extra trust for TLS and HTTPS (tests); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Where the one-line-per-request log goes; default: none. */
+  logger?: Logger;
+}
+
+/** Defaults of the limits, as documented in the README and `--help`. */
+export const CONTROL_DEFAULTS = {
+  maxRequestBytes: 16 * 1024,
+  maxEndpoints: 8,
+  maxBodyBytes: 1 << 20,
+  requestTimeoutMs: 15_000,
+  stepTimeoutMs: 5_000,
+  maxConcurrent: 8,
+} as const;
+
+/** A running helper. */
+export interface ControlServer {
+  /** `http://host:port/`, with the port actually bound. */
+  url: string;
+  port: number;
+  /** Stops listening, cuts the measurements in progress short, and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Seconds a client is told to wait when every slot is taken. */
+const RETRY_AFTER_SECONDS = 2;
+
+/** One log line's fields. */
+interface LogEntry {
+  method: string;
+  path: string;
+  /** A short salted hash of the client's address: requests from one client can be grouped, the address is not kept. */
+  client: string;
+  host?: string;
+  endpoints?: number;
+  status?: number | null;
+  duration_ms?: number;
+  outcome: string;
+}
+
+/** Starts the helper and resolves once it listens. */
+export async function startControlServer(options: ControlServerOptions = {}): Promise<ControlServer> {
+  const o = { ...CONTROL_DEFAULTS, ...stripUndefined(options) };
+  const policy = addressPolicy({ allowPrivate: o.allowPrivate ?? false, publicRanges: o.publicRanges ?? [] });
+  const salt = randomBytes(16);
+  const tokenHash = o.token ? sha256(Buffer.from(o.token)) : null;
+  const inFlight = new Set<AbortController>();
+  let closing = false;
+
+  const probeBase: Omit<ProbeConfig, "now" | "userAgent"> = {
+    ...DEFAULT_PROBE_CONFIG,
+    stepTimeoutMs: o.stepTimeoutMs,
+    targetBudgetMs: o.requestTimeoutMs,
+    systemResolver: o.systemResolver ?? true,
+    resolvers: o.resolvers ?? [],
+    // The helper stands on an unfiltered network: the first answer is the answer.
+    dnsWindowMs: 0,
+    maxAddresses: o.maxEndpoints,
+    maxBodyBytes: o.maxBodyBytes,
+    allowAddress: policy.allows,
+    ...(o.ca ? { ca: o.ca } : {}),
+  };
+
+  const clientHash = (socket: net.Socket): string =>
+    createHash("sha256")
+      .update(salt)
+      .update(socket.remoteAddress ?? "")
+      .digest("hex")
+      .slice(0, 12);
+
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    if (res.headersSent || res.destroyed) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", "content-length": String(Buffer.byteLength(text)), ...headers });
+    res.end(text);
+  };
+  const refuse = (res: http.ServerResponse, entry: LogEntry, e: RequestError | (ControlError & { status: number }), headers: Record<string, string> = {}) => {
+    entry.outcome = e.reason;
+    const body: ControlError = { error: e.error, reason: e.reason };
+    send(res, e.status, body, headers);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const path = pathOf(req.url);
+    const entry: LogEntry = { method: (req.method ?? "").slice(0, 16), path: path.slice(0, 100), client: clientHash(req.socket), outcome: "ok" };
+    res.on("close", () => {
+      entry.status = res.headersSent ? res.statusCode : null;
+      if (!res.writableFinished && entry.outcome === "ok") entry.outcome = "client_closed";
+      entry.duration_ms = Math.round(performance.now() - started);
+      o.logger?.info(entry, "request");
+    });
+
+    if (path !== "/") return refuse(res, entry, { status: 404, reason: "not_found", error: "not found: the helper answers POST / (and GET / for health)" });
+    if (req.method === "GET" || req.method === "HEAD") {
+      entry.outcome = "health";
+      return send(res, 200, { ok: true, version: VERSION });
+    }
+    // Early refusals close the connection: the request body was not read.
+    const close = { connection: "close" };
+    if (req.method !== "POST") return refuse(res, entry, { status: 405, reason: "method_not_allowed", error: "method not allowed: use POST / with a control request" }, { allow: "GET, HEAD, POST", ...close });
+    if (tokenHash && !authorized(req.headers.authorization, tokenHash)) {
+      return refuse(res, entry, { status: 401, reason: "unauthorized", error: "unauthorized: this helper needs Authorization: Bearer <token>" }, { "www-authenticate": 'Bearer realm="reachprobe control"', ...close });
+    }
+    const declared = Number(req.headers["content-length"] ?? NaN);
+    if (declared > o.maxRequestBytes) return refuse(res, entry, tooLarge(o.maxRequestBytes), close);
+    // The body is read before a slot is taken: a slow uploader holds a connection (bounded by
+    // requestTimeout and maxConnections), never one of the measurement slots.
+    const raw = await readBody(req, o.maxRequestBytes).catch(() => undefined);
+    if (raw === undefined) {
+      entry.outcome = "client_closed";
+      return;
+    }
+    if (raw === null) return refuse(res, entry, tooLarge(o.maxRequestBytes), close);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+    } catch {
+      return refuse(res, entry, { status: 400, reason: "invalid_json", error: "the body is not valid JSON" });
+    }
+    const parsed = parseControlRequest(body, o.maxEndpoints);
+    if ("rejected" in parsed) return refuse(res, entry, parsed.rejected);
+    const r = parsed.request;
+    entry.host = r.host.slice(0, 255);
+    entry.endpoints = r.endpoints.length;
+    const hostRefusal = refusedHost(r.host, policy.refusal);
+    if (hostRefusal) {
+      return refuse(res, entry, {
+        status: 400,
+        reason: "refused_destination",
+        error: `refused: the URL's host ${hostRefusal}; this helper does not connect to private, loopback, link-local or other reserved destinations`,
+      });
+    }
+    // No queue: beyond maxConcurrent the answer is 503 at once.
+    if (closing || inFlight.size >= o.maxConcurrent) {
+      return refuse(res, entry, { status: 503, reason: "busy", error: `busy: ${o.maxConcurrent} requests are being measured; retry later` }, { "retry-after": String(RETRY_AFTER_SECONDS) });
+    }
+
+    const ctl = new AbortController();
+    inFlight.add(ctl);
+    // A client that goes away stops its measurement.
+    const onGone = () => {
+      if (!res.writableFinished) ctl.abort();
+    };
+    res.once("close", onGone);
+    const t0 = Date.now();
+    const budget = startStepTimer(o.requestTimeoutMs, ctl.signal);
+    try {
+      const cfg: ProbeConfig = { ...probeBase, userAgent: r.userAgent ?? DEFAULT_PROBE_CONFIG.userAgent, now: () => Date.now() - t0 };
+      const response = await measureControl(r, { cfg, policy, maxOwnAddresses: o.maxEndpoints }, budget.signal);
+      entry.outcome = budget.signal.aborted ? "measured_timeout" : "measured";
+      send(res, 200, response);
+    } finally {
+      budget.dispose();
+      res.off("close", onGone);
+      inFlight.delete(ctl);
+    }
+  };
+
+  const server = http.createServer(
+    {
+      // Slow clients cannot pin the helper: headers and the whole request must arrive in time,
+      // and these deadlines are checked every second rather than Node's default 30.
+      headersTimeout: Math.min(10_000, o.requestTimeoutMs),
+      requestTimeout: o.requestTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+      keepAliveTimeout: 5_000,
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        o.logger?.error({ err: (err as Error)?.message }, "control request crashed");
+        send(res, 500, { error: "internal error", reason: "internal" });
+      });
+    },
+  );
+  // Idle sockets are dropped, but never while a measurement is still being made for them.
+  server.timeout = o.requestTimeoutMs + 10_000;
+  server.maxConnections = Math.max(64, o.maxConcurrent * 16);
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    if (socket.writable) socket.end(`HTTP/1.1 ${timedOut ? "408 Request Timeout" : "400 Bad Request"}\r\nconnection: close\r\n\r\n`);
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as net.AddressInfo;
+  return {
+    url: `http://${joinHostPort(addr.address, addr.port)}/`,
+    port: addr.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        closing = true;
+        for (const c of inFlight) c.abort();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Measurements cut short answer within a tick or two; then whatever is left goes.
+        setTimeout(() => server.closeAllConnections(), 200).unref();
+      }),
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function sha256(b: Buffer): Buffer {
+  return createHash("sha256").update(b).digest();
+}
+
+/** Compares the bearer token in constant time (hashing first makes the lengths equal). */
+function authorized(header: string | undefined, tokenHash: Buffer): boolean {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
+  const given = sha256(Buffer.from(m?.[1] ?? ""));
+  return timingSafeEqual(given, tokenHash) && m !== null;
+}
+
+function pathOf(url: string | undefined): string {
+  const u = url ?? "";
+  const q = u.indexOf("?");
+  return q >= 0 ? u.slice(0, q) : u;
+}
+
+function tooLarge(max: number): ControlError & { status: number } {
+  return { status: 413, reason: "request_too_large", error: `the request body is larger than ${max} bytes (--max-request-bytes)` };
+}
+
+/** Why the URL's host is refused: an IP literal the policy refuses, or a name that means this machine (RFC 6761). */
+function refusedHost(host: string, refusal: (ip: string) => string | null): string | null {
+  if (isIP(host)) return refusal(host);
+  const h = host.toLowerCase().replace(/\.$/, "");
+  if (h === "localhost" || h.endsWith(".localhost")) {
+    return refusal("127.0.0.1") ? `${host} names this machine (a loopback address)` : null;
+  }
+  // Other names are looked up; the addresses they resolve to go through the policy one by one.
+  return null;
+}
+
+/** Reads the body up to `max` bytes; null when it is larger (reading stops there, the socket is left for the 413). */
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        done();
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    // A client that goes away mid-body (or is cut off by requestTimeout) ends the wait too.
+    const onClose = () => onError(new Error("the client closed the connection before the body ended"));
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", onError);
+    req.once("close", onClose);
+  });
+}

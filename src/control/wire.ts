@@ -1,0 +1,89 @@
+/**
+ * The control helper's wire format, compatible with OONI's web-connectivity test helper so that
+ * either can serve either: `POST /` with a ControlRequest, answered by a ControlResponse.
+ * Fields starting with `x_` are reachprobe's additions; OONI's clients ignore them.
+ */
+import type { Failure } from "../net/failures.js";
+
+/** What a probe sends: the URL, its request headers, and the endpoints it resolved. */
+export interface ControlRequest {
+  http_request: string;
+  http_request_headers: Record<string, string[]>;
+  /** `ip:port` endpoints the probe resolved (IPv6 in brackets). */
+  tcp_connect: string[];
+  /** OONI's field; reachprobe never asks for QUIC. */
+  x_quic_enabled?: boolean;
+}
+
+/** The helper's TCP connect to one endpoint. */
+export interface ControlTcp {
+  status: boolean;
+  failure: Failure | null;
+}
+
+/** The helper's TLS handshake with one endpoint. */
+export interface ControlTls {
+  server_name: string;
+  status: boolean;
+  failure: Failure | null;
+}
+
+/** The helper's fetch of the URL (redirects followed); -1 for numbers on failure. */
+export interface ControlHttp {
+  failure: Failure | null;
+  status_code: number;
+  body_length: number;
+  title: string;
+  headers: Record<string, string>;
+  /** reachprobe: the URLs of the redirect chain, first to last. */
+  x_urls?: string[];
+  /** reachprobe: why the fetch or its redirect chain stopped where it did, in plain words (e.g. a refused redirect target). */
+  x_note?: string;
+}
+
+/** The helper's own lookup of the URL's host. */
+export interface ControlDns {
+  failure: Failure | null;
+  addrs: string[];
+}
+
+/** OONI's flags for an address in ip_info. */
+export const IP_FLAGS = {
+  /** The probe resolved it. */
+  resolvedByProbe: 1,
+  /** The helper resolved it. */
+  resolvedByHelper: 2,
+  /** It is a bogon. */
+  bogon: 4,
+  /** A TLS handshake to it validated for the name. */
+  validForDomain: 8,
+} as const;
+
+/** What the helper saw. */
+export interface ControlResponse {
+  tcp_connect: Record<string, ControlTcp>;
+  tls_handshake: Record<string, ControlTls>;
+  http_request: ControlHttp;
+  dns: ControlDns;
+  ip_info: Record<string, { asn: number; flags: number }>;
+}
+
+/** What the helper answers instead of a ControlResponse when it will not measure (any status but 200). */
+export interface ControlError {
+  /** What was wrong, in plain words. */
+  error: string;
+  /** A stable code: invalid_json, invalid_request, too_many_endpoints, refused_destination, request_too_large, unauthorized, busy, not_found, method_not_allowed. */
+  reason: string;
+}
+
+/** Checks the shape of a response from a helper (ours or OONI's); returns a reason when it is not one. */
+export function invalidResponse(v: unknown): string | null {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return "not a JSON object";
+  const r = v as Record<string, unknown>;
+  for (const key of ["tcp_connect", "http_request", "dns"]) {
+    if (typeof r[key] !== "object" || r[key] === null) return `missing or invalid "${key}"`;
+  }
+  const dns = r.dns as Record<string, unknown>;
+  if (dns.addrs !== null && dns.addrs !== undefined && !Array.isArray(dns.addrs)) return `"dns.addrs" is not a list`;
+  return null;
+}

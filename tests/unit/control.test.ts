@@ -1,0 +1,114 @@
+/** The control helper's pure parts, table-driven: request checks, the address policy, --listen. */
+import { describe, expect, it } from "vitest";
+import { parseCidr } from "../../src/analysis/bogons.js";
+import { addressPolicy } from "../../src/control/policy.js";
+import { parseControlRequest } from "../../src/control/request.js";
+import { invalidResponse } from "../../src/control/wire.js";
+import { parseListen } from "../../src/cli/control.js";
+
+describe("parseControlRequest", () => {
+  const ok: Array<{ name: string; body: unknown; expect: { host: string; port: number; endpoints: string[]; userAgent: string | null } }> = [
+    {
+      name: "an OONI request",
+      body: { http_request: "https://www.example.org/", http_request_headers: { "User-Agent": ["ua/1"], Accept: ["*/*"] }, tcp_connect: ["93.184.216.34:443", "[2606:2800:220:1::248]:443"] },
+      expect: { host: "www.example.org", port: 443, endpoints: ["93.184.216.34:443", "[2606:2800:220:1::248]:443"], userAgent: "ua/1" },
+    },
+    { name: "no headers, no endpoints", body: { http_request: "http://example.org:8080/x" }, expect: { host: "example.org", port: 8080, endpoints: [], userAgent: null } },
+    { name: "null fields", body: { http_request: "http://example.org/", http_request_headers: null, tcp_connect: null }, expect: { host: "example.org", port: 80, endpoints: [], userAgent: null } },
+    { name: "duplicate endpoints", body: { http_request: "http://example.org/", tcp_connect: ["1.2.3.4:80", "1.2.3.4:80"] }, expect: { host: "example.org", port: 80, endpoints: ["1.2.3.4:80"], userAgent: null } },
+    { name: "an IPv6 host", body: { http_request: "http://[2001:4860::1]/" }, expect: { host: "2001:4860::1", port: 80, endpoints: [], userAgent: null } },
+    { name: "a header value as a plain string", body: { http_request: "http://example.org/", http_request_headers: { "user-agent": "plain" } }, expect: { host: "example.org", port: 80, endpoints: [], userAgent: "plain" } },
+    { name: "a user agent with a newline is not passed on", body: { http_request: "http://example.org/", http_request_headers: { "User-Agent": ["a\r\nX-Evil: 1"] } }, expect: { host: "example.org", port: 80, endpoints: [], userAgent: null } },
+  ];
+  for (const c of ok) {
+    it(`accepts ${c.name}`, () => {
+      const r = parseControlRequest(c.body, 8);
+      if (!("request" in r)) throw new Error(`rejected: ${r.rejected.error}`);
+      expect({ host: r.request.host, port: r.request.port, endpoints: r.request.endpoints.map((e) => e.key), userAgent: r.request.userAgent }).toEqual(c.expect);
+    });
+  }
+
+  const bad: Array<{ name: string; body: unknown; reason: string; error: RegExp }> = [
+    { name: "a list", body: [], reason: "invalid_request", error: /JSON object/ },
+    { name: "no URL", body: { tcp_connect: [] }, reason: "invalid_request", error: /"http_request" must be a URL/ },
+    { name: "a file URL", body: { http_request: "file:///etc/passwd" }, reason: "invalid_request", error: /http or https/ },
+    { name: "a huge URL", body: { http_request: `http://example.org/${"a".repeat(5000)}` }, reason: "invalid_request", error: /longer than 4096/ },
+    { name: "an endpoint without a port", body: { http_request: "http://example.org/", tcp_connect: ["1.2.3.4"] }, reason: "invalid_request", error: /"tcp_connect"\[0\]/ },
+    { name: "an unbracketed IPv6 endpoint", body: { http_request: "http://example.org/", tcp_connect: ["::1:80"] }, reason: "invalid_request", error: /\[addr\]:port/ },
+    { name: "a name as an endpoint", body: { http_request: "http://example.org/", tcp_connect: ["example.org:80"] }, reason: "invalid_request", error: /not "ip:port"/ },
+    { name: "port 0", body: { http_request: "http://example.org/", tcp_connect: ["1.2.3.4:0"] }, reason: "invalid_request", error: /not "ip:port"/ },
+    { name: "tcp_connect not a list", body: { http_request: "http://example.org/", tcp_connect: "1.2.3.4:80" }, reason: "invalid_request", error: /must be a list/ },
+    { name: "headers not lists of strings", body: { http_request: "http://example.org/", http_request_headers: { A: [1] } }, reason: "invalid_request", error: /list of strings/ },
+    { name: "too many endpoints", body: { http_request: "http://example.org/", tcp_connect: Array.from({ length: 9 }, (_, i) => `1.2.3.${i}:80`) }, reason: "too_many_endpoints", error: /lists 9 endpoints.*at most 8/ },
+  ];
+  for (const c of bad) {
+    it(`rejects ${c.name}`, () => {
+      const r = parseControlRequest(c.body, 8);
+      if (!("rejected" in r)) throw new Error("accepted");
+      expect(r.rejected.status).toBe(400);
+      expect(r.rejected.reason).toBe(c.reason);
+      expect(r.rejected.error).toMatch(c.error);
+    });
+  }
+});
+
+describe("addressPolicy", () => {
+  const strict = addressPolicy({ allowPrivate: false, publicRanges: [] });
+  const lab = addressPolicy({ allowPrivate: false, publicRanges: [parseCidr("198.51.100.0/24")] });
+  const open = addressPolicy({ allowPrivate: true, publicRanges: [] });
+  const cases: Array<[string, RegExp | null, boolean]> = [
+    ["93.184.216.34", null, false],
+    ["2606:2800:220:1::248", null, false],
+    ["127.0.0.1", /127\.0\.0\.1 is a loopback address/, true],
+    ["10.0.0.1", /a private address/, true],
+    ["192.168.1.1", /a private address/, true],
+    ["169.254.169.254", /a link-local address/, true],
+    ["0.0.0.0", /an unspecified address/, true],
+    ["::1", /a loopback address/, true],
+    ["fe80::1", /a link-local address/, true],
+    ["fd00::1", /unique-local/, true],
+    ["::ffff:127.0.0.1", /a loopback address/, true],
+    ["198.51.100.7", /a documentation address/, true],
+    ["not-an-ip", /not an IP address/, true],
+  ];
+  for (const [ip, why, bogon] of cases) {
+    it(`${why ? "refuses" : "allows"} ${ip}`, () => {
+      const r = strict.refusal(ip);
+      if (why) expect(r).toMatch(why);
+      else expect(r).toBeNull();
+      expect(strict.allows(ip)).toBe(why === null);
+      expect(strict.isBogon(ip)).toBe(bogon);
+    });
+  }
+  it("counts --public-ranges as public", () => {
+    expect(lab.allows("198.51.100.7")).toBe(true);
+    expect(lab.isBogon("198.51.100.7")).toBe(false);
+    expect(lab.allows("127.0.0.1")).toBe(false);
+  });
+  it("allows bogons with --allow-private but still calls them bogons", () => {
+    expect(open.allows("10.0.0.1")).toBe(true);
+    expect(open.isBogon("10.0.0.1")).toBe(true);
+    expect(open.allows("not-an-ip")).toBe(false);
+  });
+});
+
+describe("parseListen", () => {
+  const good: Array<[string, { host: string; port: number }]> = [
+    ["127.0.0.1:8080", { host: "127.0.0.1", port: 8080 }],
+    ["127.0.0.1:0", { host: "127.0.0.1", port: 0 }],
+    ["[::]:8080", { host: "::", port: 8080 }],
+    ["localhost:9000", { host: "localhost", port: 9000 }],
+  ];
+  for (const [v, want] of good) it(`reads ${v}`, () => expect(parseListen(v)).toEqual(want));
+  for (const v of ["127.0.0.1", ":8080", "127.0.0.1:70000", "[zz]:80", "::1:80"]) {
+    it(`rejects ${v}`, () => expect(() => parseListen(v)).toThrow(/--listen must be HOST:PORT/));
+  }
+});
+
+describe("invalidResponse", () => {
+  it("accepts a minimal OONI response and names what is missing", () => {
+    expect(invalidResponse({ tcp_connect: {}, http_request: {}, dns: { addrs: null } })).toBeNull();
+    expect(invalidResponse({ tcp_connect: {}, http_request: {} })).toBe('missing or invalid "dns"');
+    expect(invalidResponse("x")).toBe("not a JSON object");
+  });
+});
