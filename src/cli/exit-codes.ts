@@ -12,6 +12,8 @@ export const EXIT = {
   ANOMALY: 4,
   /** The run finished but every target is inconclusive: the local network seems down. */
   INCONCLUSIVE: 5,
+  /** Another run holds the database's lock (and --wait was not given, or ran out). */
+  LOCKED: 6,
   /** Stopped by SIGINT (128 + 2); finished measurements are kept. */
   SIGINT: 130,
   /** Stopped by SIGTERM (128 + 15); finished measurements are kept. */
@@ -26,6 +28,7 @@ export const EXIT_HELP = `Exit codes:
   3    ran; blocking found
   4    ran; anomalies found, nothing confirmed blocked
   5    ran; every target inconclusive (the local network seems down)
+  6    another run is writing the same database (use --wait to wait for it)
   130  interrupted by SIGINT, 143 by SIGTERM (finished measurements kept)`;
 
 /** Picks the exit code of a finished run from its verdicts. */

@@ -56,3 +56,10 @@ export function parseControlUrl(v: string): string {
   if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--control must be an http(s) URL, got "${v}"`);
   return u.href;
 }
+
+/** Parses a `--network-label` value: free text, one line, at most 100 characters. */
+export function parseLabel(v: string): string {
+  const t = v.trim();
+  if (!t || t.length > 100 || /[\u0000-\u001f]/.test(t)) throw new UsageError(`--network-label must be 1 to 100 printable characters, got ${JSON.stringify(v)}`);
+  return t;
+}

@@ -1,5 +1,24 @@
-/** Progress on stderr while a run works: a redrawn line on a TTY, nothing otherwise. */
+/** Progress on stderr while a run works: a redrawn bar on a terminal, nothing otherwise. */
 import type { Status } from "../analysis/verdict.js";
+import { paintFor, useColor, type Paint } from "./style.js";
+
+/** Formats seconds left as "12 s", "3 min", "1 h 5 min". */
+export function formatLeft(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** The progress line for a state: a bar, targets done, blocked so far, time left. */
+export function progressLine(done: number, total: number, blocked: number, elapsedMs: number, width: number, p: Paint): string {
+  const cells = Math.max(10, Math.min(30, width - 60));
+  const filled = total > 0 ? Math.round((done / total) * cells) : cells;
+  const bar = `${"█".repeat(filled)}${"░".repeat(cells - filled)}`;
+  const left = done > 0 ? formatLeft(((elapsedMs / done) * (total - done)) / 1000) : "…";
+  const b = blocked > 0 ? p.red(`${blocked} blocked`) : "0 blocked";
+  return `${bar} ${done}/${total} targets, ${b}, about ${left} left`;
+}
 
 /** Counts finished targets and redraws one status line on a terminal. */
 export class Progress {
@@ -7,6 +26,8 @@ export class Progress {
   private blocked = 0;
   private readonly started = Date.now();
   private readonly live: boolean;
+  private readonly paint: Paint;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -14,25 +35,32 @@ export class Progress {
     enabled: boolean,
   ) {
     this.live = enabled && Boolean(out.isTTY);
+    this.paint = paintFor(useColor(out));
+    // Redraw once a second too, so "time left" moves while slow targets run.
+    if (this.live) this.timer = setInterval(() => this.draw(), 1000).unref();
+  }
+
+  private draw(): void {
+    if (!this.live) return;
+    this.out.write(`\r\u001b[2K${progressLine(this.done_, this.total, this.blocked, Date.now() - this.started, this.out.columns ?? 80, this.paint)}`);
   }
 
   /** Records one finished target and redraws. */
   tick(status: Status): void {
     this.done_++;
     if (status === "blocked") this.blocked++;
-    if (!this.live) return;
-    const elapsed = (Date.now() - this.started) / 1000;
-    const left = this.done_ > 0 ? Math.round((elapsed / this.done_) * (this.total - this.done_)) : 0;
-    this.out.write(`\r\u001b[2Kprobing: ${this.done_}/${this.total} done, ${this.blocked} blocked, about ${left} s left`);
+    this.draw();
   }
 
   /** Prints a message on its own line, above the progress line. */
   note(message: string): void {
     this.out.write(`${this.live ? "\r\u001b[2K" : ""}reachprobe: ${message}\n`);
+    this.draw();
   }
 
   /** Clears the progress line. */
   done(): void {
+    if (this.timer) clearInterval(this.timer);
     if (this.live) this.out.write("\r\u001b[2K");
   }
 }

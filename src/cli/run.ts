@@ -11,11 +11,14 @@ import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { runTargets, type TargetResult } from "../runner/runner.js";
 import { Store } from "../store/store.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
-import { UsageError, collect, parseControlUrl, parseDohUrl, parseResolver, positiveInt } from "./options.js";
-import { queryControl } from "../control/client.js";
+import { UsageError, collect, parseControlUrl, parseDohUrl, parseLabel, parseResolver, positiveInt } from "./options.js";
+import { pingControl, queryControl } from "../control/client.js";
+import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
+import { ownAddresses } from "../runner/privacy.js";
+import { JsonStream, printHuman } from "./run-output.js";
+import { noticeSeen, noticeText, rememberNotice } from "./notice.js";
 import { VERSION } from "./package-info.js";
-import { paintFor, useColor } from "./style.js";
-import { renderHuman, type ResultLine } from "./render.js";
+import type { ResultLine } from "./render.js";
 import { makeLogger } from "./log.js";
 import { Progress } from "./progress.js";
 
@@ -41,6 +44,10 @@ interface RunFlags {
   fingerprints: string;
   canary?: string | false;
   logLevel: string;
+  networkLabel?: string;
+  quiet?: boolean;
+  wait?: number | true;
+  notice: boolean;
 }
 
 /** Builds the `run` command. */
@@ -68,6 +75,10 @@ export function runCommand(): Command {
     .option("--fingerprints <spec>", "block-page fingerprints: bundled, ooni:DIR_OR_FILE, a CSV path, or a comma-separated mix", "bundled")
     .option("--canary <url>", "a target that should always work, probed first to tell a dead network from blocking (default: the list's)")
     .option("--no-canary", "probe no canary")
+    .addOption(new Option("--network-label <label>", 'the network this run measures from, e.g. "Rostelecom Moscow": history and changes are kept apart per network').env("REACHPROBE_NETWORK_LABEL").argParser(parseLabel))
+    .option("--quiet", "print nothing unless something needs a human: blocking or anomalies found, or an error")
+    .option("--wait [seconds]", "if another run holds the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
+    .option("--no-notice", "do not show the first-run notice about what is sent where and the risk")
     .addOption(new Option("--log-level <level>", "log level on stderr").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"))
     .addHelpText("after", `\n${EXIT_HELP}\n\nExamples:\n  reachprobe run                          # the bundled WeChat list\n  reachprobe run --json weixin.qq.com tcp://long.weixin.qq.com:8080\n  reachprobe run --file my-targets.txt --resolver 192.0.2.53`)
     .action(async (targets: string[], flags: RunFlags) => {
@@ -142,8 +153,6 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     return EXIT.USAGE;
   }
 
-  let store: Store | null = null;
-  let runId: string | null = null;
   const options = {
     list: plan.listName,
     timeout_ms: probe.stepTimeoutMs,
@@ -157,23 +166,52 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     fingerprints: flags.fingerprints,
     public_ranges: flags.publicRanges ?? null,
   };
+
+  if (flags.notice && !flags.quiet && process.stderr.isTTY && !noticeSeen()) {
+    process.stderr.write(
+      noticeText({ targets: plan.targets.length, list: plan.listName, control: flags.control ?? null, resolvers: options.resolvers, doh: probe.doh, db: flags.store ? (flags.db ?? null) : null }),
+    );
+    rememberNotice();
+  }
+
+  // One writer at a time: the lock is taken before the database is opened.
+  let lock: RunLock | null = null;
+  let store: Store | null = null;
+  let runId: string | null = null;
   try {
     if (flags.store) {
-      store = Store.open(flags.db ?? "data/reachprobe.db");
+      const db = flags.db ?? "data/reachprobe.db";
+      const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
+      lock = await acquireLockWaiting(db, waitMs, (h) => {
+        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the run with pid ${h.pid} (since ${h.started_at}) to finish\n`);
+      });
+      store = Store.open(db);
       const stale = store.markStaleRuns();
       if (stale) log.info({ stale }, "marked runs left by killed processes as interrupted");
-      runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length });
+      runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length, networkLabel: flags.networkLabel ?? null });
     }
   } catch (err) {
+    lock?.release();
+    if (err instanceof LockHeldError) {
+      process.stderr.write(`reachprobe run: ${err.message}\n`);
+      return EXIT.LOCKED;
+    }
     process.stderr.write(`reachprobe run: could not open the database: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
+  const releaseLock = () => lock?.release();
+  process.on("exit", releaseLock);
 
   const stopper = new AbortController();
-  let signalCode: number | null = null;
+  const stopped = { code: null as number | null };
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalCode !== null) process.exit(sig === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM);
-    signalCode = sig === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
+    const code = sig === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
+    if (stopped.code !== null) {
+      // A second signal: the user means it. Finished measurements are already committed.
+      if (store && runId) store.finishRun(runId, "interrupted");
+      process.exit(code);
+    }
+    stopped.code = code;
     log.warn(`${sig}: stopping; finished measurements are kept`);
     stopper.abort();
   };
@@ -189,14 +227,25 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
 
   const lines: ResultLine[] = [];
   const json = flags.json ? new JsonStream() : null;
-  const progress = new Progress(process.stderr, plan.targets.length, !flags.json || Boolean(process.stderr.isTTY));
+  const progress = new Progress(process.stderr, plan.targets.length, !flags.quiet);
+  let networkDown: string | null = null;
   log.info({ run: runId, targets: plan.targets.length }, "run started");
   const outcome = await runTargets(
-    { targets: plan.targets, canary: plan.canary, probe, concurrency: flags.concurrency, context: ctx, stop: stopper.signal },
+    {
+      targets: plan.targets,
+      canary: plan.canary,
+      probe,
+      concurrency: flags.concurrency,
+      context: ctx,
+      stop: stopper.signal,
+      ownAddresses: ownAddresses(),
+      ...(flags.control ? { pingControl: () => pingControl(flags.control!, flags.controlToken, probe.stepTimeoutMs) } : {}),
+    },
     {
       onCanary: (c) => {
         if (store && runId) store.recordCanary(runId, c);
-        if (!c.ok) progress.note(`the canary ${c.target} failed (${c.reason}): your network seems down; failures will be reported as "can't tell"`);
+        if (c.networkDown) networkDown = `the canary ${c.target} could not be reached (${c.reason})`;
+        else if (!c.ok) progress.note(`the canary ${c.target} failed (${c.reason}), but the control helper answers: the canary itself may be filtered`);
       },
       onResult: (r: TargetResult) => {
         if (store && runId) {
@@ -217,34 +266,37 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     store.finishRun(runId, state, services);
     store.close();
   }
+  releaseLock();
+  process.off("exit", releaseLock);
   process.off("uncaughtException", onCrash);
   process.off("unhandledRejection", onCrash);
-  const run = { id: runId, started_at: new Date(start).toISOString(), finished_at: finishedAt.toISOString(), state, version: VERSION, targets: plan.targets.length, measured: outcome.completed, canary: outcome.canary, options, db: store ? flags.db : null };
+  const run = {
+    id: runId,
+    started_at: new Date(start).toISOString(),
+    finished_at: finishedAt.toISOString(),
+    state,
+    version: VERSION,
+    network_label: flags.networkLabel ?? null,
+    targets: plan.targets.length,
+    measured: outcome.completed,
+    canary: outcome.canary,
+    options,
+    db: store ? flags.db : null,
+  };
   if (json) json.end(run, services);
   else {
-    const paint = paintFor(useColor(process.stdout));
-    process.stdout.write(renderHuman(lines, services, paint));
-    const where = store ? ` Stored in ${flags.db} (run ${runId}).` : " Nothing stored (--no-store).";
-    process.stdout.write(`\n${outcome.completed} of ${plan.targets.length} targets measured in ${((finishedAt.getTime() - start) / 1000).toFixed(1)} s.${where}\n`);
+    printHuman(lines, services, {
+      measured: outcome.completed,
+      total: plan.targets.length,
+      seconds: (finishedAt.getTime() - start) / 1000,
+      db: store ? (flags.db ?? null) : null,
+      runId,
+      networkDown,
+      quiet: Boolean(flags.quiet),
+    });
   }
-  if (signalCode !== null) return signalCode;
+  if (stopped.code !== null) return stopped.code;
   return exitCodeFor(lines.map((l) => l.verdict.status));
-}
-
-/** Writes the --json document as results arrive, so memory stays flat for long lists. */
-class JsonStream {
-  private first = true;
-  constructor() {
-    process.stdout.write('{"results":[');
-  }
-  result(r: TargetResult): void {
-    const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
-    process.stdout.write((this.first ? "\n" : ",\n") + JSON.stringify(doc));
-    this.first = false;
-  }
-  end(run: unknown, services: unknown): void {
-    process.stdout.write(`\n],\n"run":${JSON.stringify(run)},\n"services":${JSON.stringify(services)}}\n`);
-  }
 }
 
 export type { Logger };

@@ -88,3 +88,19 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
     timer.dispose();
   }
 }
+
+/** Asks a helper whether it is up (`GET /`), as a preflight; never throws. */
+export async function pingControl(url: string, token: string | undefined, timeoutMs: number): Promise<{ ok: boolean; failure: Failure | null; status?: number }> {
+  const timer = startStepTimer(timeoutMs);
+  try {
+    const res = await raceAbort(timer.signal, () =>
+      request(url, { method: "GET", headers: token ? { authorization: `Bearer ${token}` } : {}, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }),
+    );
+    await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+    return res.statusCode === 200 ? { ok: true, failure: null, status: 200 } : { ok: false, failure: "http_request_failed", status: res.statusCode };
+  } catch (err) {
+    return { ok: false, failure: timer.signal.aborted ? classifyHttpError(abortReason(timer.signal)) : classifyHttpError(err) };
+  } finally {
+    timer.dispose();
+  }
+}

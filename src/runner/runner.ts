@@ -12,6 +12,7 @@ import { probeTarget, type ProbeOutcome } from "../probes/pipeline.js";
 import type { AnalysisContext } from "../analysis/context.js";
 import { analyzeTarget, failedAtNetworkLevel } from "../analysis/target.js";
 import type { Verdict } from "../analysis/verdict.js";
+import { scrubOwnAddresses } from "./privacy.js";
 
 /** One target's finished measurement. */
 export interface TargetResult {
@@ -25,12 +26,16 @@ export interface TargetResult {
   durationMs: number;
 }
 
-/** The canary's outcome, recorded with the run. */
+/** The preflight's outcome, recorded with the run: is this machine online at all? */
 export interface CanaryResult {
   target: string;
   ok: boolean;
   /** Why it counts as failed, in plain words; null when ok. */
   reason: string | null;
+  /** Whether the control helper answered a health check (null: no helper configured). */
+  control?: boolean | null;
+  /** True when the preflight concluded that the local network is down: targets were not probed. */
+  networkDown?: boolean;
 }
 
 /** What the runner needs. */
@@ -42,6 +47,10 @@ export interface RunnerInput {
   context: Omit<AnalysisContext, "networkDown">;
   /** Aborted on SIGINT/SIGTERM: in-flight targets stop and are not reported. */
   stop: AbortSignal;
+  /** Health check of the control helper for the preflight; absent when there is none. */
+  pingControl?: () => Promise<{ ok: boolean; failure: string | null }>;
+  /** Strings scrubbed from every measurement before it is reported (the probe's own addresses). */
+  ownAddresses?: readonly string[];
   /** Swappable for tests: defaults to the real pipeline. */
   probeFn?: (t: Target, cfg: ProbeConfig, stop: AbortSignal) => Promise<ProbeOutcome>;
 }
@@ -60,24 +69,37 @@ export interface RunnerOutcome {
   interrupted: boolean;
 }
 
+/**
+ * The preflight: the canary, and the control helper's health. A failed canary with a live
+ * helper means the canary itself is filtered, not that the network is down.
+ */
+async function preflight(input: RunnerInput, probe: NonNullable<RunnerInput["probeFn"]>): Promise<CanaryResult | null> {
+  if (!input.canary || input.stop.aborted) return null;
+  // The canary asks no control: it tests this machine's network, not the helper's.
+  const [{ observations: obs }, control] = await Promise.all([
+    probe(input.canary, { ...input.probe, control: undefined }, input.stop),
+    input.pingControl ? input.pingControl() : Promise.resolve(null),
+  ]);
+  const down = failedAtNetworkLevel(input.canary, obs);
+  const firstFailure = obs.find((o) => o.failure !== null)?.failure;
+  const canary: CanaryResult = { target: input.canary.input, ok: !down, reason: down ? `${firstFailure ?? "no answer"}` : null, control: control ? control.ok : null };
+  canary.networkDown = down && !(control?.ok ?? false);
+  if (down && control && !control.ok) canary.reason += `; the control helper could not be reached either (${control.failure})`;
+  return canary;
+}
+
 /** Probes the canary, then every target at the given concurrency. */
 export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<RunnerOutcome> {
   const probe = input.probeFn ?? probeTarget;
   // Every target in flight listens on the stop signal.
   setMaxListeners(0, input.stop);
-  let canary: CanaryResult | null = null;
-  if (input.canary && !input.stop.aborted) {
-    // The canary asks no control: it tests this machine's network, not the helper's.
-    const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined }, input.stop);
-    const down = failedAtNetworkLevel(input.canary, obs);
-    const firstFailure = obs.find((o) => o.failure !== null)?.failure;
-    canary = { target: input.canary.input, ok: !down, reason: down ? `${firstFailure ?? "no answer"}` : null };
-    sink.onCanary?.(canary);
-  }
+  const canary = await preflight(input, probe);
+  if (canary) sink.onCanary?.(canary);
   const context: AnalysisContext = {
     ...input.context,
     networkDown: canary && !canary.ok ? { canary: canary.target, reason: canary.reason ?? "failed" } : null,
   };
+  const own = input.ownAddresses ?? [];
 
   const limit = pLimit(Math.max(1, input.concurrency));
   let completed = 0;
@@ -87,11 +109,25 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
         if (input.stop.aborted) return;
         sink.onStart?.(target);
         const startedAt = new Date();
+        if (canary?.networkDown) {
+          // Probing every target of an offline machine would only time out, slowly, target by
+          // target: each is recorded as not measured.
+          completed++;
+          const verdict: Verdict = {
+            status: "inconclusive",
+            layer: null,
+            failure: null,
+            evidence: [`not measured: this machine's network seems down (the canary ${canary.target} failed: ${canary.reason})`],
+          };
+          sink.onResult({ target, verdict, observations: [], control: null, startedAt, finishedAt: startedAt, durationMs: 0 });
+          return;
+        }
         const t0 = performance.now();
-        const { observations, control } = await probe(target, input.probe, input.stop);
+        const raw = await probe(target, input.probe, input.stop);
         // A target cut short by Ctrl-C would look like a timeout; it is dropped, not stored.
         if (input.stop.aborted) return;
-        const verdict = analyzeTarget(target, observations, context, control);
+        const { observations, control } = own.length ? scrubOwnAddresses(raw, own) : raw;
+        const verdict = scrubOwnAddresses(analyzeTarget(target, observations, context, control), own);
         completed++;
         sink.onResult({ target, verdict, observations, control, startedAt, finishedAt: new Date(), durationMs: Math.round(performance.now() - t0) });
       }),

@@ -185,8 +185,16 @@ describe("exit codes and input errors", () => {
     const r = await runCli(args);
     const d = JSON.parse(r.stdout) as JsonDoc;
     expect(d.results.map((x) => x.status)).toEqual(["inconclusive"]);
-    expect(d.results[0]!.evidence[0]).toMatch(/canary .* failed too.*local network seems down/);
+    expect(d.results[0]!.evidence[0]).toMatch(/^not measured: this machine's network seems down \(the canary tcp:\/\/127\.0\.0\.1:\d+ failed: connection_refused\)/);
     expect(r.code).toBe(5);
+  });
+
+  it("tells a volunteer whose network is down so in one message, instead of a list of blocks", async () => {
+    const args = base(null, ["--canary", `tcp://127.0.0.1:${ports.closed}`, `https://ok.test:${ports.ok}/`, `tcp://127.0.0.1:${ports.closed}`]).filter((a) => a !== "--no-canary" && a !== "--json");
+    const r = await runCli(args);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toMatch(/Your network seems down: the canary tcp:\/\/127\.0\.0\.1:\d+ could not be reached \(connection_refused\)/);
+    expect(r.stdout).not.toMatch(/BLOCKED|suspicious/);
   });
 
   it("rejects an invalid target file naming file and line, and writes nothing", async () => {

@@ -1,0 +1,59 @@
+/** What `run` writes to stdout: the streamed --json document, or the human report. */
+import type { TargetResult } from "../runner/runner.js";
+import type { ServiceSummary } from "../analysis/service.js";
+import { renderHuman, type ResultLine } from "./render.js";
+import { paintFor, useColor } from "./style.js";
+
+/** Writes the --json document as results arrive, so memory stays flat for long lists. */
+export class JsonStream {
+  private first = true;
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {
+    out.write('{"results":[');
+  }
+
+  /** Writes one target's result. */
+  result(r: TargetResult): void {
+    const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
+    this.out.write((this.first ? "\n" : ",\n") + JSON.stringify(doc));
+    this.first = false;
+  }
+
+  /** Closes the document with the run and the service summaries. */
+  end(run: unknown, services: unknown): void {
+    this.out.write(`\n],\n"run":${JSON.stringify(run)},\n"services":${JSON.stringify(services)}}\n`);
+  }
+}
+
+/** What the human report needs to know about the run as a whole. */
+export interface HumanSummary {
+  measured: number;
+  total: number;
+  seconds: number;
+  db: string | null;
+  runId: string | null;
+  /** Set when the preflight found the network down: one clear message replaces the list. */
+  networkDown: string | null;
+  /** --quiet: only what needs a human (blocked and suspicious endpoints), nothing when all is well. */
+  quiet: boolean;
+}
+
+/** Prints the human report on stdout. */
+export function printHuman(lines: ResultLine[], services: ServiceSummary[], s: HumanSummary): void {
+  const out = process.stdout;
+  const paint = paintFor(useColor(out));
+  if (s.networkDown) {
+    out.write(`\n${paint.bold("Your network seems down")}: ${s.networkDown}.\n`);
+    out.write(`Nothing was measured; the ${s.total} targets are recorded as "can't tell". Check your connection and run again.\n`);
+    return;
+  }
+  if (s.quiet) {
+    const flagged = lines.filter((l) => l.verdict.status === "blocked" || l.verdict.status === "anomaly");
+    if (flagged.length === 0) return;
+    const names = new Set(flagged.map((l) => l.service));
+    out.write(renderHuman(flagged, services.filter((x) => names.has(x.service)), paint));
+    return;
+  }
+  out.write(renderHuman(lines, services, paint));
+  const where = s.db ? ` Stored in ${s.db} (run ${s.runId}).` : " Nothing stored (--no-store).";
+  out.write(`\n${s.measured} of ${s.total} targets measured in ${s.seconds.toFixed(1)} s.${where}\n`);
+}
