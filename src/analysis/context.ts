@@ -9,6 +9,8 @@ export interface AnalysisContext {
   /** Ranges that count as public internet even though they are bogons (the lab). */
   publicRanges: readonly Cidr[];
   fingerprints: readonly Fingerprint[];
+  /** The ASN of an address (from --asn-db), when a database was given: answers in a control's ASN are consistent. */
+  asnOf?: (ip: string) => number | null;
   /** Set when the canary failed at the network level: the local network may be down. */
   networkDown: { canary: string; reason: string } | null;
 }

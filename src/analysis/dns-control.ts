@@ -48,7 +48,12 @@ export function analyzeDnsWithControl(
     };
   }
   const answered = obs.filter((o) => o.failure === null && o.addresses.length > 0);
-  const inconsistent = answered.filter((o) => !o.addresses.some((a) => controlAddrs.has(a) || validated.has(a)));
+  // With an ASN database, an answer in the same network as a control's (a CDN handing out
+  // different addresses of one operator) is consistent too.
+  const asnOf = ctx.asnOf;
+  const controlAsns = new Set(asnOf ? control.addrs.map((a) => asnOf(a)).filter((x): x is number => x !== null) : []);
+  const sameAsn = (a: string) => (asnOf ? controlAsns.has(asnOf(a) ?? -1) : false);
+  const inconsistent = answered.filter((o) => !o.addresses.some((a) => controlAddrs.has(a) || validated.has(a) || sameAsn(a)));
   if (inconsistent.length > 0 && !laterOk) {
     const o = inconsistent[0]!;
     return {

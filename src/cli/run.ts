@@ -1,4 +1,5 @@
 /** `reachprobe run`: probe targets, print verdicts, store every measurement as it finishes. */
+import { basename } from "node:path";
 import { Command, Option } from "commander";
 import type { Logger } from "pino";
 import { parseTarget } from "../targets/parse.js";
@@ -7,6 +8,8 @@ import type { Target } from "../targets/target.js";
 import { loadFingerprints } from "../fingerprints/load.js";
 import { parsePublicRanges } from "../analysis/bogons.js";
 import { summarizeServices } from "../analysis/service.js";
+import type { AnalysisContext } from "../analysis/context.js";
+import { openAsnDb, type AsnDb } from "../geo/asn.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { runTargets, type TargetResult } from "../runner/runner.js";
 import { Store } from "../store/store.js";
@@ -48,6 +51,7 @@ interface RunFlags {
   quiet?: boolean;
   wait?: number | true;
   notice: boolean;
+  asnDb?: string;
 }
 
 /** Builds the `run` command. */
@@ -76,6 +80,7 @@ export function runCommand(): Command {
     .option("--canary <url>", "a target that should always work, probed first to tell a dead network from blocking (default: the list's)")
     .option("--no-canary", "probe no canary")
     .addOption(new Option("--network-label <label>", 'the network this run measures from, e.g. "Rostelecom Moscow": history and changes are kept apart per network').env("REACHPROBE_NETWORK_LABEL").argParser(parseLabel))
+    .addOption(new Option("--asn-db <path>", "a MaxMind-format ASN/country database (.mmdb): records the probe's ASN and country (never its address), and lets answers in the control's ASN count as consistent").env("REACHPROBE_ASN_DB"))
     .option("--quiet", "print nothing unless something needs a human: blocking or anomalies found, or an error")
     .option("--wait [seconds]", "if another run holds the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
     .option("--no-notice", "do not show the first-run notice about what is sent where and the risk")
@@ -116,12 +121,19 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
   const log = makeLogger(flags.logLevel);
   // Everything that can be wrong with the input is checked before anything is written.
   let plan: Plan;
-  let ctx: { publicRanges: ReturnType<typeof parsePublicRanges>; fingerprints: Awaited<ReturnType<typeof loadFingerprints>>["fingerprints"] };
+  let ctx: Omit<AnalysisContext, "networkDown">;
+  let asnDb: AsnDb | null = null;
   try {
     plan = await planTargets(args, flags);
     const fps = await loadFingerprints(flags.fingerprints);
     for (const w of fps.warnings) log.debug({ warning: w }, "fingerprint skipped");
-    ctx = { publicRanges: flags.publicRanges ? parsePublicRanges(flags.publicRanges) : [], fingerprints: fps.fingerprints };
+    asnDb = flags.asnDb ? openAsnDb(flags.asnDb) : null;
+    const lookupAsn = asnDb ? asnDb.lookup : null;
+    ctx = {
+      publicRanges: flags.publicRanges ? parsePublicRanges(flags.publicRanges) : [],
+      fingerprints: fps.fingerprints,
+      ...(lookupAsn ? { asnOf: (ip: string) => lookupAsn(ip).asn } : {}),
+    };
   } catch (err) {
     process.stderr.write(`reachprobe run: ${(err as Error).message}\n`);
     return EXIT.USAGE;
@@ -165,6 +177,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     dns_window_ms: probe.dnsWindowMs,
     fingerprints: flags.fingerprints,
     public_ranges: flags.publicRanges ?? null,
+    asn_db: flags.asnDb ? basename(flags.asnDb) : null,
   };
 
   if (flags.notice && !flags.quiet && process.stderr.isTTY && !noticeSeen()) {
@@ -173,6 +186,12 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     );
     rememberNotice();
   }
+
+  // The helper's health check is part of the preflight, and tells the probe its public
+  // address: mapped to an ASN and a country when --asn-db is given, then forgotten.
+  const ping = flags.control ? await pingControl(flags.control, flags.controlToken, probe.stepTimeoutMs) : null;
+  const network = asnDb && ping?.clientIp ? asnDb.lookup(ping.clientIp) : null;
+  if (network) log.info({ asn: network.asn, cc: network.cc }, "probe network identified");
 
   // One writer at a time: the lock is taken before the database is opened.
   let lock: RunLock | null = null;
@@ -188,7 +207,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
       store = Store.open(db);
       const stale = store.markStaleRuns();
       if (stale) log.info({ stale }, "marked runs left by killed processes as interrupted");
-      runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length, networkLabel: flags.networkLabel ?? null });
+      runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length, networkLabel: flags.networkLabel ?? null, probeAsn: network?.asn ?? null, probeCc: network?.cc ?? null });
     }
   } catch (err) {
     lock?.release();
@@ -238,8 +257,8 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
       concurrency: flags.concurrency,
       context: ctx,
       stop: stopper.signal,
-      ownAddresses: ownAddresses(),
-      ...(flags.control ? { pingControl: () => pingControl(flags.control!, flags.controlToken, probe.stepTimeoutMs) } : {}),
+      ownAddresses: [...ownAddresses(), ...(ping?.clientIp ? [ping.clientIp] : [])],
+      controlUp: ping,
     },
     {
       onCanary: (c) => {
@@ -277,6 +296,8 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     state,
     version: VERSION,
     network_label: flags.networkLabel ?? null,
+    probe_asn: network?.asn ?? null,
+    probe_cc: network?.cc ?? null,
     targets: plan.targets.length,
     measured: outcome.completed,
     canary: outcome.canary,

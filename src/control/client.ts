@@ -2,6 +2,7 @@
  * Asks a control helper (reachprobe's or OONI's) what it sees for one URL. Never throws for
  * network errors: the outcome is a response or a failure string from the closed list.
  */
+import { isIP } from "node:net";
 import { request } from "undici";
 import type { Failure } from "../net/failures.js";
 import { unknownFailure } from "../net/failures.js";
@@ -89,15 +90,35 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
   }
 }
 
+/** What a health check found: whether the helper is up, and the caller's address as it saw it. */
+export interface ControlPing {
+  ok: boolean;
+  failure: Failure | null;
+  status?: number;
+  /** The probe's public address as the helper saw it (reachprobe helpers only); used for the ASN lookup, never stored. */
+  clientIp?: string | null;
+}
+
 /** Asks a helper whether it is up (`GET /`), as a preflight; never throws. */
-export async function pingControl(url: string, token: string | undefined, timeoutMs: number): Promise<{ ok: boolean; failure: Failure | null; status?: number }> {
+export async function pingControl(url: string, token: string | undefined, timeoutMs: number): Promise<ControlPing> {
   const timer = startStepTimer(timeoutMs);
   try {
     const res = await raceAbort(timer.signal, () =>
       request(url, { method: "GET", headers: token ? { authorization: `Bearer ${token}` } : {}, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }),
     );
-    await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
-    return res.statusCode === 200 ? { ok: true, failure: null, status: 200 } : { ok: false, failure: "http_request_failed", status: res.statusCode };
+    if (res.statusCode !== 200) {
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      return { ok: false, failure: "http_request_failed", status: res.statusCode };
+    }
+    let clientIp: string | null = null;
+    try {
+      const text = await raceAbort(timer.signal, () => res.body.text());
+      const v = (text.length < 4096 ? JSON.parse(text) : null) as { x_client_ip?: unknown } | null;
+      if (typeof v?.x_client_ip === "string" && isIP(v.x_client_ip)) clientIp = v.x_client_ip;
+    } catch {
+      /* an OONI helper, or garbage: up, but no address */
+    }
+    return { ok: true, failure: null, status: 200, clientIp };
   } catch (err) {
     return { ok: false, failure: timer.signal.aborted ? classifyHttpError(abortReason(timer.signal)) : classifyHttpError(err) };
   } finally {

@@ -144,7 +144,11 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     if (path !== "/") return refuse(res, entry, { status: 404, reason: "not_found", error: "not found: the helper answers POST / (and GET / for health)" });
     if (req.method === "GET" || req.method === "HEAD") {
       entry.outcome = "health";
-      return send(res, 200, { ok: true, version: VERSION });
+      // The caller's address as this helper sees it, so a probe can map its public network
+      // to an ASN (it stores the ASN, never the address). Behind a reverse proxy this is the
+      // proxy's address.
+      const seen = (req.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, "");
+      return send(res, 200, { ok: true, version: VERSION, x_client_ip: seen || null });
     }
     // Early refusals close the connection: the request body was not read.
     const close = { connection: "close" };

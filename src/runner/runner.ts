@@ -47,8 +47,8 @@ export interface RunnerInput {
   context: Omit<AnalysisContext, "networkDown">;
   /** Aborted on SIGINT/SIGTERM: in-flight targets stop and are not reported. */
   stop: AbortSignal;
-  /** Health check of the control helper for the preflight; absent when there is none. */
-  pingControl?: () => Promise<{ ok: boolean; failure: string | null }>;
+  /** The control helper's health check, made before the run; absent when there is none. */
+  controlUp?: { ok: boolean; failure: string | null } | null;
   /** Strings scrubbed from every measurement before it is reported (the probe's own addresses). */
   ownAddresses?: readonly string[];
   /** Swappable for tests: defaults to the real pipeline. */
@@ -76,10 +76,8 @@ export interface RunnerOutcome {
 async function preflight(input: RunnerInput, probe: NonNullable<RunnerInput["probeFn"]>): Promise<CanaryResult | null> {
   if (!input.canary || input.stop.aborted) return null;
   // The canary asks no control: it tests this machine's network, not the helper's.
-  const [{ observations: obs }, control] = await Promise.all([
-    probe(input.canary, { ...input.probe, control: undefined }, input.stop),
-    input.pingControl ? input.pingControl() : Promise.resolve(null),
-  ]);
+  const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined }, input.stop);
+  const control = input.controlUp ?? null;
   const down = failedAtNetworkLevel(input.canary, obs);
   const firstFailure = obs.find((o) => o.failure !== null)?.failure;
   const canary: CanaryResult = { target: input.canary.input, ok: !down, reason: down ? `${firstFailure ?? "no answer"}` : null, control: control ? control.ok : null };
