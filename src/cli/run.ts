@@ -1,9 +1,11 @@
 /** `reachprobe run`: probe targets, print verdicts, store every measurement as it finishes. */
 import { basename } from "node:path";
+import { applyConfigFile, configOption, noConfigOption } from "../config/apply.js";
 import { Command, Option } from "commander";
 import type { Logger } from "pino";
 import { parseTarget } from "../targets/parse.js";
-import { loadBundledList, loadTargetFile } from "../targets/load.js";
+import { loadBundledList, loadTargetFiles } from "../targets/load.js";
+import { parseCategoryFlag } from "./targets.js";
 import type { Target } from "../targets/target.js";
 import { loadFingerprints } from "../fingerprints/load.js";
 import { parsePublicRanges } from "../analysis/bogons.js";
@@ -52,6 +54,7 @@ interface RunFlags {
   wait?: number | true;
   notice: boolean;
   asnDb?: string;
+  category?: string[];
 }
 
 /** Builds the `run` command. */
@@ -59,8 +62,11 @@ export function runCommand(): Command {
   return new Command("run")
     .description("probe targets (the bundled WeChat list by default), print a verdict for each, and store the results")
     .argument("[targets...]", "targets: https://host/path, http://host/path, tcp://host:port, or a bare host (= https://host/)")
+    .addOption(configOption())
+    .addOption(noConfigOption())
     .option("--list <name>", "a bundled target list (see targets/); default: wechat, when no target or file is given")
-    .option("--file <path>", "a target list: JSON (as in targets/) or text with one target a line and # comments; repeatable", collect(String))
+    .option("--file <path>", "a target list: JSON (as in targets/), a Citizen Lab test-list CSV, or text with one target a line and # comments; repeatable", collect(String))
+    .option("--category <codes>", "with Citizen Lab CSV files: only these category codes (e.g. NEWS,HUMR); repeatable", parseCategoryFlag)
     .addOption(new Option("--db <path>", "SQLite database to store results in").env("REACHPROBE_DB").default("data/reachprobe.db"))
     .option("--no-store", "store nothing: print the verdicts and forget them")
     .option("--json", "print one JSON document on stdout instead of the human report")
@@ -86,8 +92,17 @@ export function runCommand(): Command {
     .option("--no-notice", "do not show the first-run notice about what is sent where and the risk")
     .addOption(new Option("--log-level <level>", "log level on stderr").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"))
     .addHelpText("after", `\n${EXIT_HELP}\n\nExamples:\n  reachprobe run                          # the bundled WeChat list\n  reachprobe run --json weixin.qq.com tcp://long.weixin.qq.com:8080\n  reachprobe run --file my-targets.txt --resolver 192.0.2.53`)
-    .action(async (targets: string[], flags: RunFlags) => {
-      process.exitCode = await runMain(targets, flags);
+    .action(async (targets: string[], _flags: RunFlags, command: Command) => {
+      // The configuration file first: a bad one is a usage error and nothing runs.
+      let fromConfig: { configPath: string | null; targets: string[] };
+      try {
+        fromConfig = await applyConfigFile(command, targets);
+      } catch (err) {
+        process.stderr.write(`reachprobe run: ${(err as Error).message}\n`);
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
+      process.exitCode = await runMain(fromConfig.targets, command.opts<RunFlags>(), fromConfig.configPath);
     });
 }
 
@@ -102,7 +117,8 @@ async function planTargets(args: string[], flags: RunFlags): Promise<Plan> {
   let canary: Target | null = null;
   let listName: string | null = null;
   args.forEach((a, i) => targets.push(parseTarget(a, "(command line)", `argument ${i + 1}`)));
-  for (const f of flags.file ?? []) targets.push(...(await loadTargetFile(f)).targets);
+  if (flags.category?.length && !flags.file?.length) throw new UsageError("--category filters Citizen Lab CSV files: give one with --file");
+  if (flags.file?.length) targets.push(...(await loadTargetFiles(flags.file, flags.category?.length ? { categories: flags.category } : {})).targets);
   if (flags.list || (targets.length === 0 && !flags.file?.length)) {
     listName = flags.list ?? "wechat";
     const list = await loadBundledList(listName);
@@ -117,7 +133,7 @@ async function planTargets(args: string[], flags: RunFlags): Promise<Plan> {
   return { targets: unique, canary, listName };
 }
 
-async function runMain(args: string[], flags: RunFlags): Promise<number> {
+async function runMain(args: string[], flags: RunFlags, configPath: string | null): Promise<number> {
   const log = makeLogger(flags.logLevel);
   // Everything that can be wrong with the input is checked before anything is written.
   let plan: Plan;
@@ -178,6 +194,7 @@ async function runMain(args: string[], flags: RunFlags): Promise<number> {
     fingerprints: flags.fingerprints,
     public_ranges: flags.publicRanges ?? null,
     asn_db: flags.asnDb ? basename(flags.asnDb) : null,
+    config: configPath ? basename(configPath) : null,
   };
 
   if (flags.notice && !flags.quiet && process.stderr.isTTY && !noticeSeen()) {

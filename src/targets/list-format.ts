@@ -9,9 +9,11 @@
  *                   "role": "web front", "source": 0 }] }
  * ```
  *
- * Only `endpoints` is required. An endpoint is an object (only `target` required; `source`
- * is an index into `sources` or a free-text note) or a plain target string. A top-level array
- * is read as the endpoints alone. Unknown keys are errors, so typos never pass silently.
+ * Only `endpoints` is required, unless the list has `include`: the names of bundled lists
+ * whose endpoints come first (so `ru-2017` is the lists of the services Russia blocked, not a
+ * copy of them). An endpoint is an object (only `target` required; `source` is an index into
+ * `sources` or a free-text note) or a plain target string. A top-level array is read as the
+ * endpoints alone. Unknown keys are errors, so typos never pass silently.
  */
 import { pointerSegment, type JsonLines } from "./json-lines.js";
 
@@ -21,6 +23,17 @@ export interface ListEntry {
   service: string | undefined;
   /** Line of the entry (of its `target` member when there is one). */
   line: number | undefined;
+  /** What the endpoint is for ("web front", "client long connection"). */
+  role?: string;
+  /** Index into the list's `sources`, or a free-text note. */
+  source?: number | string;
+}
+
+/** One entry of a list's `sources`: where its endpoints were found. */
+export interface ListSource {
+  title: string;
+  url: string;
+  note?: string;
 }
 
 /** A list document after shape checks; `problems` lists every shape error found. */
@@ -28,17 +41,21 @@ export interface ListDocument {
   name?: string;
   description?: string;
   canary?: { text: string; line: number | undefined };
+  /** Same length and order as the document's `sources` (an invalid one is also a problem). */
+  sources: ListSource[];
+  /** Bundled lists named by `include`, in order. */
+  include: { name: string; line: number | undefined }[];
   entries: ListEntry[];
   problems: string[];
 }
 
-const LIST_KEYS = ["name", "description", "sources", "canary", "endpoints"];
+const LIST_KEYS = ["name", "description", "sources", "canary", "include", "endpoints"];
 const SOURCE_KEYS = ["title", "url", "note"];
 const ENDPOINT_KEYS = ["target", "service", "role", "source"];
 
 /** Checks the shape of a parsed list document, collecting every problem with its line. */
 export function readListDocument(value: unknown, where: JsonLines, file: string): ListDocument {
-  const doc: ListDocument = { entries: [], problems: [] };
+  const doc: ListDocument = { sources: [], include: [], entries: [], problems: [] };
   const at = (pointer: string): string => {
     const line = where.lines.get(pointer);
     return line === undefined ? file : `${file}:${line}`;
@@ -69,25 +86,53 @@ export function readListDocument(value: unknown, where: JsonLines, file: string)
     }
   }
   const sources = value.sources;
-  let sourceCount = 0;
   if (sources !== undefined) {
     if (!Array.isArray(sources)) problem("/sources", mustBe('"sources"', "an array", sources));
-    else sourceCount = readSources(sources, problem);
+    else doc.sources = readSources(sources, problem);
   }
+  const include = value.include;
+  if (include !== undefined) readInclude(include, doc, where, problem);
   const endpoints = value.endpoints;
-  if (endpoints === undefined) problem("", 'missing "endpoints" (the list of targets to measure)');
-  else if (!Array.isArray(endpoints)) problem("/endpoints", mustBe('"endpoints"', "an array", endpoints));
-  else readEndpoints(endpoints, "/endpoints", sourceCount, doc, where, problem);
+  if (endpoints === undefined) {
+    if (include === undefined) problem("", 'missing "endpoints" (the list of targets to measure)');
+  } else if (!Array.isArray(endpoints)) {
+    problem("/endpoints", mustBe('"endpoints"', "an array", endpoints));
+  } else {
+    readEndpoints(endpoints, "/endpoints", doc.sources.length, doc, where, problem);
+  }
   return doc;
 }
 
 type Problem = (pointer: string, text: string) => void;
 
-function readSources(sources: unknown[], problem: Problem): number {
-  sources.forEach((s, i) => {
+/** A list name as `include` may give it: a bundled list's file name without `.json`. */
+const LIST_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+function readInclude(include: unknown, doc: ListDocument, where: JsonLines, problem: Problem): void {
+  if (!Array.isArray(include) || include.length === 0) {
+    problem("/include", mustBe('"include"', "a non-empty array of list names", include));
+    return;
+  }
+  include.forEach((name, i) => {
+    const p = `/include/${i}`;
+    if (typeof name !== "string" || !LIST_NAME.test(name)) {
+      problem(p, `include[${i}] must be the name of a bundled list (such as "telegram"), not ${JSON.stringify(name)}`);
+    } else if (doc.include.some((d) => d.name === name)) {
+      problem(p, `include[${i}] repeats "${name}"`);
+    } else {
+      doc.include.push({ name, line: where.lines.get(p) });
+    }
+  });
+}
+
+function readSources(sources: unknown[], problem: Problem): ListSource[] {
+  return sources.map((s, i) => {
     const p = `/sources/${i}`;
     const label = `sources[${i}]`;
-    if (!isObject(s)) return problem(p, mustBe(label, 'an object with "title" and "url"', s));
+    if (!isObject(s)) {
+      problem(p, mustBe(label, 'an object with "title" and "url"', s));
+      return { title: "", url: "" };
+    }
     unknownKeys(s, p, SOURCE_KEYS, label, problem);
     for (const key of ["title", "url"]) {
       if (typeof s[key] !== "string" || s[key] === "") {
@@ -100,8 +145,10 @@ function readSources(sources: unknown[], problem: Problem): number {
     if (s.note !== undefined && typeof s.note !== "string") {
       problem(`${p}/note`, mustBe(`${label}.note`, "a string", s.note));
     }
+    const source: ListSource = { title: String(s.title ?? ""), url: String(s.url ?? "") };
+    if (typeof s.note === "string") source.note = s.note;
+    return source;
   });
-  return sources.length;
 }
 
 function readEndpoints(
@@ -143,7 +190,10 @@ function readEndpoints(
     // Parse the target even when other fields are wrong, so its own problems show too.
     if (typeof e.target === "string") {
       const service = typeof e.service === "string" ? e.service : undefined;
-      doc.entries.push({ text: e.target, service, line: where.lines.get(`${p}/target`) ?? where.lines.get(p) });
+      const entry: ListEntry = { text: e.target, service, line: where.lines.get(`${p}/target`) ?? where.lines.get(p) };
+      if (typeof e.role === "string") entry.role = e.role;
+      if (srcOk && src !== undefined) entry.source = src as number | string;
+      doc.entries.push(entry);
     }
   });
 }

@@ -30,7 +30,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd,
-      env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined, ...opts.env },
+      env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined, REACHPROBE_CONFIG: undefined, REACHPROBE_NETWORK_LABEL: undefined, REACHPROBE_ASN_DB: undefined, ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -64,7 +64,7 @@ export function startCli(args: string[], ready: RegExp, opts: Omit<CliOptions, "
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL_TOKEN: undefined, ...opts.env },
+    env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined, REACHPROBE_CONFIG: undefined, REACHPROBE_NETWORK_LABEL: undefined, REACHPROBE_ASN_DB: undefined, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -208,6 +208,20 @@ describe("exit codes and input errors", () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it("reads a Citizen Lab CSV and keeps only the --category asked for", async () => {
+    const csv = join(dir, "list.csv");
+    writeFileSync(
+      csv,
+      "url,category_code,category_description,date_added,source,notes\n" +
+        `http://web.test:${ports.http}/,NEWS,News Media,2026-01-01,test,\n` +
+        `http://web.test:${ports.http}/451,HUMR,Human Rights Issues,2026-01-01,test,\n`,
+    );
+    const r = await runCli(base(null, ["--file", csv, "--category", "news"]));
+    const d = JSON.parse(r.stdout) as JsonDoc;
+    expect(d.results.map((x) => x.target)).toEqual([`http://web.test:${ports.http}/`]);
+    expect(d.services.map((x) => x.service)).toEqual(["NEWS"]);
+  });
+
   it("rejects a bad flag value naming the flag", async () => {
     const r = await runCli(["run", "--concurrency", "zero", "--no-store", "https://ok.test/"]);
     expect(r.code).toBe(2);

@@ -241,7 +241,7 @@ describe("target files", () => {
     ].join("\n");
     const err = targetError(() => parseTargetList(text, "list.json", "json"));
     expect(err.problems).toEqual([
-      'list.json:3: unknown key "colour" in the list (allowed: name, description, sources, canary, endpoints)',
+      'list.json:3: unknown key "colour" in the list (allowed: name, description, sources, canary, include, endpoints)',
       "list.json:4: sources[0].url must be an http(s) URL",
       'list.json:6: unknown key "servce" in endpoints[0] (allowed: target, service, role, source)',
       "list.json:10: endpoints[2].service must be a non-empty string, not a number",
