@@ -20,12 +20,17 @@ import { UsageError, collect, parseControlUrl, parseDohUrl, parseLabel, parseRes
 import { pingControl, queryControl } from "../control/client.js";
 import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
 import { ownAddresses } from "../runner/privacy.js";
+import { classifyAddress } from "../analysis/bogons.js";
 import { JsonStream, printHuman } from "./run-output.js";
 import { noticeSeen, noticeText, rememberNotice } from "./notice.js";
 import { VERSION } from "./package-info.js";
 import type { ResultLine } from "./render.js";
 import { makeLogger } from "./log.js";
 import { Progress } from "./progress.js";
+
+function isLoopback(ip: string): boolean {
+  return classifyAddress(ip).kind === "a loopback address";
+}
 
 /** The parsed flags of `run`. */
 interface RunFlags {
@@ -274,7 +279,8 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
       concurrency: flags.concurrency,
       context: ctx,
       stop: stopper.signal,
-      ownAddresses: [...ownAddresses(), ...(ping?.clientIp ? [ping.clientIp] : [])],
+      // A helper on this machine sees a loopback address: nothing to hide there.
+      ownAddresses: [...ownAddresses(), ...(ping?.clientIp && !isLoopback(ping.clientIp) ? [ping.clientIp] : [])],
       controlUp: ping,
     },
     {

@@ -14,7 +14,12 @@ export function ownAddresses(): string[] {
   return [...out];
 }
 
-/** Replaces every occurrence of `addresses` in every string of `value` (deeply), returning a scrubbed copy. */
+// Fields that hold the addresses a measurement is about (DNS answers, the endpoints connected
+// to), which the analysis parses: they are data about the target, never text that quotes the
+// probe, and rewriting them would break the analysis.
+const STRUCTURED = new Set(["address", "addresses", "addrs", "resolver"]);
+
+/** Replaces every occurrence of `addresses` in every free-text string of `value` (deeply), returning a scrubbed copy. */
 export function scrubOwnAddresses<T>(value: T, addresses: readonly string[]): T {
   // Longest first, so that 10.0.0.12 is not half-replaced by 10.0.0.1.
   const addrs = [...addresses].filter((a) => a.length >= 3).sort((a, b) => b.length - a.length);
@@ -25,7 +30,7 @@ export function scrubOwnAddresses<T>(value: T, addresses: readonly string[]): T 
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") return v.replace(re, "[probe address]");
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, STRUCTURED.has(k) ? x : walk(x)]));
     return v;
   };
   return walk(value) as T;

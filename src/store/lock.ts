@@ -46,7 +46,7 @@ export function processStartTime(pid: number): number | null {
 export function readLock(path: string): LockInfo | null {
   try {
     const v = JSON.parse(readFileSync(path, "utf8")) as Partial<LockInfo>;
-    if (typeof v.pid !== "number") return null;
+    if (typeof v.pid !== "number" || !Number.isInteger(v.pid) || v.pid <= 0) return null; // kill(0, 0) would "succeed": never a live lock
     return { pid: v.pid, hostname_hash: String(v.hostname_hash ?? ""), started_at: String(v.started_at ?? ""), proc_start: typeof v.proc_start === "number" ? v.proc_start : null };
   } catch {
     return null;

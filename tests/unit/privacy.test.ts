@@ -1,0 +1,33 @@
+/** The probe's own addresses are scrubbed from free text, never from the addresses a measurement is about. */
+import { describe, expect, it } from "vitest";
+import { scrubOwnAddresses } from "../../src/runner/privacy.js";
+
+describe("scrubOwnAddresses", () => {
+  const own = ["198.51.100.7", "2001:db8::7"];
+
+  it("removes the probe's address from page text, headers and notes", () => {
+    const obs = { step: "http", bodySample: "<p>You are visiting from 198.51.100.7 (IPv6 2001:db8::7)</p>", headers: { "x-client": "198.51.100.7" }, note: "seen 198.51.100.7" };
+    expect(scrubOwnAddresses(obs, own)).toEqual({
+      step: "http",
+      bodySample: "<p>You are visiting from [probe address] (IPv6 [probe address])</p>",
+      headers: { "x-client": "[probe address]" },
+      note: "seen [probe address]",
+    });
+  });
+
+  it("leaves longer numbers alone: 198.51.100.70 and 1198.51.100.7 are someone else", () => {
+    expect(scrubOwnAddresses({ t: "198.51.100.70 and 1198.51.100.7" }, own)).toEqual({ t: "198.51.100.70 and 1198.51.100.7" });
+  });
+
+  it("keeps the addresses a measurement is about, which the analysis reads", () => {
+    const dns = { step: "dns", resolver: "198.51.100.7:53", addresses: ["198.51.100.7"], responses: [{ addresses: ["198.51.100.7"] }] };
+    const tcp = { step: "tcp", address: "198.51.100.7:443" };
+    const control = { response: { dns: { addrs: ["198.51.100.7"] } } };
+    expect(scrubOwnAddresses([dns, tcp, control], own)).toEqual([dns, tcp, control]);
+  });
+
+  it("returns the value as it is when there is nothing to scrub", () => {
+    const v = { a: "198.51.100.7" };
+    expect(scrubOwnAddresses(v, [])).toBe(v);
+  });
+});
