@@ -1,0 +1,89 @@
+/** `reachprobe merge`: copy other reachprobe databases (volunteers' files) into this one. */
+import { Command, Option } from "commander";
+import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
+import { MergeError, mergeDatabase, type MergeSummary } from "../store/merge.js";
+import { Store } from "../store/store.js";
+import { EXIT } from "./exit-codes.js";
+import { positiveInt } from "./options.js";
+
+/** The parsed flags of `merge`. */
+interface MergeFlags {
+  db: string;
+  wait?: number | true;
+}
+
+/** Builds the `merge` command. */
+export function mergeCommand(): Command {
+  return new Command("merge")
+    .description("merge other reachprobe databases (e.g. volunteers' files) into this one; ids are kept, so merging a file twice adds nothing")
+    .argument("<files...>", "reachprobe .db files to merge in (opened read-only, never changed)")
+    .addOption(new Option("--db <path>", "SQLite database to merge into (created if missing)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .option("--wait [seconds]", "if a run is writing the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
+    .addHelpText(
+      "after",
+      `\nEach file is merged in one transaction, all of it or nothing. A row whose id is already there\nwith different content is a conflict: reported on stderr and skipped, never overwritten.\nA file that is not a reachprobe database, or has a newer schema, is refused and the others are merged.\n\nExit codes: 0 every file merged (conflicts are reported, not failures), 1 a file was refused or the\ndatabase could not be written, 2 a bad flag, 6 a run is writing the database (see --wait).\n\nExample:\n  reachprobe merge --db data/reachprobe.db volunteer-a.db volunteer-b.db`,
+    )
+    .action(async (files: string[], flags: MergeFlags) => {
+      process.exitCode = await mergeMain(files, flags);
+    });
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The one line printed for a merged file. */
+export function formatMergeSummary(s: MergeSummary): string {
+  return (
+    `${s.file}: ${plural(s.runsAdded, "run")} and ${plural(s.measurementsAdded, "measurement")} added; ` +
+    `${plural(s.runsDuplicate + s.measurementsDuplicate, "duplicate")} skipped ` +
+    `(${plural(s.runsDuplicate, "run")}, ${plural(s.measurementsDuplicate, "measurement")}); ` +
+    `${plural(s.conflictCount, "conflict")}`
+  );
+}
+
+async function mergeMain(files: string[], flags: MergeFlags): Promise<number> {
+  // The run lock: a merge holds the write lock for a whole file, longer than a run's writes
+  // would wait for it, so the two never write the database at once.
+  let lock: RunLock;
+  let dest: Store;
+  try {
+    const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
+    lock = await acquireLockWaiting(flags.db, waitMs, (h) => {
+      process.stderr.write(`reachprobe merge: waiting for the run with pid ${h.pid} (since ${h.started_at}) to finish\n`);
+    });
+  } catch (err) {
+    process.stderr.write(`reachprobe merge: ${(err as Error).message}\n`);
+    return err instanceof LockHeldError ? EXIT.LOCKED : EXIT.FAILURE;
+  }
+  try {
+    dest = Store.open(flags.db);
+  } catch (err) {
+    lock.release();
+    process.stderr.write(`reachprobe merge: ${(err as Error).message}\n`);
+    return EXIT.FAILURE;
+  }
+  let code: number = EXIT.OK;
+  try {
+    for (const file of files) {
+      try {
+        const summary = mergeDatabase(dest, file);
+        process.stdout.write(`${formatMergeSummary(summary)}\n`);
+        for (const c of summary.conflicts) {
+          process.stderr.write(`reachprobe merge: ${file}: conflict: ${c.table === "runs" ? "run" : "measurement"} ${c.id} skipped: ${c.reason}\n`);
+        }
+        if (summary.conflictCount > summary.conflicts.length) {
+          process.stderr.write(`reachprobe merge: ${file}: ${summary.conflictCount - summary.conflicts.length} more conflicts not listed\n`);
+        }
+      } catch (err) {
+        code = EXIT.FAILURE;
+        const message = err instanceof MergeError ? err.message : `could not merge ${file} into ${flags.db}: ${(err as Error).message}; nothing was merged from it.`;
+        process.stderr.write(`reachprobe merge: ${message}\n`);
+      }
+    }
+  } finally {
+    dest.close();
+    lock.release();
+  }
+  return code;
+}

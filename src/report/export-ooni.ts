@@ -1,0 +1,438 @@
+/**
+ * The OONI export: each stored measurement as a web_connectivity-style measurement in OONI's
+ * data format (data_format_version 0.2.0, one JSON object a line), so that OONI's tooling can
+ * read reachprobe's data. Pure: records in, objects out. The README's "reachprobe export"
+ * section documents the mapping, above all how a verdict becomes `blocking` and `accessible`.
+ *
+ * What reachprobe does not store is left empty rather than invented: no DER certificates
+ * (`peer_certificates` is always []), no cipher suite, no TTLs, no raw DNS responses, and
+ * `probe_ip` is always OONI's placeholder 127.0.0.1.
+ */
+import { createHash } from "node:crypto";
+import { isIP } from "node:net";
+import type { Verdict } from "../analysis/verdict.js";
+import { splitHostPort } from "../net/addr.js";
+import type { Failure } from "../net/failures.js";
+import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
+import type { MeasurementWithRun, RunRecord } from "../store/store.js";
+
+/** The version of OONI's base data format written. */
+export const OONI_DATA_FORMAT_VERSION = "0.2.0";
+
+/**
+ * The web_connectivity test version claimed: the 0.4 series is the "classic" algorithm, whose
+ * keys (queries, tcp_connect, tls_handshakes, requests, control, blocking, accessible) are the
+ * ones filled here; 0.5 readers would look for analysis flags reachprobe does not compute.
+ */
+export const OONI_TEST_VERSION = "0.4.3";
+
+/** OONI's value for an address the probe does not share. */
+export const OONI_PROBE_IP = "127.0.0.1";
+
+/** OONI probe-cli's value for a resolver address it could not find out. */
+export const OONI_UNKNOWN_RESOLVER_IP = "127.0.0.2";
+
+/** control_failure of a measurement made without a control helper. */
+export const NO_CONTROL_FAILURE: Failure = "unknown_failure: no control helper was asked";
+
+/** OONI's `blocking` values. */
+export type OoniBlocking = false | null | "dns" | "tcp_ip" | "http-failure" | "http-diff";
+
+/** One DNS answer (df-002-dnst). */
+export interface OoniAnswer {
+  answer_type: "A" | "AAAA" | "CNAME";
+  ipv4?: string;
+  ipv6?: string;
+  hostname?: string;
+  ttl: null;
+}
+
+/** One DNS query (df-002-dnst). */
+export interface OoniQuery {
+  engine: "getaddrinfo" | "udp" | "doh";
+  resolver_address: string;
+  hostname: string;
+  query_type: string;
+  answers: OoniAnswer[];
+  failure: string | null;
+  rcode?: number;
+  t0: number;
+  t: number;
+}
+
+/** One TCP connect (df-005-tcpconnect), with web_connectivity's `blocked`. */
+export interface OoniTcpConnect {
+  ip: string;
+  port: number;
+  status: { success: boolean; failure: string | null; blocked: boolean | null };
+  t0: number;
+  t: number;
+}
+
+/** One TLS handshake (df-006-tlshandshake). */
+export interface OoniTlsHandshake {
+  network: "tcp";
+  address: string;
+  server_name: string;
+  tls_version: string;
+  negotiated_protocol: string;
+  cipher_suite: string;
+  no_tls_verify: false;
+  /** Always empty: reachprobe keeps what certificates say (x_certificates), not their DER bytes. */
+  peer_certificates: Array<{ format: "base64"; data: string }>;
+  failure: string | null;
+  t0: number;
+  t: number;
+  x_certificates: TlsObservation["certificates"];
+}
+
+/** Headers as df-001-httpt has them: a map (first value) and a list. */
+interface OoniHeaders {
+  headers: Record<string, string>;
+  headers_list: Array<[string, string]>;
+}
+
+/** One HTTP transaction (df-001-httpt). */
+export interface OoniRequest {
+  network: "tcp";
+  address: string;
+  failure: string | null;
+  request: OoniHeaders & {
+    url: string;
+    method: "GET";
+    body: string;
+    body_is_truncated: boolean;
+    tor: { exit_ip: null; exit_name: null; is_tor: false };
+    x_transport: "tcp";
+  };
+  response: OoniHeaders & { code: number; body: string; body_is_truncated: boolean };
+  t0: number;
+  t: number;
+  tags: string[];
+  x_body_length?: number;
+  x_body_sha256?: string;
+}
+
+/** The test_keys of the exported measurement. */
+export interface OoniTestKeys {
+  agent: "redirect";
+  client_resolver: null;
+  socksproxy: null;
+  queries: OoniQuery[];
+  x_dns_duplicate_responses: OoniQuery[];
+  tcp_connect: OoniTcpConnect[];
+  tls_handshakes: OoniTlsHandshake[];
+  requests: OoniRequest[];
+  control: ControlObservation["response"];
+  control_failure: string | null;
+  dns_experiment_failure: string | null;
+  http_experiment_failure: string | null;
+  blocking: OoniBlocking;
+  accessible: boolean | null;
+  /** reachprobe's own verdict, which the OONI keys above only approximate. */
+  x_reachprobe: { status: string; layer: string | null; failure: string | null; evidence: string[] };
+}
+
+/** One exported measurement (df-000-base plus web_connectivity's test_keys). */
+export interface OoniMeasurement {
+  annotations: Record<string, string>;
+  data_format_version: string;
+  extensions: Record<string, number>;
+  input: string;
+  measurement_start_time: string;
+  probe_asn: string;
+  probe_cc: string;
+  probe_ip: string;
+  probe_network_name: string;
+  report_id: string;
+  resolver_asn: string;
+  resolver_ip: string;
+  resolver_network_name: string;
+  software_name: "reachprobe";
+  software_version: string;
+  test_helpers: Record<string, { address: string; type: string }>;
+  test_keys: OoniTestKeys;
+  test_name: "web_connectivity";
+  test_runtime: number;
+  test_start_time: string;
+  test_version: string;
+}
+
+/** What the export needs besides the rows. */
+export interface OoniOptions {
+  /** Written as software_version when a run does not say which reachprobe made it. */
+  softwareVersion: string;
+}
+
+/** An ISO time as OONI writes times: "YYYY-MM-DD HH:MM:SS", UTC. */
+export function ooniTime(iso: string): string {
+  return new Date(iso).toISOString().slice(0, 19).replace("T", " ");
+}
+
+/** A probe ASN as OONI writes it: "AS1234", or "AS0" when unknown. */
+export function ooniAsn(asn: number | null): string {
+  return `AS${asn !== null && Number.isSafeInteger(asn) && asn > 0 ? asn : 0}`;
+}
+
+/** A country code as OONI writes it: two upper-case letters, or "ZZ" when unknown. */
+export function ooniCc(cc: string | null): string {
+  const up = (cc ?? "").trim().toUpperCase();
+  return /^[A-Z]{2}$/.test(up) ? up : "ZZ";
+}
+
+/**
+ * A report id for a run, shaped like OONI's (`TIME_TESTNAME_CC_ASN_COLLECTOR_RANDOM`, six parts
+ * split on "_") so that tools splitting it find each part, with "reachprobe" as the collector and
+ * a stable suffix derived from the run id: every export of a run gives the same id.
+ */
+export function ooniReportId(run: RunRecord): string {
+  const time = new Date(run.startedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const suffix = createHash("sha256").update(run.id).digest("hex").slice(0, 16);
+  return `${time}_webconnectivity_${ooniCc(run.probeCc)}_${ooniAsn(run.probeAsn).slice(2)}_reachprobe_${suffix}`;
+}
+
+/**
+ * A verdict as OONI's `blocking` and `accessible` (the mapping table is in the README):
+ * ok -> false/true; down -> false/false (expected failure); inconclusive -> null/null; blocked or
+ * anomaly -> the layer's value, accessible false: dns -> "dns", tcp -> "tcp_ip", tls ->
+ * "http-failure" (OONI files TLS interference there), http -> "http-diff" when a response came
+ * back and was judged (block page, 451, redirect to a warning page), "http-failure" when the
+ * exchange itself failed. OONI's strings mean "seems blocked", so anomalies get them too;
+ * x_reachprobe.status keeps the difference.
+ */
+export function ooniBlocking(v: Pick<Verdict, "status" | "layer" | "failure">): { blocking: OoniBlocking; accessible: boolean | null } {
+  switch (v.status) {
+    case "ok":
+      return { blocking: false, accessible: true };
+    case "down":
+      return { blocking: false, accessible: false };
+    case "inconclusive":
+      return { blocking: null, accessible: null };
+    case "blocked":
+    case "anomaly": {
+      const byLayer: Record<string, OoniBlocking> = { dns: "dns", tcp: "tcp_ip", tls: "http-failure", http: v.failure === null ? "http-diff" : "http-failure" };
+      return { blocking: v.layer ? (byLayer[v.layer] ?? null) : null, accessible: false };
+    }
+  }
+}
+
+const RCODES: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
+
+const ENGINES: Record<DnsObservation["engine"], OoniQuery["engine"]> = { system: "getaddrinfo", udp: "udp", doh: "doh" };
+
+function answersFor(addresses: readonly string[], cnames: readonly string[] = []): OoniAnswer[] {
+  const out: OoniAnswer[] = addresses.map((a) => (isIP(a) === 6 ? { answer_type: "AAAA", ipv6: a, ttl: null } : { answer_type: "A", ipv4: a, ttl: null }));
+  for (const c of cnames) out.push({ answer_type: "CNAME", hostname: c, ttl: null });
+  return out;
+}
+
+// The failure a single raw response stands for, as the UDP step would have classified it.
+function responseFailure(r: DnsResponse): Failure | null {
+  if (r.malformed) return `unknown_failure: malformed DNS response: ${r.malformed}`;
+  const byRcode: Record<string, Failure> = { NXDOMAIN: "dns_nxdomain_error", SERVFAIL: "dns_servfail_error", REFUSED: "dns_refused_error" };
+  if (byRcode[r.rcode]) return byRcode[r.rcode] ?? null;
+  if (r.rcode !== "NOERROR") return `unknown_failure: DNS rcode ${r.rcode}`;
+  return r.addresses.length ? null : "dns_no_answer";
+}
+
+/** Seconds since the measurement started, from ms since the run started (µs precision). */
+type Clock = (ms: number) => number;
+
+function dnsQueries(o: DnsObservation, sec: Clock): { query: OoniQuery; duplicates: OoniQuery[] } {
+  const base = { engine: ENGINES[o.engine], resolver_address: o.engine === "system" ? "" : o.resolver, hostname: o.hostname, query_type: o.qtype };
+  const responses = o.responses ?? [];
+  // The response an application would use is the first one that parsed; every other one that
+  // arrived in the window is what OONI calls a duplicate response (the sign of injection).
+  const used = responses.findIndex((r) => !r.malformed);
+  const first = responses[used];
+  const query: OoniQuery = {
+    ...base,
+    answers: answersFor(o.addresses, first?.cnames),
+    failure: o.failure,
+    ...(first && RCODES[first.rcode] !== undefined ? { rcode: RCODES[first.rcode] } : {}),
+    t0: sec(o.t0),
+    t: sec(o.t),
+  };
+  const duplicates = responses
+    .filter((_, i) => i !== used)
+    .map((r): OoniQuery => ({
+      ...base,
+      answers: answersFor(r.addresses, r.cnames),
+      failure: responseFailure(r),
+      ...(RCODES[r.rcode] !== undefined ? { rcode: RCODES[r.rcode] } : {}),
+      t0: sec(o.t0),
+      t: sec(r.t),
+    }));
+  return { query, duplicates };
+}
+
+function tcpConnect(o: TcpObservation, control: ControlObservation | null, sec: Clock): OoniTcpConnect {
+  const ep = splitHostPort(o.address, 0);
+  // web_connectivity's per-endpoint `blocked`: the probe failed where the helper connected.
+  const seen = control?.response?.tcp_connect?.[o.address];
+  const blocked = o.failure === null ? false : seen ? seen.status : null;
+  return {
+    ip: ep?.host ?? o.address,
+    port: ep?.port ?? 0,
+    status: { success: o.failure === null, failure: o.failure, blocked },
+    t0: sec(o.t0),
+    t: sec(o.t),
+  };
+}
+
+function tlsHandshake(o: TlsObservation, sec: Clock): OoniTlsHandshake {
+  return {
+    network: "tcp",
+    address: o.address,
+    server_name: o.serverName,
+    tls_version: o.version ?? "",
+    negotiated_protocol: o.alpn ?? "",
+    cipher_suite: "",
+    no_tls_verify: false,
+    peer_certificates: [],
+    failure: o.failure,
+    t0: sec(o.t0),
+    t: sec(o.t),
+    x_certificates: o.certificates,
+  };
+}
+
+/** A lower-case header name as Go and OONI write it: "content-type" -> "Content-Type". */
+export function canonicalHeaderName(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+function ooniHeaders(h: Record<string, string> | undefined): OoniHeaders {
+  const headers: Record<string, string> = {};
+  const list: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(h ?? {})) {
+    const key = canonicalHeaderName(name);
+    list.push([key, value]);
+    if (!(key in headers)) headers[key] = value;
+  }
+  return { headers, headers_list: list };
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function httpRequest(o: HttpObservation, sec: Clock): OoniRequest {
+  const sample = o.bodySample ?? "";
+  // Only the start of the body is stored: it is the whole body only when its hash matches
+  // the hash of every byte read (and reading was not cut short at the cap).
+  const whole = o.bodyTruncated !== true && (o.bodySha256 ? o.bodySha256 === sha256(sample) : (o.bodyLength ?? 0) <= Buffer.byteLength(sample));
+  return {
+    network: "tcp",
+    address: o.address,
+    failure: o.failure,
+    request: {
+      url: o.url,
+      method: "GET",
+      ...ooniHeaders(o.requestHeaders),
+      body: "",
+      body_is_truncated: false,
+      tor: { exit_ip: null, exit_name: null, is_tor: false },
+      x_transport: "tcp",
+    },
+    response: {
+      code: o.status ?? 0,
+      ...ooniHeaders(o.headers),
+      body: sample,
+      body_is_truncated: o.status === undefined ? false : !whole,
+    },
+    t0: sec(o.t0),
+    t: sec(o.t),
+    tags: [`depth=${o.hop}`],
+    ...(o.bodyLength !== undefined ? { x_body_length: o.bodyLength } : {}),
+    ...(o.bodySha256 ? { x_body_sha256: o.bodySha256 } : {}),
+  };
+}
+
+// The classic lookup is the system resolver's, as in OONI; without one, the first lookup made.
+function dnsExperimentFailure(dns: readonly DnsObservation[]): string | null {
+  return (dns.find((o) => o.engine === "system") ?? dns[0])?.failure ?? null;
+}
+
+// What stopped the web step: the last hop's failure; with no hop, what kept it from starting.
+function httpExperimentFailure(target: string, obs: readonly Observation[], dnsFailure: string | null): string | null {
+  if (target.startsWith("tcp://")) return null;
+  const hops = obs.filter((o): o is HttpObservation => o.step === "http");
+  const last = hops[hops.length - 1];
+  if (last) return last.failure;
+  const connect = obs.find((o) => (o.step === "tcp" || o.step === "tls") && o.failure !== null);
+  return connect?.failure ?? dnsFailure;
+}
+
+/** The OONI measurement of one stored measurement. */
+export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, options: OoniOptions): OoniMeasurement {
+  // Observation times count from the run's start; OONI's count from the measurement's.
+  const offset = Date.parse(m.startedAt) - Date.parse(run.startedAt);
+  const sec: Clock = (ms) => Math.round((ms - offset) * 1000) / 1e6;
+  const obs = m.observations;
+  const dns = obs.filter((o): o is DnsObservation => o.step === "dns");
+  const queries: OoniQuery[] = [];
+  const duplicates: OoniQuery[] = [];
+  for (const o of dns) {
+    const q = dnsQueries(o, sec);
+    queries.push(q.query);
+    duplicates.push(...q.duplicates);
+  }
+  const dnsFailure = dnsExperimentFailure(dns);
+  const { blocking, accessible } = ooniBlocking(m.verdict);
+  const version = run.version && /^[0-9]+\.[0-9]+(\.[0-9]+(-[A-Za-z0-9._-]+)?)?$/.test(run.version) ? run.version : options.softwareVersion;
+  const annotations: Record<string, string> = {
+    engine_name: "reachprobe",
+    engine_version: version,
+    reachprobe_run_id: run.id,
+    reachprobe_measurement_id: m.id,
+    reachprobe_service: m.service,
+  };
+  if (run.networkLabel !== null) annotations.network_label = run.networkLabel;
+  const helper = m.control?.helper;
+  return {
+    annotations,
+    data_format_version: OONI_DATA_FORMAT_VERSION,
+    extensions: { dnst: 0, httpt: 0, tcpconnect: 0, tlshandshake: 0 },
+    input: m.target,
+    measurement_start_time: ooniTime(m.startedAt),
+    probe_asn: ooniAsn(run.probeAsn),
+    probe_cc: ooniCc(run.probeCc),
+    probe_ip: OONI_PROBE_IP,
+    probe_network_name: run.networkLabel ?? "",
+    report_id: ooniReportId(run),
+    resolver_asn: "AS0",
+    resolver_ip: OONI_UNKNOWN_RESOLVER_IP,
+    resolver_network_name: "",
+    software_name: "reachprobe",
+    software_version: version,
+    test_helpers: helper ? { backend: { address: helper, type: helper.startsWith("https:") ? "https" : "http" } } : {},
+    test_keys: {
+      agent: "redirect",
+      client_resolver: null,
+      socksproxy: null,
+      queries,
+      x_dns_duplicate_responses: duplicates,
+      tcp_connect: obs.filter((o): o is TcpObservation => o.step === "tcp").map((o) => tcpConnect(o, m.control, sec)),
+      tls_handshakes: obs.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec)),
+      // web_connectivity lists requests last first: the final response leads.
+      requests: obs.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec)).reverse(),
+      control: m.control?.response ?? null,
+      control_failure: m.control ? (m.control.failure ?? (m.control.response ? null : "unknown_failure: the control helper gave no answer")) : NO_CONTROL_FAILURE,
+      dns_experiment_failure: dnsFailure,
+      http_experiment_failure: httpExperimentFailure(m.target, obs, dnsFailure),
+      blocking,
+      accessible,
+      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: m.verdict.evidence },
+    },
+    test_name: "web_connectivity",
+    test_runtime: m.durationMs / 1000,
+    test_start_time: ooniTime(run.startedAt),
+    test_version: OONI_TEST_VERSION,
+  };
+}
+
+/** One line (newline included) per measurement, produced as the rows are read. */
+export function* ooniLines(rows: Iterable<MeasurementWithRun>, options: OoniOptions): Generator<string> {
+  for (const row of rows) yield `${JSON.stringify(toOoniMeasurement(row, options))}\n`;
+}

@@ -1,0 +1,421 @@
+/**
+ * The exports: CSV quoting that a strict RFC 4180 reader reads back exactly, the JSONL line
+ * shape, OONI's web_connectivity keys for a measurement with every step and a control, and the
+ * store's streaming read with its --since and --network filters.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseCsv } from "../../src/analysis/csv.js";
+import type { Verdict } from "../../src/analysis/verdict.js";
+import type { ControlObservation, Observation } from "../../src/probes/observation.js";
+import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/report/export-csv.js";
+import { jsonlLines, toJsonlRecord } from "../../src/report/export-jsonl.js";
+import { NO_CONTROL_FAILURE, canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/report/export-ooni.js";
+import { Store, type MeasurementWithRun, type RunRecord } from "../../src/store/store.js";
+
+const RUN: RunRecord = {
+  id: "3f1c2a9e-5b7d-4c1e-9a2b-0d4e6f8a1b2c",
+  startedAt: "2025-05-01T10:00:00.000Z",
+  finishedAt: "2025-05-01T10:00:09.000Z",
+  state: "completed",
+  version: "0.1.0",
+  pid: 4242,
+  hostnameHash: "abcdefabcdef",
+  networkLabel: "Rostelecom, Moscow",
+  probeAsn: 12389,
+  probeCc: "ru",
+  options: {},
+  targetCount: 1,
+  summary: null,
+  canary: null,
+};
+
+// Observation times count from the run's start; this measurement started 2 s into the run.
+const OBSERVATIONS: Observation[] = [
+  { step: "dns", engine: "system", resolver: "system", hostname: "web.test", qtype: "ANY", t0: 2000, t: 2012, failure: null, addresses: ["198.51.100.7", "2001:db8::7"] },
+  {
+    step: "dns",
+    engine: "udp",
+    resolver: "192.0.2.53:53",
+    hostname: "web.test",
+    qtype: "A",
+    t0: 2001,
+    t: 3001,
+    failure: null,
+    addresses: ["203.0.113.66"],
+    responses: [
+      { t: 2005, rcode: "NOERROR", addresses: ["203.0.113.66"], cnames: [] },
+      { t: 2040, rcode: "NOERROR", addresses: ["198.51.100.7"], cnames: ["edge.web.test"] },
+    ],
+  },
+  { step: "tcp", address: "198.51.100.7:443", t0: 3002, t: 3030, failure: null },
+  { step: "tcp", address: "[2001:db8::7]:443", t0: 3002, t: 3010, failure: "network_unreachable" },
+  {
+    step: "tls",
+    address: "198.51.100.7:443",
+    serverName: "web.test",
+    version: "TLSv1.3",
+    alpn: "http/1.1",
+    t0: 3030,
+    t: 3090,
+    failure: null,
+    certificates: [{ subject: "CN=web.test", issuer: "CN=Test CA", sans: ["web.test"], validFrom: "x", validTo: "y", fingerprint256: "AA:BB" }],
+    verified: true,
+    verifyFailure: null,
+  },
+  {
+    step: "http",
+    address: "198.51.100.7:443",
+    url: "https://web.test/",
+    hop: 0,
+    t0: 3100,
+    t: 3150,
+    failure: null,
+    requestHeaders: { "user-agent": "Mozilla/5.0", accept: "*/*" },
+    status: 302,
+    headers: { location: "https://web.test/home", "content-length": "0" },
+    title: null,
+    bodyLength: 0,
+    bodyTruncated: false,
+    bodySha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    bodySample: "",
+    location: "https://web.test/home",
+  },
+  {
+    step: "http",
+    address: "198.51.100.7:443",
+    url: "https://web.test/home",
+    hop: 1,
+    t0: 3150,
+    t: 3250,
+    failure: null,
+    requestHeaders: { "user-agent": "Mozilla/5.0", accept: "*/*" },
+    status: 200,
+    headers: { "content-type": "text/html", "x-cache-status": "HIT" },
+    title: "Home",
+    bodyLength: 5000,
+    bodyTruncated: false,
+    bodySha256: "0000",
+    bodySample: "<title>Home</title>",
+    location: null,
+  },
+];
+
+const CONTROL: ControlObservation = {
+  helper: "https://control.example/",
+  t0: 3000,
+  t: 3400,
+  failure: null,
+  status: 200,
+  response: {
+    tcp_connect: { "198.51.100.7:443": { status: true, failure: null }, "[2001:db8::7]:443": { status: true, failure: null } },
+    tls_handshake: { "198.51.100.7:443": { server_name: "web.test", status: true, failure: null } },
+    http_request: { failure: null, status_code: 200, body_length: 5100, title: "Home", headers: { "content-type": "text/html" } },
+    dns: { failure: null, addrs: ["198.51.100.7"] },
+    ip_info: { "198.51.100.7": { asn: 0, flags: 11 } },
+  },
+};
+
+const VERDICT: Verdict = { status: "blocked", layer: "dns", failure: null, evidence: ["resolver 192.0.2.53:53 sent 2 different answers"] };
+
+function row(over: Partial<MeasurementWithRun["measurement"]> = {}, run: Partial<RunRecord> = {}): MeasurementWithRun {
+  return {
+    run: { ...RUN, ...run },
+    measurement: {
+      id: "m-1",
+      runId: RUN.id,
+      target: "https://web.test/",
+      service: "Web",
+      verdict: VERDICT,
+      observations: OBSERVATIONS,
+      control: CONTROL,
+      startedAt: "2025-05-01T10:00:02.000Z",
+      finishedAt: "2025-05-01T10:00:03.500Z",
+      durationMs: 1500,
+      ...over,
+    },
+  };
+}
+
+describe("CSV", () => {
+  const fields: Array<[string | number | null, string]> = [
+    ["plain", "plain"],
+    ["", ""],
+    [null, ""],
+    [42, "42"],
+    ["a,b", '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ["two\nlines", '"two\nlines"'],
+    ["cr\rhere", '"cr\rhere"'],
+    ["unknown_failure: x", "unknown_failure: x"],
+  ];
+  for (const [input, quoted] of fields) {
+    it(`writes ${JSON.stringify(input)} as ${JSON.stringify(quoted)}`, () => expect(csvField(input)).toBe(quoted));
+  }
+
+  it("ends every record with CRLF", () => expect(csvRecord(["a", null, 1])).toBe("a,,1\r\n"));
+
+  it("writes a header and the summary columns, which a strict reader reads back exactly", () => {
+    const awkward = row({ id: "m-2", target: 'https://web.test/a,b?q="x"', service: "Line\nBreak", verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } });
+    const text = [...csvLines([row(), awkward])].join("");
+    const rows = parseCsv(text).map((r) => r.fields);
+    expect(rows[0]).toEqual([...CSV_COLUMNS]);
+    expect(rows[1]).toEqual(["m-1", RUN.id, "Rostelecom, Moscow", "https://web.test/", "Web", "blocked", "dns", "", "2025-05-01T10:00:02.000Z", "2025-05-01T10:00:03.500Z", "1500"]);
+    expect(rows[2]).toEqual(["m-2", RUN.id, "Rostelecom, Moscow", 'https://web.test/a,b?q="x"', "Line\nBreak", "anomaly", "tls", "connection_reset", "2025-05-01T10:00:02.000Z", "2025-05-01T10:00:03.500Z", "1500"]);
+    expect(rows).toHaveLength(3);
+  });
+
+  it("names the network by its key: the label, else the ASN, else nothing", () => {
+    const network = (run: Partial<RunRecord>) => parseCsv([...csvLines([row({}, run)])].join(""))[1]!.fields[2];
+    expect(network({ networkLabel: "  home  " })).toBe("home");
+    expect(network({ networkLabel: null })).toBe("AS12389");
+    expect(network({ networkLabel: null, probeAsn: null })).toBe("");
+  });
+});
+
+describe("JSONL", () => {
+  it("puts one measurement a line with its run's network, verdict, observations and control", () => {
+    const lines = [...jsonlLines([row(), row({ id: "m-2" })])];
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l.endsWith("\n") && !l.slice(0, -1).includes("\n"), "one line each").toBe(true);
+    const doc = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(doc).toEqual(toJsonlRecord(row()));
+    expect(Object.keys(doc)).toEqual([
+      "id", "run_id", "run_started_at", "network", "network_label", "probe_asn", "probe_cc", "reachprobe_version", "target", "service",
+      "status", "layer", "failure", "evidence", "started_at", "finished_at", "duration_ms", "observations", "control",
+    ]);
+    expect(doc).toMatchObject({ id: "m-1", run_id: RUN.id, network: "Rostelecom, Moscow", network_label: "Rostelecom, Moscow", probe_asn: 12389, probe_cc: "ru", status: "blocked", layer: "dns", failure: null });
+    expect(doc.observations).toEqual(OBSERVATIONS);
+    expect(doc.control).toEqual(CONTROL);
+  });
+});
+
+describe("OONI", () => {
+  const ooni = toOoniMeasurement(row(), { softwareVersion: "9.9.9" });
+  const tk = ooni.test_keys;
+
+  it("fills the base keys, with OONI's placeholders for what it does not know", () => {
+    expect(ooni).toMatchObject({
+      data_format_version: "0.2.0",
+      input: "https://web.test/",
+      measurement_start_time: "2025-05-01 10:00:02",
+      test_start_time: "2025-05-01 10:00:00",
+      probe_asn: "AS12389",
+      probe_cc: "RU",
+      probe_ip: "127.0.0.1",
+      probe_network_name: "Rostelecom, Moscow",
+      resolver_asn: "AS0",
+      resolver_ip: "127.0.0.2",
+      software_name: "reachprobe",
+      software_version: "0.1.0",
+      test_name: "web_connectivity",
+      test_runtime: 1.5,
+      test_helpers: { backend: { address: "https://control.example/", type: "https" } },
+    });
+    expect(ooni.annotations).toMatchObject({ engine_name: "reachprobe", reachprobe_run_id: RUN.id, reachprobe_measurement_id: "m-1", network_label: "Rostelecom, Moscow" });
+    for (const v of Object.values(ooni.annotations)) expect(typeof v).toBe("string");
+    expect(ooni.report_id).toMatch(/^20250501T100000Z_webconnectivity_RU_12389_reachprobe_[0-9a-f]{16}$/);
+    expect(ooni.report_id.split("_")).toHaveLength(6);
+    expect(ooniReportId(RUN)).toBe(ooni.report_id);
+  });
+
+  it("uses AS0 and ZZ when the run has no ASN or country, and never a real address", () => {
+    const anon = toOoniMeasurement(row({}, { probeAsn: null, probeCc: null, networkLabel: null, version: null }), { softwareVersion: "9.9.9" });
+    expect(anon).toMatchObject({ probe_asn: "AS0", probe_cc: "ZZ", probe_ip: "127.0.0.1", probe_network_name: "", software_version: "9.9.9" });
+    expect(anon.report_id).toMatch(/_ZZ_0_reachprobe_/);
+  });
+
+  it("lists each DNS lookup as a query, getaddrinfo as ANY, and late UDP answers as duplicates", () => {
+    expect(tk.queries).toEqual([
+      {
+        engine: "getaddrinfo",
+        resolver_address: "",
+        hostname: "web.test",
+        query_type: "ANY",
+        answers: [
+          { answer_type: "A", ipv4: "198.51.100.7", ttl: null },
+          { answer_type: "AAAA", ipv6: "2001:db8::7", ttl: null },
+        ],
+        failure: null,
+        t0: 0,
+        t: 0.012,
+      },
+      {
+        engine: "udp",
+        resolver_address: "192.0.2.53:53",
+        hostname: "web.test",
+        query_type: "A",
+        answers: [{ answer_type: "A", ipv4: "203.0.113.66", ttl: null }],
+        failure: null,
+        rcode: 0,
+        t0: 0.001,
+        t: 1.001,
+      },
+    ]);
+    expect(tk.x_dns_duplicate_responses).toEqual([
+      {
+        engine: "udp",
+        resolver_address: "192.0.2.53:53",
+        hostname: "web.test",
+        query_type: "A",
+        answers: [
+          { answer_type: "A", ipv4: "198.51.100.7", ttl: null },
+          { answer_type: "CNAME", hostname: "edge.web.test", ttl: null },
+        ],
+        failure: null,
+        rcode: 0,
+        t0: 0.001,
+        t: 0.04,
+      },
+    ]);
+  });
+
+  it("lists TCP connects with ip, port and status, blocked where the control connected and the probe did not", () => {
+    expect(tk.tcp_connect).toEqual([
+      { ip: "198.51.100.7", port: 443, status: { success: true, failure: null, blocked: false }, t0: 1.002, t: 1.03 },
+      { ip: "2001:db8::7", port: 443, status: { success: false, failure: "network_unreachable", blocked: true }, t0: 1.002, t: 1.01 },
+    ]);
+  });
+
+  it("lists TLS handshakes without peer certificates (no DER is stored)", () => {
+    expect(tk.tls_handshakes).toHaveLength(1);
+    expect(tk.tls_handshakes[0]).toMatchObject({
+      network: "tcp",
+      address: "198.51.100.7:443",
+      server_name: "web.test",
+      tls_version: "TLSv1.3",
+      negotiated_protocol: "http/1.1",
+      no_tls_verify: false,
+      peer_certificates: [],
+      failure: null,
+      t0: 1.03,
+      t: 1.09,
+    });
+    expect(tk.tls_handshakes[0]!.x_certificates[0]!.fingerprint256).toBe("AA:BB");
+  });
+
+  it("lists HTTP requests last first, with canonical header names and the stored body sample", () => {
+    expect(tk.requests.map((r) => r.request.url)).toEqual(["https://web.test/home", "https://web.test/"]);
+    const final = tk.requests[0]!;
+    expect(final).toMatchObject({ failure: null, t0: 1.15, t: 1.25, tags: ["depth=1"], x_body_length: 5000 });
+    expect(final.request).toMatchObject({
+      method: "GET",
+      headers: { "User-Agent": "Mozilla/5.0", Accept: "*/*" },
+      headers_list: [["User-Agent", "Mozilla/5.0"], ["Accept", "*/*"]],
+    });
+    // 19 bytes of a 5000-byte body were kept: the body is truncated.
+    expect(final.response).toEqual({
+      code: 200,
+      headers: { "Content-Type": "text/html", "X-Cache-Status": "HIT" },
+      headers_list: [["Content-Type", "text/html"], ["X-Cache-Status", "HIT"]],
+      body: "<title>Home</title>",
+      body_is_truncated: true,
+    });
+    // The empty redirect body is whole: its hash is the hash of nothing.
+    expect(tk.requests[1]!.response).toMatchObject({ code: 302, body: "", body_is_truncated: false });
+  });
+
+  it("carries the control's answer as it came, and the verdict as blocking/accessible", () => {
+    expect(tk.control).toEqual(CONTROL.response);
+    expect(tk).toMatchObject({ control_failure: null, dns_experiment_failure: null, http_experiment_failure: null, blocking: "dns", accessible: false });
+    expect(tk.x_reachprobe).toEqual({ status: "blocked", layer: "dns", failure: null, evidence: VERDICT.evidence });
+  });
+
+  it("says there was no control when none was asked", () => {
+    const m = toOoniMeasurement(row({ control: null }), { softwareVersion: "0.1.0" });
+    expect(m.test_keys).toMatchObject({ control: null, control_failure: NO_CONTROL_FAILURE });
+    expect(m.test_helpers).toEqual({});
+    expect(m.test_keys.tcp_connect[1]!.status.blocked).toBeNull();
+  });
+
+  it("reports the failures of the classic steps", () => {
+    const obs: Observation[] = [
+      { step: "dns", engine: "system", resolver: "system", hostname: "x.test", qtype: "ANY", t0: 0, t: 5, failure: null, addresses: ["192.0.2.1"] },
+      { step: "tcp", address: "192.0.2.1:443", t0: 5, t: 9, failure: null },
+      { step: "tls", address: "192.0.2.1:443", serverName: "x.test", t0: 9, t: 20, failure: "connection_reset", certificates: [], verified: false, verifyFailure: null },
+    ];
+    const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
+    expect(m.test_keys).toMatchObject({ dns_experiment_failure: null, http_experiment_failure: "connection_reset", blocking: "http-failure", accessible: false, requests: [] });
+  });
+
+  const mapping: Array<[Pick<Verdict, "status" | "layer" | "failure">, unknown, unknown]> = [
+    [{ status: "ok", layer: null, failure: null }, false, true],
+    [{ status: "down", layer: null, failure: "dns_nxdomain_error" }, false, false],
+    [{ status: "inconclusive", layer: null, failure: "generic_timeout_error" }, null, null],
+    [{ status: "blocked", layer: "dns", failure: "dns_bogon_error" }, "dns", false],
+    [{ status: "anomaly", layer: "dns", failure: "dns_servfail_error" }, "dns", false],
+    [{ status: "blocked", layer: "tcp", failure: "generic_timeout_error" }, "tcp_ip", false],
+    [{ status: "anomaly", layer: "tcp", failure: "connection_refused" }, "tcp_ip", false],
+    [{ status: "blocked", layer: "tls", failure: "connection_reset" }, "http-failure", false],
+    [{ status: "blocked", layer: "http", failure: null }, "http-diff", false],
+    [{ status: "anomaly", layer: "http", failure: "http_request_failed" }, "http-failure", false],
+  ];
+  for (const [verdict, blocking, accessible] of mapping) {
+    it(`maps ${verdict.status}/${verdict.layer ?? "-"}/${verdict.failure ?? "-"} to blocking ${JSON.stringify(blocking)}, accessible ${JSON.stringify(accessible)}`, () => {
+      expect(ooniBlocking(verdict)).toEqual({ blocking, accessible });
+    });
+  }
+
+  it("writes Go's canonical header names", () => {
+    expect(["content-type", "x-cache-status", "etag", "www-authenticate"].map(canonicalHeaderName)).toEqual(["Content-Type", "X-Cache-Status", "Etag", "Www-Authenticate"]);
+  });
+
+  it("writes one JSON object a line", () => {
+    const lines = [...ooniLines([row(), row({ id: "m-2" })], { softwareVersion: "0.1.0" })];
+    expect(lines.map((l) => (JSON.parse(l) as { annotations: Record<string, string> }).annotations.reachprobe_measurement_id)).toEqual(["m-1", "m-2"]);
+  });
+});
+
+describe("Store.iterateMeasurements", () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "reachprobe-export-"));
+    store = Store.open(join(dir, "r.db"), { hostname: "test" });
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function addRun(startedAt: string, label: string | null, targets: string[]): string {
+    const runId = store.startRun({ startedAt, version: "0.1.0", options: {}, targetCount: targets.length, networkLabel: label, probeAsn: 64500, probeCc: "RU" });
+    targets.forEach((target, i) => {
+      const t = new Date(Date.parse(startedAt) + i * 1000);
+      store.addMeasurement(runId, { target, service: "S", verdict: { status: "ok", layer: null, failure: null, evidence: [] }, observations: [], startedAt: t, finishedAt: t, durationMs: 1 });
+    });
+    store.finishRun(runId, "completed");
+    return runId;
+  }
+
+  it("reads every measurement with its run, run by run and in order, and filters by time and network", () => {
+    // Inserted out of time order: the read orders by the runs' start.
+    const late = addRun("2025-05-03T00:00:00.000Z", "home", ["https://c.test/"]);
+    const early = addRun("2025-05-01T00:00:00.000Z", "office", ["https://a.test/", "https://b.test/"]);
+    const all = [...store.iterateMeasurements()];
+    expect(all.map((r) => [r.run.id, r.measurement.target])).toEqual([
+      [early, "https://a.test/"],
+      [early, "https://b.test/"],
+      [late, "https://c.test/"],
+    ]);
+    expect(all[0]!.run).toMatchObject({ networkLabel: "office", probeAsn: 64500, probeCc: "RU", state: "completed" });
+    expect([...store.iterateMeasurements({ network: "home" })].map((r) => r.measurement.target)).toEqual(["https://c.test/"]);
+    expect([...store.iterateMeasurements({ since: "2025-05-01T00:00:01.000Z" })].map((r) => r.measurement.target)).toEqual(["https://b.test/", "https://c.test/"]);
+    expect([...store.iterateMeasurements({ since: "2025-05-02T00:00:00.000Z", network: "office" })]).toEqual([]);
+    // An unlabelled run is on the network of its ASN.
+    addRun("2025-05-04T00:00:00.000Z", null, ["https://d.test/"]);
+    expect([...store.iterateMeasurements({ network: "AS64500" })].map((r) => r.measurement.target)).toEqual(["https://d.test/"]);
+  });
+
+  it("releases the connection when a reader stops early", () => {
+    addRun("2025-05-01T00:00:00.000Z", null, ["https://a.test/", "https://b.test/"]);
+    for (const r of store.iterateMeasurements()) {
+      expect(r.measurement.target).toBe("https://a.test/");
+      break;
+    }
+    // A statement still iterating would make this throw "connection is busy".
+    expect(store.getRun([...store.iterateMeasurements()][0]!.run.id)).toBeDefined();
+  });
+});
