@@ -1,10 +1,12 @@
 /**
  * Self-check of the lab's resolvers, run INSIDE the client namespace by lab.test.ts:
  * `ip netns exec <client> node tests/lab/check-client.mjs`. Asks the outside resolver over TCP,
- * and the DoH server with GET and POST (RFC 8484), for ok.lab.example; prints one JSON line.
+ * and the DoH server with GET and POST (RFC 8484), for ok.lab.example, and the control helper for
+ * its health (GET /); prints one JSON line.
  */
 import net from "node:net";
 import * as packet from "dns-packet";
+import { ADDR } from "./topology.mjs";
 
 const NAME = process.argv[2] ?? "ok.lab.example";
 const query = packet.encode({ type: "query", id: 4242, flags: packet.RECURSION_DESIRED, questions: [{ type: "A", name: NAME }] });
@@ -47,5 +49,11 @@ try {
   out.dohPost = { status: r.status, type: r.headers.get("content-type"), addresses: addresses(Buffer.from(await r.arrayBuffer())) };
 } catch (e) {
   out.dohPost = `error: ${e.cause?.code ?? e.message}`;
+}
+try {
+  const r = await fetch(`http://${ADDR.control}:${ADDR.controlPort}/`, { signal: AbortSignal.timeout(3000) });
+  out.control = { status: r.status, ok: (await r.json()).ok };
+} catch (e) {
+  out.control = `error: ${e.cause?.code ?? e.message}`;
 }
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -2,11 +2,12 @@
 /**
  * `npm run lab:demo`: builds a lab whose censor blocks WeChat as Russia's ISPs did in 2017, runs
  * `reachprobe run` on the bundled WeChat list inside the client namespace (the human report),
- * and tears the lab down. The way to watch the tool work without touching the real internet:
+ * with the control helper (`reachprobe control` in the lab's internet namespace) and the lab's
+ * DoH as controls, and tears the lab down. The way to watch the tool work without touching the real internet:
  * every WeChat name resolves, inside the lab, to a lab address.
  */
 import { existsSync } from "node:fs";
-import { CLI, buildLab, labRunFlags, teardownOnExit } from "./lab.mjs";
+import { CLI, CONTROL_LIMITS, CONTROL_URL, DOH_URL, buildLab, labRunFlags, teardownOnExit } from "./lab.mjs";
 import { canMakeNamespaces } from "./netns.mjs";
 import { wechatScenario } from "./wechat.mjs";
 
@@ -21,7 +22,7 @@ if (!existsSync(CLI)) {
 }
 
 const { scenario, addressOf, treatment } = wechatScenario();
-const lab = await buildLab(scenario);
+const lab = await buildLab(scenario, { control: CONTROL_LIMITS });
 const removeHandlers = teardownOnExit(lab);
 let code = 1;
 try {
@@ -32,7 +33,9 @@ try {
   const w = Math.max(...Object.keys(addressOf).map((h) => h.length));
   for (const [h, a] of Object.entries(addressOf)) out.write(`  ${h.padEnd(w)}  ${a.padEnd(14)}  ${treatment[h]}\n`);
   // The bundled list (no target given), its canary www.example.com, the human report.
-  const args = ["run", ...labRunFlags(lab), "--timeout", "3000", "--dns-window", "300", "--concurrency", "64", "--no-store"];
+  // --budget covers the DNS step (timeout + window) and the helper's --request-timeout.
+  const args = ["run", ...labRunFlags(lab), "--timeout", "3000", "--dns-window", "300", "--concurrency", "64", "--budget", "13000", "--control", CONTROL_URL, "--doh", DOH_URL, "--no-store"];
+  out.write(`\nThe control helper runs in ${lab.ns.internet}, beyond the censor, at ${CONTROL_URL}.\n`);
   out.write(`\n$ ip netns exec ${lab.ns.client} reachprobe ${args.join(" ")}\n\n`);
   const r = await lab.runClient(args, { stdio: "inherit", killAfterMs: 120_000 });
   code = r.code ?? 1;

@@ -7,23 +7,107 @@
  * Safety: no namespace gets a link to the root namespace and none has a route out of the
  * documentation ranges; `assertIsolated` checks this after set-up, before anything probes.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeCa } from "./certs.mjs";
-import { listLabIds, listNamespaces, nsSh, removeNamespace, sh, startServer } from "./netns.mjs";
+import { listLabIds, listNamespaces, nsSh, removeNamespace, sh, startInNamespace, startServer } from "./netns.mjs";
 import { ADDR, LAB_RANGES, PREFIX, namesOf } from "./topology.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 /** The repository root (tests/lab/../..). */
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
-/** The built command the lab runs in the client namespace. */
+/** The built command the lab runs in the client namespace (a lab runs its own snapshot of it: `snapshotCli`). */
 export const CLI = join(REPO, "dist", "cli", "main.js");
 /** The lab's own block-page fingerprints (OONI's CSV format). */
 export const LAB_FINGERPRINTS = join(HERE, "fingerprints.csv");
+
+/** The control helper's URL, once `lab.startControl()` has started it in the internet namespace. */
+export const CONTROL_URL = `http://${ADDR.control}:${ADDR.controlPort}/`;
+/** A helper URL where nothing answers: SYNs to it vanish in the internet namespace. */
+export const DEAD_CONTROL_URL = `http://${ADDR.deadControl}:${ADDR.controlPort}/`;
+/** The lab's DoH server (in the internet namespace), a DNS control. */
+export const DOH_URL = "https://doh.lab.example/dns-query";
+
+/**
+ * The helper's limits in the lab (`reachprobe control --timeout --request-timeout`). Nothing the
+ * helper measures crosses the censor, so on an idle machine its steps take milliseconds; the
+ * margins are for a loaded one (a helper step timing out where the probe's failed would turn
+ * "blocked" into "down"), and for the slow origin (1.5 s). A probe's --budget must exceed the
+ * time before it asks the helper (its DNS step: --timeout + --dns-window) plus requestTimeoutMs,
+ * or the helper's answer would be cut off by the budget on the targets whose DNS is slow.
+ *
+ * QUIRK: the helper answers 503 (busy, Retry-After) beyond --max-concurrent (default 8), and
+ * `reachprobe run` does not retry: with --concurrency 64, a target now and then lost its control
+ * (seen on http-451: "could not be used (http_request_failed)", the helper's log said "busy") and
+ * fell back to the control-less verdict. A helper is sized for its probes: the lab's takes as
+ * many requests at once as the suite's probe sends.
+ */
+export const CONTROL_LIMITS = Object.freeze({ timeoutMs: 4000, requestTimeoutMs: 8000, maxConcurrent: 64 });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The newest modification time under `dir` and how many files it holds. */
+function treeState(dir) {
+  let newest = 0;
+  let count = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    count++;
+    newest = Math.max(newest, statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs);
+  }
+  return { newest, count };
+}
+
+/**
+ * Copies the built CLI (dist/, package.json; data/, targets/ and node_modules/ linked) into
+ * `dest` and returns the path of its main.js, so that one lab runs one build from start to end.
+ *
+ * QUIRK: the lab starts the helper at set-up and a probe process for every run, each importing
+ * dist/ afresh; a `npm run build` in between (another terminal, another engineer's tests on a
+ * shared machine) once left the helper importing a half-rebuilt dist/ ("store.js: './schema.js'
+ * does not provide an export named 'CURRENT_SCHEMA_VERSION'") and the suite failed to start.
+ * The copy is taken once dist/ has been still for `quietMs`, checked to be unchanged after the
+ * copy, and must load (`--version` imports every command); otherwise it is taken again.
+ */
+export async function snapshotCli(dest, { quietMs = 1500, attempts = 40 } = {}) {
+  const dist = join(REPO, "dist");
+  let why = "";
+  for (let i = 0; i < attempts; i++) {
+    if (!existsSync(join(dist, "cli", "main.js"))) {
+      why = `${CLI} is missing`;
+      await sleep(quietMs);
+      continue;
+    }
+    const before = treeState(dist);
+    const still = Date.now() - before.newest;
+    if (still < quietMs) {
+      why = "dist/ was being rebuilt";
+      await sleep(quietMs - still + 100);
+      continue;
+    }
+    rmSync(dest, { recursive: true, force: true });
+    mkdirSync(dest, { recursive: true });
+    cpSync(dist, join(dest, "dist"), { recursive: true });
+    copyFileSync(join(REPO, "package.json"), join(dest, "package.json"));
+    for (const d of ["node_modules", "data", "targets"]) if (existsSync(join(REPO, d))) symlinkSync(join(REPO, d), join(dest, d));
+    const after = treeState(dist);
+    if (after.newest !== before.newest || after.count !== before.count) {
+      why = "dist/ changed while it was copied";
+      continue;
+    }
+    const main = join(dest, "dist", "cli", "main.js");
+    // Nothing here touches the network: --version loads every module and prints a line.
+    const r = spawnSync(process.execPath, [main, "--version"], { encoding: "utf8", timeout: 30_000 });
+    if (r.status === 0) return main;
+    why = `the copy does not load: ${(r.stderr || String(r.error)).trim().split("\n").slice(0, 6).join(" / ")}`;
+    await sleep(quietMs);
+  }
+  throw new Error(`lab: could not take a consistent copy of ${dist} (${why}); run "npm run build" and try again`);
+}
 
 /** Where a lab keeps its certificates, logs and state file. */
 export function stateDir(id) {
@@ -157,14 +241,25 @@ export function assertIsolated(lab) {
   if (servers.join(",") !== ADDR.ispResolver) throw new Error(`lab: the client's /etc/resolv.conf names ${servers.join(", ") || "no resolver"}, not ${ADDR.ispResolver} (is /etc/resolv.conf a dangling symlink?)`);
   const nss = nsSh(ns.client, "cat", ["/etc/nsswitch.conf"]) ?? "";
   if (!/^hosts:\s+files dns\s*$/m.test(nss)) throw new Error(`lab: the client's /etc/nsswitch.conf does not say "hosts: files dns"`);
-  lines.push(`${ns.client}: resolver ${ADDR.ispResolver} (hosts: files dns); no namespace has a route to 8.8.8.8, 1.1.1.1 or the host's resolver`);
+  // The control helper's system resolver (getaddrinfo in the internet namespace) must be the
+  // lab's outside resolver, never the root namespace's (whose resolv.conf names a real one).
+  const inetResolv = nsSh(ns.internet, "cat", ["/etc/resolv.conf"]) ?? "";
+  const inetServers = [...inetResolv.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
+  if (inetServers.join(",") !== ADDR.outsideResolver) throw new Error(`lab: the internet namespace's /etc/resolv.conf names ${inetServers.join(", ") || "no resolver"}, not ${ADDR.outsideResolver}`);
+  const inetNss = nsSh(ns.internet, "cat", ["/etc/nsswitch.conf"]) ?? "";
+  if (!/^hosts:\s+files dns\s*$/m.test(inetNss)) throw new Error(`lab: the internet namespace's /etc/nsswitch.conf does not say "hosts: files dns"`);
+  lines.push(`${ns.client}: resolver ${ADDR.ispResolver} (hosts: files dns); ${ns.internet} (the control helper): resolver ${ADDR.outsideResolver} (hosts: files dns); no namespace has a route to 8.8.8.8, 1.1.1.1 or the host's resolver`);
   return lines.join("\n");
 }
 
 /**
  * Builds a lab for `scenario` and starts its servers. Options: `id` (4 hex; a lab with that id
  * is removed first), `persistent` (servers outlive this process and no owner is recorded: lab:up),
- * `resolvOptions` (an `options` line for the client's resolv.conf).
+ * `resolvOptions` (an `options` line for the client's resolv.conf), `control` (true, or
+ * `{timeoutMs, requestTimeoutMs}`: start `reachprobe control` in the internet namespace once the
+ * lab is checked; `lab.startControl()` does it later), `snapshot` (run a copy of dist/ taken at
+ * set-up, so that a rebuild during the lab's life does not change what it runs; default: unless
+ * persistent).
  * Returns the lab; call `lab.stop()` (synchronous) to tear it down.
  */
 export async function buildLab(scenario, opts = {}) {
@@ -192,6 +287,8 @@ export async function buildLab(scenario, opts = {}) {
     scenario,
     caFile: "",
     censorCaFile: "",
+    /** The CLI this lab runs: a snapshot of dist/ (see snapshotCli), or dist/ itself. */
+    cli: CLI,
     fingerprints: LAB_FINGERPRINTS,
     stopped: false,
     /** Tears the lab down (synchronous, idempotent). */
@@ -211,9 +308,44 @@ export async function buildLab(scenario, opts = {}) {
     runClient(args, { env = {}, killAfterMs = 60_000, stdio = "pipe" } = {}) {
       return runInClient(lab, args, { env, killAfterMs, stdio });
     },
+    /** The running control helper's child process (null when stopped or started detached). */
+    control: null,
+    /**
+     * Starts `reachprobe control` (the built CLI) in the internet namespace on CONTROL_URL and
+     * resolves once it prints "listening on http://...". Its log (one JSON line a request) is
+     * logs/control.log.
+     */
+    async startControl(limits = CONTROL_LIMITS) {
+      limits = { ...CONTROL_LIMITS, ...limits };
+      if (!existsSync(lab.cli)) throw new Error(`lab: ${lab.cli} is missing: run "npm run build" first`);
+      lab.stopControl();
+      const child = await startInNamespace({
+        ns: ns.internet,
+        argv: [process.execPath, lab.cli, ...controlArgs(limits)],
+        env: controlEnv(lab),
+        cwd: dir,
+        logFile: join(dir, "logs", "control.log"),
+        detached: Boolean(opts.persistent),
+        ready: /^listening on http:\/\/\S+\n/m,
+        name: "reachprobe control",
+      });
+      const said = /^listening on (\S+)/m.exec(child.readyOutput)?.[1];
+      if (said !== CONTROL_URL) throw new Error(`lab: reachprobe control said it listens on ${said}, not ${CONTROL_URL}`);
+      if (!opts.persistent) {
+        children.push(child);
+        lab.control = child;
+      }
+      return CONTROL_URL;
+    },
+    /** Stops the control helper (SIGKILL; synchronous). */
+    stopControl() {
+      if (lab.control && lab.control.exitCode === null) lab.control.kill("SIGKILL");
+      lab.control = null;
+    },
   };
 
   try {
+    if (opts.snapshot ?? !opts.persistent) lab.cli = await snapshotCli(join(dir, "pkg"));
     for (const n of [ns.client, ns.censor, ns.internet]) {
       sh("ip", ["netns", "add", n]);
       sh("ip", ["-n", n, "link", "set", "lo", "up"]);
@@ -249,6 +381,13 @@ export async function buildLab(scenario, opts = {}) {
     // Only files and DNS: no nss-resolve, mdns or other module that could ask the root namespace.
     writeFileSync(join(etc, "nsswitch.conf"), "hosts: files dns\nnetworks: files\n");
     writeFileSync(join(etc, "hosts"), "127.0.0.1 localhost\n");
+    // The internet namespace's resolver is the outside one: the control helper lives there and
+    // looks names up with getaddrinfo, as a helper on a real unfiltered network would.
+    const inetEtc = join("/etc/netns", ns.internet);
+    mkdirSync(inetEtc, { recursive: true });
+    writeFileSync(join(inetEtc, "resolv.conf"), `# reachprobe lab ${id}: the internet's (unfiltered) resolver\nnameserver ${ADDR.outsideResolver}\noptions timeout:2 attempts:1\n`);
+    writeFileSync(join(inetEtc, "nsswitch.conf"), "hosts: files dns\nnetworks: files\n");
+    writeFileSync(join(inetEtc, "hosts"), "127.0.0.1 localhost\n");
 
     // The censor: nftables for DNAT, drops and rejects; iptables string matches for SNI and Host.
     sh("ip", ["netns", "exec", ns.censor, "nft", "-f", "-"], { input: nftRuleset(names, scenario) });
@@ -279,6 +418,8 @@ export async function buildLab(scenario, opts = {}) {
     ]);
     lab.isolation = assertIsolated(lab);
     writeFileSync(join(dir, "censor.nft"), nftRuleset(names, scenario));
+    // Only after the isolation check: the helper resolves names, so its namespace must be sealed first.
+    if (opts.control) await lab.startControl(opts.control === true ? CONTROL_LIMITS : { ...CONTROL_LIMITS, ...opts.control });
     return lab;
   } catch (err) {
     lab.stop();
@@ -304,9 +445,11 @@ function applyShaping(lab, shape) {
 function runInClient(lab, args, { env, killAfterMs, stdio }) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn("ip", ["netns", "exec", lab.ns.client, process.execPath, CLI, ...args], {
-      cwd: REPO,
-      env: { ...process.env, REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, NODE_EXTRA_CA_CERTS: lab.caFile, ...env },
+    // Hermetic: no REACHPROBE_* setting of the caller's (database, control, token, config file)
+    // and the lab's own directory as the working directory, where no reachprobe.config.json is.
+    const child = spawn("ip", ["netns", "exec", lab.ns.client, process.execPath, lab.cli, ...args], {
+      cwd: lab.dir,
+      env: { ...withoutReachprobeVars(process.env), NODE_EXTRA_CA_CERTS: lab.caFile, ...env },
       stdio: stdio === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -320,6 +463,29 @@ function runInClient(lab, args, { env, killAfterMs, stdio }) {
       resolve({ code, signal, stdout, stderr, ms: Math.round(performance.now() - t0) });
     });
   });
+}
+
+/** The arguments of `reachprobe control` in the lab. */
+export function controlArgs(limits = CONTROL_LIMITS) {
+  return [
+    "control",
+    "--listen", `${ADDR.control}:${ADDR.controlPort}`,
+    "--public-ranges", LAB_RANGES.join(","),
+    "--timeout", String(limits.timeoutMs),
+    "--request-timeout", String(limits.requestTimeoutMs),
+    "--max-concurrent", String(limits.maxConcurrent ?? CONTROL_LIMITS.maxConcurrent),
+    "--log-level", "info",
+  ];
+}
+
+/** `env` without the REACHPROBE_* variables. */
+function withoutReachprobeVars(env) {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("REACHPROBE_")));
+}
+
+/** The helper's environment: the lab CA trusted, and no REACHPROBE_* setting of the caller's (a token would lock the probe out). */
+function controlEnv(lab) {
+  return { ...withoutReachprobeVars(process.env), NODE_EXTRA_CA_CERTS: lab.caFile };
 }
 
 /** The flags every lab run passes: lab ranges are public, the outside resolver, lab fingerprints. */

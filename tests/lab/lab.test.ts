@@ -1,20 +1,34 @@
 /**
  * End-to-end censorship cases in network namespaces: the REAL built command
  * (`ip netns exec <client> node dist/cli/main.js run --json ...`) against a lab whose censor
- * blocks with real packets. One run covers every case; the slow/throttled sites and the
- * network-down client get runs of their own. Needs root and `ip netns`; skips with one line
- * otherwise. See tests/lab/README.md.
+ * blocks with real packets, and the REAL control helper (`reachprobe control`) in the lab's
+ * internet namespace, where the censor cannot touch it. Four runs (tests/lab/runs.mjs):
+ * every case with controls (exact verdicts), every case with a helper that never answers
+ * (control-less verdicts only), the slow and throttled origins, and the client's network down.
+ * Needs root and `ip netns`; skips with one line otherwise. See tests/lab/README.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { CLI, assertIsolated, buildLab, labNamespaces, labRunFlags, teardownOnExit } from "./lab.mjs";
+import { CLI, CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, assertIsolated, buildLab, labNamespaces, teardownOnExit } from "./lab.mjs";
 import { canMakeNamespaces } from "./netns.mjs";
+import { CLIENT_RESOLV_OPTIONS, RUNS, TIMEOUT_MS, budgetProblems, probeRun, showVerdict } from "./runs.mjs";
 import { CANARY, CASES, NETWORK_DOWN, SLOW_CASES, THROTTLE, casesScenario } from "./scenario.mjs";
 
+interface Expectation {
+  status: string;
+  layer: string | null;
+  failure?: string | null;
+  evidence?: RegExp;
+}
+interface ControlObs {
+  helper: string;
+  failure: string | null;
+  response: Record<string, unknown> | null;
+}
 interface Result {
   target: string;
   status: string;
@@ -23,17 +37,20 @@ interface Result {
   evidence: string[];
   duration_ms: number;
   observations: Array<Record<string, unknown>>;
+  control: ControlObs | null;
 }
 interface JsonDoc {
-  run: { id: string | null; state: string; measured: number; targets: number; canary: { ok: boolean; reason: string | null } | null };
+  run: { id: string | null; state: string; measured: number; targets: number; canary: { target: string; ok: boolean; reason: string | null } | null };
   results: Result[];
 }
 interface Case {
   name: string;
+  technique: string;
   what: string;
   target: string;
-  expect: { status: string; layer: string | null; failure?: string | null; evidence?: RegExp };
-  final?: string;
+  expect: Expectation;
+  withControl: Expectation;
+  helperSees?: Record<string, unknown>;
   notBlocked?: boolean;
 }
 interface Lab {
@@ -45,40 +62,57 @@ interface Lab {
   setClientLink(up: boolean): void;
   runClient(args: string[], opts?: { env?: Record<string, string>; killAfterMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>;
 }
+/** What probeRun resolves with. */
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  doc: JsonDoc | null;
+}
 
 const can = canMakeNamespaces();
 if (!can.ok) console.log(`lab: skipped: needs root and ip netns (${can.reason})`);
 
-/** Flags of every lab run (the brief's: fast timeouts, the lab's ranges, resolver, fingerprints, canary). */
-const FAST = ["--timeout", "2000", "--dns-window", "300", "--concurrency", "64"];
+const cases = CASES as Case[];
+const slowCases = SLOW_CASES as Case[];
 
-const table: Array<{ name: string; expected: string; got: string; final: string }> = [];
-const show = (r: { status: string; layer: string | null; failure: string | null } | undefined) =>
-  r ? [r.status, r.layer, r.failure].filter((x) => x !== null && x !== undefined).join(" ") : "(no result)";
+/** The printed (and, with LAB_REPORT_JSON=path, written) table: one row a case. */
+const table = new Map<string, { name: string; technique: string; expectWithout: string; without: string; expectWith: string; with: string }>();
+const row = (c: { name: string; technique?: string }) => {
+  if (!table.has(c.name)) table.set(c.name, { name: c.name, technique: c.technique ?? "", expectWithout: "", without: "", expectWith: "", with: "" });
+  return table.get(c.name)!;
+};
+/** Wall time of each run, printed with the table. */
+const timings: string[] = [];
+const timed = (name: string, r: { ms: number; code: number | null }) => timings.push(`${name} ${(r.ms / 1000).toFixed(1)} s (exit ${r.code})`);
+const show = (e: { status: string; layer: string | null; failure?: string | null } | undefined) => showVerdict(e ? { failure: null, ...e } : undefined);
+
+/** Evidence of a blocked verdict that stands without any control: DESIGN's signatures. */
+const SIGNATURE = /a loopback address|a private address|is a known blocking address|different answers to one query|fingerprint |HTTP 451/;
+
+/** Checks one result against an expectation; the failure message shows the evidence. */
+function expectVerdict(r: Result | undefined, want: Expectation, c: Case, stderr: string) {
+  expect(r, `no result for ${c.target}; stderr: ${stderr}`).toBeDefined();
+  const why = `${c.name} (${c.target}) got ${showVerdict(r)}; evidence: ${r!.evidence.join(" | ")}`;
+  if (c.notBlocked) expect(r!.status, `not censorship, must never be blocked: ${why}`).not.toBe("blocked");
+  expect({ status: r!.status, layer: r!.layer, failure: r!.failure }, why).toEqual({ status: want.status, layer: want.layer, failure: want.failure ?? null });
+  if (want.evidence) expect(r!.evidence.join("\n"), why).toMatch(want.evidence);
+}
 
 describe.skipIf(!can.ok)("censorship lab (network namespaces)", () => {
   let lab: Lab;
   let removeHandlers: () => void;
   let dir: string;
   const t0 = performance.now();
-
-  /** Runs reachprobe in the client with the lab's flags; parses the JSON document. */
-  async function probe(db: string, extra: string[], targets: string[]) {
-    const r = await lab.runClient(["run", "--json", ...labRunFlags(lab), "--canary", CANARY, "--db", join(dir, db), ...extra, ...targets]);
-    let doc: JsonDoc | null = null;
-    try {
-      doc = JSON.parse(r.stdout) as JsonDoc;
-    } catch {
-      /* asserted by the caller, with stderr */
-    }
-    return { ...r, doc };
-  }
+  const byTarget = (run: Run, target: string) => run.doc?.results.find((x) => x.target === target);
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-    // QUIRK: getaddrinfo gives up on a silent resolver with EAI_AGAIN, which reads as SERVFAIL;
-    // glibc's timeout (3 s) must outlast --timeout (2 s) so that our own timer sees the silence.
-    lab = (await buildLab(casesScenario(), { resolvOptions: "timeout:3 attempts:1" })) as Lab;
+    // glibc's resolver timeout outlasts --timeout (see CLIENT_RESOLV_OPTIONS in runs.mjs).
+    const b0 = performance.now();
+    lab = (await buildLab(casesScenario(), { resolvOptions: CLIENT_RESOLV_OPTIONS, control: CONTROL_LIMITS })) as Lab;
+    timings.push(`build ${((performance.now() - b0) / 1000).toFixed(1)} s`);
     removeHandlers = teardownOnExit(lab);
     // Databases live in the lab's state directory, so tear-down (also on SIGINT) removes them.
     dir = join(lab.dir, "runs");
@@ -88,22 +122,20 @@ describe.skipIf(!can.ok)("censorship lab (network namespaces)", () => {
   afterAll(() => {
     lab?.stop();
     removeHandlers?.();
-    const w = (k: "name" | "expected" | "got" | "final") => Math.max(k.length, ...table.map((r) => r[k].length));
-    const line = (r: Record<"name" | "expected" | "got" | "final", string>) => `${r.name.padEnd(w("name"))}  ${r.expected.padEnd(w("expected"))}  ${r.got.padEnd(w("got"))}  ${r.final}`;
-    console.log(
-      [
-        `lab ${lab?.id ?? "?"}: ${table.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-        line({ name: "case", expected: "expected", got: "got", final: "after issue 4" }),
-        ...table.map(line),
-      ].join("\n"),
-    );
+    const rows = [...table.values()];
+    const cols = ["name", "expectWith", "with", "expectWithout", "without"] as const;
+    const head = { name: "case", technique: "", expectWith: "expected (controls)", with: "with controls", expectWithout: "expected (no control)", without: "helper unreachable" };
+    const w = (k: (typeof cols)[number]) => Math.max(head[k].length, ...rows.map((r) => r[k].length));
+    const line = (r: typeof head) => cols.map((k) => r[k].padEnd(w(k))).join("  ").trimEnd();
+    console.log([`lab ${lab?.id ?? "?"}: ${rows.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s; runs: ${timings.join(", ")}`, line(head), ...rows.map(line)].join("\n"));
+    if (process.env.LAB_REPORT_JSON) writeFileSync(process.env.LAB_REPORT_JSON, JSON.stringify(rows, null, 2));
   });
 
   it("has no way out: each namespace has only its lab links and no route beyond the documentation ranges", () => {
     expect(assertIsolated(lab)).toMatch(/no namespace has a route to 8\.8\.8\.8/);
   });
 
-  it("serves the outside resolver over TCP and DoH (GET and POST) to the client", async () => {
+  it("serves the outside resolver over TCP and DoH (GET and POST), and the control helper, to the client", async () => {
     const script = fileURLToPath(new URL("./check-client.mjs", import.meta.url));
     const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       execFile("ip", ["netns", "exec", lab.ns.client, process.execPath, script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: lab.caFile }, timeout: 15_000 }, (e, out, err) =>
@@ -116,90 +148,145 @@ describe.skipIf(!can.ok)("censorship lab (network namespaces)", () => {
       tcp: ["203.0.113.11"],
       dohGet: { status: 200, type: "application/dns-message", addresses: ["203.0.113.11"] },
       dohPost: { status: 200, type: "application/dns-message", addresses: ["203.0.113.11"] },
+      control: { status: 200, ok: true },
     });
   });
 
-  describe("one run with every case's target", () => {
-    let run: Awaited<ReturnType<typeof probe>>;
+  it("gives every target a budget that outlasts its DNS step plus the helper's --request-timeout", () => {
+    expect(budgetProblems()).toEqual([]);
+  });
+
+  describe(`every case, with controls (the helper at ${CONTROL_URL} and DoH ${DOH_URL})`, () => {
+    let run: Run;
     beforeAll(async () => {
-      run = await probe("cases.db", FAST, (CASES as Case[]).map((c) => c.target));
-      for (const c of CASES as Case[]) {
-        const r = run.doc?.results.find((x) => x.target === c.target);
-        table.push({ name: c.name, expected: show({ failure: null, ...c.expect }), got: show(r), final: c.final ?? "" });
-      }
+      run = (await probeRun(lab, RUNS.withControls, dir)) as Run;
+      timed("with controls", run);
+      for (const c of cases) Object.assign(row(c), { expectWith: show(c.withControl), with: showVerdict(byTarget(run, c.target)) });
     }, 60_000);
 
     it("finishes with a JSON document, the canary ok, and exit code 3 (blocking found)", () => {
       expect(run.doc, `stdout was not JSON; stderr: ${run.stderr}`).not.toBeNull();
-      expect(run.doc!.run.canary, run.stderr).toEqual({ target: CANARY, ok: true, reason: null });
+      expect(run.doc!.run.canary, run.stderr).toMatchObject({ target: CANARY, ok: true, reason: null });
       expect(run.doc!.run.state).toBe("completed");
-      expect(run.doc!.results).toHaveLength(CASES.length);
+      expect(run.doc!.results).toHaveLength(cases.length);
       expect(run.code, run.stderr).toBe(3);
     });
 
-    for (const c of CASES as Case[]) {
-      const want = `${c.expect.status}${c.expect.layer ? ` ${c.expect.layer}` : ""}${c.expect.failure ? ` ${c.expect.failure}` : ""}`;
-      it(`${c.name}: ${c.what} -> ${want}${c.final ? ` (issue 4 makes this exact: ${c.final})` : ""}`, () => {
-        const r = run.doc?.results.find((x) => x.target === c.target);
-        expect(r, `no result for ${c.target}; stderr: ${run.stderr}`).toBeDefined();
-        const why = `${c.target}: ${r!.evidence.join(" | ")}`;
-        if (c.notBlocked) expect(r!.status, `not censorship, must never be blocked: ${why}`).not.toBe("blocked");
-        expect({ status: r!.status, layer: r!.layer }, why).toEqual({ status: c.expect.status, layer: c.expect.layer });
-        if (c.expect.failure !== undefined) expect(r!.failure, why).toBe(c.expect.failure);
-        if (c.expect.evidence) expect(r!.evidence.join("\n")).toMatch(c.expect.evidence);
+    it("got an answer from the helper and from DoH for every target (no verdict fell back to the control-less rules)", () => {
+      for (const r of run.doc!.results) {
+        expect(r.control, `${r.target}: no control observation`).not.toBeNull();
+        expect(r.control!.failure, `${r.target}: the helper could not be used: ${r.evidence.join(" | ")}`).toBeNull();
+        const host = new URL(r.target).hostname;
+        const doh = r.observations.filter((o) => o.step === "dns" && o.engine === "doh" && o.hostname === host);
+        expect(doh, `${r.target}: no DoH lookup`).toHaveLength(1);
+      }
+    });
+
+    for (const c of cases) {
+      it(`${c.name}: ${c.what} -> ${show(c.withControl)}`, () => {
+        const r = byTarget(run, c.target);
+        expectVerdict(r, c.withControl, c, run.stderr);
+        // The helper stands in the internet namespace: the censor's filters never touch it.
+        if (c.helperSees) expect(r!.control?.response, `${c.name}: what the helper saw`).toMatchObject(c.helperSees);
       });
     }
 
     it("stores one row per target, with the verdicts printed", () => {
-      const conn = new Database(join(dir, "cases.db"), { readonly: true });
+      const conn = new Database(join(dir, RUNS.withControls.db), { readonly: true });
       const rows = conn.prepare("SELECT target, status, layer FROM measurements").all() as Array<{ target: string; status: string; layer: string | null }>;
       const runs = conn.prepare("SELECT state FROM runs").all();
       conn.close();
       expect(runs).toEqual([{ state: "completed" }]);
-      expect(rows).toHaveLength(CASES.length);
+      expect(rows).toHaveLength(cases.length);
       for (const r of run.doc!.results) expect(rows).toContainEqual({ target: r.target, status: r.status, layer: r.layer });
     });
   });
 
-  describe("a slow origin and a throttled one (--timeout 4000)", () => {
-    let run: Awaited<ReturnType<typeof probe>>;
+  describe(`every case, with a helper that never answers (${DEAD_CONTROL_URL}) and no DoH`, () => {
+    let run: Run;
     beforeAll(async () => {
-      run = await probe("slow.db", ["--timeout", "4000", "--dns-window", "300", "--concurrency", "8"], [...(SLOW_CASES as Case[]).map((c) => c.target), THROTTLE.target]);
-      for (const c of SLOW_CASES as Case[]) {
-        table.push({ name: c.name, expected: show({ failure: null, ...c.expect }), got: show(run.doc?.results.find((x) => x.target === c.target)), final: c.final ?? "" });
-      }
-      const t = run.doc?.results.find((x) => x.target === THROTTLE.target);
-      const http = t?.observations.find((o) => o.step === "http") as { t0: number; t: number; bodyLength?: number; failure: string | null } | undefined;
-      const ms = http ? http.t - http.t0 : 0;
-      const got = http ? `${show(t)}; ${http.bodyLength ?? 0} B in ${ms} ms (${ms ? Math.round(((http.bodyLength ?? 0) * 8) / ms) : 0} kbit/s); target ${t!.duration_ms} ms` : show(t);
-      table.push({ name: THROTTLE.name, expected: `(recorded: tc tbf ${THROTTLE.rate})`, got, final: "" });
+      run = (await probeRun(lab, RUNS.deadControl, dir)) as Run;
+      timed("helper unreachable", run);
+      for (const c of cases) Object.assign(row(c), { expectWithout: show(c.expect), without: showVerdict(byTarget(run, c.target)) });
     }, 60_000);
 
-    for (const c of SLOW_CASES as Case[]) {
-      it(`${c.name}: ${c.what} -> ${c.expect.status}`, () => {
-        const r = run.doc?.results.find((x) => x.target === c.target);
-        expect(r, `no result for ${c.target}; stderr: ${run.stderr}`).toBeDefined();
-        expect({ status: r!.status, layer: r!.layer }, r!.evidence.join(" | ")).toEqual({ status: c.expect.status, layer: c.expect.layer });
+    it("finishes, every target measured, exit code 3 (signatures still prove blocking)", () => {
+      expect(run.doc, `stdout was not JSON; stderr: ${run.stderr}`).not.toBeNull();
+      expect(run.doc!.run.state).toBe("completed");
+      expect(run.doc!.results).toHaveLength(cases.length);
+      expect(run.code, run.stderr).toBe(3);
+    });
+
+    it("says, for every target that is not ok, that the helper could not be used", () => {
+      for (const r of run.doc!.results) {
+        expect(r.control?.failure, `${r.target}: the dead helper answered?`).not.toBeNull();
+        if (r.status !== "ok") expect(r.evidence.join("\n"), r.target).toContain(`the control helper ${DEAD_CONTROL_URL} could not be used`);
+      }
+    });
+
+    it("calls nothing blocked without a signature, nothing down but a name NXDOMAIN everywhere, and only working sites ok", () => {
+      for (const c of cases) {
+        const r = byTarget(run, c.target)!;
+        const why = `${c.name} got ${showVerdict(r)}: ${r.evidence.join(" | ")}`;
+        if (c.notBlocked) expect(r.status, `not censorship, must never be blocked: ${why}`).not.toBe("blocked");
+        if (r.status === "blocked") expect(r.evidence[0], `blocked without a signature: ${why}`).toMatch(SIGNATURE);
+        if (r.status === "down") expect(r.failure, `down because of the unreachable helper: ${why}`).toBe("dns_nxdomain_error");
+        if (r.status === "ok") expect(c.notBlocked, `a censored case called ok: ${why}`).toBe(true);
+        expect(["ok", "blocked", "anomaly", "down"], why).toContain(r.status);
+      }
+    });
+
+    for (const c of cases) {
+      it(`${c.name}: without a control -> ${show(c.expect)}`, () => {
+        expectVerdict(byTarget(run, c.target), c.expect, c, run.stderr);
+      });
+    }
+  });
+
+  describe(`a slow origin and a throttled one, with controls (--timeout ${TIMEOUT_MS})`, () => {
+    let run: Run;
+    beforeAll(async () => {
+      run = (await probeRun(lab, RUNS.slow, dir)) as Run;
+      timed("slow", run);
+      for (const c of slowCases) Object.assign(row(c), { expectWith: show(c.withControl), with: showVerdict(byTarget(run, c.target)) });
+      const t = byTarget(run, THROTTLE.target);
+      const http = t?.observations.find((o) => o.step === "http") as { t0: number; t: number; bodyLength?: number; failure: string | null } | undefined;
+      const ms = http ? http.t - http.t0 : 0;
+      const got = http ? `${showVerdict(t)}; ${http.bodyLength ?? 0} B in ${ms} ms (${ms ? Math.round(((http.bodyLength ?? 0) * 8) / ms) : 0} kbit/s)` : showVerdict(t);
+      Object.assign(row({ name: THROTTLE.name, technique: "throttling (tc tbf 1 Mbit/s)" }), { expectWith: "(recorded)", with: got });
+    }, 60_000);
+
+    for (const c of slowCases) {
+      it(`${c.name}: ${c.what} -> ${show(c.withControl)}`, () => {
+        const r = byTarget(run, c.target);
+        expectVerdict(r, c.withControl, c, run.stderr);
+        expect(r!.control?.failure, `${c.name}: the helper could not be used`).toBeNull();
+        if (c.helperSees) expect(r!.control?.response).toMatchObject(c.helperSees);
       });
     }
 
     it(`${THROTTLE.name}: ${THROTTLE.what} (recorded, no verdict asserted)`, () => {
-      const r = run.doc?.results.find((x) => x.target === THROTTLE.target);
+      const r = byTarget(run, THROTTLE.target);
       expect(r, `no result for ${THROTTLE.target}; stderr: ${run.stderr}`).toBeDefined();
+      expect(r!.status, `throttling is not blocking: ${r!.evidence.join(" | ")}`).not.toBe("blocked");
     });
   });
 
-  describe("the client's whole network is down", () => {
-    let run: Awaited<ReturnType<typeof probe>>;
+  describe("the client's whole network is down, with controls", () => {
+    let run: Run;
     beforeAll(async () => {
       lab.setClientLink(false);
       try {
-        run = await probe("down.db", FAST, NETWORK_DOWN.targets);
+        run = (await probeRun(lab, RUNS.networkDown, dir)) as Run;
+        timed("network down", run);
       } finally {
         lab.setClientLink(true);
       }
       const statuses = run.doc ? [...new Set(run.doc.results.map((r) => r.status))].join(", ") : "(no JSON)";
-      table.push({ name: NETWORK_DOWN.name, expected: `inconclusive x${NETWORK_DOWN.targets.length}, exit 5`, got: `${statuses} x${run.doc?.results.length ?? 0}, exit ${run.code}`, final: "" });
+      Object.assign(row({ name: NETWORK_DOWN.name, technique: "(not censorship) client offline" }), {
+        expectWith: `inconclusive x${NETWORK_DOWN.targets.length}, exit 5`,
+        with: `${statuses} x${run.doc?.results.length ?? 0}, exit ${run.code}`,
+      });
     }, 60_000);
 
     it(`${NETWORK_DOWN.name}: ${NETWORK_DOWN.what} -> every target inconclusive, exit code 5`, () => {
@@ -207,6 +294,8 @@ describe.skipIf(!can.ok)("censorship lab (network namespaces)", () => {
       expect(run.doc!.run.canary?.ok).toBe(false);
       expect(run.doc!.results.map((r) => [r.target, r.status])).toEqual(expect.arrayContaining(NETWORK_DOWN.targets.map((t) => [t, "inconclusive"])));
       expect(run.doc!.results).toHaveLength(NETWORK_DOWN.targets.length);
+      // The helper was asked and could not be reached either: it must not turn "offline" into "down".
+      for (const r of run.doc!.results) expect(r.control?.failure, r.target).not.toBeNull();
       expect(run.code, run.stderr).toBe(5);
     });
   });
@@ -217,5 +306,6 @@ describe.skipIf(!can.ok)("censorship lab (network namespaces)", () => {
     lab.stop();
     expect(labNamespaces().filter((n: string) => n.includes(`-${lab.id}-`))).toEqual([]);
     expect(existsSync(`/etc/netns/${lab.ns.client}`)).toBe(false);
+    expect(existsSync(`/etc/netns/${lab.ns.internet}`)).toBe(false);
   });
 });

@@ -86,10 +86,21 @@ export function canMakeNamespaces() {
  * stderr goes to `logFile`. With `detached`, the server outlives this process (lab:up).
  */
 export function startServer({ ns, script, config, logFile, detached = false, readyTimeoutMs = 15_000 }) {
+  return startInNamespace({ ns, argv: [process.execPath, script, JSON.stringify(config)], logFile, detached, readyTimeoutMs, ready: /^ready$/m, name: script });
+}
+
+/**
+ * Starts `argv` inside `ns` and resolves with the child once its stdout matches `ready` (the
+ * lab's servers print "ready"; `reachprobe control` prints "listening on http://..."). stderr
+ * goes to `logFile`; `env` replaces the environment and `cwd` the working directory when given.
+ */
+export function startInNamespace({ ns, argv, env, cwd, logFile, detached = false, readyTimeoutMs = 15_000, ready, name = argv.join(" ") }) {
   const errFd = openSync(logFile, "a");
-  const child = spawn("ip", ["netns", "exec", ns, process.execPath, script, JSON.stringify(config)], {
+  const child = spawn("ip", ["netns", "exec", ns, ...argv], {
     stdio: ["ignore", "pipe", errFd],
     detached,
+    ...(env ? { env } : {}),
+    ...(cwd ? { cwd } : {}),
   });
   closeSync(errFd);
   return new Promise((resolve, reject) => {
@@ -98,24 +109,29 @@ export function startServer({ ns, script, config, logFile, detached = false, rea
       clearTimeout(timer);
       child.kill("SIGKILL");
       const log = existsSync(logFile) ? readFileSync(logFile, "utf8").trim().split("\n").slice(-15).join("\n") : "";
-      reject(new Error(`lab: ${script} in ${ns} ${why}${log ? `; its log (${logFile}):\n${log}` : ""}`));
+      reject(new Error(`lab: ${name} in ${ns} ${why}${out.trim() ? `; its stdout: ${out.trim().slice(0, 500)}` : ""}${log ? `; its log (${logFile}):\n${log}` : ""}`));
     };
-    const timer = setTimeout(() => fail(`printed no "ready" within ${readyTimeoutMs} ms`), readyTimeoutMs);
+    const timer = setTimeout(() => fail(`printed nothing matching ${ready} within ${readyTimeoutMs} ms`), readyTimeoutMs);
     const onExit = (code, signal) => fail(`exited (${signal ?? code}) before it was ready`);
     child.once("exit", onExit);
     child.once("error", (e) => fail(`could not start: ${e.message}`));
-    child.stdout.on("data", (d) => {
+    const onData = (d) => {
       out += d.toString();
-      if (/^ready$/m.test(out)) {
+      if (ready.test(out)) {
         clearTimeout(timer);
         child.off("exit", onExit);
+        child.stdout.off("data", onData);
+        // Keep draining stdout: a child that writes more must never block on a full pipe.
+        child.stdout.resume();
         if (detached) {
-          // The server prints nothing after "ready"; dropping the pipe lets this process exit.
+          // Dropping the pipe lets this process exit (the servers print nothing after "ready").
           child.stdout.destroy();
           child.unref();
         }
+        child.readyOutput = out;
         resolve(child);
       }
-    });
+    };
+    child.stdout.on("data", onData);
   });
 }

@@ -1,10 +1,18 @@
 /**
- * The censorship cases of the lab: each a named case with its target, the verdict the CURRENT
- * control-less analysis must give, and what the lab does to produce it (resolver zones, censor
- * rules, sites). `scenarioOf(cases)` merges them into one scenario for `buildLab`.
+ * The censorship cases of the lab: each a named case with its target, two expected verdicts,
+ * and what the lab does to produce it (resolver zones, censor rules, sites). `scenarioOf(cases)`
+ * merges them into one scenario for `buildLab`.
  *
- * Where the analysis cannot tell without a control yet, a case expects `anomaly` and its
- * `final` field (and comment) says "issue 4 makes this exact: <final verdict>".
+ * - `withControl`: the EXACT verdict with controls (the control helper in the internet
+ *   namespace and the lab's DoH): what the case really is. The main run asserts it.
+ * - `expect`: the verdict without a usable control (the helper unreachable, no DoH): only the
+ *   control-less rules apply, so a failure a censor would cause is an `anomaly`, and only
+ *   signatures (bogon, block-page address, two answers, fingerprint, 451) make `blocked`.
+ * - `notBlocked`: not censorship; never to be called blocked, with or without controls.
+ * - `helperSees`: part of the control helper's answer (matched as a subset): the helper lives in
+ *   the internet namespace, so the censor's filters, interceptions and injector never touch it.
+ * Each `{status, layer, failure, evidence?}`: failure is the deciding step's failure string (or
+ * null), evidence a pattern the evidence must match.
  */
 import { ADDR } from "./topology.mjs";
 
@@ -46,125 +54,155 @@ const BASE = {
 const sniMatch = (name, ...verdict) => ["-p", "tcp", "--dport", "443", "-m", "string", "--string", name, "--algo", "bm", ...verdict];
 
 /**
- * Cases of the main run (one `reachprobe run` with every target, --timeout 2000).
- * `lab` holds the scenario pieces that produce the case.
+ * Cases of the runs over every case (tests/lab/runs.mjs: one with controls, one with a helper
+ * that never answers). `lab` holds the scenario pieces that produce the case.
  */
 export const CASES = [
   // ---- DNS: the ISP's resolver (censor namespace) lies; the outside resolver has the truth.
   {
     name: "dns-nxdomain",
+    technique: "ISP resolver: NXDOMAIN",
     what: "the ISP resolver answers NXDOMAIN for a blocked name (the outside resolver has its address)",
     target: "https://nx-blocked.lab.example/",
-    // issue 4 makes this exact: blocked dns
     expect: { status: "anomaly", layer: "dns", failure: "dns_nxdomain_error" },
-    final: "blocked dns",
+    withControl: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /NXDOMAIN.*but the control helper and DoH \S+ resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
+    helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "nx-blocked.lab.example": { rcode: "NXDOMAIN" } }, outsideZone: { "nx-blocked.lab.example": a(SITE.ok) } },
   },
   {
     name: "dns-bogon",
+    technique: "ISP resolver: 127.0.0.1",
     what: "the ISP resolver answers 127.0.0.1",
     target: "https://bogon.lab.example/",
     expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
+    withControl: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
+    helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "bogon.lab.example": a("127.0.0.1") }, outsideZone: { "bogon.lab.example": a(SITE.ok) } },
   },
   {
     name: "dns-private",
+    technique: "ISP resolver: private address",
     what: "the ISP resolver answers a private address (10.10.34.35)",
     target: "https://private.lab.example/",
     expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
+    withControl: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
+    helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "private.lab.example": a("10.10.34.35") }, outsideZone: { "private.lab.example": a(SITE.ok) } },
   },
   {
     name: "dns-blockpage-ip",
+    technique: "ISP resolver: its block-page server's address",
     what: `the ISP resolver answers its block-page server's address (${ADDR.blockPage}, a dns fingerprint in tests/lab/fingerprints.csv)`,
     target: "https://blockip.lab.example/",
     expect: { status: "blocked", layer: "dns", failure: null, evidence: /192\.0\.2\.80 is a known blocking address/ },
+    withControl: { status: "blocked", layer: "dns", failure: null, evidence: /192\.0\.2\.80 is a known blocking address/ },
+    helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] }, http_request: { failure: null, status_code: 200, title: "blockip.lab.example: a lab site" } },
     lab: { ispZone: { "blockip.lab.example": a(ADDR.blockPage) }, outsideZone: { "blockip.lab.example": a(SITE.ok) } },
   },
   {
     name: "dns-timeout",
+    technique: "ISP resolver: silence",
     what: "the ISP resolver never answers for a blocked name",
     target: "https://dns-drop.lab.example/",
     expect: { status: "anomaly", layer: "dns", failure: "generic_timeout_error" },
-    final: "blocked dns",
+    withControl: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /timed out.*but the control helper and DoH \S+ resolved dns-drop\.lab\.example to 203\.0\.113\.11/ },
+    helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "dns-drop.lab.example": { drop: true } }, outsideZone: { "dns-drop.lab.example": a(SITE.ok) } },
   },
   {
     name: "dns-servfail",
+    technique: "ISP resolver: SERVFAIL",
     what: "the ISP resolver answers SERVFAIL for a blocked name",
     target: "https://servfail.lab.example/",
     expect: { status: "anomaly", layer: "dns", failure: "dns_servfail_error" },
-    final: "blocked dns",
+    withControl: { status: "blocked", layer: "dns", failure: "dns_servfail_error", evidence: /SERVFAIL.*but the control helper and DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
+    helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "servfail.lab.example": { rcode: "SERVFAIL" } }, outsideZone: { "servfail.lab.example": a(SITE.ok) } },
   },
   {
     name: "dns-injection",
+    technique: "on-path DNS injection (two answers)",
     what: `an on-path injector answers queries to the outside resolver with ${SITE.forged} ahead of the real answer`,
     target: "https://inject.lab.example/",
     expect: { status: "blocked", layer: "dns", failure: null, evidence: /2 different answers.*203\.0\.113\.250.*then 203\.0\.113\.11/ },
+    withControl: { status: "blocked", layer: "dns", failure: null, evidence: /2 different answers to one query: 203\.0\.113\.250 at \d+ ms is forged, 203\.0\.113\.11 at \d+ ms agrees with the control/ },
+    helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { outsideZone: { "inject.lab.example": a(SITE.ok) }, inject: { "inject.lab.example": SITE.forged } },
   },
 
   // ---- TCP: the censor's nftables forward chain.
   {
     name: "tcp-drop",
+    technique: "IP blocking: drop",
     what: "packets to the site's address are silently dropped",
     target: "https://tcp-drop.lab.example/",
     expect: { status: "anomaly", layer: "tcp", failure: "generic_timeout_error" },
-    final: "blocked tcp",
+    withControl: { status: "blocked", layer: "tcp", failure: "generic_timeout_error", evidence: /203\.0\.113\.30:443 timed out .*but the control helper connected to it/ },
+    helperSees: { tcp_connect: { "203.0.113.30:443": { status: true, failure: null } } },
     lab: { outsideZone: { "tcp-drop.lab.example": a(SITE.tcpDrop) }, sites: [site(SITE.tcpDrop)], nftForward: [`ip daddr ${SITE.tcpDrop} drop`] },
   },
   {
     name: "tcp-rst",
+    technique: "IP blocking: RST to SYN",
     what: "SYNs to the site's address are answered with a RST by the censor",
     target: "https://tcp-rst.lab.example/",
     expect: { status: "anomaly", layer: "tcp", failure: "connection_refused" },
-    final: "blocked tcp",
+    withControl: { status: "blocked", layer: "tcp", failure: "connection_refused", evidence: /203\.0\.113\.31:443 was refused .*but the control helper connected to it/ },
+    helperSees: { tcp_connect: { "203.0.113.31:443": { status: true, failure: null } } },
     lab: { outsideZone: { "tcp-rst.lab.example": a(SITE.tcpRst) }, sites: [site(SITE.tcpRst)], nftForward: [`ip daddr ${SITE.tcpRst} tcp flags & (syn | ack) == syn reject with tcp reset`] },
   },
   {
     name: "tcp-unreachable",
+    technique: "IP blocking: ICMP host-unreachable",
     what: "the censor answers SYNs to the site's address with ICMP host-unreachable",
     target: "https://tcp-unreach.lab.example/",
     expect: { status: "anomaly", layer: "tcp", failure: "host_unreachable" },
-    final: "blocked tcp",
+    withControl: { status: "blocked", layer: "tcp", failure: "host_unreachable", evidence: /203\.0\.113\.32:443 found the host unreachable .*but the control helper connected to it/ },
+    helperSees: { tcp_connect: { "203.0.113.32:443": { status: true, failure: null } } },
     lab: { outsideZone: { "tcp-unreach.lab.example": a(SITE.tcpUnreach) }, sites: [site(SITE.tcpUnreach)], nftForward: [`ip daddr ${SITE.tcpUnreach} reject with icmp type host-unreachable`] },
   },
 
   // ---- TLS: SNI filtering (iptables string match on the ClientHello) and interception.
   {
     name: "tls-sni-rst",
+    technique: "SNI filter: RST",
     what: "a ClientHello carrying a blocked SNI is answered with a RST (same address as ok.lab.example)",
     target: "https://sni-rst.lab.example/",
     expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
-    final: "blocked tls",
+    withControl: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /SNI sni-rst\.lab\.example was reset .*but the control helper's handshake succeeded/ },
+    helperSees: { tls_handshake: { "203.0.113.11:443": { server_name: "sni-rst.lab.example", status: true, failure: null } } },
     lab: { outsideZone: { "sni-rst.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-rst.lab.example", "-j", "REJECT", "--reject-with", "tcp-reset")] },
   },
   {
     name: "tls-sni-drop",
+    technique: "SNI filter: drop",
     what: "a ClientHello carrying a blocked SNI is silently dropped (same address as ok.lab.example)",
     target: "https://sni-drop.lab.example/",
     expect: { status: "anomaly", layer: "tls", failure: "generic_timeout_error" },
-    final: "blocked tls",
+    withControl: { status: "blocked", layer: "tls", failure: "generic_timeout_error", evidence: /SNI sni-drop\.lab\.example timed out .*but the control helper's handshake succeeded/ },
+    helperSees: { tls_handshake: { "203.0.113.11:443": { server_name: "sni-drop.lab.example", status: true, failure: null } } },
     lab: { outsideZone: { "sni-drop.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-drop.lab.example", "-j", "DROP")] },
   },
   {
     name: "tls-mitm",
+    technique: "TLS interception (censor's CA)",
     what: "the censor intercepts the site's port 443 with a certificate from its own CA (not trusted by the client)",
     target: "https://tls-mitm.lab.example/",
-    // issue 4 makes this exact: blocked tls
     expect: { status: "anomaly", layer: "tls", failure: "ssl_unknown_authority", evidence: /Censor Interception CA/ },
-    final: "blocked tls",
+    withControl: { status: "blocked", layer: "tls", failure: "ssl_unknown_authority", evidence: /certificate that only it sees .*issuer CN=Censor Interception CA.*control helper's handshake validated/ },
+    helperSees: { tls_handshake: { "203.0.113.42:443": { status: true, failure: null } } },
     lab: { outsideZone: { "tls-mitm.lab.example": a(SITE.mitm) }, sites: [site(SITE.mitm)], intercept: [{ address: SITE.mitm, port: 443, why: "TLS interception" }] },
   },
 
   // ---- HTTP: Host filtering and the ISP's block pages (DNAT of port 80 to its block-page server).
   {
     name: "http-host-rst",
+    technique: "Host filter: RST",
     what: "a request whose Host is blocked is answered with a RST (same address as ok.lab.example)",
     target: "http://http-rst.lab.example/",
     expect: { status: "anomaly", layer: "http", failure: "connection_reset" },
-    final: "blocked http",
+    withControl: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*here, but the control fetched it \(HTTP 200/ },
+    helperSees: { http_request: { failure: null, status_code: 200, title: "http-rst.lab.example: a lab site" } },
     lab: {
       outsideZone: { "http-rst.lab.example": a(SITE.ok) },
       iptablesForward: [["-p", "tcp", "--dport", "80", "-m", "string", "--string", "http-rst.lab.example", "--algo", "bm", "--icase", "-j", "REJECT", "--reject-with", "tcp-reset"]],
@@ -172,9 +210,12 @@ export const CASES = [
   },
   {
     name: "http-blockpage",
+    technique: "block page (HTTP 200 stub)",
     what: "the ISP's stub page (HTTP 200, Russian 149-FZ wording) is served in place of the site",
     target: "http://http-blockpage.lab.example/",
     expect: { status: "blocked", layer: "http", failure: null, evidence: /149-ФЗ/ },
+    withControl: { status: "blocked", layer: "http", failure: null, evidence: /149-ФЗ/ },
+    helperSees: { http_request: { failure: null, status_code: 200, title: "http-blockpage.lab.example: a lab site" } },
     lab: {
       outsideZone: { "http-blockpage.lab.example": a(SITE.httpBlockPage) },
       sites: [site(SITE.httpBlockPage)],
@@ -184,9 +225,12 @@ export const CASES = [
   },
   {
     name: "http-redirect",
+    technique: "redirect to the ISP's warning page",
     what: "the ISP redirects to its warning page on another domain (http://warning.rt.ru/?id=...)",
     target: "http://http-redirect.lab.example/",
     expect: { status: "blocked", layer: "http", failure: null, evidence: /warning\.rt\.ru/ },
+    withControl: { status: "blocked", layer: "http", failure: null, evidence: /warning\.rt\.ru/ },
+    helperSees: { http_request: { failure: null, status_code: 200, title: "http-redirect.lab.example: a lab site", x_urls: ["http://http-redirect.lab.example/"] } },
     lab: {
       outsideZone: { "http-redirect.lab.example": a(SITE.httpRedirect) },
       sites: [site(SITE.httpRedirect)],
@@ -196,9 +240,12 @@ export const CASES = [
   },
   {
     name: "http-451",
+    technique: "HTTP 451 page",
     what: "the ISP answers HTTP 451 (Unavailable For Legal Reasons) in place of the site",
     target: "http://http-451.lab.example/",
     expect: { status: "blocked", layer: "http", failure: null, evidence: /HTTP 451/ },
+    withControl: { status: "blocked", layer: "http", failure: null, evidence: /HTTP 451/ },
+    helperSees: { http_request: { failure: null, status_code: 200, title: "http-451.lab.example: a lab site" } },
     lab: {
       outsideZone: { "http-451.lab.example": a(SITE.http451) },
       sites: [site(SITE.http451)],
@@ -210,58 +257,72 @@ export const CASES = [
   // ---- Not censorship: must never be called blocked.
   {
     name: "server-down",
+    technique: "(not censorship) server down",
     what: "the site's address exists in the internet namespace but nothing listens",
     target: "https://down.lab.example/",
-    // issue 4 makes this exact: down
     expect: { status: "anomaly", layer: "tcp", failure: "connection_refused" },
-    final: "down",
     notBlocked: true,
+    withControl: { status: "down", layer: null, failure: "connection_refused", evidence: /control helper failed too/ },
+    helperSees: { tcp_connect: { "203.0.113.60:443": { status: false, failure: "connection_refused" } } },
     lab: { outsideZone: { "down.lab.example": a(SITE.down) }, internetAddresses: [SITE.down] },
   },
   {
     name: "name-nowhere",
+    technique: "(not censorship) name exists nowhere",
     what: "a name that exists nowhere (NXDOMAIN from the ISP and the outside resolver)",
     target: "https://nowhere.lab.example/",
     expect: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     notBlocked: true,
+    withControl: { status: "down", layer: null, failure: "dns_nxdomain_error" },
+    helperSees: { dns: { failure: "dns_nxdomain_error", addrs: [] } },
     lab: {},
   },
   {
     name: "origin-resets",
+    technique: "(not censorship) origin resets everyone",
     what: "the origin itself resets every connection after its first bytes",
     target: "https://reset-origin.lab.example/",
-    // issue 4 makes this exact: down
     expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
-    final: "down",
     notBlocked: true,
+    withControl: { status: "down", layer: null, failure: "connection_reset", evidence: /control helper's failed too/ },
+    helperSees: { tls_handshake: { "203.0.113.61:443": { status: false, failure: "connection_reset" } } },
     lab: { outsideZone: { "reset-origin.lab.example": a(SITE.resetOrigin) }, sites: [site(SITE.resetOrigin, "reset")] },
   },
   {
     name: "ok-https",
+    technique: "(not censorship) working site, HTTPS",
     what: "a working site over HTTPS (its address also serves the SNI and Host cases)",
     target: "https://ok.lab.example/",
     expect: { status: "ok", layer: null, failure: null },
     notBlocked: true,
+    withControl: { status: "ok", layer: null, failure: null },
+    helperSees: { http_request: { failure: null, status_code: 200 } },
     lab: {},
   },
   {
     name: "ok-http",
+    technique: "(not censorship) working site, HTTP",
     what: "a working site over plain HTTP",
     target: "http://ok.lab.example/",
     expect: { status: "ok", layer: null, failure: null },
     notBlocked: true,
+    withControl: { status: "ok", layer: null, failure: null },
+    helperSees: { http_request: { failure: null, status_code: 200 } },
     lab: {},
   },
 ];
 
-/** Cases of the second run, with a longer --timeout (4000 ms): slowness is not censorship. */
+/** Cases of the slow run (with the slow and throttled origins): slowness is not censorship. */
 export const SLOW_CASES = [
   {
     name: "slow-origin",
-    what: "the origin answers after 1.5 s (within --timeout 4000)",
+    technique: "(not censorship) origin answers after 1.5 s",
+    what: "the origin answers after 1.5 s (within --timeout)",
     target: "https://slow.lab.example/",
     expect: { status: "ok", layer: null, failure: null },
     notBlocked: true,
+    withControl: { status: "ok", layer: null, failure: null },
+    helperSees: { http_request: { failure: null, status_code: 200 } },
     lab: { outsideZone: { "slow.lab.example": a(SITE.slow) }, sites: [site(SITE.slow, "slow", { delayMs: 1500 })] },
   },
 ];

@@ -31,9 +31,14 @@ export const ADDR = Object.freeze({
   outsideResolver: "198.51.100.53",
   /** The DoH server (RFC 8484, https://doh.lab.example/dns-query). */
   doh: "198.51.100.54",
-  /** Reserved for the control helper of the next issue: the address exists, nothing listens yet. */
+  /** The control helper (`reachprobe control`, in the internet namespace): http://198.51.100.60:8080/. */
   control: "198.51.100.60",
   controlPort: 8080,
+  /**
+   * A control helper that is gone: no namespace has this address, and the internet namespace
+   * does not forward, so SYNs to it vanish (the probe's query times out).
+   */
+  deadControl: "198.51.100.61",
 });
 
 /** Namespace and interface names of lab `id` (4 hex digits). Interface names stay under 15 characters. */

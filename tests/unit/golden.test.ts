@@ -1,0 +1,95 @@
+/**
+ * Golden fixtures: what the probe and the control helper really saw in the lab, for every case
+ * (tests/fixtures/<case>/, written by `npm run fixtures:regen` from a lab run), run through the
+ * analysis again. The expected verdict comes from the case's expectation in tests/lab/scenario.mjs,
+ * never from the analysis, so a change to the analysis that would misjudge a real measurement fails
+ * here, without root and without a lab.
+ */
+import { describe, expect, test } from "vitest";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parsePublicRanges } from "../../src/analysis/bogons.js";
+import type { AnalysisContext } from "../../src/analysis/context.js";
+import { analyzeTarget } from "../../src/analysis/target.js";
+import { loadFingerprints } from "../../src/fingerprints/load.js";
+import type { ControlObservation, Observation } from "../../src/probes/observation.js";
+import { parseTarget } from "../../src/targets/parse.js";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const FIXTURES = join(REPO, "tests", "fixtures");
+
+/** tests/fixtures/<case>/probe.json */
+interface ProbeFixture {
+  target: string;
+  service: string;
+  publicRanges: string;
+  /** A --fingerprints spec; paths relative to the repository root. */
+  fingerprints: string;
+  /** Set when the run's canary failed (the offline run). */
+  networkDown?: { canary: string; reason: string };
+  observations: Observation[];
+}
+/** tests/fixtures/<case>/expected.json: the case's expectation from scenario.mjs. */
+interface Expected {
+  status: string;
+  layer: string | null;
+  failure?: string | null;
+  /** A pattern (RegExp source) the evidence must match. */
+  evidence?: string;
+}
+
+const read = <T>(dir: string, file: string): T => JSON.parse(readFileSync(join(FIXTURES, dir, file), "utf8")) as T;
+
+/** Resolves the spec's paths against the repository root, so the test runs from any directory. */
+function fromRepo(spec: string): string {
+  return spec
+    .split(",")
+    .map((item) => item.trim())
+    .map((item) => {
+      if (item === "bundled" || item === "") return item;
+      if (item.startsWith("ooni:")) {
+        const p = item.slice("ooni:".length);
+        return `ooni:${isAbsolute(p) ? p : resolve(REPO, p)}`;
+      }
+      return isAbsolute(item) ? item : resolve(REPO, item);
+    })
+    .join(",");
+}
+
+const fingerprintCache = new Map<string, Promise<AnalysisContext["fingerprints"]>>();
+function fingerprints(spec: string) {
+  if (!fingerprintCache.has(spec)) fingerprintCache.set(spec, loadFingerprints(fromRepo(spec)).then((l) => l.fingerprints));
+  return fingerprintCache.get(spec)!;
+}
+
+const cases = existsSync(FIXTURES)
+  ? readdirSync(FIXTURES, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()
+  : [];
+
+describe("golden fixtures from the lab (tests/fixtures)", () => {
+  test("there are fixtures, each with probe.json, control.json and expected.json", () => {
+    expect(cases.length, `no fixtures in ${FIXTURES}: run "npm run fixtures:regen" as root`).toBeGreaterThan(0);
+    for (const c of cases) for (const f of ["probe.json", "control.json", "expected.json"]) expect(existsSync(join(FIXTURES, c, f)), `${c}/${f}`).toBe(true);
+  });
+
+  test.each(cases)("%s", async (name) => {
+    const probe = read<ProbeFixture>(name, "probe.json");
+    const control = read<ControlObservation | null>(name, "control.json");
+    const want = read<Expected>(name, "expected.json");
+    const ctx: AnalysisContext = {
+      publicRanges: parsePublicRanges(probe.publicRanges),
+      fingerprints: await fingerprints(probe.fingerprints),
+      networkDown: probe.networkDown ?? null,
+    };
+    const v = analyzeTarget(parseTarget(probe.target, probe.service), probe.observations, ctx, control);
+    const got = [v.status, v.layer, v.failure].filter((x) => x !== null).join(" ");
+    const why = `${name} (${probe.target}) got ${got}; evidence:\n  ${v.evidence.join("\n  ")}`;
+    expect({ status: v.status, layer: v.layer }, why).toEqual({ status: want.status, layer: want.layer });
+    if (want.failure !== undefined) expect(v.failure, why).toBe(want.failure);
+    if (want.evidence) expect(v.evidence.join("\n"), why).toMatch(new RegExp(want.evidence));
+  });
+});
