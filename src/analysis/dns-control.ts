@@ -9,12 +9,16 @@ import type { ControlView } from "./control-view.js";
 import { dnsSignatures, resolverName } from "./dns.js";
 import { describeFailure } from "./words.js";
 
-/** Decides the DNS layer with controls; `laterOk` says the steps that followed found nothing wrong. */
+/**
+ * Decides the DNS layer with controls. `reached` holds the addresses the probe connected to
+ * when the steps that followed found nothing wrong (null when they did): an answer no control
+ * shares is excused only when its own addresses worked (a CDN), not because another one did.
+ */
 export function analyzeDnsWithControl(
   obs: DnsObservation[],
   view: ControlView,
   validated: ReadonlySet<string>,
-  laterOk: boolean,
+  reached: ReadonlySet<string> | null,
   ctx: AnalysisContext,
 ): Finding | null | undefined {
   const control = view.dns;
@@ -54,8 +58,9 @@ export function analyzeDnsWithControl(
   const controlAsns = new Set(asnOf ? control.addrs.map((a) => asnOf(a)).filter((x): x is number => x !== null) : []);
   const sameAsn = (a: string) => (asnOf ? controlAsns.has(asnOf(a) ?? -1) : false);
   const inconsistent = answered.filter((o) => !o.addresses.some((a) => controlAddrs.has(a) || validated.has(a) || sameAsn(a)));
-  if (inconsistent.length > 0 && !laterOk) {
-    const o = inconsistent[0]!;
+  const unexcused = inconsistent.filter((o) => !reached || !o.addresses.some((a) => reached.has(a)));
+  if (unexcused.length > 0) {
+    const o = unexcused[0]!;
     return {
       status: "blocked",
       layer: "dns",

@@ -11,7 +11,7 @@ import { analyzeDns } from "./dns.js";
 import { analyzeTcp } from "./tcp.js";
 import { analyzeTls } from "./tls.js";
 import { analyzeHttp } from "./http.js";
-import { controlView, validatedAddresses, type ControlView } from "./control-view.js";
+import { controlView, ipOf, validatedAddresses, type ControlView } from "./control-view.js";
 import { analyzeDnsWithControl } from "./dns-control.js";
 import { analyzeTcpWithControl } from "./tcp-control.js";
 import { analyzeTlsWithControl } from "./tls-control.js";
@@ -50,7 +50,8 @@ export function analyzeTarget(target: Target, obs: readonly Observation[], ctx: 
   const tls = either(analyzeTlsWithControl(s.tls, view), () => analyzeTls(s.tls));
   const http = either(analyzeHttpWithControl(s.http, view, ctx), () => analyzeHttp(s.http, ctx));
   const laterOk = [tcp, tls, http].every((f) => f === null);
-  const dns = either(analyzeDnsWithControl(s.dns, view, validatedAddresses(s.tls, view), laterOk, ctx), () => analyzeDns(s.dns, ctx));
+  const reached = laterOk ? new Set(s.tcp.filter((o) => o.failure === null).map((o) => ipOf(o.address))) : null;
+  const dns = either(analyzeDnsWithControl(s.dns, view, validatedAddresses(s.tls, view), reached, ctx), () => analyzeDns(s.dns, ctx));
   const findings = [dns, tcp, tls, http].filter((f): f is Finding => f !== null);
   const context = view.helperFailure ? [view.helperFailure] : [];
 

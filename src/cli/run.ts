@@ -18,6 +18,8 @@ import { Store } from "../store/store.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
 import { UsageError, collect, parseControlUrl, parseDohUrl, parseLabel, parseResolver, positiveInt } from "./options.js";
 import { pingControl, queryControl } from "../control/client.js";
+import { getGlobalDispatcher } from "undici";
+import type { Failure } from "../net/failures.js";
 import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
 import { ownAddresses } from "../runner/privacy.js";
 import { classifyAddress } from "../analysis/bogons.js";
@@ -173,10 +175,14 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     maxBodyBytes: flags.maxBody,
     now: () => Date.now() - start,
   };
+  let helperDown: Failure | null = null;
   if (flags.control) {
     const url = flags.control;
     probe.control = async (request, signal) => {
       const t0 = probe.now();
+      // A helper the preflight found dead is not asked again for every target: each would
+      // wait out its whole budget for nothing.
+      if (helperDown) return { helper: url, t0, t: t0, failure: helperDown, response: null };
       const r = await queryControl({ url, token: flags.controlToken, request, timeoutMs: probe.targetBudgetMs, signal });
       return { helper: url, t0, t: probe.now(), failure: r.failure, ...(r.status !== undefined ? { status: r.status } : {}), response: r.response };
     };
@@ -212,6 +218,10 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
   // The helper's health check is part of the preflight, and tells the probe its public
   // address: mapped to an ASN and a country when --asn-db is given, then forgotten.
   const ping = flags.control ? await pingControl(flags.control, flags.controlToken, probe.stepTimeoutMs) : null;
+  if (ping && !ping.ok) {
+    helperDown = ping.failure ?? "http_request_failed";
+    if (!flags.quiet) process.stderr.write(`reachprobe run: the control helper ${flags.control} does not answer (${helperDown}); measuring without it\n`);
+  }
   const network = asnDb && ping?.clientIp ? asnDb.lookup(ping.clientIp) : null;
   if (network) log.info({ asn: network.asn, cc: network.cc }, "probe network identified");
 
@@ -310,6 +320,9 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
   }
   releaseLock();
   process.off("exit", releaseLock);
+  // A control query cut short by its budget may still hold a connect attempt in undici's
+  // global pool; it would keep the process alive for seconds after the run is done.
+  await getGlobalDispatcher().destroy().catch(() => {});
   process.off("uncaughtException", onCrash);
   process.off("unhandledRejection", onCrash);
   const run = {

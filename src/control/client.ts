@@ -3,6 +3,7 @@
  * network errors: the outcome is a response or a failure string from the closed list.
  */
 import { isIP } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import type { Failure } from "../net/failures.js";
 import { unknownFailure } from "../net/failures.js";
@@ -42,7 +43,7 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
     const body = JSON.stringify(q.request);
     // QUIRK: as in net/http.ts, undici acts on an abort only once the request is dispatched;
     // the race returns at the deadline even when the connect itself stalls.
-    const res = await raceAbort(signal, () =>
+    const send = () =>
       request(q.url, {
         method: "POST",
         body,
@@ -54,8 +55,15 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
         signal,
         headersTimeout: 0,
         bodyTimeout: 0,
-      }),
-    );
+      });
+    let res = await raceAbort(signal, send);
+    // A busy helper (503) says when to come back; two short waits are worth it, a long one is not.
+    for (let retry = 0; res.statusCode === 503 && retry < 2; retry++) {
+      const after = Math.min(2, Math.max(0.2, Number(res.headers["retry-after"]) || 1));
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      await sleep(after * 1000, undefined, { signal });
+      res = await raceAbort(signal, send);
+    }
     if (res.statusCode !== 200) {
       await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
       return { response: null, failure: "http_request_failed", status: res.statusCode };

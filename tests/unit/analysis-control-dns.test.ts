@@ -1,0 +1,56 @@
+/** A lying resolver whose answer leads nowhere is blocked at DNS even when another resolver's answer works. */
+import { describe, expect, it } from "vitest";
+import { analyzeTarget } from "../../src/analysis/target.js";
+import { parseTarget } from "../../src/targets/parse.js";
+import { parsePublicRanges } from "../../src/analysis/bogons.js";
+import type { AnalysisContext } from "../../src/analysis/context.js";
+import type { ControlObservation, Observation } from "../../src/probes/observation.js";
+
+const ctx: AnalysisContext = { publicRanges: parsePublicRanges("203.0.113.0/24"), fingerprints: [], networkDown: null };
+const target = parseTarget("http://site.example/");
+const control: ControlObservation = {
+  helper: "http://control.example/",
+  t0: 0,
+  t: 30,
+  failure: null,
+  response: {
+    dns: { failure: null, addrs: ["203.0.113.10"] },
+    tcp_connect: { "203.0.113.10:80": { status: true, failure: null } },
+    tls_handshake: {},
+    http_request: { failure: null, status_code: 200, body_length: 20, title: "Site", headers: {} },
+    ip_info: {},
+  },
+};
+const dns = (engine: "system" | "udp", addresses: string[]): Observation => ({
+  step: "dns",
+  engine,
+  resolver: engine === "system" ? "system" : "198.51.100.53:53",
+  hostname: "site.example",
+  qtype: "A",
+  t0: 0,
+  t: 3,
+  failure: null,
+  addresses,
+});
+const http: Observation = { step: "http", address: "203.0.113.10:80", url: "http://site.example/", hop: 0, t0: 10, t: 20, failure: null, requestHeaders: {}, status: 200, headers: {}, title: "Site", bodyLength: 20 };
+
+describe("DNS with a control, when another answer works", () => {
+  it("blames DNS when the system resolver's own answer was never reached", () => {
+    const obs: Observation[] = [
+      dns("system", ["203.0.113.99"]),
+      dns("udp", ["203.0.113.10"]),
+      { step: "tcp", address: "203.0.113.99:80", t0: 3, t: 8, failure: "generic_timeout_error" },
+      { step: "tcp", address: "203.0.113.10:80", t0: 3, t: 4, failure: null },
+      http,
+    ];
+    const v = analyzeTarget(target, obs, ctx, control);
+    expect({ status: v.status, layer: v.layer }, v.evidence.join("; ")).toEqual({ status: "blocked", layer: "dns" });
+    expect(v.evidence[0]).toMatch(/the system resolver returned 203\.0\.113\.99, which no control returned/);
+  });
+
+  it("excuses an answer no control shares when that answer itself worked (a CDN)", () => {
+    const obs: Observation[] = [dns("system", ["203.0.113.77"]), { step: "tcp", address: "203.0.113.77:80", t0: 3, t: 4, failure: null }, { ...http, address: "203.0.113.77:80" }];
+    const v = analyzeTarget(target, obs, ctx, control);
+    expect(v.status, v.evidence.join("; ")).toBe("ok");
+  });
+});
