@@ -8,12 +8,12 @@
  * Needs root and `ip netns`; skips with one line otherwise. See tests/lab/README.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { CLI, CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, assertIsolated, buildLab, labNamespaces, teardownOnExit } from "./lab.mjs";
+import { CLI, CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, assertIsolated, buildLab, labNamespaces, labRunFlags, teardownOnExit } from "./lab.mjs";
 import { canMakeNamespaces } from "./netns.mjs";
 import { CLIENT_RESOLV_OPTIONS, RUNS, TIMEOUT_MS, budgetProblems, probeRun, showVerdict } from "./runs.mjs";
 import { CANARY, CASES, NETWORK_DOWN, SLOW_CASES, THROTTLE, casesScenario } from "./scenario.mjs";
@@ -55,6 +55,8 @@ interface Case {
 }
 interface Lab {
   id: string;
+  cli: string;
+  fingerprints: string;
   ns: { client: string; censor: string; internet: string };
   caFile: string;
   dir: string;
@@ -298,6 +300,53 @@ describe.skipIf(!can.ok)("censorship lab (network namespaces)", () => {
       for (const r of run.doc!.results) expect(r.control?.failure, r.target).not.toBeNull();
       expect(run.code, run.stderr).toBe(5);
     });
+  });
+
+  // Issue 6: a cron run killed in the middle (kill -9, an OOM kill, a reboot) loses nothing it
+  // finished, and the next run goes ahead: real processes in the client namespace.
+  describe("a run killed with kill -9 in the middle, then the next run", () => {
+    it("keeps the finished measurement, leaves a stale lock, and the next run takes over", async () => {
+      const db = join(dir, "killed.db");
+      const flags = [...labRunFlags(lab), "--no-canary", "--db", db, "--timeout", "30000", "--budget", "30000"];
+      const child = spawn("ip", ["netns", "exec", lab.ns.client, process.execPath, lab.cli, "run", ...flags, "https://ok.lab.example/", "https://tcp-drop.lab.example/"], {
+        cwd: lab.dir,
+        env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("REACHPROBE_"))), NODE_EXTRA_CA_CERTS: lab.caFile },
+        stdio: "ignore",
+      });
+      const exited = new Promise((r) => child.on("close", r));
+      const rows = () => {
+        try {
+          const c = new Database(db, { readonly: true, timeout: 1000 });
+          const n = (c.prepare("SELECT count(*) AS n FROM measurements").get() as { n: number }).n;
+          c.close();
+          return n;
+        } catch {
+          return 0;
+        }
+      };
+      // The ok site finishes in well under a second; the dropped one hangs for 30 s.
+      await expect.poll(rows, { timeout: 20_000, interval: 100 }).toBe(1);
+      child.kill("SIGKILL");
+      await exited;
+      expect(existsSync(`${db}.lock`), "kill -9 leaves the lock behind").toBe(true);
+      const c1 = new Database(db, { readonly: true });
+      expect(c1.prepare("SELECT target, status FROM measurements").all()).toEqual([{ target: "https://ok.lab.example/", status: "ok" }]);
+      expect((c1.prepare("SELECT state FROM runs").get() as { state: string }).state).toBe("running");
+      c1.close();
+
+      const next = await lab.runClient(["run", ...labRunFlags(lab), "--no-canary", "--db", db, "https://ok.lab.example/"]);
+      expect(next.code, next.stderr).toBe(0);
+      const c2 = new Database(db, { readonly: true });
+      const runs = c2.prepare("SELECT state, (SELECT count(*) FROM measurements m WHERE m.run_id = runs.id) AS n FROM runs ORDER BY started_at").all();
+      const integrity = c2.pragma("integrity_check", { simple: true });
+      c2.close();
+      expect(runs).toEqual([
+        { state: "interrupted", n: 1 },
+        { state: "completed", n: 1 },
+      ]);
+      expect(integrity).toBe("ok");
+      expect(existsSync(`${db}.lock`)).toBe(false);
+    }, 60_000);
   });
 
   it("leaves no namespace behind after tear-down", () => {
