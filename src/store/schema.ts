@@ -5,11 +5,15 @@
  */
 import type Database from "better-sqlite3";
 import { StoreError } from "./errors.js";
+import { networkKeySql } from "./network.js";
 
 /** One migration: SQL to execute, or a function for steps SQL alone cannot express. */
 export type Migration = string | ((db: Database.Database) => void);
 
-const V1 = `
+// Columns are in the order SQLite stores them in a row: the short columns that queries read
+// (status, times, network) come before the JSON, so that reading them never walks a row's
+// overflow pages, which hold what does not fit on the row's own page (a large observations_json).
+const V1_TABLES = `
 CREATE TABLE runs (
   id                 TEXT PRIMARY KEY,
   started_at         TEXT NOT NULL,
@@ -31,22 +35,142 @@ CREATE INDEX runs_started_at ON runs (started_at);
 CREATE TABLE measurements (
   id                TEXT PRIMARY KEY,
   run_id            TEXT NOT NULL REFERENCES runs (id),
+  network           TEXT NOT NULL DEFAULT '',
   target            TEXT NOT NULL,
   service           TEXT NOT NULL,
   status            TEXT NOT NULL CHECK (status IN ('ok', 'blocked', 'anomaly', 'down', 'inconclusive')),
   layer             TEXT CHECK (layer IS NULL OR layer IN ('dns', 'tcp', 'tls', 'http')),
   failure           TEXT,
-  evidence_json     TEXT NOT NULL,
-  observations_json TEXT NOT NULL,
-  control_json      TEXT,
+  prev_status       TEXT,
+  prev_layer        TEXT,
+  changed           INTEGER,
   started_at        TEXT NOT NULL,
   finished_at       TEXT NOT NULL,
-  duration_ms       INTEGER NOT NULL
+  duration_ms       INTEGER NOT NULL,
+  evidence_json     TEXT NOT NULL,
+  observations_json TEXT NOT NULL,
+  control_json      TEXT
 );
 CREATE INDEX measurements_target_started_at ON measurements (target, started_at);
 CREATE INDEX measurements_service_started_at ON measurements (service, started_at);
 CREATE INDEX measurements_run_id ON measurements (run_id);
+CREATE INDEX measurements_network_target_started_at ON measurements (network, target, started_at);
+CREATE INDEX measurements_span_starts ON measurements (network, target, started_at, status, layer) WHERE changed IS NOT 0;
+CREATE INDEX measurements_firsts ON measurements (target, network) WHERE changed IS NULL;
+-- Covering: a change is read from the index alone, never from its (large) row.
+CREATE INDEX measurements_changes ON measurements
+  (started_at, network, target, service, prev_status, prev_layer, status, layer, failure, run_id, id) WHERE changed = 1;
 `;
+
+// Derived columns: measurements.network, prev_status, prev_layer and changed.
+//
+// `network` is the run's network key (network.ts), copied onto the measurement so that one
+// index, (network, target, started_at), serves "one target on one network over time" without
+// joining runs for each of a year's rows. `prev_status` and `prev_layer` are those of the
+// previous measurement of the same target on the same network, and `changed` says whether
+// this one differs from it in status or layer (NULL: the first one; 0: the same; 1: a change).
+// With them, a week's or a year's changes are the rows of a small partial index
+// (measurements_changes) instead of a window function over every row, and the spans of
+// `reachprobe history` start at the rows of another (measurements_span_starts).
+//
+// Triggers keep the columns right whoever writes the rows (the store, a merge, an analyst's
+// sqlite3) and in whatever order (a merge adds older rows after newer ones): inserting,
+// deleting or re-keying a row re-derives it and the row that follows it on its network.
+// Measurements of one target on one network are ordered by (started_at, rowid).
+
+// A subquery giving (status, layer, changed) of the row of `row` against the measurement before
+// it in the network `network` (an SQL expression), or no row (= NULLs) when there is none.
+function previousOf(row: string, network: string): string {
+  return `SELECT p.status, p.layer, (p.status IS NOT ${row}.status OR p.layer IS NOT ${row}.layer)
+    FROM measurements AS p
+    WHERE p.network = ${network} AND p.target = ${row}.target
+      AND (p.started_at, p.rowid) < (${row}.started_at, ${row}.rowid)
+    ORDER BY p.started_at DESC, p.rowid DESC LIMIT 1`;
+}
+
+// Re-derives prev_status, prev_layer and changed of the row whose rowid is `rowid`, writing
+// only when they are wrong (an UPDATE rewrites the whole row, JSON included).
+function relink(rowid: string): string {
+  return `UPDATE measurements SET (prev_status, prev_layer, changed) = (${previousOf("measurements", "measurements.network")})
+  WHERE rowid = ${rowid} AND (prev_status, prev_layer, changed) IS NOT (${previousOf("measurements", "measurements.network")});`;
+}
+
+// The rowid of the first measurement after a position (network, target, started_at, rowid).
+function nextAfter(network: string, target: string, startedAt: string, rowid: string): string {
+  return `(SELECT n.rowid FROM measurements AS n
+    WHERE n.network = ${network} AND n.target = ${target} AND (n.started_at, n.rowid) > (${startedAt}, ${rowid})
+    ORDER BY n.started_at, n.rowid LIMIT 1)`;
+}
+
+// '' when the run does not exist, so that the foreign key, not NOT NULL, reports the missing run.
+const runKey = (run: string) => `COALESCE((SELECT ${networkKeySql("r")} FROM runs AS r WHERE r.id = ${run}), '')`;
+
+const V1_TRIGGERS = `
+CREATE TRIGGER measurements_derive_insert AFTER INSERT ON measurements BEGIN
+  -- A writer that left network out (or got it wrong): network and the previous row in one write.
+  -- Changing network fires measurements_derive_update, which relinks the rows that follow.
+  UPDATE measurements
+  SET network = ${runKey("NEW.run_id")},
+      (prev_status, prev_layer, changed) = (${previousOf("measurements", runKey("NEW.run_id"))})
+  WHERE rowid = NEW.rowid AND network IS NOT ${runKey("NEW.run_id")};
+  ${relink("NEW.rowid")}
+  ${relink(nextAfter("NEW.network", "NEW.target", "NEW.started_at", "NEW.rowid"))}
+END;
+
+CREATE TRIGGER measurements_derive_update AFTER UPDATE OF network, target, started_at, status, layer ON measurements BEGIN
+  ${relink("NEW.rowid")}
+  ${relink(nextAfter("OLD.network", "OLD.target", "OLD.started_at", "OLD.rowid"))}
+  ${relink(nextAfter("NEW.network", "NEW.target", "NEW.started_at", "NEW.rowid"))}
+END;
+
+CREATE TRIGGER measurements_derive_delete AFTER DELETE ON measurements BEGIN
+  ${relink(nextAfter("OLD.network", "OLD.target", "OLD.started_at", "OLD.rowid"))}
+END;
+
+-- A run's network named after its measurements were written (a label or an ASN set later)
+-- moves them to that network.
+CREATE TRIGGER runs_network_update AFTER UPDATE OF network_label, probe_asn ON runs
+WHEN ${networkKeySql("NEW")} IS NOT ${networkKeySql("OLD")} BEGIN
+  UPDATE measurements SET network = ${networkKeySql("NEW")} WHERE run_id = NEW.id;
+END;
+`;
+
+// The views analysts query (README, "Views and queries for analysts"). Their WHERE clauses
+// repeat the partial indexes' conditions word for word (SQLite uses a partial index only
+// then), and INDEXED BY holds them to those small indexes: without statistics the planner
+// would rather read a network's every measurement through (network, ...) for
+// "WHERE network = ?", checking `changed` row by row.
+const V1_VIEWS = `
+CREATE VIEW latest_status AS
+SELECT f.network, f.target, l.service, l.status, l.layer, l.failure,
+       l.started_at AS measured_at, l.run_id, l.id AS measurement_id,
+       (SELECT s.started_at FROM measurements AS s
+        WHERE s.network = l.network AND s.target = l.target AND s.changed IS NOT 0
+        ORDER BY s.started_at DESC, s.rowid DESC LIMIT 1) AS status_since
+FROM measurements AS f INDEXED BY measurements_firsts
+JOIN measurements AS l ON l.rowid = (
+  SELECT x.rowid FROM measurements AS x
+  WHERE x.network = f.network AND x.target = f.target
+  ORDER BY x.started_at DESC, x.rowid DESC LIMIT 1)
+WHERE f.changed IS NULL;
+
+-- LEFT JOIN: a query that asks for neither previous_at nor previous_run_id never reads the
+-- previous measurement (SQLite drops a LEFT JOIN on a unique key whose columns are unused).
+CREATE VIEW status_changes AS
+SELECT m.network, m.target, m.service,
+       m.prev_status AS previous_status, m.prev_layer AS previous_layer,
+       m.status, m.layer, m.failure,
+       m.started_at AS changed_at, m.run_id, m.id AS measurement_id,
+       p.started_at AS previous_at, p.run_id AS previous_run_id
+FROM measurements AS m INDEXED BY measurements_changes
+LEFT JOIN measurements AS p ON p.rowid = (
+  SELECT q.rowid FROM measurements AS q
+  WHERE q.network = m.network AND q.target = m.target AND (q.started_at, q.rowid) < (m.started_at, m.rowid)
+  ORDER BY q.started_at DESC, q.rowid DESC LIMIT 1)
+WHERE m.changed = 1;
+`;
+
+const V1 = V1_TABLES + V1_TRIGGERS + V1_VIEWS;
 
 /**
  * Every migration in order: MIGRATIONS[n - 1] brings user_version n - 1 to n.

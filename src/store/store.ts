@@ -11,6 +11,7 @@ import type { Layer, Status, Verdict } from "../analysis/verdict.js";
 import type { Failure } from "../net/failures.js";
 import type { ControlObservation, Observation } from "../probes/observation.js";
 import { StoreError } from "./errors.js";
+import { networkKeySql } from "./network.js";
 import { CURRENT_SCHEMA_VERSION, knownSchemaVersion, migrate } from "./schema.js";
 
 /** The state column of a run. */
@@ -127,6 +128,20 @@ interface MeasurementRow {
   duration_ms: number;
 }
 
+/** A measurement with the run it belongs to, as exports read them. */
+export interface MeasurementWithRun {
+  run: RunRecord;
+  measurement: MeasurementRecord;
+}
+
+/** Which measurements iterateMeasurements reads; every one when empty. */
+export interface MeasurementQuery {
+  /** Only measurements started at or after this time (ISO-8601 UTC, as stored). */
+  since?: string | null;
+  /** Only measurements of runs on this network: its key (network.ts), the label or else AS<asn>. */
+  network?: string | null;
+}
+
 /** The busy timeout in ms: how long a connection waits for another one's lock before failing. */
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -188,6 +203,51 @@ function openFailure(file: string, err: unknown): StoreError {
   }
   return new StoreError("E_DB_OPEN", `cannot open ${file} as a reachprobe database: ${reason}`, { cause: err, file });
 }
+
+function runFromRow(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    state: row.state,
+    version: row.reachprobe_version,
+    pid: row.pid,
+    hostnameHash: row.hostname_hash,
+    networkLabel: row.network_label,
+    probeAsn: row.probe_asn,
+    probeCc: row.probe_cc,
+    options: fromJson(row.options_json),
+    targetCount: row.target_count,
+    summary: fromJson(row.summary_json),
+    canary: fromJson(row.canary_json),
+  };
+}
+
+function measurementFromRow(row: MeasurementRow): MeasurementRecord {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    target: row.target,
+    service: row.service,
+    verdict: {
+      status: row.status,
+      layer: row.layer,
+      failure: row.failure,
+      evidence: JSON.parse(row.evidence_json) as string[],
+    },
+    observations: JSON.parse(row.observations_json) as Observation[],
+    control: row.control_json ? (JSON.parse(row.control_json) as ControlObservation) : null,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    durationMs: row.duration_ms,
+  };
+}
+
+// The runs columns, prefixed so that they can share a row with a measurement's.
+const RUN_COLUMNS = [
+  "id", "started_at", "finished_at", "state", "reachprobe_version", "pid", "hostname_hash", "network_label",
+  "probe_asn", "probe_cc", "options_json", "target_count", "summary_json", "canary_json",
+] as const;
 
 /** The results database: runs and their measurements, written as they complete. */
 export class Store {
@@ -393,44 +453,46 @@ export class Store {
   /** The run with this id, or undefined. */
   getRun(id: string): RunRecord | undefined {
     const row = this.selectRun.get(id);
-    if (row === undefined) return undefined;
-    return {
-      id: row.id,
-      startedAt: row.started_at,
-      finishedAt: row.finished_at,
-      state: row.state,
-      version: row.reachprobe_version,
-      pid: row.pid,
-      hostnameHash: row.hostname_hash,
-      networkLabel: row.network_label,
-      probeAsn: row.probe_asn,
-      probeCc: row.probe_cc,
-      options: fromJson(row.options_json),
-      targetCount: row.target_count,
-      summary: fromJson(row.summary_json),
-      canary: fromJson(row.canary_json),
-    };
+    return row === undefined ? undefined : runFromRow(row);
   }
 
   /** A run's measurements in the order they started. */
   listMeasurements(runId: string): MeasurementRecord[] {
-    return this.selectMeasurements.all(runId).map((row) => ({
-      id: row.id,
-      runId: row.run_id,
-      target: row.target,
-      service: row.service,
-      verdict: {
-        status: row.status,
-        layer: row.layer,
-        failure: row.failure,
-        evidence: JSON.parse(row.evidence_json) as string[],
-      },
-      observations: JSON.parse(row.observations_json) as Observation[],
-      control: row.control_json ? (JSON.parse(row.control_json) as ControlObservation) : null,
-      startedAt: row.started_at,
-      finishedAt: row.finished_at,
-      durationMs: row.duration_ms,
-    }));
+    return this.selectMeasurements.all(runId).map(measurementFromRow);
+  }
+
+  /**
+   * Every measurement matching `query` with its run, run by run (oldest first) and in the order
+   * they started within a run. Rows are read one at a time from the statement, so memory stays
+   * flat however large the file; the connection runs no other statement until iteration ends.
+   */
+  *iterateMeasurements(query: MeasurementQuery = {}): Generator<MeasurementWithRun> {
+    const where: string[] = [];
+    const params: Record<string, string> = {};
+    if (query.since != null) {
+      where.push("m.started_at >= @since");
+      params.since = toIso(query.since, "since");
+    }
+    if (query.network != null) {
+      where.push(`${networkKeySql("r")} = @network`);
+      params.network = query.network;
+    }
+    // Run by run: CROSS JOIN keeps runs as the outer loop (walked in runs_started_at order, whose
+    // entries end in the rowid) and measurements_run_id finds each run's rows, so SQLite sorts
+    // one run's measurements at a time instead of copying the whole table into a sorter first.
+    const stmt = this.db.prepare<[Record<string, string>], MeasurementRow & Record<string, unknown>>(`
+      SELECT m.*, ${RUN_COLUMNS.map((c) => `r.${c} AS r_${c}`).join(", ")}
+      FROM runs AS r CROSS JOIN measurements AS m ON m.run_id = r.id
+      ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY r.started_at, r.rowid, m.started_at, m.rowid`);
+    let run: RunRecord | null = null;
+    for (const row of stmt.iterate(params)) {
+      if (run === null || run.id !== row.run_id) {
+        const runRow = Object.fromEntries(RUN_COLUMNS.map((c) => [c, row[`r_${c}`]])) as unknown as RunRow;
+        run = runFromRow(runRow);
+      }
+      yield { run, measurement: measurementFromRow(row) };
+    }
   }
 
   /** Closes the connection (safe to call twice); runs still 'running' stay so until finished or found stale. */

@@ -1,0 +1,231 @@
+/** `reachprobe history`: each target's status over time, as spans of runs with the same status, per network. */
+import { existsSync } from "node:fs";
+import { Command, Option } from "commander";
+import type { Layer, Status } from "../analysis/verdict.js";
+import { historySpans, latestRuns, type HistoryQuery, type Span } from "../store/history.js";
+import { listNetworks, networkFromInput, networkName } from "../store/network.js";
+import { Store } from "../store/store.js";
+import { parseTarget } from "../targets/parse.js";
+import { EXIT } from "./exit-codes.js";
+import { UsageError } from "./options.js";
+import { SINCE_FORMS, parseSince } from "./since.js";
+import { paintFor, useColor, type Paint } from "./style.js";
+
+/** The parsed flags of `history`. */
+interface HistoryFlags {
+  service?: string;
+  since?: string;
+  network?: string;
+  json?: boolean;
+  db: string;
+}
+
+/** The exit codes of the commands that only read the database, as `--help` prints them. */
+export const READ_EXIT_HELP = `Exit codes:
+  0    done (also when there is nothing to show: it says so)
+  1    the database is missing, unreadable, or from a newer reachprobe
+  2    usage error (a bad flag)`;
+
+/** Builds the `history` command. */
+export function historyCommand(): Command {
+  return new Command("history")
+    .description("each target's status over time, per network: spans of consecutive runs with the same status and layer")
+    .argument("[target]", "only this target (as given to reachprobe run: https://host/path, tcp://host:port or a bare host)")
+    .option("--service <name>", "only the targets of this service, e.g. WeChat")
+    .option("--since <when>", `only spans current at some time since then: ${SINCE_FORMS}; default: all`)
+    .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
+    .option("--json", "print the spans as one JSON document on stdout")
+    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addHelpText(
+      "after",
+      `\nTimes are UTC, to the minute. A span that began before --since is shown whole.\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe history\n  reachprobe history weixin.qq.com --since 30d\n  reachprobe history --service WeChat --network "Rostelecom Moscow" --json`,
+    )
+    .action((target: string | undefined, flags: HistoryFlags) => {
+      process.exitCode = historyMain(target, flags);
+    });
+}
+
+/**
+ * Opens the database read-only for a reading command; a missing file is an error that says
+ * what to do (it is never created). Errors come back as the message to print.
+ */
+export function openForReading(path: string): Store | string {
+  if (!existsSync(path)) {
+    return `no database at ${path}: nothing has been measured into it yet; run "reachprobe run --db ${path}" first, or name another file with --db (or REACHPROBE_DB)`;
+  }
+  try {
+    return Store.open(path, { readonly: true });
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * The message for an SQLite error met while reading `path`, or null when `err` is not one.
+ * A file written by a development build from before schema 1 was final lacks the views and
+ * derived columns these commands read.
+ */
+export function readFailure(path: string, err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return null;
+  const message = (err as Error).message;
+  const hint = /no such (table|column|index)/.test(message)
+    ? " (the file lacks part of the schema: it was probably written by a development build of reachprobe; measure into a new file)"
+    : "";
+  return `cannot read ${path}: ${message}${hint}`;
+}
+
+/** A stored time as people read it: UTC to the minute, "2026-05-04 10:00". */
+export function minuteUtc(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+/** A status with its layer in plain words: "blocked (dns)", "ok". */
+export function statusWithLayer(s: { status: Status; layer: Layer | null }): string {
+  return s.layer ? `${s.status} (${s.layer})` : s.status;
+}
+
+/** The colour of a status in human output. */
+export function statusPaint(p: Paint, status: Status): (s: string) => string {
+  return status === "ok" ? p.green : status === "blocked" ? p.red : status === "anomaly" ? p.yellow : p.gray;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): HistoryQuery {
+  if (target !== undefined && flags.service !== undefined) throw new UsageError("give a target or --service, not both");
+  const q: HistoryQuery = {};
+  if (flags.since !== undefined) q.since = parseSince(flags.since, now);
+  if (flags.network !== undefined) q.network = networkFromInput(flags.network);
+  if (flags.service !== undefined) q.service = flags.service;
+  if (target !== undefined) {
+    // Targets are stored in canonical form: "weixin.qq.com" is stored as https://weixin.qq.com/.
+    let canonical = target;
+    try {
+      canonical = parseTarget(target).input;
+    } catch {
+      // Not a target reachprobe could have measured; looked up as typed, it will find nothing.
+    }
+    q.target = canonical === target ? [target] : [canonical, target];
+  }
+  return q;
+}
+
+/** Runs `history` and returns its exit code. */
+export function historyMain(target: string | undefined, flags: HistoryFlags, now: Date = new Date()): number {
+  const say = (text: string) => process.stderr.write(`reachprobe history: ${text}\n`);
+  let query: HistoryQuery;
+  try {
+    query = queryOf(target, flags, now);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    say(err.message);
+    return EXIT.USAGE;
+  }
+  const store = openForReading(flags.db);
+  if (typeof store === "string") {
+    say(store);
+    return EXIT.FAILURE;
+  }
+  try {
+    if (flags.json) {
+      writeJson(store, query);
+      return EXIT.OK;
+    }
+    const latest = latestRuns(store.db);
+    const spans = [...historySpans(store.db, query)];
+    process.stdout.write(renderHistory(spans, latest, query, paintFor(useColor(process.stdout))));
+    if (spans.length === 0) process.stdout.write(emptyHint(store, query));
+    return EXIT.OK;
+  } catch (err) {
+    const message = readFailure(flags.db, err);
+    if (message === null) throw err;
+    say(message);
+    return EXIT.FAILURE;
+  } finally {
+    store.close();
+  }
+}
+
+function writeJson(store: Store, query: HistoryQuery): void {
+  // Streamed: spans are written as they are read. The first is read before anything is
+  // written, so that a file that cannot be queried leaves stdout empty.
+  const spans = historySpans(store.db, query);
+  let next = spans.next();
+  process.stdout.write(`{"since":${JSON.stringify(query.since ?? null)},"network":${JSON.stringify(query.network ?? null)},"spans":[`);
+  let first = true;
+  for (; !next.done; next = spans.next()) {
+    const s = next.value;
+    const doc = {
+      network: s.network,
+      target: s.target,
+      service: s.service,
+      status: s.status,
+      layer: s.layer,
+      failure: s.failure,
+      from: s.from,
+      to: s.to,
+      runs: s.runs,
+      last_run_id: s.lastRunId,
+      current: s.current,
+    };
+    process.stdout.write((first ? "\n" : ",\n") + JSON.stringify(doc));
+    first = false;
+  }
+  process.stdout.write("\n]}\n");
+}
+
+function emptyHint(store: Store, query: HistoryQuery): string {
+  const networks = listNetworks(store.db);
+  if (networks.length === 0) return `The database ${store.path} holds no measurements yet.\n`;
+  if (query.network != null && !networks.some((n) => n.network === query.network)) {
+    return `No network "${networkName(query.network)}" in ${store.path}; its networks: ${networks.map((n) => networkName(n.network)).join(", ")}.\n`;
+  }
+  return "";
+}
+
+/** What a span's end looks like: "now", or its last time when the target was not measured in the network's latest run. */
+function spanEnd(s: Span, latest: Map<string, { runId: string }>): string {
+  if (!s.current) return `to ${minuteUtc(s.to)}`;
+  if (latest.get(s.network)?.runId === s.lastRunId) return "to now";
+  return `to ${minuteUtc(s.to)} (not measured since)`;
+}
+
+/**
+ * The human report: spans grouped by network, then service, then target, oldest first, e.g.
+ * `blocked (dns)  from 2026-05-04 10:00 to now, 37 runs`.
+ */
+export function renderHistory(spans: readonly Span[], latest: Map<string, { runId: string }>, query: HistoryQuery, p: Paint): string {
+  const what = [
+    query.target ? `of ${typeof query.target === "string" ? query.target : query.target[0]}` : query.service != null ? `of ${query.service}` : "",
+    query.network != null ? `on ${networkName(query.network)}` : "",
+    query.since != null ? `since ${minuteUtc(query.since)}` : "",
+  ].filter(Boolean);
+  if (spans.length === 0) return `No measurements${what.length ? ` ${what.join(" ")}` : ""}.\n`;
+  const out: string[] = [`History${what.length ? ` ${what.join(" ")}` : ""} (times in UTC):`];
+  const width = Math.max(...spans.map((s) => statusWithLayer(s).length));
+  let network: string | null = null;
+  let service: string | null = null;
+  let target: string | null = null;
+  for (const s of spans) {
+    if (s.network !== network) {
+      out.push("", p.bold(networkName(s.network)));
+      network = s.network;
+      service = target = null;
+    }
+    if (s.service !== service) {
+      out.push(`  ${s.service}`);
+      service = s.service;
+      target = null;
+    }
+    if (s.target !== target) {
+      out.push(`    ${s.target}`);
+      target = s.target;
+    }
+    const label = statusPaint(p, s.status)(statusWithLayer(s).padEnd(width));
+    out.push(`      ${label}  from ${minuteUtc(s.from)} ${spanEnd(s, latest)}, ${plural(s.runs, "run")}`);
+  }
+  return out.join("\n") + "\n";
+}
