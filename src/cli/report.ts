@@ -1,0 +1,108 @@
+/** `reachprobe report --html FILE`: the results database as one self-contained HTML page. */
+import { existsSync } from "node:fs";
+import { Command, Option } from "commander";
+import { loadReport } from "../report/report-data.js";
+import { writeFileAtomically } from "../report/report-file.js";
+import { renderReport } from "../report/report-html.js";
+import { networkFromInput } from "../store/network.js";
+import { Store } from "../store/store.js";
+import { EXIT } from "./exit-codes.js";
+import { VERSION } from "./package-info.js";
+import { parseSince } from "./since.js";
+
+/** The parsed flags of `report`. */
+export interface ReportFlags {
+  html: string;
+  since?: string;
+  network?: string;
+  db: string;
+}
+
+/** What reportMain needs from the outside world, replaceable in tests. */
+export interface ReportDeps {
+  now: () => Date;
+  stderr: { write(text: string): unknown };
+}
+
+const EXIT_HELP = `Exit codes:
+  0    the report was written (also for an empty database: it says so)
+  1    the database is missing or unreadable, or the file could not be written
+  2    usage error (a bad flag); nothing was written
+  130  interrupted by SIGINT, 143 by SIGTERM (nothing was written)`;
+
+/** Builds the `report` command. */
+export function reportCommand(): Command {
+  return new Command("report")
+    .description("write one self-contained HTML page from the results database: current status per service, each endpoint's timeline per network, the changes and the runs")
+    .requiredOption("--html <file>", "the HTML file to write; it appears only once complete, replacing any file of that name")
+    .option("--since <when>", "only runs started since then: a duration back from now (7d, 12h, 30m, 2w) or a date (2025-05-01, or an ISO time)")
+    .option("--network <label>", "only runs from this network: its label, AS<number> when it has none, or (unlabelled)")
+    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addHelpText(
+      "after",
+      `\nThe page needs nothing else to open: styles and charts are inline, it loads nothing.\n\n${EXIT_HELP}\n\nExamples:\n  reachprobe report --html report.html\n  reachprobe report --html last-week.html --since 7d --network home-isp`,
+    )
+    .action(async (flags: ReportFlags) => {
+      process.exitCode = await reportMain(flags);
+    });
+}
+
+/** Runs `report` and returns its exit code. */
+export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: () => new Date(), stderr: process.stderr }): Promise<number> {
+  const say = (text: string) => deps.stderr.write(`reachprobe report: ${text}\n`);
+  const now = deps.now();
+  let since: string | null = null;
+  if (flags.since !== undefined) {
+    try {
+      since = parseSince(flags.since, now);
+    } catch (err) {
+      say((err as Error).message);
+      return EXIT.USAGE;
+    }
+  }
+  if (flags.html.trim() === "") {
+    say("--html needs a file name");
+    return EXIT.USAGE;
+  }
+  // Read-only opens never create a file, but the message for a missing one is worth its own words.
+  if (!existsSync(flags.db)) {
+    say(`no database at ${flags.db}: measure first (reachprobe run --db ${flags.db}), or name another with --db`);
+    return EXIT.FAILURE;
+  }
+  let store: Store;
+  try {
+    store = Store.open(flags.db, { readonly: true });
+  } catch (err) {
+    say((err as Error).message);
+    return EXIT.FAILURE;
+  }
+
+  // Signals are only noted: the writer checks between chunks, then removes its temporary file.
+  const stop: { signal: NodeJS.Signals | null } = { signal: null };
+  const onSignal = (sig: NodeJS.Signals) => {
+    stop.signal = sig;
+  };
+  try {
+    const data = loadReport(store.db, { since, network: flags.network === undefined ? null : networkFromInput(flags.network) });
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const outcome = await writeFileAtomically(flags.html, renderReport(data, { database: flags.db, generatedAt: now, version: VERSION }), () => stop.signal !== null);
+    if (!outcome.written) {
+      say(`${stop.signal}: stopped; ${flags.html} was not written`);
+      return stop.signal === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
+    }
+    const what = data.runCount === 0 ? (data.databaseRunCount === 0 ? "the database has no runs yet" : "no run matches") : `${data.networks.length} network${data.networks.length === 1 ? "" : "s"}, ${data.runCount} run${data.runCount === 1 ? "" : "s"}, ${data.changeCount} change${data.changeCount === 1 ? "" : "s"}`;
+    say(`wrote ${flags.html} (${what}; ${Math.ceil(outcome.bytes / 1024)} KiB)`);
+    return EXIT.OK;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A file system error is about the output file; anything else came from the database.
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) say(`could not write ${flags.html}: ${(err as Error).message}`);
+    else say(`could not read ${flags.db}: ${(err as Error).message}`);
+    return EXIT.FAILURE;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    store.close();
+  }
+}
