@@ -24,6 +24,16 @@ const program = new Command("reachprobe")
   .exitOverride();
 program.addCommand(runCommand().exitOverride());
 program.addCommand(controlCommand().exitOverride());
+program.addCommand((await import("./config.js")).configCommand().exitOverride());
+program.addCommand((await import("./targets.js")).targetsCommand().exitOverride());
+program.addCommand((await import("./schedule.js")).scheduleCommand().exitOverride());
+program.addCommand((await import("./daemon.js")).daemonCommand().exitOverride());
+program.addCommand((await import("./export.js")).exportCommand().exitOverride());
+program.addCommand((await import("./report.js")).reportCommand().exitOverride());
+program.addCommand((await import("./merge.js")).mergeCommand().exitOverride());
+program.addCommand((await import("./doctor.js")).doctorCommand().exitOverride());
+program.addCommand((await import("./history.js")).historyCommand().exitOverride());
+program.addCommand((await import("./changes.js")).changesCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);
