@@ -10,11 +10,27 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 });
 
 const { Command, CommanderError } = await import("commander");
-const { runCommand } = await import("./run.js");
-const { controlCommand } = await import("./control.js");
 const { VERSION } = await import("./package-info.js");
 const { EXIT, EXIT_HELP } = await import("./exit-codes.js");
 const { UsageError } = await import("./options.js");
+type CommandLike = import("commander").Command;
+
+// One loader a command. Only the command being run is loaded: loading all of them (undici,
+// better-sqlite3, the report) cost half a second of start-up for every `history` or `changes`.
+const COMMANDS: Record<string, () => Promise<CommandLike>> = {
+  run: async () => (await import("./run.js")).runCommand(),
+  control: async () => (await import("./control.js")).controlCommand(),
+  history: async () => (await import("./history.js")).historyCommand(),
+  changes: async () => (await import("./changes.js")).changesCommand(),
+  report: async () => (await import("./report.js")).reportCommand(),
+  export: async () => (await import("./export.js")).exportCommand(),
+  merge: async () => (await import("./merge.js")).mergeCommand(),
+  targets: async () => (await import("./targets.js")).targetsCommand(),
+  config: async () => (await import("./config.js")).configCommand(),
+  schedule: async () => (await import("./schedule.js")).scheduleCommand(),
+  daemon: async () => (await import("./daemon.js")).daemonCommand(),
+  doctor: async () => (await import("./doctor.js")).doctorCommand(),
+};
 
 const program = new Command("reachprobe")
   .description("Measures whether internet services are blocked from the network it runs on.")
@@ -22,18 +38,10 @@ const program = new Command("reachprobe")
   .showHelpAfterError("(add --help for usage)")
   .addHelpText("after", `\n${EXIT_HELP}`)
   .exitOverride();
-program.addCommand(runCommand().exitOverride());
-program.addCommand(controlCommand().exitOverride());
-program.addCommand((await import("./config.js")).configCommand().exitOverride());
-program.addCommand((await import("./targets.js")).targetsCommand().exitOverride());
-program.addCommand((await import("./schedule.js")).scheduleCommand().exitOverride());
-program.addCommand((await import("./daemon.js")).daemonCommand().exitOverride());
-program.addCommand((await import("./export.js")).exportCommand().exitOverride());
-program.addCommand((await import("./report.js")).reportCommand().exitOverride());
-program.addCommand((await import("./merge.js")).mergeCommand().exitOverride());
-program.addCommand((await import("./doctor.js")).doctorCommand().exitOverride());
-program.addCommand((await import("./history.js")).historyCommand().exitOverride());
-program.addCommand((await import("./changes.js")).changesCommand().exitOverride());
+const asked = process.argv[2];
+// `reachprobe --help`, `help`, an unknown name: every command, so help lists them all.
+const wanted = asked === "--version" || asked === "-V" ? [] : asked && Object.hasOwn(COMMANDS, asked) ? [asked] : Object.keys(COMMANDS);
+for (const name of wanted) program.addCommand((await COMMANDS[name]!()).exitOverride());
 
 try {
   await program.parseAsync(process.argv);
