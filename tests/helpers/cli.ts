@@ -24,13 +24,23 @@ export interface CliOptions {
   killAfterMs?: number;
 }
 
+/**
+ * The environment of a command under test: the caller's, without any REACHPROBE_* setting (a
+ * developer's database, control helper or config file must never leak into a test), no colour.
+ */
+export function hermeticEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { NO_COLOR: "1" };
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("REACHPROBE_")) env[k] = v;
+  return { ...env, ...extra };
+}
+
 /** Runs `reachprobe ARGS...` and resolves when it exits. */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd,
-      env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined, REACHPROBE_CONFIG: undefined, REACHPROBE_NETWORK_LABEL: undefined, REACHPROBE_ASN_DB: undefined, ...opts.env },
+      env: hermeticEnv(opts.env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -64,7 +74,7 @@ export function startCli(args: string[], ready: RegExp, opts: Omit<CliOptions, "
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined, REACHPROBE_CONFIG: undefined, REACHPROBE_NETWORK_LABEL: undefined, REACHPROBE_ASN_DB: undefined, ...opts.env },
+    env: hermeticEnv(opts.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
