@@ -101,8 +101,11 @@ export interface CellView {
 }
 
 /**
- * The cells of one endpoint's strip, filled as measurements stream by. Typed arrays keep a
- * year of data for a hundred endpoints in a few megabytes.
+ * The cells of one endpoint's strip, filled as measurements are counted. Typed arrays keep a
+ * year of data for a hundred endpoints in a few megabytes. Measurements may arrive in any
+ * order and in blocks of several (a stretch of runs with the same verdict): each addition
+ * carries its position in time (`order`), and a cell's layer and failure are those of its
+ * worst measurement that is latest by that position, whatever the order of the calls.
  */
 export class StripCells {
   readonly size: number;
@@ -113,6 +116,10 @@ export class StripCells {
   private readonly failure: Array<string | null>;
   // Five counters a cell, indexed by STATUS_RANK.
   private readonly counts: Uint32Array;
+  // The position in time of the measurement that names the cell's layer and failure.
+  private readonly latest: Float64Array;
+  // The position given to additions without one: the order of the calls.
+  private calls = 0;
 
   constructor(size: number) {
     this.size = size;
@@ -120,18 +127,40 @@ export class StripCells {
     this.layer = new Int8Array(size);
     this.failure = new Array<string | null>(size).fill(null);
     this.counts = new Uint32Array(size * 5);
+    this.latest = new Float64Array(size).fill(-Infinity);
   }
 
-  /** Adds one measurement to a cell; among equally bad ones, the later wins the cell's layer and failure. */
-  add(cell: number, status: Status, layer: Layer | null, failure: string | null): void {
+  /**
+   * Adds `count` measurements with the same verdict to a cell, the latest of them at position
+   * `order` (a run's index, say; by default the order of the calls). Among equally bad
+   * measurements, the latest names the cell's layer and failure; at equal positions, the later call.
+   */
+  add(cell: number, status: Status, layer: Layer | null, failure: string | null, count = 1, order?: number): void {
     if (!(cell >= 0 && cell < this.size)) throw new RangeError(`cell ${cell} is outside 0..${this.size - 1}`);
+    if (!(Number.isInteger(count) && count >= 0)) throw new RangeError(`count must be a whole number, got ${count}`);
+    if (count === 0) return;
+    const at = order ?? this.calls++;
     const rank = STATUS_RANK[status];
-    this.counts[cell * 5 + rank]!++;
-    if (rank >= this.worst[cell]!) {
+    this.counts[cell * 5 + rank]! += count;
+    const worst = this.worst[cell]!;
+    if (rank > worst || (rank === worst && at >= this.latest[cell]!)) {
       this.worst[cell] = rank;
       this.layer[cell] = layer ? LAYERS.indexOf(layer) + 1 : 0;
       this.failure[cell] = failure;
+      this.latest[cell] = at;
     }
+  }
+
+  /** Whether anything was measured in the cell. */
+  has(cell: number): boolean {
+    return (this.worst[cell] ?? -1) >= 0;
+  }
+
+  /** Whether two cells show the same: status, layer, failure and counts (their times aside). */
+  same(a: number, b: number): boolean {
+    if (this.worst[a] !== this.worst[b] || this.layer[a] !== this.layer[b] || this.failure[a] !== this.failure[b]) return false;
+    for (let s = 0; s < 5; s++) if (this.counts[a * 5 + s] !== this.counts[b * 5 + s]) return false;
+    return true;
   }
 
   /** The cell's content, or null when nothing was measured in it. */

@@ -1,15 +1,35 @@
 /**
- * What the HTML report shows, read from the results database by streaming rows: the runs of
- * the period, each endpoint's timeline per network (bucketed, see report-buckets.ts), its
- * latest verdict, the status changes and the run list. Memory grows with runs and endpoints,
- * never with measurements: a year of hourly runs of a hundred targets is read row by row.
+ * What the HTML report shows, read from the results database: the runs of the period, each
+ * endpoint's timeline per network (bucketed, see report-buckets.ts), its latest verdict, the
+ * status changes and the run list.
+ *
+ * A year of hourly runs of a hundred targets on three networks is 2.6 million measurements,
+ * and the report does not read them one by one. It reads the runs (one row an hour), two rows
+ * per endpoint (its first measurement of the period and its latest), and the status changes
+ * (the small covering index measurements_changes). Between two changes an endpoint's status
+ * and layer stay the same (that is what the store's `changed` column means), so its timeline
+ * is a few stretches of runs with one verdict each, and a cell's counts are how many of the
+ * cell's runs measured it. Which runs those are is known without counting rows when a run
+ * vouches for it: a run that `completed` measured each of its `target_count` targets once
+ * (README, "Run states"), so when that count equals the number of endpoints whose
+ * measurements on the network began before the run and went on after it, it measured every
+ * one of them, once. Runs that do not vouch for themselves (interrupted, failed, still
+ * running, overlapping another run of the network in time, or with another count, as when
+ * the target list changed), and every run of a timeline with a cell per run, are read row by
+ * row: their measurements, through measurements_run_id. Measurements are placed in runs by
+ * time, which the overlap check makes safe for the vouched runs.
+ *
+ * A bucket of vouched runs names the failure of the measurement that began its worst stretch
+ * (a stretch's later measurements may name another one with the same status and layer); a
+ * cell of one run names its own. Memory grows with runs, endpoints and cells, never with
+ * measurements.
  */
 import type Database from "better-sqlite3";
 import { summarizeServices, type ServiceSummary } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
 import { networkKeySql, networkName } from "../store/network.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells, type Axis } from "./report-buckets.js";
-import { STATUS_RANK } from "./report-palette.js";
+import { STATUS_RANK, STATUSES_WORST_FIRST } from "./report-palette.js";
 
 // The network a run was made from, over `runs r`: the store's one definition (network.ts),
 // so that the report's networks and changes are those of history, changes and the views.
@@ -94,6 +114,7 @@ export interface Change {
   service: string;
   target: string;
   from: VerdictAt;
+  /** The new verdict; its evidence is the first line of the measurement's evidence. */
   to: LatestVerdict;
 }
 
@@ -119,67 +140,97 @@ export interface ReportData {
   databaseNetworks: string[];
 }
 
-interface RunRow {
-  id: string;
-  started_at: string;
-  finished_at: string | null;
-  state: string;
-  target_count: number | null;
-  network: string;
+// ---------------------------------------------------------------------------------------
+// The SQL. Each statement reads runs, or an index of measurements, or measurements by their
+// run or rowid: none reads the measurements table from end to end (report-data.test.ts checks
+// the query plans). Runs are named by rowid until they are shown.
+
+/** The runs of the period, oldest first, with what placing their measurements needs. `where` is runFilter()'s. */
+export function runsSql(where: string): string {
+  return `SELECT r.rowid, r.started_at, r.finished_at, r.state = 'completed', r.target_count, ${NETWORK_KEY_SQL}
+    FROM runs AS r ${where}
+    ORDER BY r.started_at, r.rowid`;
 }
 
-interface MeasurementRow {
-  rid: number;
-  run_id: string;
-  target: string;
-  service: string;
-  status: Status;
-  layer: Layer | null;
-  failure: string | null;
-  started_at: string;
+/** One run as the page shows it, by rowid. */
+export const RUN_SQL = `SELECT r.id, r.started_at, r.finished_at, r.state, r.target_count FROM runs AS r WHERE r.rowid = ?`;
+
+/** The run of a network started last before the period (@since), to see whether it overlaps the period's first. */
+export const RUN_BEFORE_SQL = `SELECT r.rowid, r.finished_at FROM runs AS r
+  WHERE r.started_at < @since AND ${NETWORK_KEY_SQL} = @network
+  ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1`;
+
+/** When the last measurement of a run (by rowid) started; null without any. */
+export const RUN_LAST_MEASUREMENT_SQL = `SELECT MAX(m.started_at) FROM measurements AS m
+  WHERE m.run_id = (SELECT r.id FROM runs AS r WHERE r.rowid = ?)`;
+
+/** The measurements of one run (by rowid), in the order they were written. */
+export const RUN_MEASUREMENTS_SQL = `SELECT m.target, m.status, m.layer, m.failure FROM measurements AS m
+  WHERE m.run_id = (SELECT r.id FROM runs AS r WHERE r.rowid = ?)`;
+
+/**
+ * One row per endpoint (target) of a network measured since @from: its latest measurement,
+ * with the evidence the page shows beside its timeline, and its first measurement since @from.
+ * INDEXED BY: measurements_firsts holds one entry per target and network (see schema.ts).
+ */
+export const ENDPOINTS_SQL = `SELECT f.target,
+    l.service, l.status, l.layer, l.failure, l.started_at AS latestAt, l.evidence_json AS evidence,
+    e.started_at AS firstAt, e.status AS firstStatus, e.layer AS firstLayer, e.failure AS firstFailure
+  FROM measurements AS f INDEXED BY measurements_firsts
+  JOIN measurements AS l ON l.rowid = (
+    SELECT x.rowid FROM measurements AS x WHERE x.network = f.network AND x.target = f.target
+    ORDER BY x.started_at DESC, x.rowid DESC LIMIT 1)
+  JOIN measurements AS e ON e.rowid = (
+    SELECT x.rowid FROM measurements AS x WHERE x.network = f.network AND x.target = f.target AND x.started_at >= @from
+    ORDER BY x.started_at, x.rowid LIMIT 1)
+  WHERE f.changed IS NULL AND f.network = @network`;
+
+// The period's measurements are those started at or after its first run (@from). Only when a
+// run from before the period was still going then could one of its measurements be among them;
+// in that case, and only then, a change is counted when its run is one of the period's.
+const IN_PERIOD_RUN = "c.run_id IN (SELECT r.id FROM runs AS r WHERE r.started_at >= @since)";
+
+/**
+ * The status changes of a network since @from, oldest first: the entries of the covering index
+ * measurements_changes alone (a year of them is a few thousand), as the timelines need them,
+ * and whether each is one of the period's (see IN_PERIOD_RUN).
+ */
+export function changesSql(straddled = false): string {
+  return `SELECT c.target, c.status, c.layer, c.failure, c.started_at, ${straddled ? IN_PERIOD_RUN : "1"}
+  FROM measurements AS c INDEXED BY measurements_changes
+  WHERE c.changed = 1 AND c.started_at >= @from AND c.network = @network
+  ORDER BY c.started_at`;
 }
 
-interface RunSlot {
-  info: RunInfo;
-  net: NetworkAcc;
-  index: number;
-  timeMs: number;
+/** The newest @limit changes of a network since @from, as the change list shows them, from the same index. */
+export function newestChangesSql(straddled = false): string {
+  return `SELECT c.started_at AS at, c.rowid AS rid, c.service, c.target,
+    c.prev_status, c.prev_layer, c.status, c.layer, c.failure
+  FROM measurements AS c INDEXED BY measurements_changes
+  WHERE c.changed = 1 AND c.started_at >= @from AND c.network = @network ${straddled ? `AND ${IN_PERIOD_RUN}` : ""}
+  ORDER BY c.started_at DESC, c.rowid DESC LIMIT @limit`;
 }
 
-interface Seen extends VerdictAt {
-  rid: number;
-}
+/**
+ * What the change list shows beyond the index: the first evidence line of the change (a
+ * malformed evidence_json gives none), and when the measurement before it started and its failure.
+ */
+export const CHANGE_DETAIL_SQL = `SELECT
+    CASE WHEN json_valid(c.evidence_json) THEN c.evidence_json ->> '$[0]' END AS evidence,
+    p.started_at AS previousAt, p.failure AS previousFailure
+  FROM measurements AS c
+  LEFT JOIN measurements AS p ON p.rowid = (
+    SELECT x.rowid FROM measurements AS x
+    WHERE x.network = c.network AND x.target = c.target AND (x.started_at, x.rowid) < (c.started_at, c.rowid)
+    ORDER BY x.started_at DESC, x.rowid DESC LIMIT 1)
+  WHERE c.rowid = ?`;
 
-interface StripAcc {
-  service: string;
-  target: string;
-  cells: StripCells;
-  first: Seen;
-  last: Seen;
-  measured: number;
-}
+/** The run count and networks of the whole database, for the page that says nothing matched. */
+export const DATABASE_RUNS_SQL = `SELECT COUNT(*) FROM runs`;
+export const DATABASE_NETWORKS_SQL = `SELECT DISTINCT ${NETWORK_KEY_SQL} FROM runs AS r`;
 
-interface NetworkAcc {
-  /** The key, as stored and compared. */
-  key: string;
-  /** The name, as shown. */
-  network: string;
-  runs: RunInfo[];
-  times: number[];
-  axis: Axis | null;
-  strips: Map<string, StripAcc>;
-}
-
-interface PendingChange {
-  at: string;
-  network: string;
-  service: string;
-  target: string;
-  from: VerdictAt;
-  to: Seen;
-}
-
-function filters(q: ReportQuery): { where: string; params: Record<string, string> } {
+/** The WHERE clause of runsSql() and its parameters for a query. */
+export function runFilter(q: Pick<ReportQuery, "since" | "network">): { where: string; params: Record<string, string> } {
   const parts: string[] = [];
   const params: Record<string, string> = {};
   if (q.since !== null) {
@@ -193,6 +244,90 @@ function filters(q: ReportQuery): { where: string; params: Record<string, string
   return { where: parts.length ? `WHERE ${parts.join(" AND ")}` : "", params };
 }
 
+// ---------------------------------------------------------------------------------------
+
+/** rowid, started_at, finished_at, completed (0 or 1), target_count, network key. */
+type RunRow = [number, string, string | null, number, number | null, string];
+
+interface EndpointRow {
+  target: string;
+  service: string;
+  status: Status;
+  layer: Layer | null;
+  failure: string | null;
+  latestAt: string;
+  evidence: string;
+  firstAt: string;
+  firstStatus: Status;
+  firstLayer: Layer | null;
+  firstFailure: string | null;
+}
+
+/** target, status, layer, failure, started_at, whether it is one of the period's (0 or 1). */
+type ChangeRow = [string, Status, Layer | null, string | null, string, number];
+
+interface ListedChangeRow {
+  at: string;
+  rid: number;
+  service: string;
+  target: string;
+  prev_status: Status;
+  prev_layer: Layer | null;
+  status: Status;
+  layer: Layer | null;
+  failure: string | null;
+}
+
+/** The runs of one network in the period, oldest first, as parallel arrays. */
+interface NetworkRuns {
+  /** The key, as stored and compared. */
+  key: string;
+  /** The name, as shown. */
+  name: string;
+  rowids: number[];
+  starts: string[];
+  times: number[];
+  ends: Array<string | null>;
+  completed: number[];
+  planned: Array<number | null>;
+}
+
+/** A verdict as the timelines use it. */
+interface Verdict {
+  status: Status;
+  layer: Layer | null;
+  failure: string | null;
+}
+
+/** An endpoint while its timeline is filled. */
+interface EndpointAcc {
+  target: string;
+  service: string;
+  latest: LatestVerdict;
+  cells: StripCells;
+  measured: number;
+  /** Its first and latest measurements of the period, as run indexes. */
+  first: number;
+  last: number;
+  /** Its verdict from run index `since` on, up to its next change. */
+  verdict: Verdict;
+  since: number;
+}
+
+/** What one network contributes to the report. */
+interface NetworkResult {
+  runs: NetworkRuns;
+  axis: Axis;
+  /** Measurements stored by each run. */
+  measured: Int32Array;
+  /** Each run's measurements by status: 5 counters a run, indexed by STATUS_RANK. */
+  counts: Int32Array;
+  endpoints: EndpointAcc[];
+  /** Its newest changes, at most the report's maxChanges. */
+  changes: ListedChangeRow[];
+  changeCount: number;
+}
+
 function parseEvidence(json: string | undefined): string[] {
   if (json === undefined) return [];
   try {
@@ -203,140 +338,274 @@ function parseEvidence(json: string | undefined): string[] {
   }
 }
 
-/** A change, as the store's `changed` column defines it: another status, or another layer. */
-function differs(a: VerdictAt, b: VerdictAt): boolean {
-  return a.status !== b.status || a.layer !== b.layer;
-}
-
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Reads the report's content from an open database (read-only is enough). */
+/** Index of the last element of sorted `list` that is <= `value`, or -1. */
+function lastAtOrBefore(list: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+// After every ISO time: the end of a run that may still be going.
+const OPEN_END = "\uffff";
+
+/** When runs ended, as far as overlaps go: finished_at, else their last measurement's start. */
+function runEnds(db: Database.Database) {
+  const lastMeasured = db.prepare<[number], string | null>(RUN_LAST_MEASUREMENT_SQL).pluck();
+  // A run without finished_at (running, or left so by a process on another machine) lasted at
+  // least until its last measurement; the latest run may still be going.
+  return (rowid: number, end: string | null, start: string, latest: boolean): string =>
+    end ?? (latest ? OPEN_END : (lastMeasured.get(rowid) ?? start));
+}
+
+/** When the network's last run before the period (@since) ended; null when it has none. */
+function endBefore(db: Database.Database, runs: NetworkRuns, since: string): string | null {
+  const before = db.prepare<Record<string, string>, { rowid: number; finished_at: string | null }>(RUN_BEFORE_SQL).get({ since, network: runs.key });
+  return before ? runEnds(db)(before.rowid, before.finished_at, "", false) : null;
+}
+
+/**
+ * Which runs of a network overlap another of its runs in time (or the run before the period,
+ * which ended at `previousEnd`): their measurements may interleave with another run's, so time
+ * does not tell whose they are.
+ */
+function overlapping(db: Database.Database, runs: NetworkRuns, previousEnd: string | null): Uint8Array {
+  const n = runs.rowids.length;
+  const endOf = runEnds(db);
+  const ends = runs.rowids.map((rowid, i) => endOf(rowid, runs.ends[i]!, runs.starts[i]!, i === n - 1));
+  const overlap = new Uint8Array(n);
+  let latestEnd = previousEnd ?? "";
+  for (let i = 0; i < n; i++) {
+    // Runs are in order of their start: one overlaps a later run when it ends after the next
+    // one starts, and an earlier run when one of those ended after it started.
+    if (latestEnd > runs.starts[i]! || (i + 1 < n && ends[i]! > runs.starts[i + 1]!)) overlap[i] = 1;
+    if (ends[i]! > latestEnd) latestEnd = ends[i]!;
+  }
+  return overlap;
+}
+
+/** Reads one network's timelines, run counts and changes. */
+function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, maxCells: number, maxChanges: number): NetworkResult {
+  const n = runs.rowids.length;
+  const axis = chooseAxis(runs.times, maxCells);
+  // The period's measurements start no earlier than its first run.
+  const from = q.since === null ? "" : runs.starts[0]!;
+  const params: Record<string, string> = { network: runs.key, from };
+  // A run from before the period still going when the period's first run started.
+  const previousEnd = q.since === null ? null : endBefore(db, runs, q.since);
+  const straddled = previousEnd !== null && previousEnd > from;
+  if (straddled) params.since = q.since!;
+  // The run a measurement belongs to: the last one started before it. Runs for which that can
+  // be wrong (overlapping ones) are read row by row.
+  const runAt = (at: string) => Math.max(0, lastAtOrBefore(runs.starts, at));
+
+  // Runs to cells: a cell is a run, or a time bucket of consecutive runs.
+  const cellOfRun = new Int32Array(n);
+  for (let i = 0; i < n; i++) cellOfRun[i] = cellOf(axis, i, runs.times[i]!);
+  // The first run after run i's cell.
+  const cellEnd = new Int32Array(n);
+  for (let i = n - 1; i >= 0; i--) cellEnd[i] = i + 1 < n && cellOfRun[i + 1] === cellOfRun[i] ? cellEnd[i + 1]! : i + 1;
+
+  // 1. The endpoints: their latest verdict, and the runs from their first to their latest measurement.
+  const endpoints = new Map<string, EndpointAcc>();
+  // +1 at an endpoint's first run, -1 after its last.
+  const active = new Int32Array(n + 1);
+  for (const row of db.prepare<Record<string, string>, EndpointRow>(ENDPOINTS_SQL).iterate(params)) {
+    const first = runAt(row.firstAt);
+    const last = Math.max(first, runAt(row.latestAt));
+    endpoints.set(row.target, {
+      target: row.target,
+      service: row.service,
+      latest: { at: row.latestAt, status: row.status, layer: row.layer, failure: row.failure, evidence: parseEvidence(row.evidence) },
+      cells: new StripCells(axis.cells),
+      measured: 0,
+      first,
+      last,
+      verdict: { status: row.firstStatus, layer: row.firstLayer, failure: row.firstFailure },
+      since: first,
+    });
+    active[first]!++;
+    active[last + 1]!--;
+  }
+
+  // 2. The runs that vouch for their measurements (see the top of this file). On a timeline
+  // with a cell per run every run is read, so that each cell shows its own measurement.
+  const vouched = new Uint8Array(n);
+  if (axis.mode === "time") {
+    const overlap = overlapping(db, runs, previousEnd);
+    let endpointsNow = 0;
+    for (let i = 0; i < n; i++) {
+      endpointsNow += active[i]!;
+      vouched[i] = runs.completed[i] === 1 && runs.planned[i] === endpointsNow && overlap[i] === 0 ? 1 : 0;
+    }
+  }
+  // How many vouched runs precede each run, and the latest vouched run at or before it.
+  const vouchedBefore = new Int32Array(n + 1);
+  const lastVouched = new Int32Array(n);
+  for (let i = 0, latest = -1; i < n; i++) {
+    vouchedBefore[i + 1] = vouchedBefore[i]! + vouched[i]!;
+    if (vouched[i]) latest = i;
+    lastVouched[i] = latest;
+  }
+  const anyVouched = vouchedBefore[n]! > 0;
+
+  // Per status and run: +1 where a stretch of an endpoint with that status begins, -1 after it.
+  const stretches = new Int32Array(5 * (n + 1));
+  // An endpoint had verdict `v` over runs [a, b): each vouched run among them measured it once,
+  // so each cell gets as many measurements as it has vouched runs there. The cell's failure is
+  // that of the measurement that began the stretch.
+  const stretch = (ep: EndpointAcc, a: number, b: number, v: Verdict) => {
+    if (!anyVouched || b <= a) return;
+    const rank = STATUS_RANK[v.status];
+    stretches[rank * (n + 1) + a]!++;
+    stretches[rank * (n + 1) + b]!--;
+    for (let i = a; i < b; ) {
+      const end = Math.min(b, cellEnd[i]!);
+      const k = vouchedBefore[end]! - vouchedBefore[i]!;
+      if (k > 0) {
+        ep.cells.add(cellOfRun[i]!, v.status, v.layer, v.failure, k, lastVouched[end - 1]!);
+        ep.measured += k;
+      }
+      i = end;
+    }
+  };
+
+  // 3. The changes, oldest first: each ends an endpoint's stretch and begins its next.
+  let changeCount = 0;
+  for (const [target, status, layer, failure, at, inPeriod] of db.prepare<Record<string, string>, ChangeRow>(changesSql(straddled)).raw().iterate(params)) {
+    changeCount += inPeriod;
+    const ep = endpoints.get(target);
+    if (!ep) continue;
+    const run = Math.min(Math.max(ep.since, runAt(at)), ep.last);
+    stretch(ep, ep.since, run, ep.verdict);
+    ep.verdict = { status, layer, failure };
+    ep.since = run;
+  }
+  for (const ep of endpoints.values()) stretch(ep, ep.since, ep.last + 1, ep.verdict);
+
+  // 4. Each run's measurements by status: vouched runs' from the stretches, the others' row by row.
+  const measured = new Int32Array(n);
+  const counts = new Int32Array(5 * n);
+  const running = new Int32Array(5);
+  for (let i = 0; i < n; i++) {
+    for (let s = 0; s < 5; s++) running[s]! += stretches[s * (n + 1) + i]!;
+    if (!vouched[i]) continue;
+    for (let s = 0; s < 5; s++) counts[i * 5 + s] = running[s]!;
+    measured[i] = runs.planned[i]!;
+  }
+  const rowsOf = db.prepare<[number], [string, Status, Layer | null, string | null]>(RUN_MEASUREMENTS_SQL).raw();
+  for (let i = 0; i < n; i++) {
+    if (vouched[i]) continue;
+    const cell = cellOfRun[i]!;
+    for (const [target, status, layer, failure] of rowsOf.iterate(runs.rowids[i]!)) {
+      measured[i]!++;
+      counts[i * 5 + STATUS_RANK[status]]!++;
+      const ep = endpoints.get(target);
+      if (!ep) continue;
+      ep.cells.add(cell, status, layer, failure, 1, i);
+      ep.measured++;
+    }
+  }
+
+  const changes = db.prepare<Record<string, string | number>, ListedChangeRow>(newestChangesSql(straddled)).all({ ...params, limit: maxChanges });
+  return {
+    runs,
+    axis,
+    measured,
+    counts,
+    endpoints: [...endpoints.values()].filter((ep) => ep.measured > 0),
+    changes,
+    changeCount,
+  };
+}
+
+/** Reads the report's content from an open database (read-only is enough), in one read transaction. */
 export function loadReport(db: Database.Database, q: ReportQuery): ReportData {
+  // One snapshot: a run writing meanwhile cannot make the runs, timelines and changes disagree.
+  return db.transaction(() => readReport(db, q))();
+}
+
+function readReport(db: Database.Database, q: ReportQuery): ReportData {
   const maxCells = q.maxCells ?? MAX_CELLS;
   const maxChanges = q.maxChanges ?? 500;
   const maxRuns = q.maxRuns ?? 500;
-  const { where, params } = filters(q);
+  const { where, params } = runFilter(q);
 
-  // 1. The runs: small (one row an hour is 8,760 a year), kept whole to build each axis.
-  const nets = new Map<string, NetworkAcc>();
-  const slots = new Map<string, RunSlot>();
-  const runStmt = db.prepare<Record<string, string>, RunRow>(`
-    SELECT r.id, r.started_at, r.finished_at, r.state, r.target_count, ${NETWORK_KEY_SQL} AS network
-    FROM runs r ${where}
-    ORDER BY r.started_at, r.rowid`);
-  const allRuns: RunInfo[] = [];
-  for (const row of runStmt.iterate(params)) {
-    let net = nets.get(row.network);
+  // 1. The runs: small (one row an hour is 8,760 a year), kept as arrays to build each axis.
+  const nets = new Map<string, NetworkRuns>();
+  // Every run of the period in order, as (network, index in it).
+  const order: Array<[NetworkRuns, number]> = [];
+  for (const [rowid, startedAt, finishedAt, completed, planned, key] of db.prepare<Record<string, string>, RunRow>(runsSql(where)).raw().iterate(params)) {
+    let net = nets.get(key);
     if (!net) {
-      net = { key: row.network, network: networkName(row.network), runs: [], times: [], axis: null, strips: new Map() };
-      nets.set(row.network, net);
+      net = { key, name: networkName(key), rowids: [], starts: [], times: [], ends: [], completed: [], planned: [] };
+      nets.set(key, net);
     }
-    const info: RunInfo = {
+    order.push([net, net.rowids.length]);
+    net.rowids.push(rowid);
+    net.starts.push(startedAt);
+    net.times.push(Date.parse(startedAt));
+    net.ends.push(finishedAt);
+    net.completed.push(completed);
+    net.planned.push(planned);
+  }
+
+  // 2. Each network's timelines, run counts and changes.
+  const results = new Map<NetworkRuns, NetworkResult>();
+  for (const net of nets.values()) results.set(net, loadNetwork(db, net, q, maxCells, maxChanges));
+
+  const runStmt = db.prepare<[number], { id: string; started_at: string; finished_at: string | null; state: string; target_count: number | null }>(RUN_SQL);
+  const runInfo = (net: NetworkRuns, i: number): RunInfo => {
+    const r = results.get(net)!;
+    const row = runStmt.get(net.rowids[i]!)!;
+    const counts = {} as Record<Status, number>;
+    for (const s of STATUSES_WORST_FIRST) counts[s] = r.counts[i * 5 + STATUS_RANK[s]]!;
+    return {
       id: row.id,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       state: row.state,
-      network: net.network,
+      network: net.name,
       targetCount: row.target_count,
-      measured: 0,
-      counts: { ok: 0, blocked: 0, anomaly: 0, down: 0, inconclusive: 0 },
+      measured: r.measured[i]!,
+      counts,
     };
-    const timeMs = Date.parse(row.started_at);
-    slots.set(row.id, { info, net, index: net.runs.length, timeMs });
-    net.runs.push(info);
-    net.times.push(timeMs);
-    allRuns.push(info);
-  }
-  for (const net of nets.values()) net.axis = chooseAxis(net.times, maxCells);
-
-  // 2. The measurements, streamed in run order: each lands in its endpoint's cell, and a
-  // status or layer different from the endpoint's previous one on that network is a change
-  // (as the store's `changed` column has it). An endpoint is a target on a network; its
-  // service is the one it was last measured under.
-  const pending: PendingChange[] = [];
-  let changeCount = 0;
-  let measurementCount = 0;
-  const byNewest = (a: PendingChange, b: PendingChange) => byText(b.at, a.at) || b.to.rid - a.to.rid;
-  const addChange = (c: PendingChange) => {
-    changeCount++;
-    pending.push(c);
-    // Only the newest maxChanges are listed: trim now and then instead of keeping them all.
-    if (pending.length >= 2 * maxChanges + 64) {
-      pending.sort(byNewest);
-      pending.length = maxChanges;
-    }
   };
-  const mStmt = db.prepare<Record<string, string>, MeasurementRow>(`
-    SELECT m.rowid AS rid, m.run_id, m.target, m.service, m.status, m.layer, m.failure, m.started_at
-    FROM runs r JOIN measurements m ON m.run_id = r.id
-    ${where}
-    ORDER BY r.started_at, r.rowid`);
-  // Within a run, rows come in measurements_run_id's order, (run_id, rowid): the order they
-  // were written, with no sort of a year of rows.
-  for (const row of mStmt.iterate(params)) {
-    const slot = slots.get(row.run_id);
-    if (!slot) continue;
-    measurementCount++;
-    slot.info.measured++;
-    slot.info.counts[row.status]++;
-    const net = slot.net;
-    const axis = net.axis!;
-    const seen: Seen = { at: row.started_at, status: row.status, layer: row.layer, failure: row.failure, rid: row.rid };
-    let strip = net.strips.get(row.target);
-    if (!strip) {
-      strip = { service: row.service, target: row.target, cells: new StripCells(axis.cells), first: seen, last: seen, measured: 0 };
-      net.strips.set(row.target, strip);
-    } else if (differs(strip.last, seen)) {
-      addChange({ at: row.started_at, network: net.network, service: row.service, target: row.target, from: strip.last, to: seen });
-    }
-    strip.service = row.service;
-    strip.last = seen;
-    strip.measured++;
-    strip.cells.add(cellOf(axis, slot.index, slot.timeMs), row.status, row.layer, row.failure);
-  }
 
-  // 3. With --since, an endpoint's first measurement in the period is a change when the one
-  // before the period differed: `changes --since` counts it too.
-  if (q.since !== null) {
-    const before = db.prepare<[string, string, string], VerdictAt>(`
-      SELECT m.started_at AS at, m.status, m.layer, m.failure
-      FROM measurements m JOIN runs r ON r.id = m.run_id
-      WHERE m.target = ? AND ${NETWORK_KEY_SQL} = ? AND r.started_at < ?
-      ORDER BY m.started_at DESC, m.rowid DESC LIMIT 1`);
-    for (const net of nets.values()) {
-      for (const s of net.strips.values()) {
-        const prev = before.get(s.target, net.key, q.since);
-        if (prev && differs(prev, s.first)) {
-          addChange({ at: s.first.at, network: net.network, service: s.service, target: s.target, from: prev, to: s.first });
-        }
-      }
-    }
-  }
-  pending.sort(byNewest);
-  if (pending.length > maxChanges) pending.length = maxChanges;
+  // 3. The newest changes of all networks, with what the index does not hold.
+  const listed = [...results.values()]
+    .flatMap((r) => r.changes.map((c) => ({ network: r.runs.name, c })))
+    .sort((a, b) => byText(b.c.at, a.c.at) || b.c.rid - a.c.rid);
+  if (listed.length > maxChanges) listed.length = maxChanges;
+  const detail = db.prepare<[number], { evidence: unknown; previousAt: string | null; previousFailure: string | null }>(CHANGE_DETAIL_SQL);
+  const changes: Change[] = listed.map(({ network, c }) => {
+    const d = detail.get(c.rid);
+    const evidence = d?.evidence === null || d?.evidence === undefined ? [] : [String(d.evidence)];
+    return {
+      at: c.at,
+      network,
+      service: c.service,
+      target: c.target,
+      from: { at: d?.previousAt ?? c.at, status: c.prev_status, layer: c.prev_layer, failure: d?.previousFailure ?? null },
+      to: { at: c.at, status: c.status, layer: c.layer, failure: c.failure, evidence },
+    };
+  });
 
-  // 4. Evidence only for what is shown: the listed changes and each endpoint's latest verdict.
-  const evidenceStmt = db.prepare<[number], { evidence_json: string }>(`SELECT evidence_json FROM measurements WHERE rowid = ?`);
-  const evidenceOf = (rid: number) => parseEvidence(evidenceStmt.get(rid)?.evidence_json);
-  const changes: Change[] = pending.map((c) => ({
-    at: c.at,
-    network: c.network,
-    service: c.service,
-    target: c.target,
-    from: { at: c.from.at, status: c.from.status, layer: c.from.layer, failure: c.from.failure },
-    to: { at: c.to.at, status: c.to.status, layer: c.to.layer, failure: c.to.failure, evidence: evidenceOf(c.to.rid) },
-  }));
-
-  const networks: NetworkReport[] = [...nets.values()]
-    .sort((a, b) => byText(a.network, b.network))
-    .map((net) => {
+  const networks: NetworkReport[] = [...results.values()]
+    .sort((a, b) => byText(a.runs.name, b.runs.name))
+    .map((r) => {
       const byService = new Map<string, EndpointTimeline[]>();
-      for (const s of net.strips.values()) {
-        const { rid, ...last } = s.last;
-        const endpoint: EndpointTimeline = { service: s.service, target: s.target, cells: s.cells, measured: s.measured, latest: { ...last, evidence: evidenceOf(rid) } };
-        const list = byService.get(s.service) ?? [];
+      for (const ep of r.endpoints) {
+        const endpoint: EndpointTimeline = { service: ep.service, target: ep.target, cells: ep.cells, measured: ep.measured, latest: ep.latest };
+        const list = byService.get(ep.service) ?? [];
         list.push(endpoint);
-        byService.set(s.service, list);
+        byService.set(ep.service, list);
       }
       const services = [...byService]
         .sort(([a], [b]) => byText(a, b))
@@ -345,28 +614,34 @@ export function loadReport(db: Database.Database, q: ReportQuery): ReportData {
           const [summary] = summarizeServices(endpoints.map((e) => ({ service, status: e.latest.status })));
           return { service, summary: summary!, endpoints };
         });
-      return { network: net.network, axis: net.axis!, runCount: net.runs.length, firstRunAt: net.runs[0]!.startedAt, lastRun: net.runs[net.runs.length - 1]!, services };
+      const n = r.runs.rowids.length;
+      return { network: r.runs.name, axis: r.axis, runCount: n, firstRunAt: r.runs.starts[0]!, lastRun: runInfo(r.runs, n - 1), services };
     });
 
-  const totals = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM runs`).get()!;
-  const databaseNetworks = db
-    .prepare<[], { network: string }>(`SELECT DISTINCT ${NETWORK_KEY_SQL} AS network FROM runs r`)
-    .all()
-    .map((r) => networkName(r.network))
-    .sort(byText);
+  let measurementCount = 0;
+  for (const r of results.values()) for (const m of r.measured) measurementCount += m;
 
+  const databaseRunCount = db.prepare<[], number>(DATABASE_RUNS_SQL).pluck().get() ?? 0;
+  // Without filters, the runs read are all there are.
+  const databaseNetworks = (where === "" ? [...nets.keys()] : db.prepare<[], string>(DATABASE_NETWORKS_SQL).pluck().all()).map(networkName).sort(byText);
+
+  const first = order[0];
+  const last = order[order.length - 1];
   return {
     since: q.since,
     network: q.network === null ? null : networkName(q.network),
     networks,
-    runCount: allRuns.length,
+    runCount: order.length,
     measurementCount,
-    runs: allRuns.slice(-maxRuns).reverse(),
+    runs: order
+      .slice(-maxRuns)
+      .reverse()
+      .map(([net, i]) => runInfo(net, i)),
     changes,
-    changeCount,
-    firstRunAt: allRuns[0]?.startedAt ?? null,
-    lastRunAt: allRuns[allRuns.length - 1]?.startedAt ?? null,
-    databaseRunCount: totals.n,
+    changeCount: [...results.values()].reduce((sum, r) => sum + r.changeCount, 0),
+    firstRunAt: first ? first[0].starts[first[1]]! : null,
+    lastRunAt: last ? last[0].starts[last[1]]! : null,
+    databaseRunCount,
     databaseNetworks,
   };
 }

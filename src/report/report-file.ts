@@ -24,25 +24,33 @@ export async function writeFileAtomically(path: string, chunks: Iterable<string>
   let fd: number | null = openSync(tmp, "wx", 0o644);
   let bytes = 0;
   try {
-    let buffer: string[] = [];
-    let buffered = 0;
-    const flush = () => {
-      if (buffered === 0) return;
-      const data = Buffer.from(buffer.join(""), "utf8");
+    // Chunks are encoded straight into one buffer, written when it is full: no joined copy of
+    // them, no new buffer per write (a year's page is 20 MB).
+    const buffer = Buffer.allocUnsafe(FLUSH_BYTES);
+    let used = 0;
+    const writeAll = (data: Buffer, length: number) => {
       // writeSync may write less than asked; loop until all of it is out.
-      for (let off = 0; off < data.length; ) off += writeSync(fd!, data, off);
-      bytes += data.length;
-      buffer = [];
-      buffered = 0;
+      for (let off = 0; off < length; ) off += writeSync(fd!, data, off, length - off);
+      bytes += length;
     };
     for (const chunk of chunks) {
-      buffer.push(chunk);
-      buffered += chunk.length;
-      if (buffered >= FLUSH_BYTES) {
-        flush();
-        await nextTurn();
-        if (stopped()) break;
+      // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+      if (chunk.length * 3 > buffer.length - used) {
+        if (used > 0) {
+          writeAll(buffer, used);
+          used = 0;
+          await nextTurn();
+          if (stopped()) break;
+        }
+        if (chunk.length * 3 > buffer.length) {
+          const data = Buffer.from(chunk, "utf8");
+          writeAll(data, data.length);
+          await nextTurn();
+          if (stopped()) break;
+          continue;
+        }
       }
+      used += buffer.write(chunk, used, "utf8");
     }
     if (stopped()) {
       closeSync(fd);
@@ -50,7 +58,7 @@ export async function writeFileAtomically(path: string, chunks: Iterable<string>
       rmSync(tmp, { force: true });
       return { written: false };
     }
-    flush();
+    if (used > 0) writeAll(buffer, used);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;

@@ -7,7 +7,7 @@ import type { ServiceStatus } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
 import { axisWords, cellSpan, type Axis } from "./report-buckets.js";
 import type { Change, EndpointTimeline, NetworkReport, ReportData, RunInfo, VerdictAt } from "./report-data.js";
-import { escapeHtml as e, formatDay, formatTime, plural } from "./report-format.js";
+import { escapeHtml as e, formatDay, formatTime, plural, thousands } from "./report-format.js";
 import { cellKind, LEGEND, serviceColour, statusLabel } from "./report-palette.js";
 import { REPORT_CSS } from "./report-style.js";
 import { countsBarSvg, stripSvg } from "./report-svg.js";
@@ -48,7 +48,7 @@ function header(d: ReportData, meta: ReportMeta, lede: string): string {
     ["Generated", e(formatTime(meta.generatedAt.toISOString()))],
   ];
   const nav = d.runCount
-    ? `<nav class="toc" aria-label="Sections"><a href="#now">Current status</a><a href="#timelines">Timelines</a><a href="#changes">Changes (${d.changeCount.toLocaleString("en-US")})</a><a href="#runs">Runs (${d.runCount.toLocaleString("en-US")})</a></nav>`
+    ? `<nav class="toc" aria-label="Sections"><a href="#now">Current status</a><a href="#timelines">Timelines</a><a href="#changes">Changes (${thousands(d.changeCount)})</a><a href="#runs">Runs (${thousands(d.runCount)})</a></nav>`
     : "";
   return `<header class="top"><div class="brand">reachprobe</div><h1>Reachability report</h1>${lede ? `\n<p class="lede">${lede}</p>` : ""}
 <dl class="meta">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("")}</dl>${nav}</header>\n`;

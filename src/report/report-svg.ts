@@ -4,7 +4,7 @@
  * viewBox stretched to the page's width, so the charts follow any screen or paper.
  */
 import type { Status } from "../analysis/verdict.js";
-import { cellSpan, type Axis, type StripCells } from "./report-buckets.js";
+import { cellSpan, type Axis, type CellView, type StripCells } from "./report-buckets.js";
 import { escapeHtml, formatTime } from "./report-format.js";
 import { cellKind, statusLabel, STATUSES_WORST_FIRST } from "./report-palette.js";
 
@@ -12,46 +12,75 @@ import { cellKind, statusLabel, STATUSES_WORST_FIRST } from "./report-palette.js
 export const SPARSE_CELLS = 60;
 
 function countsWords(counts: Record<Status, number>): string {
-  return STATUSES_WORST_FIRST.filter((s) => counts[s] > 0)
-    .map((s) => `${counts[s]} ${s === "anomaly" ? "suspicious" : s === "inconclusive" ? "can't tell" : s}`)
-    .join(", ");
+  let words = "";
+  for (const s of STATUSES_WORST_FIRST) {
+    if (counts[s] === 0) continue;
+    words += `${words ? ", " : ""}${counts[s]} ${s === "anomaly" ? "suspicious" : s === "inconclusive" ? "can't tell" : s}`;
+  }
+  return words;
+}
+
+// The time part of each cell's hover text, as text and as HTML, made once per axis: a year's
+// strips share 365 of them, and formatting a time for each of their 110,000 cells was most of
+// the page's cost.
+const cellTimes = new WeakMap<Axis, { text: string[]; html: string[] }>();
+
+function cellTimesOf(axis: Axis): { text: string[]; html: string[] } {
+  let times = cellTimes.get(axis);
+  if (!times) {
+    const text: string[] = [];
+    for (let i = 0; i < axis.cells; i++) {
+      const span = cellSpan(axis, i);
+      text.push(axis.mode === "run" ? formatTime(span.from, true) : `${formatTime(span.from).replace(/ UTC$/, "")} – ${formatTime(span.to)}`);
+    }
+    times = { text, html: text.map(escapeHtml) };
+    cellTimes.set(axis, times);
+  }
+  return times;
+}
+
+/** What follows the time in a cell's hover text: status, failure, and for a bucket its counts. */
+function restOf(axis: Axis, v: CellView): string {
+  let rest = ` · ${axis.mode === "run" ? "" : "worst: "}${statusLabel(v.status, v.layer)}`;
+  if (v.failure) rest += ` · ${v.failure}`;
+  if (axis.mode === "time") {
+    const n = v.counts.ok + v.counts.blocked + v.counts.anomaly + v.counts.down + v.counts.inconclusive;
+    rest += ` · ${n} measurement${n === 1 ? "" : "s"}: ${countsWords(v.counts)}`;
+  }
+  return rest;
 }
 
 /** The hover text of one cell: when, the status in words, the failure, and for a bucket what it holds. */
 export function cellTitle(axis: Axis, cell: number, cells: StripCells): string | null {
   const v = cells.get(cell);
-  if (!v) return null;
-  const span = cellSpan(axis, cell);
-  const parts: string[] = [];
-  if (axis.mode === "run") {
-    parts.push(formatTime(span.from, true), statusLabel(v.status, v.layer));
-  } else {
-    parts.push(`${formatTime(span.from).replace(/ UTC$/, "")} – ${formatTime(span.to)}`, `worst: ${statusLabel(v.status, v.layer)}`);
-  }
-  if (v.failure) parts.push(v.failure);
-  if (axis.mode === "time") {
-    const n = Object.values(v.counts).reduce((a, b) => a + b, 0);
-    parts.push(`${n} measurement${n === 1 ? "" : "s"}: ${countsWords(v.counts)}`);
-  }
-  return parts.join(" · ");
+  return v ? (cellTimesOf(axis).text[cell] ?? "") + restOf(axis, v) : null;
 }
 
 /** One endpoint's strip: a rect for every measured cell; unmeasured cells show the track behind. */
 export function stripSvg(axis: Axis, cells: StripCells, label: string): string {
-  const out: string[] = [];
+  const times = cellTimesOf(axis).html;
+  let rects = "";
   let measured = 0;
+  // A cell like the one before it (a week of ok days) reuses its class and text.
+  let previous = -1;
+  let kind = "";
+  let rest = "";
   for (let i = 0; i < axis.cells; i++) {
-    const v = cells.get(i);
-    if (!v) continue;
+    if (!cells.has(i)) continue;
     measured++;
-    const title = cellTitle(axis, i, cells)!;
-    out.push(`<rect x="${i}" width="1" height="1" class="k-${cellKind(v.status, v.layer)}"><title>${escapeHtml(title)}</title></rect>`);
+    if (previous < 0 || !cells.same(i, previous)) {
+      const v = cells.get(i)!;
+      kind = cellKind(v.status, v.layer);
+      rest = escapeHtml(restOf(axis, v));
+    }
+    previous = i;
+    rects += `<rect x="${i}" width="1" height="1" class="k-${kind}"><title>${times[i]}${rest}</title></rect>`;
   }
   const sparse = axis.cells <= SPARSE_CELLS ? " sparse" : "";
   const aria = `${label}: ${measured} of ${axis.cells} cells measured`;
   // preserveAspectRatio none: the strip is as wide as its column and as tall as CSS says;
   // crispEdges keeps thin neighbouring cells from blurring into each other.
-  return `<svg class="strip${sparse}" viewBox="0 0 ${Math.max(axis.cells, 1)} 1" preserveAspectRatio="none" shape-rendering="crispEdges" role="img" aria-label="${escapeHtml(aria)}">${out.join("")}</svg>`;
+  return `<svg class="strip${sparse}" viewBox="0 0 ${Math.max(axis.cells, 1)} 1" preserveAspectRatio="none" shape-rendering="crispEdges" role="img" aria-label="${escapeHtml(aria)}">${rects}</svg>`;
 }
 
 /** A service's endpoints as a stacked bar, worst first. */

@@ -127,6 +127,29 @@ describe("StripCells", () => {
     expect(c.get(0)).toMatchObject({ status: "blocked", layer: "tls", failure: "connection_reset" });
   });
 
+  test("a stretch of runs adds as many measurements at once; its position, not the call order, decides the layer", () => {
+    const c = new StripCells(1);
+    // Runs 10 to 13 blocked at TLS (the latest at 13), then run 5 at DNS, added later.
+    c.add(0, "blocked", "tls", "connection_reset", 4, 13);
+    c.add(0, "blocked", "dns", "dns_bogon_error", 1, 5);
+    c.add(0, "ok", null, null, 3, 20);
+    c.add(0, "ok", null, null, 0, 30);
+    expect(c.get(0)).toEqual({ status: "blocked", layer: "tls", failure: "connection_reset", counts: { blocked: 5, anomaly: 0, down: 0, inconclusive: 0, ok: 3 } });
+    expect(() => c.add(0, "ok", null, null, -1, 1)).toThrow(RangeError);
+    expect(() => c.add(0, "ok", null, null, 1.5, 1)).toThrow(RangeError);
+  });
+
+  test("has and same compare what cells show", () => {
+    const c = new StripCells(4);
+    c.add(0, "ok", null, null, 24, 1);
+    c.add(1, "ok", null, null, 24, 2);
+    c.add(2, "ok", null, null, 23, 3);
+    expect([0, 1, 2, 3].map((i) => c.has(i))).toEqual([true, true, true, false]);
+    expect(c.same(0, 1)).toBe(true);
+    expect(c.same(1, 2)).toBe(false);
+    expect(c.same(2, 3)).toBe(false);
+  });
+
   test("a cell outside the strip is a bug, not a silent drop", () => {
     expect(() => new StripCells(2).add(2, "ok", null, null)).toThrow(RangeError);
     expect(() => new StripCells(2).add(-1, "ok", null, null)).toThrow(RangeError);

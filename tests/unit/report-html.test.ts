@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { loadReport, type ReportData, type ReportQuery } from "../../src/report/report-data.js";
-import { escapeHtml, formatTime } from "../../src/report/report-format.js";
+import { escapeHtml, formatTime, thousands } from "../../src/report/report-format.js";
 import { renderReport } from "../../src/report/report-html.js";
 import { Store } from "../../src/store/store.js";
 
@@ -92,6 +92,10 @@ describe("escapeHtml", () => {
     ["&lt;", "&amp;lt;"],
     ["plain", "plain"],
   ])("%j -> %j", (input, want) => expect(escapeHtml(input)).toBe(want));
+});
+
+describe("thousands", () => {
+  test.each([0, 7, 999, 1000, 26_280, 2_628_000, -1234, 1234.5])("%d as en-US writes it", (n) => expect(thousands(n)).toBe(n.toLocaleString("en-US")));
 });
 
 describe("a report from a small database", () => {
