@@ -2,9 +2,9 @@
 import { Command, Option } from "commander";
 import { statusChanges, type ChangesQuery, type StatusChange } from "../store/changes.js";
 import { listNetworks, networkFromInput, networkName } from "../store/network.js";
-import type { Store } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
-import { READ_EXIT_HELP, minuteUtc, openForReading, readFailure, statusPaint, statusWithLayer } from "./history.js";
+import { READ_EXIT_HELP, minuteUtc, statusPaint, statusWithLayer } from "./history.js";
+import { emptyHint, withReadStore, writeJsonStream } from "./read-command.js";
 import { UsageError } from "./options.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
@@ -49,14 +49,20 @@ export function changesMain(flags: ChangesFlags, now: Date = new Date()): number
     return EXIT.USAGE;
   }
   if (flags.network !== undefined) query.network = networkFromInput(flags.network);
-  const store = openForReading(flags.db);
-  if (typeof store === "string") {
-    say(store);
-    return EXIT.FAILURE;
-  }
-  try {
+  return withReadStore(flags.db, say, (store) => {
     if (flags.json) {
-      writeJson(store, query);
+      writeJsonStream(query, "changes", statusChanges(store.db, query), (c) => ({
+        network: c.network,
+        target: c.target,
+        service: c.service,
+        from: c.from,
+        to: c.to,
+        at: c.at,
+        run_id: c.runId,
+        measurement_id: c.measurementId,
+        previous_at: c.previousAt,
+        previous_run_id: c.previousRunId,
+      }));
       return EXIT.OK;
     }
     // The human report does not show the measurement before each change: not reading it keeps
@@ -65,49 +71,7 @@ export function changesMain(flags: ChangesFlags, now: Date = new Date()): number
     process.stdout.write(renderChanges(changes, query, paintFor(useColor(process.stdout))));
     if (changes.length === 0) process.stdout.write(emptyHint(store, query));
     return EXIT.OK;
-  } catch (err) {
-    const message = readFailure(flags.db, err);
-    if (message === null) throw err;
-    say(message);
-    return EXIT.FAILURE;
-  } finally {
-    store.close();
-  }
-}
-
-function writeJson(store: Store, query: ChangesQuery): void {
-  // The first change is read before anything is written: a file that cannot be queried leaves stdout empty.
-  const changes = statusChanges(store.db, query);
-  let next = changes.next();
-  process.stdout.write(`{"since":${JSON.stringify(query.since ?? null)},"network":${JSON.stringify(query.network ?? null)},"changes":[`);
-  let first = true;
-  for (; !next.done; next = changes.next()) {
-    const c = next.value;
-    const doc = {
-      network: c.network,
-      target: c.target,
-      service: c.service,
-      from: c.from,
-      to: c.to,
-      at: c.at,
-      run_id: c.runId,
-      measurement_id: c.measurementId,
-      previous_at: c.previousAt,
-      previous_run_id: c.previousRunId,
-    };
-    process.stdout.write((first ? "\n" : ",\n") + JSON.stringify(doc));
-    first = false;
-  }
-  process.stdout.write("\n]}\n");
-}
-
-function emptyHint(store: Store, query: ChangesQuery): string {
-  const networks = listNetworks(store.db);
-  if (networks.length === 0) return `The database ${store.path} holds no measurements yet.\n`;
-  if (query.network != null && !networks.some((n) => n.network === query.network)) {
-    return `No network "${networkName(query.network)}" in ${store.path}; its networks: ${networks.map((n) => networkName(n.network)).join(", ")}.\n`;
-  }
-  return "";
+  });
 }
 
 /** A run id shortened for people, as `git log --oneline` does: enough to find it again. */

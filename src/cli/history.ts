@@ -1,12 +1,11 @@
 /** `reachprobe history`: each target's status over time, as spans of runs with the same status, per network. */
-import { existsSync } from "node:fs";
 import { Command, Option } from "commander";
 import type { Layer, Status } from "../analysis/verdict.js";
 import { historySpans, latestRuns, type HistoryQuery, type Span } from "../store/history.js";
-import { listNetworks, networkFromInput, networkName } from "../store/network.js";
-import { Store } from "../store/store.js";
+import { networkFromInput, networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
 import { EXIT } from "./exit-codes.js";
+import { emptyHint, withReadStore, writeJsonStream } from "./read-command.js";
 import { UsageError } from "./options.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
@@ -43,36 +42,6 @@ export function historyCommand(): Command {
     .action((target: string | undefined, flags: HistoryFlags) => {
       process.exitCode = historyMain(target, flags);
     });
-}
-
-/**
- * Opens the database read-only for a reading command; a missing file is an error that says
- * what to do (it is never created). Errors come back as the message to print.
- */
-export function openForReading(path: string): Store | string {
-  if (!existsSync(path)) {
-    return `no database at ${path}: nothing has been measured into it yet; run "reachprobe run --db ${path}" first, or name another file with --db (or REACHPROBE_DB)`;
-  }
-  try {
-    return Store.open(path, { readonly: true });
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-/**
- * The message for an SQLite error met while reading `path`, or null when `err` is not one.
- * A file written by a development build from before schema 1 was final lacks the views and
- * derived columns these commands read.
- */
-export function readFailure(path: string, err: unknown): string | null {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return null;
-  const message = (err as Error).message;
-  const hint = /no such (table|column|index)/.test(message)
-    ? " (the file lacks part of the schema: it was probably written by a development build of reachprobe; measure into a new file)"
-    : "";
-  return `cannot read ${path}: ${message}${hint}`;
 }
 
 /** A stored time as people read it: UTC to the minute, "2026-05-04 10:00". */
@@ -124,14 +93,21 @@ export function historyMain(target: string | undefined, flags: HistoryFlags, now
     say(err.message);
     return EXIT.USAGE;
   }
-  const store = openForReading(flags.db);
-  if (typeof store === "string") {
-    say(store);
-    return EXIT.FAILURE;
-  }
-  try {
+  return withReadStore(flags.db, say, (store) => {
     if (flags.json) {
-      writeJson(store, query);
+      writeJsonStream(query, "spans", historySpans(store.db, query), (s) => ({
+        network: s.network,
+        target: s.target,
+        service: s.service,
+        status: s.status,
+        layer: s.layer,
+        failure: s.failure,
+        from: s.from,
+        to: s.to,
+        runs: s.runs,
+        last_run_id: s.lastRunId,
+        current: s.current,
+      }));
       return EXIT.OK;
     }
     const latest = latestRuns(store.db);
@@ -139,51 +115,7 @@ export function historyMain(target: string | undefined, flags: HistoryFlags, now
     process.stdout.write(renderHistory(spans, latest, query, paintFor(useColor(process.stdout))));
     if (spans.length === 0) process.stdout.write(emptyHint(store, query));
     return EXIT.OK;
-  } catch (err) {
-    const message = readFailure(flags.db, err);
-    if (message === null) throw err;
-    say(message);
-    return EXIT.FAILURE;
-  } finally {
-    store.close();
-  }
-}
-
-function writeJson(store: Store, query: HistoryQuery): void {
-  // Streamed: spans are written as they are read. The first is read before anything is
-  // written, so that a file that cannot be queried leaves stdout empty.
-  const spans = historySpans(store.db, query);
-  let next = spans.next();
-  process.stdout.write(`{"since":${JSON.stringify(query.since ?? null)},"network":${JSON.stringify(query.network ?? null)},"spans":[`);
-  let first = true;
-  for (; !next.done; next = spans.next()) {
-    const s = next.value;
-    const doc = {
-      network: s.network,
-      target: s.target,
-      service: s.service,
-      status: s.status,
-      layer: s.layer,
-      failure: s.failure,
-      from: s.from,
-      to: s.to,
-      runs: s.runs,
-      last_run_id: s.lastRunId,
-      current: s.current,
-    };
-    process.stdout.write((first ? "\n" : ",\n") + JSON.stringify(doc));
-    first = false;
-  }
-  process.stdout.write("\n]}\n");
-}
-
-function emptyHint(store: Store, query: HistoryQuery): string {
-  const networks = listNetworks(store.db);
-  if (networks.length === 0) return `The database ${store.path} holds no measurements yet.\n`;
-  if (query.network != null && !networks.some((n) => n.network === query.network)) {
-    return `No network "${networkName(query.network)}" in ${store.path}; its networks: ${networks.map((n) => networkName(n.network)).join(", ")}.\n`;
-  }
-  return "";
+  });
 }
 
 /** What a span's end looks like: "now", or its last time when the target was not measured in the network's latest run. */

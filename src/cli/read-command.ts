@@ -1,0 +1,80 @@
+/** What the commands that read the results database (history, changes) share: opening, errors, JSON streaming, hints. */
+import { existsSync } from "node:fs";
+import { listNetworks, networkName } from "../store/network.js";
+import { Store } from "../store/store.js";
+import { EXIT } from "./exit-codes.js";
+
+/**
+ * Opens the database read-only for a reading command; a missing file is an error that says
+ * what to do (it is never created). Errors come back as the message to print.
+ */
+export function openForReading(path: string): Store | string {
+  if (!existsSync(path)) {
+    return `no database at ${path}: nothing has been measured into it yet; run "reachprobe run --db ${path}" first, or name another file with --db (or REACHPROBE_DB)`;
+  }
+  try {
+    return Store.open(path, { readonly: true });
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * The message for an SQLite error met while reading `path`, or null when `err` is not one.
+ * A file written by a development build from before schema 1 was final lacks the views and
+ * derived columns these commands read.
+ */
+export function readFailure(path: string, err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return null;
+  const message = (err as Error).message;
+  const hint = /no such (table|column|index)/.test(message)
+    ? " (the file lacks part of the schema: it was probably written by a development build of reachprobe; measure into a new file)"
+    : "";
+  return `cannot read ${path}: ${message}${hint}`;
+}
+
+
+/** Opens `db` read-only, runs `body`, and turns a database that cannot be read into a message and exit 1. */
+export function withReadStore(db: string, say: (text: string) => void, body: (store: Store) => number): number {
+  const store = openForReading(db);
+  if (typeof store === "string") {
+    say(store);
+    return EXIT.FAILURE;
+  }
+  try {
+    return body(store);
+  } catch (err) {
+    const message = readFailure(db, err);
+    if (message === null) throw err;
+    say(message);
+    return EXIT.FAILURE;
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Writes `{"since", "network", KEY: [...]}` on stdout as rows are read. The first row is read
+ * before anything is written, so that a file that cannot be queried leaves stdout empty.
+ */
+export function writeJsonStream<T>(query: { since?: string | null; network?: string | null }, key: string, rows: Iterator<T>, toDoc: (row: T) => unknown): void {
+  let next = rows.next();
+  process.stdout.write(`{"since":${JSON.stringify(query.since ?? null)},"network":${JSON.stringify(query.network ?? null)},${JSON.stringify(key)}:[`);
+  let first = true;
+  for (; !next.done; next = rows.next()) {
+    process.stdout.write((first ? "\n" : ",\n") + JSON.stringify(toDoc(next.value)));
+    first = false;
+  }
+  process.stdout.write("\n]}\n");
+}
+
+/** Why an empty answer is empty: no measurements at all, or a network that is not in the file. */
+export function emptyHint(store: Store, query: { network?: string | null }): string {
+  const networks = listNetworks(store.db);
+  if (networks.length === 0) return `The database ${store.path} holds no measurements yet.\n`;
+  if (query.network != null && !networks.some((n) => n.network === query.network)) {
+    return `No network "${networkName(query.network)}" in ${store.path}; its networks: ${networks.map((n) => networkName(n.network)).join(", ")}.\n`;
+  }
+  return "";
+}
