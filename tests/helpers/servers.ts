@@ -38,12 +38,25 @@ async function listen(server: net.Server, host = "127.0.0.1"): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A port on which nothing listens (connects are refused). */
+// Low ports that nothing on a test machine listens on. Below 1024 and outside the kernel's
+// ephemeral range, so no listener on port 0 (every test server here) can be handed one of them:
+// a free ephemeral port, closed and returned, was once taken by a test file running in parallel
+// before the test that wanted it refused connected to it.
+const REFUSING_PORTS = [1, 9, 17, 19, 39, 47, 51, 61, 71, 73, 91, 97];
+let refusing: number | undefined;
+
+/** A port on which nothing listens (connects are refused), and that no test server can take. */
 export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  if (refusing !== undefined) return refusing;
+  for (const port of REFUSING_PORTS) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port });
+      s.once("connect", () => (s.destroy(), resolve(false)));
+      s.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+    });
+    if (refused) return (refusing = port);
+  }
+  throw new Error(`closedPort: every one of ports ${REFUSING_PORTS.join(", ")} on 127.0.0.1 accepts connections`);
 }
 
 /** A TCP server that runs `onSocket` for every connection. */

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipTag } from "../helpers/skip.js";
 import { runCli } from "../helpers/cli.js";
 import { closeAll, dnsServer, webServer, type DnsBehaviour } from "../helpers/servers.js";
 
@@ -116,7 +117,7 @@ describe("reachprobe report after real runs", () => {
   });
 });
 
-describe.skipIf(!HAVE_CHROMIUM)("the report in Chromium", () => {
+describe.skipIf(!HAVE_CHROMIUM)(`the report in Chromium${skipTag(HAVE_CHROMIUM ? null : `${CHROMIUM} is not installed (apt-get install chromium)`)}`, () => {
   it("renders its charts from file:// alone, and is screenshotted", async () => {
     const { chromium } = await import("playwright-core");
     const profile = mkdtempSync(join(tmpdir(), "reachprobe-chromium-"));

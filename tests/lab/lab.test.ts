@@ -8,6 +8,7 @@
  * Needs root and `ip netns`; skips with one line otherwise. See tests/lab/README.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipTag } from "../helpers/skip.js";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -102,7 +103,7 @@ function expectVerdict(r: Result | undefined, want: Expectation, c: Case, stderr
   if (want.evidence) expect(r!.evidence.join("\n"), why).toMatch(want.evidence);
 }
 
-describe.skipIf(!can.ok)("censorship lab (network namespaces)", () => {
+describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? null : `needs root and ip netns: ${can.reason}`)}`, () => {
   let lab: Lab;
   let removeHandlers: () => void;
   let dir: string;

@@ -1,19 +1,22 @@
 /**
- * Citizen Lab test-list CSVs: the real global, ru and cn lists (copies in ../shared/data)
- * load whole, with the row counts asserted here; `--category` filters; a bad row names its
- * file and line. Only files are read: no target is ever probed.
+ * Citizen Lab test-list CSVs: the project's samples (tests/samples/citizenlab) and, when
+ * ../shared/data is there, the real global, ru and cn lists load whole, with the row counts
+ * asserted here; `--category` filters; a bad row names its file and line. Only files are
+ * read: no target is ever probed.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCategoryCodes, parseCsv, urlToTargetText } from "../../src/targets/citizenlab.js";
 import { TargetError } from "../../src/targets/errors.js";
 import { detectFormat, loadTargetFile, loadTargetFileDetails, loadTargetFiles, parseTargetList } from "../../src/targets/load.js";
 
-const LISTS = fileURLToPath(new URL("../../../shared/data/citizenlab-test-lists/", import.meta.url));
-const csv = (name: string): string => join(LISTS, name);
+import { sharedTag, SAMPLES, sharedData } from "../helpers/shared-data.js";
+
+const LISTS = sharedData("citizenlab-test-lists/");
+const csv = (name: string): string => join(LISTS!, name);
+const sample = (name: string): string => join(SAMPLES, "citizenlab", name);
 
 /** Rows of each real list (lines minus the header), measured on commit 7f01e430 of citizenlab/test-lists. */
 const ROWS = { "global.csv": 1722, "ru.csv": 1093, "cn.csv": 594 } as const;
@@ -42,7 +45,64 @@ function write(name: string, text: string): string {
 
 const HEADER = "url,category_code,category_description,date_added,source,notes";
 
-describe("the real Citizen Lab lists", () => {
+describe("Citizen Lab lists (the project's samples)", () => {
+  it("loads every row, the category code as service, the description as role, the source and date as a note", async () => {
+    const list = await loadTargetFileDetails(sample("zz.csv"));
+    expect(list.targets.map((t) => t.service)).toEqual(["NEWS", "NEWS", "HUMR", "POLR", "COMT", "CTRL", "GRP", "NEWS"]);
+    expect(list.targets[0]?.origin).toBe(`${sample("zz.csv")}:2`);
+    expect(list.endpoints[0]?.role).toBe("News Media");
+    expect(list.endpoints[0]?.source).toEqual({ note: "Citizen Lab test list zz.csv:2, added by reachprobe on 2020-01-15, notes: written for the tests" });
+  });
+
+  it("keeps a row whose URL has a fragment, without the fragment, and an odd port", async () => {
+    const zz = await loadTargetFile(sample("zz.csv"));
+    const at = (line: number): string | undefined => zz.targets.find((t) => t.origin === `${sample("zz.csv")}:${line}`)?.input;
+    expect(at(4)).toBe("https://rights.example.org/reports/"); // #latest
+    expect(at(5)).toBe("http://forum.example.com:8081/board/"); // an odd port, and #/
+  });
+
+  it("loads two lists as one, keeping the first of a URL listed in both", async () => {
+    const all = await loadTargetFiles([sample("zz.csv"), sample("yy.csv")]);
+    expect(all.targets).toHaveLength(8 + 3 - 1);
+    expect(all.targets.find((t) => t.input === "https://shared.example.org/")?.origin).toBe(`${sample("zz.csv")}:9`);
+  });
+
+  it("filters by category, case-insensitively", async () => {
+    const news = await loadTargetFile(sample("zz.csv"), { categories: ["news"] });
+    expect(news.targets.map((t) => t.input)).toEqual(["https://news.example.org/", "https://daily.example.net/world/", "https://shared.example.org/"]);
+    const two = await loadTargetFile(sample("zz.csv"), { categories: ["NEWS", "HUMR"] });
+    expect(two.targets).toHaveLength(4);
+  });
+
+  it("refuses an unknown category, listing the codes of the legend beside the CSV", async () => {
+    const err = await targetErrorAsync(loadTargetFile(sample("zz.csv"), { categories: ["NEWS", "NEWZ"] }));
+    expect(err.message).toBe(`--category: unknown category code NEWZ (valid codes, from ${sample("00-LEGEND-new_category_codes.csv")}: COMT, CTRL, GRP, HUMR, NEWS, POLR)`);
+  });
+
+  it("without a legend beside the CSV, filters without checking the codes", async () => {
+    const copy = join(dir, "zz-copy.csv");
+    copyFileSync(sample("zz.csv"), copy);
+    expect((await loadTargetFile(copy, { categories: ["NEWS"] })).targets).toHaveLength(3);
+    const err = await targetErrorAsync(loadTargetFile(copy, { categories: ["NEWZ"] }));
+    expect(err.message).toBe(`${copy}: no rows with category NEWZ (it has COMT, CTRL, GRP, HUMR, NEWS, POLR)`);
+  });
+
+  it("across files, filters the CSVs and loads the other files whole", async () => {
+    const mine = write("mine.txt", "# service: Mine\nexample.org\nhttps://news.example.org/\n");
+    const list = await loadTargetFiles([mine, sample("zz.csv")], { categories: ["NEWS"] });
+    expect(list.targets).toHaveLength(2 + 3 - 1); // news.example.org is NEWS in zz.csv too: kept once, as Mine's
+    expect(list.targets.find((t) => t.input === "https://news.example.org/")?.service).toBe("Mine");
+  });
+
+  it("across files, a category one file lacks is fine while another has it", async () => {
+    const ctrl = await loadTargetFiles([sample("yy.csv"), sample("zz.csv")], { categories: ["CTRL"] });
+    expect(ctrl.targets.map((t) => t.origin)).toEqual([`${sample("zz.csv")}:7`]);
+    const err = await targetErrorAsync(loadTargetFiles([sample("yy.csv")], { categories: ["CTRL"] }));
+    expect(err.message).toBe(`no rows with category CTRL in ${sample("yy.csv")}`);
+  });
+});
+
+describe.skipIf(!LISTS)(`the real Citizen Lab lists ${sharedTag(LISTS)}`, () => {
   it.each(Object.entries(ROWS))("%s loads every row, the category code as service", async (name, rows) => {
     const list = await loadTargetFileDetails(csv(name));
     expect(list.targets).toHaveLength(rows);

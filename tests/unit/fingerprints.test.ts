@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CsvError, parseCsv } from "../../src/analysis/csv.js";
 import {
@@ -14,8 +13,10 @@ import {
   type FingerprintMatch,
 } from "../../src/analysis/fingerprints.js";
 import { BUNDLED_FINGERPRINTS, loadFingerprints } from "../../src/fingerprints/load.js";
+import { sharedTag, SAMPLES, sharedData } from "../helpers/shared-data.js";
 
-const OONI_DIR = fileURLToPath(new URL("../../../shared/data/ooni-blocking-fingerprints/", import.meta.url));
+const SHARED_OONI_DIR = sharedData("ooni-blocking-fingerprints/");
+const SAMPLE_OONI_DIR = join(SAMPLES, "ooni-fingerprints/");
 const HEADER = "name,scope,other_names,location_found,pattern_type,pattern,confidence_no_fp,expected_countries,source,exp_url,notes";
 
 function csv(...rows: string[]): string {
@@ -230,7 +231,55 @@ describe("matching", () => {
   });
 });
 
-describe("OONI's blocking-fingerprints files", () => {
+describe("OONI's blocking-fingerprints format (the project's samples in tests/samples)", () => {
+  let ooni: Awaited<ReturnType<typeof loadFingerprints>>;
+  let http: Fingerprint[];
+  beforeAll(async () => {
+    ooni = await loadFingerprints(`ooni:${SAMPLE_OONI_DIR}`);
+    http = ooni.fingerprints.filter((f) => f.origin.includes("fingerprints_http.csv"));
+  });
+
+  test("a folder loads both files whole, HTTP first: CRLF lines, a quoted pattern over two lines, a regexp", () => {
+    expect(ooni.files.map((f) => f.split("/").pop())).toEqual(["fingerprints_http.csv", "fingerprints_dns.csv"]);
+    expect(ooni.warnings).toEqual([]);
+    expect(ooni.fingerprints.map((f) => f.name)).toEqual(["rp.zz_0", "rp.zz_1", "rp.zz_2", "rp.zz_3", "rp.zz_4", "rp.fp_nginx", "rp.zz_10", "rp.zz_11", "rp.yy_12"]);
+    expect(http.find((f) => f.name === "rp.zz_3")!.pattern).toBe("<p>This page is blocked.\r\nPlease read the notice below.</p>");
+    expect(http.find((f) => f.name === "rp.zz_4")!.patternType).toBe("regexp");
+  });
+
+  test("one file can be named directly", async () => {
+    const one = await loadFingerprints(`ooni:${join(SAMPLE_OONI_DIR, "fingerprints_dns.csv")}`);
+    expect(one.fingerprints.map((f) => f.name)).toEqual(["rp.zz_10", "rp.zz_11", "rp.yy_12"]);
+  });
+
+  test("each kind of pattern matches what it describes, and nothing else", () => {
+    expect(names(matchHttp(http, { status: 302, headers: { location: "http://warning.isp.example/?id=17" } }))).toEqual(["rp.zz_0"]);
+    expect(names(matchHttp(http, { status: 302, headers: { location: "http://warning.isp.example.net/?id=17" } }))).toEqual([]);
+    expect(names(matchHttp(http, { status: 200, headers: { server: "FilterBox/2.1" } }))).toEqual(["rp.zz_2"]);
+    expect(names(matchHttp(http, { status: 200, headers: { server: "FilterBox/2.10" } }))).toEqual([]);
+    const two = "<body><p>This page is blocked.\r\nPlease read the notice below.</p></body>";
+    expect(names(matchHttp(http, { status: 200, headers: {}, bodySample: two }))).toEqual(["rp.zz_3"]);
+    expect(names(matchHttp(http, { status: 200, headers: {}, bodySample: "This site was blocked by decision no. 27-31" }))).toEqual(["rp.zz_4"]);
+    expect(names(matchHttp(http, { status: 200, headers: {}, bodySample: "blocked by decision no. none" }))).toEqual([]);
+    expect(blockPageMatch(matchHttp(http, { status: 200, headers: {}, bodySample: "Access to this resource is restricted by order of the court" }))?.fingerprint.name).toBe("rp.zz_1");
+  });
+
+  test("a known false positive makes the response not a block page", () => {
+    const m = matchHttp(http, { status: 404, headers: {}, bodySample: "<hr><center>nginx</center>" });
+    expect(m.find((x) => x.fingerprint.name === "rp.fp_nginx")?.falsePositive).toBe(true);
+    expect(blockPageMatch(m)).toBeNull();
+  });
+
+  test("matchDnsAddress finds an answer address and a CNAME target", () => {
+    const dns = ooni.fingerprints.filter((f) => f.location === "dns");
+    expect(names(matchDnsAddress(dns, "203.0.113.66"))).toEqual(["rp.zz_10"]);
+    expect(names(matchDnsAddress(dns, "blockpage.isp.example."))).toEqual(["rp.zz_11"]);
+    expect(matchDnsAddress(dns, "203.0.113.67")).toEqual([]);
+  });
+});
+
+describe.skipIf(!SHARED_OONI_DIR)(`OONI's real blocking-fingerprints files ${sharedTag(SHARED_OONI_DIR)}`, () => {
+  const OONI_DIR = SHARED_OONI_DIR!;
   let ooni: Awaited<ReturnType<typeof loadFingerprints>>;
   let http: Fingerprint[];
   let dns: Fingerprint[];
@@ -360,8 +409,8 @@ describe("the bundled set (data/fingerprints/reachprobe.csv)", () => {
   });
 
   test("the bundled set and OONI's load together", async () => {
-    const both = await loadFingerprints(`bundled,ooni:${OONI_DIR}`);
-    expect(both.fingerprints.length).toBe(bundled.length + 1729 + 226);
+    const both = await loadFingerprints(`bundled,ooni:${SAMPLE_OONI_DIR}`);
+    expect(both.fingerprints.length).toBe(bundled.length + 6 + 3);
     expect(both.warnings).toEqual([]);
   });
 });
