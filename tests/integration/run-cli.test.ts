@@ -181,7 +181,7 @@ describe("exit codes and input errors", () => {
   });
 
   it("exits 5 with every target inconclusive when the canary fails too", async () => {
-    const args = base(null, ["--canary", `tcp://127.0.0.1:${ports.closed}`, `tcp://127.0.0.1:${ports.closed + 0}`]).filter((a) => a !== "--no-canary");
+    const args = base(null, ["--canary", `tcp://127.0.0.1:${ports.closed}`, `tcp://127.0.0.1:${ports.closed!}`]).filter((a) => a !== "--no-canary");
     const r = await runCli(args);
     const d = JSON.parse(r.stdout) as JsonDoc;
     expect(d.results.map((x) => x.status)).toEqual(["inconclusive"]);

@@ -6,6 +6,7 @@
  * of those, both must give the same page data. Also: the query plans never read the
  * measurements table from end to end.
  */
+import type { Failure } from "../../src/net/failures.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -191,7 +192,8 @@ const VERDICTS: ReadonlyArray<[Status, Layer | null]> = [
   ["anomaly", "tcp"], ["anomaly", "tls"], ["down", null], ["inconclusive", null],
 ];
 // One failure per status and layer: a bucket's failure is then the same however it is computed.
-const failureOf = (status: Status, layer: Layer | null) => (status === "ok" ? null : `${status}_${layer ?? "none"}_error`);
+// Invented failure strings, one per status and layer, so a test can tell them apart in the output.
+const failureOf = (status: Status, layer: Layer | null) => (status === "ok" ? null : (`${status}_${layer ?? "none"}_error` as Failure));
 
 const TARGETS: ReadonlyArray<[string, string]> = [
   ["https://a.test/", "WeChat"],
@@ -343,7 +345,7 @@ describe("loadReport gives what reading every measurement gives", () => {
 
 describe("cells that hold stretches of runs", () => {
   const net = { label: "n" };
-  function run(at: number, rows: Array<[string, Status, Layer | null, string | null]>): void {
+  function run(at: number, rows: Array<[string, Status, Layer | null, Failure | null]>): void {
     const id = store.startRun({ startedAt: new Date(at), version: "t", options: {}, networkLabel: net.label, targetCount: rows.length });
     rows.forEach(([target, status, layer, failure], i) =>
       store.addMeasurement(id, { target, service: "S", verdict: { status, layer, failure, evidence: [] }, observations: [], startedAt: new Date(at + i * 1000), finishedAt: new Date(at + i * 1000 + 500), durationMs: 500 }),

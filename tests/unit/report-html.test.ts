@@ -3,6 +3,7 @@
  * them): its strips, cells, changes and runs, its filters, and that nothing from the database
  * can become markup.
  */
+import type { Failure } from "../../src/net/failures.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,7 +32,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type V = [Status, Layer | null, string | null] | null;
+type V = [Status, Layer | null, Failure | null] | null;
 
 /** Adds one run from `network` at `at` with one measurement per [target, service, verdict] (null: not measured). */
 function addRun(network: { label?: string; asn?: number }, at: number, rows: Array<[string, string, V]>, state: "completed" | "interrupted" = "completed"): string {
