@@ -11,7 +11,7 @@
  * a body fingerprint at the body, a DNS fingerprint at an answer address.
  */
 import { isIP } from "node:net";
-import { CsvError, parseCsv, type CsvRow } from "./csv.js";
+import { CsvError, parseCsv, type CsvRow } from "../base/csv.js";
 
 /** Fingerprint scopes: OONI's `nat isp prod inst vbw fp`, plus `injb` and `prov` that its HTTP file also uses. */
 export const FINGERPRINT_SCOPES = ["nat", "isp", "prod", "inst", "vbw", "fp", "injb", "prov"] as const;
@@ -164,7 +164,7 @@ export function parseFingerprints(csvText: string, fileName: string, options: Pa
   try {
     rows = parseCsv(csvText);
   } catch (err) {
-    if (err instanceof CsvError) throw new FingerprintsError([`${fileName}:${err.line}: ${err.message.replace(/^line \d+: /, "")}`]);
+    if (err instanceof CsvError) throw new FingerprintsError([`${fileName}:${err.line}: ${err.reason}`]);
     throw err;
   }
   const header = rows.shift();

@@ -13,18 +13,13 @@
  * - Every other invalid row is an error naming `file:line`: nothing is dropped silently.
  */
 import { domainToASCII } from "node:url";
+import { CsvError, parseCsv, type CsvRow } from "../base/csv.js";
 
 /** Columns a file must have to be read as a Citizen Lab test list. */
 export const REQUIRED_COLUMNS = ["url", "category_code"] as const;
 
 /** The category legend that sits beside the lists in the test-lists repository. */
 export const LEGEND_FILE = "00-LEGEND-new_category_codes.csv";
-
-/** One CSV record: its fields and the line it starts on (1-based). */
-export interface CsvRecord {
-  line: number;
-  fields: string[];
-}
 
 /** One data row of a test list, by column name. */
 export interface CitizenLabRow {
@@ -43,77 +38,14 @@ export interface CitizenLabRows {
   problems: string[];
 }
 
-/**
- * Splits CSV text into records (RFC 4180: `"` quotes a field, `""` is a quote inside one,
- * a quoted field may hold commas and line breaks). Blank lines are skipped. Problems (an
- * unterminated quote, text after a closing quote) are reported with the record's line.
- */
-export function parseCsv(text: string, file: string): { records: CsvRecord[]; problems: string[] } {
-  const records: CsvRecord[] = [];
-  const problems: string[] = [];
-  const body = text.replace(/^\uFEFF/, "");
-  const unquoted = /[^,\n]*/y;
-  let line = 1;
-  let i = 0;
-  while (i < body.length) {
-    const start = line;
-    const fields: string[] = [];
-    let bad = false;
-    for (;;) {
-      let field: string;
-      if (body[i] === '"') {
-        // A quoted field: read to the closing quote ("" is a quote), then expect a separator.
-        field = "";
-        let from = i + 1;
-        for (;;) {
-          const q = body.indexOf('"', from);
-          if (q < 0) {
-            problems.push(`${file}:${start}: a quoted field is never closed (a '"' is missing)`);
-            return { records, problems };
-          }
-          field += body.slice(from, q);
-          if (body[q + 1] === '"') {
-            field += '"';
-            from = q + 2;
-            continue;
-          }
-          i = q + 1;
-          break;
-        }
-        line += countLines(field);
-        const next = body[i];
-        if (next !== undefined && next !== "," && next !== "\n" && next !== "\r") {
-          if (!bad) problems.push(`${file}:${start}: unexpected text after a closing quote (a quote inside a field is written "")`);
-          bad = true;
-        }
-        unquoted.lastIndex = i;
-        unquoted.exec(body); // skip to the separator (nothing, unless the field was bad)
-        i = unquoted.lastIndex;
-      } else {
-        unquoted.lastIndex = i;
-        field = unquoted.exec(body)?.[0] ?? "";
-        i = unquoted.lastIndex;
-      }
-      fields.push(field.endsWith("\r") && body[i] !== "," ? field.slice(0, -1) : field);
-      if (body[i] === ",") {
-        i++;
-        continue;
-      }
-      if (body[i] === "\n") {
-        i++;
-        line++;
-      }
-      break;
-    }
-    if (!bad && !(fields.length === 1 && fields[0]?.trim() === "")) records.push({ line: start, fields });
+/** The file's CSV records; a syntax error is a problem naming `file:line`, and ends the read there. */
+function readCsv(text: string, file: string): { records: CsvRow[]; problems: string[] } {
+  try {
+    return { records: parseCsv(text), problems: [] };
+  } catch (err) {
+    if (err instanceof CsvError) return { records: [], problems: [`${file}:${err.line}: ${err.reason}`] };
+    throw err;
   }
-  return { records, problems };
-}
-
-function countLines(s: string): number {
-  let n = 0;
-  for (let at = s.indexOf("\n"); at >= 0; at = s.indexOf("\n", at + 1)) n++;
-  return n;
 }
 
 /** True when `firstLine` is a test-list header: it names the `url` and `category_code` columns. */
@@ -124,7 +56,7 @@ export function isCitizenLabHeader(firstLine: string): boolean {
 
 /** Reads a test list's rows by their header; a row with the wrong number of fields is a problem. */
 export function readCitizenLabRows(text: string, file: string): CitizenLabRows {
-  const { records, problems } = parseCsv(text, file);
+  const { records, problems } = readCsv(text, file);
   const header = records[0];
   if (header === undefined) {
     return { rows: [], problems: [...problems, `${file}: empty file (a Citizen Lab test list starts with the header line url,category_code,...)`] };
@@ -142,7 +74,7 @@ export function readCitizenLabRows(text: string, file: string): CitizenLabRows {
     };
   }
   const col = (name: string): number => names.indexOf(name);
-  const at = (r: CsvRecord, name: string): string => (col(name) < 0 ? "" : (r.fields[col(name)] ?? "").trim());
+  const at = (r: CsvRow, name: string): string => (col(name) < 0 ? "" : (r.fields[col(name)] ?? "").trim());
   const rows: CitizenLabRow[] = [];
   for (const r of records.slice(1)) {
     if (r.fields.length !== header.fields.length) {
@@ -203,7 +135,7 @@ export function parseCategoryCodes(value: string): string[] {
 
 /** Reads a legend's codes (`New Code` column) with their descriptions; undefined when it has none. */
 export function readLegend(text: string, file: string): Map<string, string> | undefined {
-  const { records } = parseCsv(text, file);
+  const { records } = readCsv(text, file);
   const header = records[0];
   if (header === undefined) return undefined;
   const names = header.fields.map((n) => n.trim().toLowerCase());

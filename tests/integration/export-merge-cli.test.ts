@@ -11,7 +11,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCsv } from "../../src/analysis/csv.js";
+import { parseCsv } from "../../src/base/csv.js";
 import { processStartTime } from "../../src/store/lock.js";
 import { hashHostname } from "../../src/store/store.js";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";

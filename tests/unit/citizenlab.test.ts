@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCategoryCodes, parseCsv, urlToTargetText } from "../../src/targets/citizenlab.js";
+import { parseCategoryCodes, urlToTargetText } from "../../src/targets/citizenlab.js";
 import { TargetError } from "../../src/targets/errors.js";
 import { detectFormat, loadTargetFile, loadTargetFileDetails, loadTargetFiles, parseTargetList } from "../../src/targets/load.js";
 
@@ -229,23 +229,10 @@ describe("CSV rows that cannot be used are errors naming file and line", () => {
 });
 
 describe("CSV parsing details", () => {
-  it("handles quotes, doubled quotes, commas and line breaks inside fields, CRLF and a BOM", () => {
-    const text = '\uFEFFa,b\r\n"x, y","say ""hi"""\r\n"two\nlines",z\n\n';
-    expect(parseCsv(text, "t.csv")).toEqual({
-      records: [
-        { line: 1, fields: ["a", "b"] },
-        { line: 2, fields: ["x, y", 'say "hi"'] },
-        { line: 3, fields: ["two\nlines", "z"] },
-      ],
-      problems: [],
-    });
-    expect(parseCsv('a,b\n"x"y,z\nok,1\n', "t.csv")).toEqual({
-      records: [
-        { line: 1, fields: ["a", "b"] },
-        { line: 3, fields: ["ok", "1"] },
-      ],
-      problems: ['t.csv:2: unexpected text after a closing quote (a quote inside a field is written "")'],
-    });
+  it("a CSV syntax error names its file and line, and nothing is loaded", () => {
+    expect(() => parseTargetList([HEADER, "https://a.example.org/,NEWS,News,,,", '"https://b.example.org/"x,NEWS,News,,,'].join("\n"), "t.csv", "csv")).toThrow(
+      /t\.csv:3: unexpected text after a closing quote/,
+    );
   });
 
   it("detects a test list by its .csv extension or its header line", () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseCsv } from "../../src/analysis/csv.js";
+import { parseCsv } from "../../src/base/csv.js";
 import type { Verdict } from "../../src/analysis/verdict.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
 import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/report/export-csv.js";
