@@ -3,8 +3,9 @@ import { Command, Option } from "commander";
 import { statusChanges, type ChangesQuery, type StatusChange } from "../store/changes.js";
 import { listNetworks, networkFromInput, networkName } from "../store/network.js";
 import { EXIT } from "./exit-codes.js";
-import { READ_EXIT_HELP, minuteUtc, statusPaint, statusWithLayer } from "./history.js";
-import { emptyHint, withReadStore, writeJsonStream } from "./read-command.js";
+import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
+import { statusWords } from "../analysis/status-words.js";
+import { statusPaint } from "./render.js";
 import { UsageError } from "./options.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
@@ -90,7 +91,7 @@ export function renderChanges(changes: readonly StatusChange[], query: ChangesQu
   const n = changes.length;
   const out = [`${n} ${n === 1 ? "change" : "changes"}${where}${since}, newest first (times in UTC):`];
   // Each cell once: a year of changes is tens of thousands of lines.
-  const cells = changes.map((c) => ({ c, network: networkName(c.network), from: statusWithLayer(c.from), to: statusWithLayer(c.to) }));
+  const cells = changes.map((c) => ({ c, network: networkName(c.network), from: statusWords(c.from), to: statusWords(c.to) }));
   let netWidth = 0;
   let targetWidth = 0;
   let moveWidth = 0;

@@ -1,11 +1,14 @@
 /** `reachprobe history`: each target's status over time, as spans of runs with the same status, per network. */
+import { plural } from "../base/plural.js";
 import { Command, Option } from "commander";
 import type { Layer, Status } from "../analysis/verdict.js";
 import { historySpans, latestRuns, type HistoryQuery, type Span } from "../store/history.js";
 import { networkFromInput, networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
 import { EXIT } from "./exit-codes.js";
-import { emptyHint, withReadStore, writeJsonStream } from "./read-command.js";
+import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
+import { statusWords } from "../analysis/status-words.js";
+import { statusPaint } from "./render.js";
 import { UsageError } from "./options.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
@@ -19,11 +22,6 @@ interface HistoryFlags {
   db: string;
 }
 
-/** The exit codes of the commands that only read the database, as `--help` prints them. */
-export const READ_EXIT_HELP = `Exit codes:
-  0    done (also when there is nothing to show: it says so)
-  1    the database is missing, unreadable, or from a newer reachprobe
-  2    usage error (a bad flag)`;
 
 /** Builds the `history` command. */
 export function historyCommand(): Command {
@@ -44,24 +42,6 @@ export function historyCommand(): Command {
     });
 }
 
-/** A stored time as people read it: UTC to the minute, "2026-05-04 10:00". */
-export function minuteUtc(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
-}
-
-/** A status with its layer in plain words: "blocked (dns)", "ok". */
-export function statusWithLayer(s: { status: Status; layer: Layer | null }): string {
-  return s.layer ? `${s.status} (${s.layer})` : s.status;
-}
-
-/** The colour of a status in human output. */
-export function statusPaint(p: Paint, status: Status): (s: string) => string {
-  return status === "ok" ? p.green : status === "blocked" ? p.red : status === "anomaly" ? p.yellow : p.gray;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): HistoryQuery {
   if (target !== undefined && flags.service !== undefined) throw new UsageError("give a target or --service, not both");
@@ -137,7 +117,7 @@ export function renderHistory(spans: readonly Span[], latest: Map<string, { runI
   ].filter(Boolean);
   if (spans.length === 0) return `No measurements${what.length ? ` ${what.join(" ")}` : ""}.\n`;
   const out: string[] = [`History${what.length ? ` ${what.join(" ")}` : ""} (times in UTC):`];
-  const width = Math.max(...spans.map((s) => statusWithLayer(s).length));
+  const width = Math.max(...spans.map((s) => statusWords(s).length));
   let network: string | null = null;
   let service: string | null = null;
   let target: string | null = null;
@@ -156,7 +136,7 @@ export function renderHistory(spans: readonly Span[], latest: Map<string, { runI
       out.push(`    ${s.target}`);
       target = s.target;
     }
-    const label = statusPaint(p, s.status)(statusWithLayer(s).padEnd(width));
+    const label = statusPaint(p, s.status)(statusWords(s).padEnd(width));
     out.push(`      ${label}  from ${minuteUtc(s.from)} ${spanEnd(s, latest)}, ${plural(s.runs, "run")}`);
   }
   return out.join("\n") + "\n";

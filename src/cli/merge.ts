@@ -1,4 +1,5 @@
 /** `reachprobe merge`: copy other reachprobe databases (volunteers' files) into this one. */
+import { plural } from "../base/plural.js";
 import { Command, Option } from "commander";
 import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
 import { MergeError, mergeDatabase, type MergeSummary } from "../store/merge.js";
@@ -26,10 +27,6 @@ export function mergeCommand(): Command {
     .action(async (files: string[], flags: MergeFlags) => {
       process.exitCode = await mergeMain(files, flags);
     });
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** The one line printed for a merged file. */

@@ -78,3 +78,14 @@ export function emptyHint(store: Store, query: { network?: string | null }): str
   }
   return "";
 }
+
+/** The exit codes of the commands that only read the database, as `--help` prints them. */
+export const READ_EXIT_HELP = `Exit codes:
+  0    done (also when there is nothing to show: it says so)
+  1    the database is missing, unreadable, or from a newer reachprobe
+  2    usage error (a bad flag)`;
+
+/** A stored time as people read it: UTC to the minute, "2026-05-04 10:00". */
+export function minuteUtc(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}

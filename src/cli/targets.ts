@@ -4,6 +4,7 @@
  * role and source; `targets show --file PATH [--category CODE]` does the same for a file
  * (JSON, text or a Citizen Lab CSV), so a user sees what `run --file` would probe.
  */
+import { plural } from "../base/plural.js";
 import { Command } from "commander";
 import { TargetError } from "../targets/errors.js";
 import {
@@ -174,10 +175,6 @@ function showHuman(label: string, list: TargetListDetails, p: Paint): string {
     });
   }
   return out.join("\n");
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function usage(message: string): number {

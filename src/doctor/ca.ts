@@ -3,7 +3,8 @@
  * and Node's bundled store. Pure: the caller reads the file and passes its text or read error.
  */
 import { X509Certificate } from "node:crypto";
-import { check, plural, showTime, type Check } from "./check.js";
+import { check, showTime, type Check } from "./check.js";
+import { plural } from "../base/plural.js";
 
 /** One certificate from a PEM file, as shown to a person. */
 export interface CertSummary {

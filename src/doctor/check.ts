@@ -54,7 +54,3 @@ export function showTime(d: Date): string {
   return Number.isNaN(d.getTime()) ? "an invalid time" : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-/** `1 run`, `2 runs`. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}

@@ -3,7 +3,8 @@
  * exists or can be created, opens, has a schema this reachprobe knows, passes SQLite's own
  * check, is in WAL mode, and what its runs say. Pure: no file is touched here.
  */
-import { ago, check, plural, showTime, type Check } from "./check.js";
+import { ago, check, showTime, type Check } from "./check.js";
+import { plural } from "../base/plural.js";
 
 /** A run row as the doctor needs it. */
 export interface RunFact {

@@ -3,7 +3,8 @@
  * the config file a run would read (reachprobe.config.json, --config, REACHPROBE_CONFIG), then
  * the defaults; the same order a run uses, so the doctor checks what a run would use. Pure.
  */
-import { check, plural, type Check } from "./check.js";
+import { check, type Check } from "./check.js";
+import { plural } from "../base/plural.js";
 
 /** The settings the doctor shares with `reachprobe run`, under run's option names. */
 export interface SharedSettings {

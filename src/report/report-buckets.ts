@@ -4,7 +4,7 @@
  * fixed-width time buckets, and a bucket shows the worst status of its measurements.
  */
 import type { Layer, Status } from "../analysis/verdict.js";
-import { STATUS_RANK, STATUSES_WORST_FIRST } from "./report-palette.js";
+import { STATUS_RANK, STATUSES_WORST_FIRST } from "../analysis/status-words.js";
 
 /** The most cells a timeline strip gets by default. */
 export const MAX_CELLS = 400;

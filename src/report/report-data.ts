@@ -29,7 +29,7 @@ import { summarizeServices, type ServiceSummary } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
 import { networkKeySql, networkName } from "../store/network.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells, type Axis } from "./report-buckets.js";
-import { STATUS_RANK, STATUSES_WORST_FIRST } from "./report-palette.js";
+import { STATUS_RANK, STATUSES_WORST_FIRST } from "../analysis/status-words.js";
 
 // The network a run was made from, over `runs r`: the store's one definition (network.ts),
 // so that the report's networks and changes are those of history, changes and the views.

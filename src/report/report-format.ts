@@ -30,14 +30,3 @@ export function formatDay(iso: string | number): string {
   return `${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
 }
 
-/** A count with thousands separators, as en-US writes it: "26,280". */
-export function thousands(n: number): string {
-  // toLocaleString would say the same, but its first call loads locale data: tens of milliseconds.
-  if (!Number.isSafeInteger(n)) return n.toLocaleString("en-US");
-  return String(n).replace(/\B(?=(\d{3})+$)/g, ",");
-}
-
-/** "1 run", "3 runs". */
-export function plural(n: number, word: string, words = `${word}s`): string {
-  return `${thousands(n)} ${n === 1 ? word : words}`;
-}

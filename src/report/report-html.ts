@@ -7,8 +7,10 @@ import type { ServiceStatus } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
 import { axisWords, cellSpan, type Axis } from "./report-buckets.js";
 import type { Change, EndpointTimeline, NetworkReport, ReportData, RunInfo, VerdictAt } from "./report-data.js";
-import { escapeHtml as e, formatDay, formatTime, plural, thousands } from "./report-format.js";
-import { cellKind, LEGEND, serviceColour, statusLabel } from "./report-palette.js";
+import { escapeHtml as e, formatDay, formatTime } from "./report-format.js";
+import { plural, thousands } from "../base/plural.js";
+import { cellKind, LEGEND, serviceColour } from "./report-palette.js";
+import { countsWords, serviceStatusWords, statusWords } from "../analysis/status-words.js";
 import { REPORT_CSS } from "./report-style.js";
 import { countsBarSvg, stripSvg } from "./report-svg.js";
 
@@ -23,11 +25,7 @@ export interface ReportMeta {
 }
 
 function badge(v: { status: Status; layer: Layer | null }): string {
-  return `<span class="badge"><span class="sw k-${cellKind(v.status, v.layer)}"></span>${e(statusLabel(v.status, v.layer))}</span>`;
-}
-
-function serviceWords(status: ServiceStatus): string {
-  return status === "anomalies" ? "suspicious" : status;
+  return `<span class="badge"><span class="sw k-${cellKind(v.status, v.layer)}"></span>${e(statusWords(v))}</span>`;
 }
 
 function periodWords(d: ReportData): string {
@@ -76,7 +74,7 @@ function ledeOf(d: ReportData): string {
   if (groups.size === 0) return `Latest measurements: nothing blocked or suspicious.${changes}`;
   const bad = [...groups.values()]
     .sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status))
-    .map((g) => `<strong>${e(g.service)}</strong> ${e(serviceWords(g.status))}${d.networks.length > 1 ? ` on ${e(listWords(g.networks))}` : ""}`);
+    .map((g) => `<strong>${e(g.service)}</strong> ${e(serviceStatusWords(g.status))}${d.networks.length > 1 ? ` on ${e(listWords(g.networks))}` : ""}`);
   return `Latest measurements: ${bad.slice(0, 5).join("; ")}${bad.length > 5 ? `; and ${bad.length - 5} more` : ""}.${changes}`;
 }
 
@@ -93,16 +91,6 @@ function emptyPage(d: ReportData): string {
   if (d.since !== null) what.push(`started since ${formatTime(d.since)}`);
   if (d.network !== null) what.push(`from network “${d.network}”`);
   return `<div class="empty"><h2>No runs match</h2><p>None of the ${e(plural(d.databaseRunCount, "run"))} in this database ${e(what.join(" and "))}. Networks in the database: ${e(d.databaseNetworks.join(", "))}.</p></div>\n`;
-}
-
-function countsWords(c: Record<Status, number>, endpoints: number): string {
-  const parts: string[] = [];
-  if (c.blocked) parts.push(`${c.blocked} of ${endpoints} blocked`);
-  if (c.anomaly) parts.push(`${c.anomaly} suspicious`);
-  if (c.ok) parts.push(`${c.ok} ok`);
-  if (c.down) parts.push(`${c.down} down`);
-  if (c.inconclusive) parts.push(`${c.inconclusive} can't tell`);
-  return parts.join(", ");
 }
 
 /** Services down, networks across: where each stands by its endpoints' latest verdicts. */
@@ -126,7 +114,7 @@ function currentStatus(d: ReportData): string {
       }
       const c = s.summary.counts;
       out.push(
-        `<td><div class="mx" style="--c:${serviceColour(s.summary.status)}"><span class="state">${e(serviceWords(s.summary.status))}</span>` +
+        `<td><div class="mx" style="--c:${serviceColour(s.summary.status)}"><span class="state">${e(serviceStatusWords(s.summary.status))}</span>` +
           `<span class="counts">${e(plural(s.summary.endpoints, "endpoint"))}: ${e(countsWords(c, s.summary.endpoints))}</span>${countsBarSvg(c)}</div></td>`,
       );
     }
@@ -151,9 +139,9 @@ function ticks(axis: Axis): string {
 
 function latestCell(ep: EndpointTimeline): string {
   const l = ep.latest;
-  const title = [`latest: ${formatTime(l.at, true)}`, statusLabel(l.status, l.layer), l.failure ?? "", ...l.evidence].filter(Boolean).join("\n");
+  const title = [`latest: ${formatTime(l.at, true)}`, statusWords(l), l.failure ?? "", ...l.evidence].filter(Boolean).join("\n");
   const failure = l.failure && l.status !== "ok" ? ` <span class="f">${e(l.failure)}</span>` : "";
-  return `<div class="now" title="${e(title)}"><span class="sw k-${cellKind(l.status, l.layer)}"></span><b>${e(statusLabel(l.status, l.layer))}</b>${failure}</div>`;
+  return `<div class="now" title="${e(title)}"><span class="sw k-${cellKind(l.status, l.layer)}"></span><b>${e(statusWords(l))}</b>${failure}</div>`;
 }
 
 function* networkTimelines(n: NetworkReport): Generator<string> {
@@ -161,7 +149,7 @@ function* networkTimelines(n: NetworkReport): Generator<string> {
   const last = formatTime(n.lastRun.startedAt);
   yield `<div class="network"><h3><span class="net">${e(n.network)}</span><small>${e(plural(n.runCount, "run"))}, ${e(first)} – ${e(last)}; ${e(axisWords(n.axis))}</small></h3>\n`;
   for (const s of n.services) {
-    yield `<div class="svc-block"><h4>${e(s.service)} <span class="sub">${e(serviceWords(s.summary.status))}</span></h4><div class="tl" role="list">`;
+    yield `<div class="svc-block"><h4>${e(s.service)} <span class="sub">${e(serviceStatusWords(s.summary.status))}</span></h4><div class="tl" role="list">`;
     yield `<div class="tl-row tl-axis" aria-hidden="true"><span class="ep">endpoint</span>${ticks(n.axis)}<span class="ep pad">latest</span></div>`;
     for (const ep of s.endpoints) {
       yield `<div class="tl-row" role="listitem"><div class="ep" title="${e(ep.target)}">${e(ep.target)}</div>${stripSvg(n.axis, ep.cells, `Timeline of ${ep.target}`)}${latestCell(ep)}</div>\n`;

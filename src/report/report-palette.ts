@@ -6,15 +6,10 @@
  */
 import type { ServiceStatus } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
+import { statusWords } from "../analysis/status-words.js";
 
 /** What one timeline cell shows: a status, and for blocked the layer that decides its shade. */
 export type CellKind = "ok" | "blocked-dns" | "blocked-tcp" | "blocked-tls" | "blocked-http" | "blocked" | "anomaly" | "down" | "inconclusive";
-
-/** Every status, worst first: a bucket of several measurements shows its worst. */
-export const STATUSES_WORST_FIRST: readonly Status[] = ["blocked", "anomaly", "down", "inconclusive", "ok"];
-
-/** Higher is worse; -1 stands for "not measured". */
-export const STATUS_RANK: Readonly<Record<Status, number>> = { blocked: 4, anomaly: 3, down: 2, inconclusive: 1, ok: 0 };
 
 /** The fill of each cell kind, plus the track behind cells (what "not measured" shows). */
 export const COLOURS: Readonly<Record<CellKind | "track", string>> = {
@@ -38,23 +33,6 @@ export function cellKind(status: Status, layer: Layer | null): CellKind {
   return layer ? `blocked-${layer}` : "blocked";
 }
 
-/** A verdict in plain words, e.g. "blocked at DNS", "suspicious at TLS", "ok". */
-export function statusLabel(status: Status, layer: Layer | null): string {
-  const at = layer ? ` at ${layer.toUpperCase()}` : "";
-  switch (status) {
-    case "ok":
-      return "ok";
-    case "blocked":
-      return `blocked${at}`;
-    case "anomaly":
-      return `suspicious${at}`;
-    case "down":
-      return "down (not censorship)";
-    case "inconclusive":
-      return "can't tell";
-  }
-}
-
 /** One legend entry: a swatch and its words. */
 export interface LegendEntry {
   kind: CellKind | "track";
@@ -63,14 +41,14 @@ export interface LegendEntry {
 
 /** The legend of the timelines, in reading order. */
 export const LEGEND: readonly LegendEntry[] = [
-  { kind: "ok", label: "ok" },
-  { kind: "blocked-dns", label: "blocked at DNS" },
-  { kind: "blocked-tcp", label: "blocked at TCP" },
-  { kind: "blocked-tls", label: "blocked at TLS" },
-  { kind: "blocked-http", label: "blocked at HTTP" },
-  { kind: "anomaly", label: "suspicious (anomaly)" },
-  { kind: "down", label: "down" },
-  { kind: "inconclusive", label: "can't tell" },
+  { kind: "ok", label: statusWords({ status: "ok", layer: null }) },
+  { kind: "blocked-dns", label: statusWords({ status: "blocked", layer: "dns" }) },
+  { kind: "blocked-tcp", label: statusWords({ status: "blocked", layer: "tcp" }) },
+  { kind: "blocked-tls", label: statusWords({ status: "blocked", layer: "tls" }) },
+  { kind: "blocked-http", label: statusWords({ status: "blocked", layer: "http" }) },
+  { kind: "anomaly", label: statusWords({ status: "anomaly", layer: null }) },
+  { kind: "down", label: statusWords({ status: "down", layer: null }) },
+  { kind: "inconclusive", label: statusWords({ status: "inconclusive", layer: null }) },
   { kind: "track", label: "not measured" },
 ];
 

@@ -6,19 +6,11 @@
 import type { Status } from "../analysis/verdict.js";
 import { cellSpan, type Axis, type CellView, type StripCells } from "./report-buckets.js";
 import { escapeHtml, formatTime } from "./report-format.js";
-import { cellKind, statusLabel, STATUSES_WORST_FIRST } from "./report-palette.js";
+import { cellKind } from "./report-palette.js";
+import { countsWords, STATUSES_WORST_FIRST, statusWords } from "../analysis/status-words.js";
 
 /** Up to this many cells a strip leaves a gap between cells; beyond, cells touch. */
 export const SPARSE_CELLS = 60;
-
-function countsWords(counts: Record<Status, number>): string {
-  let words = "";
-  for (const s of STATUSES_WORST_FIRST) {
-    if (counts[s] === 0) continue;
-    words += `${words ? ", " : ""}${counts[s]} ${s === "anomaly" ? "suspicious" : s === "inconclusive" ? "can't tell" : s}`;
-  }
-  return words;
-}
 
 // The time part of each cell's hover text, as text and as HTML, made once per axis: a year's
 // strips share 365 of them, and formatting a time for each of their 110,000 cells was most of
@@ -41,7 +33,7 @@ function cellTimesOf(axis: Axis): { text: string[]; html: string[] } {
 
 /** What follows the time in a cell's hover text: status, failure, and for a bucket its counts. */
 function restOf(axis: Axis, v: CellView): string {
-  let rest = ` · ${axis.mode === "run" ? "" : "worst: "}${statusLabel(v.status, v.layer)}`;
+  let rest = ` · ${axis.mode === "run" ? "" : "worst: "}${statusWords(v)}`;
   if (v.failure) rest += ` · ${v.failure}`;
   if (axis.mode === "time") {
     const n = v.counts.ok + v.counts.blocked + v.counts.anomaly + v.counts.down + v.counts.inconclusive;
@@ -92,7 +84,7 @@ export function countsBarSvg(counts: Record<Status, number>): string {
     const n = counts[s];
     if (n === 0) continue;
     const kind = s === "blocked" ? "blocked-tls" : s;
-    rects.push(`<rect x="${x}" width="${n}" height="1" class="k-${kind}"><title>${n} ${escapeHtml(statusLabel(s, null))}</title></rect>`);
+    rects.push(`<rect x="${x}" width="${n}" height="1" class="k-${kind}"><title>${n} ${escapeHtml(statusWords({ status: s, layer: null }))}</title></rect>`);
     x += n;
   }
   return `<svg class="bar" viewBox="0 0 ${Math.max(total, 1)} 1" preserveAspectRatio="none" role="img" aria-label="${escapeHtml(countsWords(counts))}">${rects.join("")}</svg>`;

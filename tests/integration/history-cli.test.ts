@@ -68,7 +68,7 @@ describe("reachprobe changes", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^1 change since \d{4}-\d\d-\d\d \d\d:\d\d UTC, newest first \(times in UTC\):$/);
-    const line = new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d  ${LABEL}  ${flip.replace(/[.?]/g, "\\$&")}  ok -> blocked \\(dns\\)  run ${runIds[1]!.slice(0, 8)}…$`);
+    const line = new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d  ${LABEL}  ${flip.replace(/[.?]/g, "\\$&")}  reachable -> BLOCKED at DNS  run ${runIds[1]!.slice(0, 8)}…$`);
     expect(lines[1]).toMatch(line);
     expect(lines).toHaveLength(2);
   });
@@ -112,10 +112,10 @@ describe("reachprobe history", () => {
           LABEL,
           "  \\(command line\\)",
           `    ${flip.replace(/[.?]/g, "\\$&")}`,
-          `      ok             from ${t} to ${t}, 1 run`,
-          `      blocked \\(dns\\)  from ${t} to now, 1 run`,
+          `      reachable       from ${t} to ${t}, 1 run`,
+          `      BLOCKED at DNS  from ${t} to now, 1 run`,
           `    ${steady.replace(/[.?]/g, "\\$&")}`,
-          `      ok             from ${t} to now, 2 runs\n$`,
+          `      reachable       from ${t} to now, 2 runs\n$`,
         ].join("\n"),
       ),
     );

@@ -97,7 +97,7 @@ describe("reachprobe report after real runs", () => {
     const rows = changes.split("<tr>").slice(2);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toContain(flip);
-    expect(rows[0]).toMatch(/ok<\/span><span class="arrow"[^>]*>→<\/span><span class="badge"><span class="sw k-blocked-dns"><\/span>blocked at DNS/);
+    expect(rows[0]).toMatch(/reachable<\/span><span class="arrow"[^>]*>→<\/span><span class="badge"><span class="sw k-blocked-dns"><\/span>BLOCKED at DNS/);
     expect(rows[0]).toContain("dns_bogon_error");
   });
 
@@ -155,11 +155,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`the report in Chromium${skipTag(HAVE_CHROMIUM ?
       const kinds = await flipRow.locator("svg.strip rect").evaluateAll((rects) => rects.map((r) => r.getAttribute("class")));
       expect(kinds).toEqual(["k-ok", "k-blocked-dns", "k-blocked-dns"]);
       const title = await flipRow.locator("svg.strip rect title").nth(1).textContent();
-      expect(title).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · blocked at DNS · dns_bogon_error$/);
-      expect(await flipRow.locator(".now").innerText()).toContain("blocked at DNS");
+      expect(title).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · BLOCKED at DNS · dns_bogon_error$/);
+      expect(await flipRow.locator(".now").innerText()).toContain("BLOCKED at DNS");
 
       await expect(page.locator(".legend").isVisible()).resolves.toBe(true);
-      expect(await page.locator(".legend li").allInnerTexts()).toContain("blocked at DNS");
+      expect(await page.locator(".legend li").allInnerTexts()).toContain("BLOCKED at DNS");
 
       // The service name with markup is text: no script ran, none exists.
       expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();

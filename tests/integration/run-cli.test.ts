@@ -171,7 +171,7 @@ describe("exit codes and input errors", () => {
     const args = base(null, [`https://ok.test:${ports.ok}/`]).filter((a) => a !== "--json");
     const r = await runCli(args, { env: { NODE_EXTRA_CA_CERTS: ca.certFile } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\(command line\): ok, 1 reachable/);
+    expect(r.stdout).toMatch(/\(command line\): reachable, 1 reachable/);
     expect(r.stdout).toMatch(/✓ https:\/\/ok\.test:\d+\/\s+reachable/);
   });
 

@@ -124,8 +124,8 @@ describe("rendering", () => {
     expect(text).toBe(
       [
         "2 changes since 2026-04-27 10:00 UTC, newest first (times in UTC):",
-        `2026-05-04 12:00  Rostelecom Moscow  tcp://long.weixin.qq.com:8080  ok -> anomaly (tcp)  run ${r3.slice(0, 8)}…`,
-        `2026-05-04 10:00  Rostelecom Moscow  https://weixin.qq.com/         ok -> blocked (dns)  run ${r2.slice(0, 8)}…`,
+        `2026-05-04 12:00  Rostelecom Moscow  tcp://long.weixin.qq.com:8080  reachable -> suspicious at TCP  run ${r3.slice(0, 8)}…`,
+        `2026-05-04 10:00  Rostelecom Moscow  https://weixin.qq.com/         reachable -> BLOCKED at DNS     run ${r2.slice(0, 8)}…`,
         "",
       ].join("\n"),
     );

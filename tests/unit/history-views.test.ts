@@ -1,5 +1,5 @@
 /**
- * The views analysts query (latest_status, status_changes), and every query the README's
+ * The views analysts query (latest_status, status_changes), and every query that docs/database.md's
  * "Views and queries for analysts" shows, run as written on a small database.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,20 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { Store } from "../../src/store/store.js";
 
-const README = resolve(fileURLToPath(import.meta.url), "../../../README.md");
+const DATABASE_DOC = resolve(fileURLToPath(import.meta.url), "../../../docs/database.md");
 const HOUR = 3_600_000;
 
 let dir: string;
 let path: string;
 const runs: Record<string, string> = {};
 
-/** The ```sql blocks of the README section `heading`, up to the next heading of its level or above. */
+/** The ```sql blocks of the docs/database.md section `heading`, up to the next heading of its level or above. */
 function sqlBlocks(heading: string): string[] {
-  const text = readFileSync(README, "utf8");
+  const text = readFileSync(DATABASE_DOC, "utf8");
   const start = text.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`README has no "${heading}" section`);
+  if (start < 0) throw new Error(`docs/database.md has no "${heading}" section`);
   const rest = text.slice(start + heading.length + 2);
-  const end = rest.search(/\n#{1,3} /);
+  const end = rest.search(/\n#{1,2} /);
   const section = end < 0 ? rest : rest.slice(0, end);
   return [...section.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 }
@@ -33,7 +33,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "reachprobe-views-"));
   path = join(dir, "views.db");
   const store = Store.open(path);
-  // Times near the real clock, so that the README's "last 7 days" finds something.
+  // Times near the real clock, so that the documented "last 7 days" finds something.
   const now = Date.now();
   const plan: Array<[string, number, Record<string, string>]> = [
     ["Rostelecom Moscow", 72, { "https://weixin.qq.com/": "ok", "tcp://long.weixin.qq.com:8080": "ok" }],
@@ -97,8 +97,8 @@ describe("the views", () => {
   });
 });
 
-describe("the README's queries for analysts", () => {
-  const blocks = sqlBlocks("### Views and queries for analysts");
+describe("docs/database.md's queries for analysts", () => {
+  const blocks = sqlBlocks("## Views and queries for analysts");
 
   it("shows four or five of them", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(4);

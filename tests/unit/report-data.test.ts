@@ -17,7 +17,7 @@ import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells } from "../../src/report/report-buckets.js";
 import * as sql from "../../src/report/report-data.js";
 import { loadReport, runFilter, type Change, type ReportData, type ReportQuery, type RunInfo } from "../../src/report/report-data.js";
-import { STATUS_RANK } from "../../src/report/report-palette.js";
+import { STATUS_RANK } from "../../src/analysis/status-words.js";
 import { networkKeySql, networkName } from "../../src/store/network.js";
 import { Store } from "../../src/store/store.js";
 

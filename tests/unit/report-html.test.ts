@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { loadReport, type ReportData, type ReportQuery } from "../../src/report/report-data.js";
-import { escapeHtml, formatTime, thousands } from "../../src/report/report-format.js";
+import { escapeHtml, formatTime } from "../../src/report/report-format.js";
+import { thousands } from "../../src/base/plural.js";
 import { renderReport } from "../../src/report/report-html.js";
 import { Store } from "../../src/store/store.js";
 
@@ -122,7 +123,7 @@ describe("a report from a small database", () => {
     const { html } = report();
     const titles = [...html.matchAll(/<rect [^>]*><title>(.*?)<\/title><\/rect>/g)].map((m) => m[1]!);
     expect(titles.length).toBeGreaterThanOrEqual(12);
-    expect(titles).toContain(`${formatTime(T0 + HOUR, true)} · blocked at DNS · dns_bogon_error`);
+    expect(titles).toContain(`${formatTime(T0 + HOUR, true)} · BLOCKED at DNS · dns_bogon_error`);
     expect(titles).toContain(`${formatTime(T0 + 2 * HOUR + 10, true)} · suspicious at TCP · generic_timeout_error`);
   });
 
@@ -152,7 +153,7 @@ describe("a report from a small database", () => {
     ]);
     const rows = tableRows(html, "changes");
     expect(rows).toHaveLength(2);
-    expect(rows[1]).toEqual([formatTime(T0 + HOUR), "home-isp", "WeChat https://a.test/", "ok → blocked at DNS", "dns_bogon_error · https://a.test/ looked blocked"]);
+    expect(rows[1]).toEqual([formatTime(T0 + HOUR), "home-isp", "WeChat https://a.test/", "reachable → BLOCKED at DNS", "dns_bogon_error · https://a.test/ looked blocked"]);
   });
 
   test("a new layer is a change too, as the store's changed column has it", () => {
@@ -264,7 +265,7 @@ describe("many runs", () => {
     expect(strip!.cells.length).toBeLessThanOrEqual(10);
     expect(strip!.cells.filter((c) => c === "blocked-dns")).toHaveLength(1);
     expect(html).toContain("each cell is 6 hours: the worst status measured in it");
-    expect(html).toMatch(/<title>[^<]*worst: blocked at DNS · dns_bogon_error · 6 measurements: 1 blocked, 5 ok<\/title>/);
+    expect(html).toMatch(/<title>[^<]*worst: BLOCKED at DNS · dns_bogon_error · 6 measurements: 1 blocked, 5 reachable<\/title>/);
   });
 
   test("long lists are cut, newest first, and say how many are left out", () => {

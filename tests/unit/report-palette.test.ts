@@ -5,17 +5,18 @@
  */
 import { describe, expect, test } from "vitest";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
-import { cellKind, COLOURS, LEGEND, serviceColour, statusLabel, type CellKind } from "../../src/report/report-palette.js";
+import { cellKind, COLOURS, LEGEND, serviceColour, type CellKind } from "../../src/report/report-palette.js";
+import { statusWords } from "../../src/analysis/status-words.js";
 import { REPORT_CSS } from "../../src/report/report-style.js";
 
-describe("cellKind and statusLabel", () => {
+describe("cellKind, and the words of the one vocabulary", () => {
   const cases: Array<[Status, Layer | null, CellKind, string]> = [
-    ["ok", null, "ok", "ok"],
-    ["blocked", "dns", "blocked-dns", "blocked at DNS"],
-    ["blocked", "tcp", "blocked-tcp", "blocked at TCP"],
-    ["blocked", "tls", "blocked-tls", "blocked at TLS"],
-    ["blocked", "http", "blocked-http", "blocked at HTTP"],
-    ["blocked", null, "blocked", "blocked"],
+    ["ok", null, "ok", "reachable"],
+    ["blocked", "dns", "blocked-dns", "BLOCKED at DNS"],
+    ["blocked", "tcp", "blocked-tcp", "BLOCKED at TCP"],
+    ["blocked", "tls", "blocked-tls", "BLOCKED at TLS"],
+    ["blocked", "http", "blocked-http", "BLOCKED at HTTP"],
+    ["blocked", null, "blocked", "BLOCKED"],
     ["anomaly", "tls", "anomaly", "suspicious at TLS"],
     ["anomaly", null, "anomaly", "suspicious"],
     ["down", null, "down", "down (not censorship)"],
@@ -23,7 +24,7 @@ describe("cellKind and statusLabel", () => {
   ];
   test.each(cases)("%s at %s is drawn as %s and read as %j", (status, layer, kind, label) => {
     expect(cellKind(status, layer)).toBe(kind);
-    expect(statusLabel(status, layer)).toBe(label);
+    expect(statusWords({ status, layer })).toBe(label);
   });
 
   test("blocked shades get lighter from the root of the path (DNS) to HTTP", () => {
