@@ -75,6 +75,10 @@ export function tlsHandshake(socket: net.Socket, opts: TlsHandshakeOptions): Pro
     }
     const sock = tls.connect({
       socket,
+      // `host` is the name Node verifies the certificate against; without it Node falls back
+      // to "localhost" for a socket it did not connect itself. An IP literal is verified against
+      // the certificate's IP SANs and sends no SNI, as a browser does.
+      host: opts.serverName,
       ...(isIpName ? {} : { servername: opts.serverName }),
       ALPNProtocols: opts.alpn ?? ["h2", "http/1.1"],
       rejectUnauthorized: false,
