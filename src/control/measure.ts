@@ -125,8 +125,10 @@ async function fetchUrl(
     return failedHttp(first?.tls?.failure ?? first?.tcp.failure ?? "generic_timeout_error", "no address of the host could be connected to");
   }
   const connection = sockets.get(key)!;
-  // The navigation owns (and closes) the connection from here.
+  // The other connections are done with; the navigation owns (and closes) this one from here.
   sockets.delete(key);
+  for (const c of sockets.values()) c.socket.destroy();
+  sockets.clear();
   const { hops, stopped } = await httpStep(req.url, connection, ownAllowed, s.cfg, budget, []);
   const last = hops[hops.length - 1];
   const urls = hops.map((h) => h.url);
