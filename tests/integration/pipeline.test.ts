@@ -28,6 +28,10 @@ const handler: http.RequestListener = (req, res) => {
     res.writeHead(302, { location: `https://reset.test:${resetPort.port}/` });
     return res.end();
   }
+  if (req.url === "/to-ip") {
+    res.writeHead(302, { location: `http://127.0.0.1:${s.http!.port}/landing` });
+    return res.end();
+  }
   if (req.url === "/stall") {
     res.writeHead(200, { "content-type": "text/html" });
     return res.write("<title>partial</title>");
@@ -119,6 +123,35 @@ describe("one connection per target", () => {
     expect([s.twoA!.accepted - a.accepted, s.twoB!.accepted - b.accepted]).toEqual([1, 1]);
     expect([s.twoA!.requests.length - a.requests, s.twoB!.requests.length - b.requests]).toEqual([1, 0]);
     await expect.poll(() => s.twoA!.open + s.twoB!.open, { timeout: 2000 }).toBe(0);
+  });
+});
+
+describe("redirect hops", () => {
+  it("an IP-literal redirect target is not looked up: its hop has a TCP step and no DNS step", async () => {
+    const before = at(s.http!);
+    const { observations } = await probeTarget(parseTarget(`https://web.test:${s.https!.port}/to-ip`), config());
+    expect(observations.filter((o) => o.step !== "http" && o.hop === 1).map((o) => [o.step, o.failure])).toEqual([["tcp", null]]);
+    expect(httpOf(observations).map((h) => [h.hop, h.status, h.address])).toEqual([
+      [0, 302, `127.0.0.1:${s.https!.port}`],
+      [1, 200, `127.0.0.1:${s.http!.port}`],
+    ]);
+    expect(s.http!.accepted - before.accepted).toBe(1);
+  });
+
+  it("a redirect the redirect policy refuses is not followed, and nothing is connected to", async () => {
+    const before = at(s.http!);
+    const seen: string[] = [];
+    const allowRedirect = (url: URL) => {
+      seen.push(url.href);
+      return url.port === String(s.http!.port) ? `port ${url.port} is not one a browser would use` : null;
+    };
+    const { observations } = await probeTarget(parseTarget(`https://web.test:${s.https!.port}/to-ip`), config({ allowRedirect }));
+    expect(seen).toEqual([`http://127.0.0.1:${s.http!.port}/landing`]);
+    const [hop0, ...rest] = httpOf(observations);
+    expect(rest).toEqual([]);
+    expect(hop0).toMatchObject({ status: 302, failure: "http_request_failed" });
+    expect(hop0!.note).toMatch(/not followed: port \d+ is not one a browser would use/);
+    expect(at(s.http!)).toEqual(before);
   });
 });
 
