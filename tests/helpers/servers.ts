@@ -205,24 +205,20 @@ export interface CountingServer {
  */
 export async function countingWebServer(handler: http.RequestListener, pem?: Pem, host = "127.0.0.1", port = 0): Promise<CountingServer> {
   const stats: CountingServer = { port: 0, accepted: 0, open: 0, requests: [] };
-  const ids = new WeakMap<net.Socket, number>();
+  // For HTTPS, req.socket is the TLS socket over the accepted one: connections are matched by the peer's port.
+  const byPeerPort = new Map<number, number>();
   const server = pem ? (await import("node:https")).createServer({ key: pem.key, cert: pem.cert }) : http.createServer();
   server.on("connection", (s: net.Socket) => {
     stats.accepted++;
     stats.open++;
-    ids.set(s, stats.accepted);
+    byPeerPort.set(s.remotePort ?? 0, stats.accepted);
     s.on("close", () => stats.open--);
   });
   server.on("secureConnection", (s: tls.TLSSocket) => s.on("error", () => {}));
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-    // For HTTPS, req.socket is the TLS socket over the accepted one; its `_parent` or `socket` field is not public, so match on the peer's port.
-    const raw = req.socket as net.Socket;
-    stats.requests.push({ url: req.url ?? "", connection: ids.get(raw) ?? connectionByPort(raw.remotePort), rawHeaders: req.rawHeaders });
+    stats.requests.push({ url: req.url ?? "", connection: byPeerPort.get(req.socket.remotePort ?? 0) ?? 0, rawHeaders: req.rawHeaders });
     handler(req, res);
   });
-  const byPort = new Map<number, number>();
-  server.on("connection", (s: net.Socket) => byPort.set(s.remotePort ?? 0, stats.accepted));
-  const connectionByPort = (p: number | undefined) => byPort.get(p ?? 0) ?? 0;
   track(server);
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   stats.port = (server.address() as net.AddressInfo).port;
