@@ -1,7 +1,8 @@
 /**
  * One target's verdict from its observations and, when there are any, its controls: each layer
  * is analysed on its own (with the controls where they cover it, without them where they do
- * not), then the root cause wins (a blocked DNS answer outranks what followed from it).
+ * not), redirect hops at the layer where they failed, then the root cause wins (a blocked DNS
+ * answer outranks what followed from it).
  */
 import type { ControlObservation, DnsObservation, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { Target } from "../targets/target.js";
@@ -10,21 +11,26 @@ import type { Verdict } from "./verdict.js";
 import { analyzeDns } from "./dns.js";
 import { analyzeTcp } from "./tcp.js";
 import { analyzeTls } from "./tls.js";
-import { analyzeHttp } from "./http.js";
+import { analyzeHttp, httpSignatures } from "./http.js";
+import { analyzeRedirectHop } from "./redirect.js";
 import { controlView, ipOf, validatedAddresses, type ControlView } from "./control-view.js";
 import { analyzeDnsWithControl } from "./dns-control.js";
 import { analyzeTcpWithControl } from "./tcp-control.js";
 import { analyzeTlsWithControl } from "./tls-control.js";
 import { analyzeHttpWithControl } from "./http-control.js";
 
-/** Splits a target's observations by step; DoH lookups (controls) and lookups made for redirects are kept apart. */
+/**
+ * Splits a target's own observations (hop 0) by step; DoH lookups (controls) are kept apart, and
+ * the steps of redirect hops (tagged with `hop`, analysed in redirect.ts) are left out. `http`
+ * holds every hop's request.
+ */
 export function byStep(target: Pick<Target, "host">, obs: readonly Observation[]) {
-  const own = obs.filter((o): o is DnsObservation => o.step === "dns" && o.hostname === target.host);
+  const own = obs.filter((o): o is DnsObservation => o.step === "dns" && o.hostname === target.host && !o.hop);
   return {
     dns: own.filter((o) => o.engine !== "doh"),
     doh: own.filter((o) => o.engine === "doh"),
-    tcp: obs.filter((o): o is TcpObservation => o.step === "tcp"),
-    tls: obs.filter((o): o is TlsObservation => o.step === "tls"),
+    tcp: obs.filter((o): o is TcpObservation => o.step === "tcp" && !o.hop),
+    tls: obs.filter((o): o is TlsObservation => o.step === "tls" && !o.hop),
     http: obs.filter((o): o is HttpObservation => o.step === "http"),
   };
 }
@@ -48,11 +54,14 @@ export function analyzeTarget(target: Target, obs: readonly Observation[], ctx: 
   const view: ControlView = controlView(control, s.doh);
   const tcp = either(analyzeTcpWithControl(s.tcp, view), () => analyzeTcp(s.tcp));
   const tls = either(analyzeTlsWithControl(s.tls, view), () => analyzeTls(s.tls));
-  const http = either(analyzeHttpWithControl(s.http, view, ctx), () => analyzeHttp(s.http, ctx));
+  // A redirect hop that could not be connected to is judged at its own layer; the responses
+  // before it are then only checked for block pages (the chain has no final response to compare).
+  const hop = analyzeRedirectHop(obs, view);
+  const http = hop ? httpSignatures(s.http, ctx) : either(analyzeHttpWithControl(s.http, view, ctx), () => analyzeHttp(s.http, ctx));
   const laterOk = [tcp, tls, http].every((f) => f === null);
   const reached = laterOk ? new Set(s.tcp.filter((o) => o.failure === null).map((o) => ipOf(o.address))) : null;
   const dns = either(analyzeDnsWithControl(s.dns, view, validatedAddresses(s.tls, view), reached, ctx), () => analyzeDns(s.dns, ctx));
-  const findings = [dns, tcp, tls, http].filter((f): f is Finding => f !== null);
+  const findings = [dns, tcp, tls, http, hop].filter((f): f is Finding => f !== null);
   const context = view.helperFailure ? [view.helperFailure] : [];
 
   const blocked = findings.find((f) => f.status === "blocked");

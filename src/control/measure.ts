@@ -1,18 +1,18 @@
 /**
  * What the control helper measures for one request, with reachprobe's own probe steps: its own
  * lookup of the URL's host, a TCP connect (and TLS handshake, for https) to the probe's
- * endpoints and to its own addresses, and a GET of the URL with redirects followed by hand.
+ * endpoints and to its own addresses, and a GET of the URL over the connection of its first
+ * own address that connected, with redirects followed hop by hop (as the probe follows them).
  * Addresses the policy refuses are never connected to. Never throws for network failures.
  */
 import { isIP } from "node:net";
 import type { Failure } from "../net/failures.js";
 import { joinHostPort } from "../net/addr.js";
-import { startStepTimer } from "../net/deadline.js";
-import { tlsHandshake } from "../net/tls.js";
 import type { ProbeConfig } from "../probes/config.js";
 import { addressesToTry, dnsStep } from "../probes/dns.js";
-import { tcpStep } from "../probes/tcp.js";
+import { connectFirst, type Connection } from "../probes/connect.js";
 import { httpStep } from "../probes/http.js";
+import type { TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { AddressPolicy } from "./policy.js";
 import type { ParsedRequest } from "./request.js";
 import { IP_FLAGS, type ControlDns, type ControlHttp, type ControlResponse, type ControlTcp, type ControlTls } from "./wire.js";
@@ -66,46 +66,37 @@ export async function measureControl(req: ParsedRequest, s: MeasureSettings, bud
   const ownAllowed = own.filter((ip) => policy.allows(ip)).slice(0, s.maxOwnAddresses);
   for (const ip of ownAllowed) plan.set(joinHostPort(ip, req.port), { ip, port: req.port });
 
+  // Every endpoint is connected to at once; the connection of the first of the helper's own
+  // addresses that connected carries the fetch, every other socket is closed.
   const results = new Map<string, EndpointResult>();
-  await Promise.all(
-    [...plan].map(async ([key, ep]) => {
-      const r = await connectOne(ep.ip, ep.port, https ? req.host : null, cfg, budget);
-      results.set(key, r);
-      if (r.tls?.status) flag(ep.ip, IP_FLAGS.validForDomain);
-    }),
-  );
-
-  const tcp_connect: Record<string, ControlTcp> = {};
-  const tls_handshake: Record<string, ControlTls> = {};
-  for (const key of plan.keys()) {
-    const r = results.get(key);
-    if (!r) continue;
-    tcp_connect[key] = r.tcp;
-    if (r.tls) tls_handshake[key] = r.tls;
-  }
-
-  const http = await fetchUrl(req, own, ownAllowed, results, dns, s, budget);
-  return { tcp_connect, tls_handshake, http_request: http, dns, ip_info: ipInfo };
-}
-
-/** TCP connect, then (when `serverName` is set) a TLS handshake over the same socket. */
-async function connectOne(ip: string, port: number, serverName: string | null, cfg: ProbeConfig, budget: AbortSignal): Promise<EndpointResult> {
-  const { obs, socket } = await tcpStep(ip, port, cfg, budget);
-  const tcp: ControlTcp = { status: obs.failure === null, failure: obs.failure };
-  if (!socket) return { tcp };
-  if (serverName === null) {
-    socket.destroy();
-    return { tcp };
-  }
-  // The TLS primitive is called directly (not probes/tls.ts) so that an explicit CA reaches it.
-  const timer = startStepTimer(cfg.stepTimeoutMs, budget);
+  const sockets = new Map<string, Connection>();
   try {
-    const r = await tlsHandshake(socket, { serverName, signal: timer.signal, ...(cfg.ca ? { ca: cfg.ca } : {}) });
-    r.socket?.destroy();
-    return { tcp, tls: { server_name: serverName, status: r.failure === null, failure: r.failure } };
+    await Promise.all(
+      [...plan].map(async ([key, ep]) => {
+        const c = await connectFirst({ addresses: [ep.ip], port: ep.port, serverName: https ? req.host : null, hop: 0 }, cfg, budget);
+        const tcp = c.observations.find((o): o is TcpObservation => o.step === "tcp");
+        const tls = c.observations.find((o): o is TlsObservation => o.step === "tls");
+        const r: EndpointResult = { tcp: tcp ? { status: tcp.failure === null, failure: tcp.failure } : { status: false, failure: "generic_timeout_error" } };
+        if (tls) r.tls = { server_name: req.host, status: tls.failure === null, failure: tls.failure };
+        results.set(key, r);
+        if (c.connection) sockets.set(key, c.connection);
+        if (r.tls?.status) flag(ep.ip, IP_FLAGS.validForDomain);
+      }),
+    );
+
+    const tcp_connect: Record<string, ControlTcp> = {};
+    const tls_handshake: Record<string, ControlTls> = {};
+    for (const key of plan.keys()) {
+      const r = results.get(key);
+      if (!r) continue;
+      tcp_connect[key] = r.tcp;
+      if (r.tls) tls_handshake[key] = r.tls;
+    }
+
+    const http = await fetchUrl(req, own, ownAllowed, results, sockets, dns, s, budget);
+    return { tcp_connect, tls_handshake, http_request: http, dns, ip_info: ipInfo };
   } finally {
-    timer.dispose();
-    socket.destroy();
+    for (const c of sockets.values()) c.socket.destroy();
   }
 }
 
@@ -114,29 +105,35 @@ function failedHttp(failure: Failure, note?: string, urls?: string[]): ControlHt
   return { failure, status_code: -1, body_length: -1, title: "", headers: {}, ...(urls ? { x_urls: urls } : {}), ...(note ? { x_note: note } : {}) };
 }
 
-/** GETs the URL at the first of the helper's own addresses that connected (and completed TLS). */
+/** GETs the URL over the connection of the first of the helper's own addresses that connected (and completed TLS). */
 async function fetchUrl(
   req: ParsedRequest,
   own: string[],
   ownAllowed: string[],
   results: Map<string, EndpointResult>,
+  sockets: Map<string, Connection>,
   dns: ControlDns,
   s: MeasureSettings,
   budget: AbortSignal,
 ): Promise<ControlHttp> {
   if (own.length === 0) return failedHttp(dns.failure ?? "dns_no_answer");
   if (ownAllowed.length === 0) return failedHttp("dns_bogon_error", `${req.host} resolves only to addresses this helper refuses`);
-  const steps = ownAllowed.map((ip) => results.get(joinHostPort(ip, req.port)));
-  const index = steps.findIndex((r) => r !== undefined && r.tcp.status && (r.tls === undefined || r.tls.status));
-  if (index < 0) {
-    const first = steps[0];
+  const keys = ownAllowed.map((ip) => joinHostPort(ip, req.port));
+  const key = keys.find((k) => sockets.has(k));
+  if (key === undefined) {
+    const first = results.get(keys[0]!);
     return failedHttp(first?.tls?.failure ?? first?.tcp.failure ?? "generic_timeout_error", "no address of the host could be connected to");
   }
-  const ip = ownAllowed[index] as string;
-  const { hops } = await httpStep(req.url, ip, s.cfg, budget);
+  const connection = sockets.get(key)!;
+  // The other connections are done with; the navigation owns (and closes) this one from here.
+  sockets.delete(key);
+  for (const c of sockets.values()) c.socket.destroy();
+  sockets.clear();
+  const { hops, stopped } = await httpStep(req.url, connection, ownAllowed, s.cfg, budget, []);
   const last = hops[hops.length - 1];
   const urls = hops.map((h) => h.url);
   if (!last) return failedHttp("generic_timeout_error");
+  if (stopped) return failedHttp(stopped.failure, last.note, urls);
   if (last.failure !== null || last.status === undefined) return failedHttp(last.failure ?? "http_request_failed", last.note, urls);
   return {
     failure: null,

@@ -75,6 +75,12 @@ export function tlsHandshake(socket: net.Socket, opts: TlsHandshakeOptions): Pro
     }
     const sock = tls.connect({
       socket,
+      // QUIRK: `host` is the name Node verifies the certificate against. Without it Node uses
+      // the name the socket was connected to, which it does not keep for a socket connected to
+      // an IP literal, and falls back to "localhost" (seen: a certificate valid for 127.0.0.1
+      // was ssl_invalid_hostname). An IP literal is verified against the certificate's IP
+      // SANs and sends no SNI, as a browser does.
+      host: opts.serverName,
       ...(isIpName ? {} : { servername: opts.serverName }),
       ALPNProtocols: opts.alpn ?? ["h2", "http/1.1"],
       rejectUnauthorized: false,

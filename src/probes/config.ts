@@ -29,7 +29,12 @@ export interface ProbeConfig {
    * is not connected to; the hop gets a failure and a note instead. Unset: every address is allowed.
    */
   allowAddress?: (ip: string) => boolean;
-  /** Extra trust for the HTTP step (tests of the control helper); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
+  /**
+   * Optional redirect policy (the control helper's port rule): a reason to refuse following a
+   * redirect to `url`, or null to follow it. Checked before anything is connected to. Unset: every redirect is followed.
+   */
+  allowRedirect?: (url: URL) => string | null;
+  /** Extra trust for the TLS step (tests of the control helper); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Asks the control helper, when one is configured; never rejects. */
   control?: (request: ControlRequest, signal: AbortSignal) => Promise<ControlObservation>;

@@ -78,3 +78,18 @@ export function addressesToTry(obs: DnsObservation[], max: number): string[] {
   const v6 = ordered.filter((a) => isIP(a) === 6);
   return [...v4, ...v6].slice(0, max);
 }
+
+/**
+ * The lookup a browser's connection would use: the system resolver's, or, when it is not
+ * asked (--no-system-resolver), the first configured resolver's (then the first DoH URL's).
+ */
+export function browserLookup(obs: readonly DnsObservation[]): DnsObservation | undefined {
+  return obs.find((o) => o.engine === "system") ?? obs.find((o) => o.engine === "udp") ?? obs[0];
+}
+
+/** The addresses a browser would connect to: only its resolver's first answer, IPv4 before IPv6, capped. */
+export function browserAddresses(obs: readonly DnsObservation[], max: number): string[] {
+  const first = browserLookup(obs)?.addresses ?? [];
+  const valid = [...new Set(first.filter((a) => isIP(a)))];
+  return [...valid.filter((a) => isIP(a) === 4), ...valid.filter((a) => isIP(a) === 6)].slice(0, max);
+}

@@ -1,103 +1,178 @@
 /**
- * The HTTP step: a GET pinned to an address that connected, with redirects followed by hand
- * so that every hop is measured (at most cfg.maxRedirects, loops detected).
+ * The HTTP step and the navigation it starts: the first GET over the connection the TCP and
+ * TLS steps measured, then each redirect followed by hand as a browser follows it (at most
+ * cfg.maxRedirects, loops detected). A redirect within the origin goes over the same connection
+ * when the server kept it open; any other is measured step by step (DNS of the new host, TCP,
+ * TLS, HTTP), its observations tagged with the hop.
  */
 import { isIP } from "node:net";
-import { httpFetch } from "../net/http.js";
+import { httpExchange } from "../net/http-exchange.js";
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
+import type { Failure } from "../net/failures.js";
 import type { ProbeConfig } from "./config.js";
-import type { DnsObservation, HttpObservation } from "./observation.js";
-import { dnsStep, addressesToTry } from "./dns.js";
+import type { HttpObservation, Observation } from "./observation.js";
+import { browserAddresses, browserLookup, dnsStep } from "./dns.js";
+import { browserRequestHeaders } from "./browser.js";
+import { connectFirst, type Connection } from "./connect.js";
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** Fetches `url` at `address`, then follows redirects; returns every hop and any DNS lookups made for new hosts. */
-export async function httpStep(url: URL, address: string, cfg: ProbeConfig, budget: AbortSignal): Promise<{ hops: HttpObservation[]; dns: DnsObservation[] }> {
-  const hops: HttpObservation[] = [];
-  const dns: DnsObservation[] = [];
-  const visited = new Set<string>();
-  let current = url;
-  let ip = address;
-  for (let hop = 0; ; hop++) {
-    visited.add(current.href);
-    const obs = await fetchOnce(current, ip, hop, cfg, budget);
-    hops.push(obs);
-    if (obs.failure || !obs.location) break;
-    let next: URL;
-    try {
-      next = new URL(obs.location);
-    } catch {
-      obs.note = `redirect to an invalid URL: ${obs.location.slice(0, 200)}`;
-      break;
-    }
-    if (next.protocol !== "http:" && next.protocol !== "https:") {
-      obs.note = `redirect to a ${next.protocol} URL, not followed`;
-      break;
-    }
-    if (visited.has(next.href)) {
-      obs.failure = "http_request_failed";
-      obs.note = `redirect loop: ${next.href} was already visited`;
-      break;
-    }
-    if (hop + 1 > cfg.maxRedirects) {
-      obs.failure = "http_request_failed";
-      obs.note = `more than ${cfg.maxRedirects} redirects`;
-      break;
-    }
-    const host = next.hostname.replace(/^\[|\]$/g, "");
-    const allow = cfg.allowAddress;
-    if (isIP(host)) {
-      if (allow && !allow(host)) {
-        obs.failure = "http_request_failed";
-        obs.note = `redirect to ${host} not followed: the address policy refuses it`;
-        break;
-      }
-      ip = host;
-    } else if (host !== current.hostname) {
-      const lookups = await dnsStep(host, cfg, budget);
-      dns.push(...lookups);
-      const candidates = addressesToTry(lookups, allow ? 64 : 1);
-      const found = allow ? candidates.find((a) => allow(a)) : candidates[0];
-      if (!found && candidates.length > 0) {
-        obs.failure = "dns_bogon_error";
-        obs.note = `redirect to ${host} not followed: the address policy refuses every address it resolved to`;
-        break;
-      }
-      if (!found) {
-        // The chain stops short of its destination; that is a failure of this fetch, carried
-        // with the lookup's own failure so that a DNS-blocked redirect target is not "ok".
-        obs.failure = lookups.find((l) => l.failure)?.failure ?? "dns_no_answer";
-        obs.note = `redirect target ${host} did not resolve`;
-        break;
-      }
-      ip = found;
-    }
-    current = next;
-  }
-  return { hops, dns };
+/** Where a navigation stopped short of a response because a redirect hop could not be connected. */
+export interface HopStop {
+  hop: number;
+  url: string;
+  step: "dns" | "tcp" | "tls";
+  failure: Failure;
 }
 
-async function fetchOnce(url: URL, ip: string, hop: number, cfg: ProbeConfig, budget: AbortSignal): Promise<HttpObservation> {
-  const t0 = cfg.now();
-  const timer = startStepTimer(cfg.stepTimeoutMs, budget);
-  const requestHeaders = {
-    "user-agent": cfg.userAgent,
-    accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-    "accept-language": "en-US;q=0.8,en;q=0.5",
-  };
+/** What a navigation produced: the HTTP records, in order, and where it stopped short, if it did. */
+export interface NavigationResult {
+  hops: HttpObservation[];
+  stopped: HopStop | null;
+}
+
+/** A hop that could not be opened: refused by a policy (recorded on the redirecting response), or stopped at a step. */
+type Opened = { connection: Connection } | { refused: { failure: Failure; note: string } } | { stopped: HopStop; note: string };
+
+/**
+ * Fetches `url` over `first` (already connected to one of `addresses`, the target's), then
+ * follows redirects. Every observation is appended to `out` as it is made; every connection,
+ * `first` included, is closed before this returns.
+ */
+export async function httpStep(url: URL, first: Connection, addresses: readonly string[], cfg: ProbeConfig, budget: AbortSignal, out: Observation[]): Promise<NavigationResult> {
+  const hops: HttpObservation[] = [];
+  const visited = new Set<string>();
+  // A browser resolves a name once: a redirect back to a known host reuses its addresses.
+  const resolved = new Map<string, readonly string[]>([[bare(url.hostname), addresses]]);
+  let stopped: HopStop | null = null;
+  let conn: Connection | null = first;
+  let current = url;
+  let from: URL | undefined;
   try {
-    const r = await httpFetch({ url, address: ip, headers: requestHeaders, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes, ...(cfg.ca ? { ca: cfg.ca } : {}) });
-    const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    for (let hop = 0; conn; hop++) {
+      visited.add(current.href);
+      const { obs, reusable } = await fetchOnce(current, conn, hop, from, cfg, budget);
+      out.push(obs);
+      hops.push(obs);
+      if (!reusable) {
+        conn.socket.destroy();
+        conn = null;
+      }
+      if (obs.failure || !obs.location) break;
+      const next = followable(obs, hop, visited, cfg);
+      if (!next) break;
+      if (!(conn && sameOrigin(next, current))) {
+        conn?.socket.destroy();
+        conn = null;
+        const opened = await openHop(next, hop + 1, resolved, cfg, budget, out);
+        if ("refused" in opened) {
+          obs.failure = opened.refused.failure;
+          obs.note = opened.refused.note;
+          break;
+        }
+        if ("stopped" in opened) {
+          stopped = opened.stopped;
+          obs.note = opened.note;
+          break;
+        }
+        conn = opened.connection;
+      }
+      from = current;
+      current = next;
+    }
+  } finally {
+    conn?.socket.destroy();
+  }
+  return { hops, stopped };
+}
+
+/** The URL to follow from a redirect, or null (with the reason on `obs`) when it is not followed. */
+function followable(obs: HttpObservation, hop: number, visited: Set<string>, cfg: ProbeConfig): URL | null {
+  let next: URL;
+  try {
+    next = new URL(obs.location!);
+  } catch {
+    obs.note = `redirect to an invalid URL: ${obs.location!.slice(0, 200)}`;
+    return null;
+  }
+  if (next.protocol !== "http:" && next.protocol !== "https:") {
+    obs.note = `redirect to a ${next.protocol} URL, not followed`;
+    return null;
+  }
+  if (visited.has(next.href)) {
+    obs.failure = "http_request_failed";
+    obs.note = `redirect loop: ${next.href} was already visited`;
+    return null;
+  }
+  if (hop + 1 > cfg.maxRedirects) {
+    obs.failure = "http_request_failed";
+    obs.note = `more than ${cfg.maxRedirects} redirects`;
+    return null;
+  }
+  const refusal = cfg.allowRedirect?.(next);
+  if (refusal) {
+    obs.failure = "http_request_failed";
+    obs.note = `redirect to ${next.href} not followed: ${refusal}`;
+    return null;
+  }
+  return next;
+}
+
+/** Resolves (unless known or an IP literal) and connects to the redirect target, tagging every step with `hop`. */
+async function openHop(next: URL, hop: number, resolved: Map<string, readonly string[]>, cfg: ProbeConfig, budget: AbortSignal, out: Observation[]): Promise<Opened> {
+  const host = bare(next.hostname);
+  const allow = cfg.allowAddress;
+  let addresses = resolved.get(host);
+  if (isIP(host)) {
+    if (allow && !allow(host)) return { refused: { failure: "http_request_failed", note: `redirect to ${host} not followed: the address policy refuses it` } };
+    addresses = [host];
+  } else if (!addresses) {
+    const lookups = await dnsStep(host, cfg, budget);
+    for (const l of lookups) l.hop = hop;
+    out.push(...lookups);
+    // As a browser: only the answer of the resolver it uses (see browserLookup) is connected to.
+    const answered = browserAddresses(lookups, 64);
+    const allowed = allow ? answered.filter((a) => allow(a)) : answered;
+    if (answered.length > 0 && allowed.length === 0) {
+      return { refused: { failure: "dns_bogon_error", note: `redirect to ${host} not followed: the address policy refuses every address it resolved to` } };
+    }
+    if (allowed.length === 0) {
+      const lookup = browserLookup(lookups);
+      const failure = lookup?.failure ?? "dns_no_answer";
+      return { stopped: { hop, url: next.href, step: "dns", failure }, note: `redirect target ${host} did not resolve through ${lookup?.resolver ?? "any resolver"} (${failure})` };
+    }
+    addresses = allowed;
+    resolved.set(host, addresses);
+  }
+  const capped = addresses.slice(0, cfg.maxAddresses);
+  const port = portOf(next);
+  const c = await connectFirst({ addresses: capped, port, serverName: next.protocol === "https:" ? host : null, hop }, cfg, budget);
+  out.push(...c.observations);
+  if (c.connection) return { connection: c.connection };
+  const tls = c.observations.filter((o) => o.step === "tls");
+  const failed = (tls.length > 0 ? tls : c.observations).find((o) => o.failure !== null);
+  const step = tls.length > 0 ? "tls" : "tcp";
+  const failure = failed?.failure ?? "generic_timeout_error";
+  return { stopped: { hop, url: next.href, step, failure }, note: `redirect target ${next.host} could not be connected to: ${step} ${failure}` };
+}
+
+async function fetchOnce(url: URL, conn: Connection, hop: number, from: URL | undefined, cfg: ProbeConfig, budget: AbortSignal): Promise<{ obs: HttpObservation; reusable: boolean }> {
+  const t0 = cfg.now();
+  const protocol = conn.alpn === "h2" ? "h2" : "http/1.1";
+  const headers = browserRequestHeaders({ url, hop, ...(from ? { from } : {}), userAgent: cfg.userAgent, protocol });
+  const timer = startStepTimer(cfg.stepTimeoutMs, budget);
+  try {
+    const r = await httpExchange({ url, socket: conn.socket, alpn: conn.alpn, headers, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes });
     const obs: HttpObservation = {
       step: "http",
-      address: joinHostPort(ip, port),
+      address: joinHostPort(conn.ip, conn.port),
       url: url.href,
       hop,
       t0,
       t: cfg.now(),
       failure: r.failure,
-      requestHeaders,
+      requestHeaders: Object.fromEntries(headers),
     };
     if (r.status !== undefined) {
       obs.status = r.status;
@@ -110,10 +185,24 @@ async function fetchOnce(url: URL, ip: string, hop: number, cfg: ProbeConfig, bu
       const loc = r.headers?.["location"];
       obs.location = REDIRECTS.has(r.status) && loc ? safeResolve(loc, url) : null;
     }
-    return obs;
+    return { obs, reusable: r.reusable && r.failure === null && !budget.aborted };
   } finally {
     timer.dispose();
   }
+}
+
+/** The URL's port, or the scheme's default. */
+export function portOf(url: URL): number {
+  return Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+}
+
+function sameOrigin(a: URL, b: URL): boolean {
+  return a.protocol === b.protocol && a.hostname.toLowerCase() === b.hostname.toLowerCase() && portOf(a) === portOf(b);
+}
+
+/** A URL's hostname without IPv6 brackets. */
+function bare(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, "").toLowerCase();
 }
 
 function safeResolve(location: string, base: URL): string {

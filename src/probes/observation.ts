@@ -44,6 +44,8 @@ export interface DnsObservation extends BaseObservation {
   addresses: string[];
   /** Every response that arrived within the window (raw UDP only). */
   responses?: DnsResponse[];
+  /** The redirect hop this step belongs to (1 for the first redirect followed); absent for the target's own steps (hop 0). */
+  hop?: number;
 }
 
 /** A TCP connect to one address. */
@@ -51,6 +53,8 @@ export interface TcpObservation extends BaseObservation {
   step: "tcp";
   /** `ip:port`, with IPv6 in brackets. */
   address: string;
+  /** The redirect hop this step belongs to (1 for the first redirect followed); absent for the target's own steps (hop 0). */
+  hop?: number;
 }
 
 /** What a certificate in the chain says about itself. */
@@ -78,6 +82,8 @@ export interface TlsObservation extends BaseObservation {
   verified: boolean;
   /** Why verification failed, when the handshake completed but the chain did not validate. */
   verifyFailure?: Failure | null;
+  /** The redirect hop this step belongs to (1 for the first redirect followed); absent for the target's own steps (hop 0). */
+  hop?: number;
 }
 
 /** One HTTP exchange (a redirect chain gives one record per hop). */
@@ -88,6 +94,7 @@ export interface HttpObservation extends BaseObservation {
   url: string;
   /** 0 for the first request, then one more per redirect followed. */
   hop: number;
+  /** The request headers as sent: names as written on the wire, in order. */
   requestHeaders: Record<string, string>;
   status?: number;
   /** Response headers, lower-case names, repeated values joined with ", ". */
@@ -101,7 +108,7 @@ export interface HttpObservation extends BaseObservation {
   bodySha256?: string;
   /** The first bytes of the body as text, kept for block-page fingerprints. */
   bodySample?: string;
-  /** Why the redirect chain stopped here, when it did not end in a normal response. */
+  /** Why the redirect chain stopped here, when it did not end in a normal response (or why the next hop could not be fetched). */
   note?: string;
   /** The Location header, resolved against the URL, when the response is a redirect. */
   location?: string | null;

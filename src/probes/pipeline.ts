@@ -1,17 +1,17 @@
 /**
- * A target's pipeline: DNS, then TCP (and TLS) to each address at once, then HTTP over an
- * address that connected. Returns every observation; never throws for network failures and
- * never decides a verdict.
+ * A target's pipeline: DNS, then TCP (and TLS) to each address at once, then HTTP over the
+ * connection of the first address that connected (one connection per target, as a browser),
+ * with redirects measured hop by hop. Returns every observation; never throws for network
+ * failures, never decides a verdict, and leaves no socket open.
  */
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import type { Target } from "../targets/target.js";
 import type { ProbeConfig } from "./config.js";
 import type { ControlRequest } from "../control/wire.js";
-import type { ControlObservation, Observation, TcpObservation, TlsObservation } from "./observation.js";
+import type { ControlObservation, Observation } from "./observation.js";
 import { dnsStep, addressesToTry } from "./dns.js";
-import { tcpStep } from "./tcp.js";
-import { tlsStep } from "./tls.js";
+import { connectFirst } from "./connect.js";
 import { httpStep } from "./http.js";
 
 /** What a target's pipeline saw, and what the control helper saw for it. */
@@ -59,27 +59,14 @@ async function runSteps(target: Target, cfg: ProbeConfig, budget: AbortSignal, o
   if (!budget.aborted) resolved(addresses);
   if (addresses.length === 0 || budget.aborted) return;
 
-  const perAddress = await Promise.all(addresses.map((ip) => connectOne(ip, target, cfg, budget)));
-  let reachable: string | undefined;
-  for (const [i, steps] of perAddress.entries()) {
-    out.push(...steps);
-    const ok = steps.every((s) => s.failure === null);
-    if (ok && reachable === undefined) reachable = addresses[i];
+  const serverName = target.scheme === "https" ? target.host : null;
+  const { observations, connection } = await connectFirst({ addresses, port: target.port, serverName, hop: 0 }, cfg, budget);
+  out.push(...observations);
+  if (!connection) return;
+  if (target.scheme === "tcp" || budget.aborted) {
+    connection.socket.destroy();
+    return;
   }
-  if (target.scheme === "tcp" || reachable === undefined || budget.aborted) return;
-
-  const url = new URL(target.input);
-  const { hops, dns } = await httpStep(url, reachable, cfg, budget);
-  out.push(...dns, ...hops);
-}
-
-async function connectOne(ip: string, target: Target, cfg: ProbeConfig, budget: AbortSignal): Promise<Array<TcpObservation | TlsObservation>> {
-  const { obs, socket } = await tcpStep(ip, target.port, cfg, budget);
-  if (!socket) return [obs];
-  if (target.scheme !== "https") {
-    socket.destroy();
-    return [obs];
-  }
-  const tls = await tlsStep(socket, joinHostPort(ip, target.port), target.host, cfg, budget);
-  return [obs, tls];
+  // httpStep owns the connection from here and closes it.
+  await httpStep(new URL(target.input), connection, addresses, cfg, budget, out);
 }

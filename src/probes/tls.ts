@@ -1,18 +1,29 @@
 /** The TLS step: a handshake with the target's SNI over the socket the TCP step opened. */
 import type net from "node:net";
+import type tls from "node:tls";
 import { tlsHandshake } from "../net/tls.js";
 import { startStepTimer } from "../net/deadline.js";
 import type { ProbeConfig } from "./config.js";
 import type { TlsObservation } from "./observation.js";
+import { BROWSER_ALPN } from "./browser.js";
 
-/** Runs the handshake and always destroys the socket afterwards. */
-export async function tlsStep(socket: net.Socket, address: string, serverName: string, cfg: ProbeConfig, budget: AbortSignal): Promise<TlsObservation> {
+/**
+ * Runs the handshake, offering a browser's ALPN list. On success (handshake done and the
+ * certificate valid for serverName) returns the TLS socket for the HTTP step (the caller
+ * destroys it); on any failure the socket is destroyed here and `socket` is null.
+ */
+export async function tlsStep(
+  socket: net.Socket,
+  address: string,
+  serverName: string,
+  cfg: ProbeConfig,
+  budget: AbortSignal,
+): Promise<{ obs: TlsObservation; socket: tls.TLSSocket | null }> {
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
   try {
-    const r = await tlsHandshake(socket, { serverName, signal: timer.signal });
-    r.socket?.destroy();
-    return {
+    const r = await tlsHandshake(socket, { serverName, alpn: BROWSER_ALPN, signal: timer.signal, ...(cfg.ca ? { ca: cfg.ca } : {}) });
+    const obs: TlsObservation = {
       step: "tls",
       address,
       serverName,
@@ -25,8 +36,16 @@ export async function tlsStep(socket: net.Socket, address: string, serverName: s
       verified: r.verified,
       verifyFailure: r.verifyFailure,
     };
+    if (r.failure !== null || !r.socket) {
+      r.socket?.destroy();
+      socket.destroy();
+      return { obs, socket: null };
+    }
+    return { obs, socket: r.socket };
+  } catch (err) {
+    socket.destroy();
+    throw err;
   } finally {
     timer.dispose();
-    socket.destroy();
   }
 }

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import type { Verdict } from "../analysis/verdict.js";
+import { failedHop } from "../analysis/redirect.js";
 import { splitHostPort } from "../net/addr.js";
 import type { Failure } from "../net/failures.js";
 import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
@@ -354,12 +355,13 @@ function dnsExperimentFailure(dns: readonly DnsObservation[]): string | null {
   return (dns.find((o) => o.engine === "system") ?? dns[0])?.failure ?? null;
 }
 
-// What stopped the web step: the last hop's failure; with no hop, what kept it from starting.
+// What stopped the web step: the last hop's failure, or the failed connect of the redirect hop
+// after it; with no hop, what kept it from starting.
 function httpExperimentFailure(target: string, obs: readonly Observation[], dnsFailure: string | null): string | null {
   if (target.startsWith("tcp://")) return null;
   const hops = obs.filter((o): o is HttpObservation => o.step === "http");
   const last = hops[hops.length - 1];
-  if (last) return last.failure;
+  if (last) return last.failure ?? failedHop(obs)?.failure ?? null;
   const connect = obs.find((o) => (o.step === "tcp" || o.step === "tls") && o.failure !== null);
   return connect?.failure ?? dnsFailure;
 }

@@ -202,3 +202,38 @@ export async function dohServer(zone: Record<string, string[]>, pem: Pem, path =
   }, pem);
   return { port, methods };
 }
+
+/** What a counting web server saw: TCP connections accepted, those still open, and each request with the connection it came on (1-based). */
+export interface CountingServer {
+  port: number;
+  accepted: number;
+  open: number;
+  requests: Array<{ url: string; connection: number; rawHeaders: string[] }>;
+}
+
+/**
+ * An HTTPS (or plain HTTP with no `pem`) server like webServer that counts TCP connections
+ * (accepted and still open) and records which connection carried each request. `host` picks
+ * the loopback address (it may share `port` with another one on a different address).
+ */
+export async function countingWebServer(handler: http.RequestListener, pem?: Pem, host = "127.0.0.1", port = 0): Promise<CountingServer> {
+  const stats: CountingServer = { port: 0, accepted: 0, open: 0, requests: [] };
+  // For HTTPS, req.socket is the TLS socket over the accepted one: connections are matched by the peer's port.
+  const byPeerPort = new Map<number, number>();
+  const server = pem ? (await import("node:https")).createServer({ key: pem.key, cert: pem.cert }) : http.createServer();
+  server.on("connection", (s: net.Socket) => {
+    stats.accepted++;
+    stats.open++;
+    byPeerPort.set(s.remotePort ?? 0, stats.accepted);
+    s.on("close", () => stats.open--);
+  });
+  server.on("secureConnection", (s: tls.TLSSocket) => s.on("error", () => {}));
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    stats.requests.push({ url: req.url ?? "", connection: byPeerPort.get(req.socket.remotePort ?? 0) ?? 0, rawHeaders: req.rawHeaders });
+    handler(req, res);
+  });
+  track(server);
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  stats.port = (server.address() as net.AddressInfo).port;
+  return stats;
+}

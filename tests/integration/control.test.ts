@@ -12,7 +12,7 @@ import { parseCidr } from "../../src/analysis/bogons.js";
 import { startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.js";
 import { IP_FLAGS, invalidResponse, type ControlResponse } from "../../src/control/wire.js";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
-import { closeAll, closedPort, dnsServer, resetServer, stallServer, webServer } from "../helpers/servers.js";
+import { closeAll, closedPort, countingWebServer, dnsServer, resetServer, stallServer, webServer } from "../helpers/servers.js";
 
 let ca: TestCa;
 let dnsPort: number;
@@ -442,5 +442,31 @@ describe("the request log", () => {
     }
     expect(new Set(entries.map((e) => e.client)).size, "one client, one hash").toBe(1);
     for (const l of lines) expect(l, "a log line holds the client's address").not.toMatch(/127\.0\.0\.1|::1|::ffff/);
+  });
+});
+
+describe("one connection, redirects hop by hop", () => {
+  it("fetches over the connection it measured: one TCP connection at the server, the GET on it", async () => {
+    const site = await countingWebServer((_req, res) => res.end("<title>counted</title>"), ca.issue(["web.test"]));
+    const h = await helper();
+    const ep = `127.0.0.1:${site.port}`;
+    const r = asResponse(await post(h, { http_request: `https://web.test:${site.port}/`, http_request_headers: {}, tcp_connect: [ep] }));
+    expect(r.tls_handshake[ep]).toMatchObject({ status: true });
+    expect(r.http_request).toMatchObject({ failure: null, status_code: 200, title: "counted" });
+    expect(site.accepted).toBe(1);
+    expect(site.requests.map((q) => q.connection)).toEqual([1]);
+    await expect.poll(() => site.open).toBe(0);
+  });
+
+  it("a redirect to a server that resets the handshake fails the fetch with the hop's TLS failure", async () => {
+    const site = await countingWebServer((_req, res) => {
+      res.writeHead(302, { location: `https://web.test:${ports.reset}/` });
+      res.end();
+    }, ca.issue(["web.test"]));
+    const h = await helper();
+    const r = asResponse(await post(h, { http_request: `https://web.test:${site.port}/`, http_request_headers: {}, tcp_connect: [] }));
+    expect(r.http_request).toMatchObject({ failure: "connection_reset", status_code: -1, x_urls: [`https://web.test:${site.port}/`] });
+    expect(r.http_request.x_note).toMatch(/could not be connected to: tls connection_reset/);
+    await expect.poll(() => site.open).toBe(0);
   });
 });

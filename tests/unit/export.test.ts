@@ -340,6 +340,21 @@ describe("OONI", () => {
     expect(m.test_keys).toMatchObject({ dns_experiment_failure: null, http_experiment_failure: "connection_reset", blocking: "http-failure", accessible: false, requests: [] });
   });
 
+  it("reports the failed connect of a redirect hop as the web step's failure", () => {
+    const obs: Observation[] = [
+      { step: "dns", engine: "system", resolver: "system", hostname: "x.test", qtype: "ANY", t0: 0, t: 5, failure: null, addresses: ["192.0.2.1"] },
+      { step: "tcp", address: "192.0.2.1:443", t0: 5, t: 9, failure: null },
+      { step: "tls", address: "192.0.2.1:443", serverName: "x.test", t0: 9, t: 20, failure: null, certificates: [], verified: true, verifyFailure: null },
+      { step: "http", address: "192.0.2.1:443", url: "https://x.test/", hop: 0, t0: 20, t: 30, failure: null, requestHeaders: {}, status: 302, headers: { location: "https://y.test/" }, location: "https://y.test/" },
+      { step: "dns", engine: "system", resolver: "system", hostname: "y.test", qtype: "ANY", t0: 30, t: 35, failure: null, addresses: ["192.0.2.2"], hop: 1 },
+      { step: "tcp", address: "192.0.2.2:443", t0: 35, t: 40, failure: null, hop: 1 },
+      { step: "tls", address: "192.0.2.2:443", serverName: "y.test", t0: 40, t: 50, failure: "connection_reset", certificates: [], verified: false, verifyFailure: null, hop: 1 },
+    ];
+    const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
+    expect(m.test_keys).toMatchObject({ dns_experiment_failure: null, http_experiment_failure: "connection_reset" });
+    expect(m.test_keys.tls_handshakes.map((t) => t.failure)).toEqual([null, "connection_reset"]);
+  });
+
   const mapping: Array<[Pick<Verdict, "status" | "layer" | "failure">, unknown, unknown]> = [
     [{ status: "ok", layer: null, failure: null }, false, true],
     [{ status: "down", layer: null, failure: "dns_nxdomain_error" }, false, false],
