@@ -8,7 +8,17 @@ import net from "node:net";
 import type { Failure } from "./failures.js";
 import { classifyTlsError } from "./classify.js";
 import { abortReason } from "./deadline.js";
-import type { CertificateInfo } from "../probes/observation.js";
+
+/** What a certificate in the chain says about itself. */
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  sans: string[];
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 fingerprint, colon-separated hex as Node prints it. */
+  fingerprint256: string;
+}
 
 /** A handshake's outcome; the caller destroys `socket`. */
 export interface TlsHandshakeResult {

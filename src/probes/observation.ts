@@ -3,6 +3,7 @@
  * the wire and never decide a verdict. Times are milliseconds since the run's zero time.
  */
 import type { Failure } from "../net/failures.js";
+import type { CertificateInfo } from "../net/tls.js";
 
 /** The step a record belongs to. */
 export type Step = "dns" | "tcp" | "tls" | "http";
@@ -57,16 +58,8 @@ export interface TcpObservation extends BaseObservation {
   hop?: number;
 }
 
-/** What a certificate in the chain says about itself. */
-export interface CertificateInfo {
-  subject: string;
-  issuer: string;
-  sans: string[];
-  validFrom: string;
-  validTo: string;
-  /** SHA-256 fingerprint, colon-separated hex as Node prints it. */
-  fingerprint256: string;
-}
+/** What a certificate in the chain says about itself (defined where the handshake reads it). */
+export type { CertificateInfo };
 
 /** A TLS handshake over a connected socket. */
 export interface TlsObservation extends BaseObservation {
