@@ -218,6 +218,15 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
     // parser still clears it when the server answers `Connection: close` or HTTP/1.0.
     req.shouldKeepAlive = keepAliveAsked;
     req.on("error", (err) => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err)));
+    // A 101 to a request that asked for no upgrade: not HTTP we can read (without this
+    // listener node:http destroys the socket and emits no 'response' and no error).
+    req.on("upgrade", (res: http.IncomingMessage) => {
+      out.status = res.statusCode ?? 0;
+      out.headersList = pairs(res.rawHeaders);
+      settle("http_request_failed");
+    });
+    // Backstop: every path above settles before 'close'; a close that beats them is an EOF.
+    req.on("close", () => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : "eof_error"));
     req.on("response", (res) => {
       out.status = res.statusCode ?? 0;
       out.headersList = pairs(res.rawHeaders);

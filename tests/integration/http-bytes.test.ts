@@ -283,6 +283,8 @@ describe("hostile servers give a classified failure within the step timeout", ()
     ["a space before the colon", "HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n", "http_request_failed"],
     ["two different Content-Length values", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "http_request_failed"],
     ["bad chunked framing", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n", "http_request_failed"],
+    ["a 101 Switching Protocols nobody asked for", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n", "http_request_failed"],
+    ["a FIN before any byte of response", "", "eof_error"],
   ])("%s", async (_what, response, failure) => {
     const cap = await captureServer((_n, s) => {
       s.end(response);
