@@ -23,7 +23,7 @@ export interface DecodedBody {
   decoded: boolean;
 }
 
-/** RFC 9659: a zstd content coding's window is at most 8 MB; Chrome refuses larger ones. */
+/** RFC 9659: the window of the zstd content coding is at most 8 MB (decoders may refuse larger ones). */
 export const ZSTD_MAX_WINDOW = 8 * 1024 * 1024;
 /** Bound on window bytes copied by the zstd decoder (it moves its window once per block). */
 const ZSTD_COPY_BUDGET = 1024 * 1024 * 1024;
