@@ -386,6 +386,24 @@ describe("hostile servers give a classified failure within the step timeout", ()
     expect(r.failure).toBe("http_request_failed");
   });
 
+  it("HTTP/2: response headers past maxHeaderBytes: http_request_failed", async () => {
+    const server = http2.createSecureServer({ key: pem.key, cert: pem.cert });
+    servers.push(server);
+    server.on("stream", (stream) => {
+      stream.on("error", () => {});
+      const big: Record<string, string> = { ":status": "200" };
+      for (let i = 0; i < 40; i++) big[`x-flood-${i}`] = "a".repeat(1000);
+      stream.respond(big);
+      stream.end("hi");
+    });
+    await new Promise<void>((r) => server.listen(0, LOOPBACK, r));
+    const socket = await tlsSocket((server.address() as net.AddressInfo).port, "www.example.com");
+    const nav = navigation("https://www.example.com/", { protocol: "h2" });
+    const r = await exchange({ url: nav.url, socket, alpn: "h2", headers: browserRequestHeaders(nav), maxHeaderBytes: 16 * 1024 });
+    expect(r.failure).toBe("http_request_failed");
+    expect(r.status).toBeUndefined();
+  });
+
   it("HTTP/2: a server that never answers the stream: generic_timeout_error", async () => {
     const server = http2.createSecureServer({ key: pem.key, cert: pem.cert });
     servers.push(server);
