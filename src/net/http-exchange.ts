@@ -183,6 +183,8 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
         // socket as it gave it.
         process.nextTick(() => {
           restoreListeners(socket, before);
+          // A reset while the socket idles in the caller's hands must not crash the process.
+          if (socket.listenerCount("error") === 0) socket.on("error", () => {});
           const s = socket as net.Socket & { parser?: unknown; _httpMessage?: unknown };
           s.parser = null;
           s._httpMessage = null;

@@ -432,6 +432,8 @@ describe("reusable: the caller keeps a keep-alive socket", () => {
     expect(Buffer.concat(cap.connections[0]!).toString("latin1")).toMatch(/^GET \/ HTTP\/1\.1\r\n[\s\S]*\r\n\r\nGET \/next HTTP\/1\.1\r\nHost: www\.example\.com\r\n/);
     // node:http's listeners are gone: the socket is the caller's again.
     expect(socket.listenerCount("data")).toBe(0);
+    // ...but one 'error' listener stays, so a reset while it idles cannot crash the process.
+    expect(socket.listenerCount("error")).toBe(1);
     socket.destroy();
   });
 
