@@ -92,6 +92,14 @@ export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchange
     o.socket.destroy();
     return { failure: classifyHttpError(abortReason(o.signal)), protocol, reusable: false };
   }
+  if (o.socket.destroyed || !o.socket.writable) {
+    // QUIRK: node:http given a socket that is already closed (a keep-alive connection the
+    // server ended while it idled) emits nothing at all: the exchange would wait for the
+    // step's timer (seen: 2.9 s against a 3 s signal). A browser reconnects and retries here;
+    // the caller sees eof_error at once and may do the same.
+    o.socket.destroy();
+    return { failure: "eof_error", protocol, reusable: false };
+  }
   const raw = protocol === "h2" ? await exchangeH2(o) : await exchangeH1(o);
   const result: HttpExchangeResult = { failure: raw.failure, protocol, reusable: false };
   if (raw.status !== undefined && raw.headersList) {

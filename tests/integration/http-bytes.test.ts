@@ -437,6 +437,20 @@ describe("reusable: the caller keeps a keep-alive socket", () => {
     socket.destroy();
   });
 
+  it("a kept socket the server closed while it idled: eof_error at once, not a wait for the timer", async () => {
+    const cap = await captureServer((_n, s) => {
+      s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", () => setTimeout(() => s.end(), 20));
+      return null;
+    });
+    const socket = await plainSocket(cap.port);
+    const nav = navigation("http://www.example.com/");
+    expect((await exchange({ url: nav.url, socket, headers: browserRequestHeaders(nav) })).reusable).toBe(true);
+    await new Promise<void>((r) => socket.once("close", () => r()));
+    // A long step timer: a hang would show as generic_timeout_error after 60 s (past the test's own timeout).
+    const r = await exchange({ url: nav.url, socket, headers: browserRequestHeaders(nav) }, 60_000);
+    expect(r).toMatchObject({ failure: "eof_error", reusable: false });
+  });
+
   it("Connection: close from the server: not reusable, socket destroyed", async () => {
     const r = await fetchCanned("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
     expect(r).toMatchObject({ failure: null, status: 200, reusable: false });
