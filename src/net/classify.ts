@@ -149,12 +149,24 @@ export function classifyTlsError(err: unknown): Failure {
   return classify(err, "tls", () => null);
 }
 
-/** Classifies an error from an HTTP exchange made with undici. */
+/**
+ * Errors of a response that breaks HTTP rather than the connection: node:http's own
+ * ERR_HTTP_* (llhttp's HPE_* are caught for every step above), node:http2's ERR_HTTP2_*
+ * (protocol errors, RST_STREAM, GOAWAY), and headers our side refused to write.
+ */
+const MALFORMED_HTTP = new Set(["ERR_INVALID_CHAR", "ERR_INVALID_HTTP_TOKEN", "ERR_UNESCAPED_CHARACTERS", "ERR_INVALID_HTTP_RESPONSE"]);
+
+/** Classifies an error from an HTTP exchange (node:http, node:http2 or undici). */
 export function classifyHttpError(err: unknown): Failure {
   return classify(err, "http", (links) => {
     // undici closes with UND_ERR_SOCKET "other side closed" when the server sends FIN early.
     if (links.some((l) => codeOf(l) === "UND_ERR_SOCKET")) return "eof_error";
     if (links.some((l) => l.name === "AbortError")) return "generic_timeout_error";
+    const malformed = links.some((l) => {
+      const code = codeOf(l);
+      return MALFORMED_HTTP.has(code) || code.startsWith("ERR_HTTP2_") || code.startsWith("ERR_HTTP_") || code.startsWith("Z_");
+    });
+    if (malformed) return "http_request_failed";
     return null;
   });
 }

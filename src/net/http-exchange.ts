@@ -1,9 +1,15 @@
-// STAND-IN: replaced by the h-http-net branch at merge
 /**
- * One HTTP request/response over a socket the caller already connected (and handshaked), so
- * that the request goes over the connection the TCP and TLS steps measured. A small stand-in
- * with the agreed interface: HTTP/1.1 through node:http, HTTP/2 through node:http2.
+ * One HTTP request/response over a socket the caller already connected (and, for https:,
+ * handshaked), so the GET travels on the very connection the TCP and TLS steps measured.
+ *
+ * HTTP/1.1 goes through node:http with the socket handed over by `createConnection`: the
+ * request line and the given header list are written byte for byte (names, case and order
+ * untouched; nothing added), and llhttp parses the response strictly. HTTP/2 (ALPN "h2")
+ * goes through node:http2 on the same socket, one stream. The body is capped on the wire and
+ * after decoding (body-decode.ts), hashed and sampled; the step's signal bounds everything.
+ * docs/browser-request.md describes what is sent and why.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import http from "node:http";
 import http2 from "node:http2";
@@ -11,9 +17,9 @@ import type net from "node:net";
 import type { Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
 import { abortReason } from "./deadline.js";
-import { titleOf } from "./http.js";
+import { decodeBody } from "./body-decode.js";
 
-/** What one exchange needs. */
+/** What httpExchange needs: the URL, the connected socket, the exact headers, the bounds. */
 export interface HttpExchangeOptions {
   url: URL;
   /** A connected socket: net.Socket for http:, an already handshaked tls.TLSSocket for https:. */
@@ -27,10 +33,11 @@ export interface HttpExchangeOptions {
   maxBodyBytes: number;
   /** Bytes of the (decoded) body kept as a sample for fingerprints and the title. Default 8192. */
   sampleBytes?: number;
+  /** Bound on the response's header bytes (status line and headers). Default 64 KiB. */
   maxHeaderBytes?: number;
 }
 
-/** What one exchange produced; fields after `failure` are set when headers arrived. */
+/** What one exchange produced; fields after `failure` are set once a response head arrived. */
 export interface HttpExchangeResult {
   failure: Failure | null;
   status?: number;
@@ -38,52 +45,102 @@ export interface HttpExchangeResult {
   headers?: Record<string, string>;
   /** Every header as received, in order, repeats kept: [name, value]. */
   headersList?: Array<[string, string]>;
+  /** Decoded bytes read (up to the cap). */
   bodyLength?: number;
   bodyTruncated?: boolean;
+  /** SHA-256 of the decoded bytes read. */
   bodySha256?: string;
+  /** Decoded sample as text (utf8). */
   bodySample?: string;
   title?: string | null;
   /** Content-Encoding that was decoded (gzip, br, ...), or the raw one if it could not be. */
   contentEncoding?: string;
+  /** Body bytes as they came off the wire (before decoding), up to the cap. Added field. */
+  wireBodyLength?: number;
+  /** "http/1.1" or "h2": the framing the exchange used. Added field. */
+  protocol?: "http/1.1" | "h2";
   /** True when the connection may carry another request (keep-alive, body fully read). */
   reusable: boolean;
 }
 
-/** Reads a body into the result: hashed, capped, a sample kept. */
-class BodyReader {
-  private hash = createHash("sha256");
-  private sample: Buffer[] = [];
-  private sampled = 0;
-  length = 0;
-  truncated = false;
-  constructor(
-    private readonly max: number,
-    private readonly sampleBytes: number,
-  ) {}
-  /** Takes a chunk; false once the cap is reached (stop reading). */
-  push(chunk: Buffer): boolean {
-    let part = chunk;
-    if (this.length + part.length > this.max) {
-      part = part.subarray(0, this.max - this.length);
-      this.truncated = true;
-    }
-    this.length += part.length;
-    this.hash.update(part);
-    if (this.sampled < this.sampleBytes) {
-      const s = part.subarray(0, this.sampleBytes - this.sampled);
-      this.sample.push(s);
-      this.sampled += s.length;
-    }
-    return !this.truncated;
+const TITLE = /<title[^>]*>([\s\S]*?)<\/title>/i;
+
+/** Extracts the HTML title from the start of a body, trimmed and bounded. */
+export function titleOf(sample: string): string | null {
+  const m = TITLE.exec(sample);
+  return m?.[1] ? m[1].replace(/\s+/g, " ").trim().slice(0, 200) : null;
+}
+
+/** What the wire gave, before decoding. */
+interface RawResponse {
+  failure: Failure | null;
+  status?: number;
+  headersList?: Array<[string, string]>;
+  wire?: Buffer;
+  /** The body ended where the framing said (not cut by the cap, no error). */
+  complete?: boolean;
+  wireTruncated?: boolean;
+  keepAlive?: boolean;
+}
+
+const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
+
+/** One request/response over `socket`; never throws for network failures; never destroys a reusable socket (the caller owns it). */
+export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchangeResult> {
+  const protocol = o.alpn === "h2" ? "h2" : "http/1.1";
+  if (o.signal.aborted) {
+    o.socket.destroy();
+    return { failure: classifyHttpError(abortReason(o.signal)), protocol, reusable: false };
   }
-  into(r: HttpExchangeResult): void {
-    const text = Buffer.concat(this.sample).toString("utf8");
-    r.bodyLength = this.length;
-    r.bodyTruncated = this.truncated;
-    r.bodySha256 = this.hash.digest("hex");
-    r.bodySample = text;
-    r.title = titleOf(text);
+  if (o.socket.destroyed || !o.socket.writable) {
+    // QUIRK: node:http given a socket that is already closed (a keep-alive connection the
+    // server ended while it idled) emits nothing at all: the exchange would wait for the
+    // step's timer (seen: 2.9 s against a 3 s signal). A browser reconnects and retries here;
+    // the caller sees eof_error at once and may do the same.
+    o.socket.destroy();
+    return { failure: "eof_error", protocol, reusable: false };
   }
+  const raw = protocol === "h2" ? await exchangeH2(o) : await exchangeH1(o);
+  const result: HttpExchangeResult = { failure: raw.failure, protocol, reusable: false };
+  if (raw.status !== undefined && raw.headersList) {
+    result.status = raw.status;
+    result.headersList = raw.headersList;
+    result.headers = flatten(raw.headersList);
+    const wire = raw.wire ?? Buffer.alloc(0);
+    result.wireBodyLength = wire.length;
+    let body = wire.subarray(0, 0);
+    let truncated = raw.wireTruncated ?? false;
+    const encoding = result.headers["content-encoding"];
+    try {
+      const d = await decodeBody(wire, encoding, o.maxBodyBytes, raw.complete ?? false);
+      body = d.body;
+      truncated ||= d.truncated;
+      if (d.contentEncoding !== undefined) result.contentEncoding = d.contentEncoding;
+    } catch (err) {
+      result.failure ??= classifyHttpError(err);
+      if (encoding) result.contentEncoding = encoding;
+    }
+    if (o.signal.aborted && !result.failure) result.failure = classifyHttpError(abortReason(o.signal));
+    const sampleBytes = o.sampleBytes ?? 8192;
+    const text = body.subarray(0, sampleBytes).toString("utf8");
+    result.bodyLength = body.length;
+    result.bodyTruncated = truncated;
+    result.bodySha256 = createHash("sha256").update(body).digest("hex");
+    result.bodySample = text;
+    result.title = titleOf(text);
+    result.reusable = protocol === "http/1.1" && !result.failure && !truncated && raw.complete === true && raw.keepAlive === true;
+  }
+  if (!result.reusable) o.socket.destroy();
+  return result;
+}
+
+function flatten(list: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of list) {
+    const key = k.toLowerCase();
+    out[key] = (out[key] === undefined ? v : `${out[key]}, ${v}`).slice(0, 2048);
+  }
+  return out;
 }
 
 function pairs(raw: string[]): Array<[string, string]> {
@@ -92,110 +149,200 @@ function pairs(raw: string[]): Array<[string, string]> {
   return out;
 }
 
-function flatten(list: Array<[string, string]>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of list) {
-    const name = k.toLowerCase();
-    out[name] = (out[name] === undefined ? v : `${out[name]}, ${v}`).slice(0, 2048);
+/** The socket's listeners per event, to put back what node:http added once the exchange is over. */
+function snapshotListeners(socket: net.Socket): Map<string | symbol, Set<unknown>> {
+  const m = new Map<string | symbol, Set<unknown>>();
+  for (const name of socket.eventNames()) m.set(name, new Set(socket.rawListeners(name)));
+  return m;
+}
+
+function restoreListeners(socket: net.Socket, before: Map<string | symbol, Set<unknown>>): void {
+  for (const name of socket.eventNames()) {
+    const keep = before.get(name);
+    for (const l of socket.rawListeners(name)) {
+      if (!keep?.has(l)) socket.removeListener(name, l as (...args: unknown[]) => void);
+    }
   }
-  return out;
 }
 
-/** One request/response over `socket`; never throws for network failures; never destroys a reusable socket (the caller owns it). */
-export function httpExchange(o: HttpExchangeOptions): Promise<HttpExchangeResult> {
-  if (o.signal.aborted) return Promise.resolve({ failure: classifyHttpError(abortReason(o.signal)), reusable: false });
-  return o.alpn === "h2" ? exchange2(o) : exchange1(o);
-}
-
-function exchange1(o: HttpExchangeOptions): Promise<HttpExchangeResult> {
-  return new Promise((resolve) => {
-    const result: HttpExchangeResult = { failure: null, reusable: false };
-    const body = new BodyReader(o.maxBodyBytes, o.sampleBytes ?? 8192);
-    let done = false;
-    const finish = (failure: Failure | null, reusable: boolean) => {
-      if (done) return;
-      done = true;
+function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
+  const socket = o.socket;
+  const before = snapshotListeners(socket);
+  const cap = o.maxBodyBytes;
+  return new Promise<RawResponse>((resolve) => {
+    const out: RawResponse = { failure: null };
+    const parts: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    let req: http.ClientRequest | undefined;
+    const settle = (failure: Failure | null) => {
+      if (settled) return;
+      settled = true;
       o.signal.removeEventListener("abort", onAbort);
-      result.failure = failure;
-      result.reusable = reusable && failure === null;
-      if (result.status !== undefined) body.into(result);
-      resolve(result);
+      out.failure ??= failure;
+      out.wire = Buffer.concat(parts, length);
+      if (out.failure || out.wireTruncated || !out.complete) {
+        // The exchange is over early: nothing more may be read from this connection.
+        socket.destroy();
+        req?.destroy();
+      } else if (out.keepAlive) {
+        // node:http has already detached its listeners for keep-alive (responseKeepAlive)
+        // and emits 'free' on the next tick; drop whatever it left so the caller gets the
+        // socket as it gave it.
+        process.nextTick(() => {
+          restoreListeners(socket, before);
+          // A reset while the socket idles in the caller's hands must not crash the process.
+          if (socket.listenerCount("error") === 0) socket.on("error", () => {});
+          const s = socket as net.Socket & { parser?: unknown; _httpMessage?: unknown };
+          s.parser = null;
+          s._httpMessage = null;
+        });
+      }
+      resolve(out);
     };
-    const req = http.request({
-      method: "GET",
-      path: o.url.pathname + o.url.search,
-      headers: o.headers.map(([k, v]) => [k, v]) as unknown as http.OutgoingHttpHeaders,
-      setHost: false,
-      maxHeaderSize: o.maxHeaderBytes ?? 64 * 1024,
-      createConnection: () => o.socket,
-    });
-    // QUIRK: a ClientRequest without an agent always ends its connection after the response
-    // (seen on Node 20: the socket was destroyed although both sides said keep-alive); this
-    // is what a keep-alive agent does instead.
-    req.shouldKeepAlive = true;
-    const onAbort = () => {
-      req.destroy(abortReason(o.signal));
-      finish(classifyHttpError(abortReason(o.signal)), false);
-    };
+    const onAbort = () => settle(classifyHttpError(abortReason(o.signal)));
     o.signal.addEventListener("abort", onAbort, { once: true });
-    req.on("error", (err) => finish(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err), false));
-    req.on("response", (res) => {
-      result.status = res.statusCode ?? 0;
-      result.headersList = pairs(res.rawHeaders);
-      result.headers = flatten(result.headersList);
-      const enc = result.headers["content-encoding"];
-      if (enc) result.contentEncoding = enc;
-      res.on("data", (chunk: Buffer) => {
-        if (!body.push(chunk)) {
-          req.destroy();
-          finish(null, false);
-        }
+
+    const keepAliveAsked = o.headers.some(([k, v]) => k.toLowerCase() === "connection" && /\bkeep-alive\b/i.test(v));
+    try {
+      req = http.request({
+        method: "GET",
+        path: o.url.pathname + o.url.search,
+        // An array is written as given: no Host is added (setHost only applies to objects),
+        // names keep their case, and a Connection header of ours suppresses Node's own.
+        headers: o.headers.flatMap(([k, v]) => [k, v]),
+        setHost: false,
+        createConnection: () => socket,
+        maxHeaderSize: o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+        insecureHTTPParser: false,
       });
-      res.on("error", (err) => finish(classifyHttpError(err), false));
-      res.on("aborted", () => finish("eof_error", false));
-      // The socket is handed back to us (not destroyed) only when both sides keep it alive.
-      res.on("end", () => setImmediate(() => finish(res.complete ? null : "eof_error", !o.socket.destroyed && req.shouldKeepAlive)));
+    } catch (err) {
+      settle(classifyHttpError(err));
+      return;
+    }
+    // QUIRK: with createConnection and no agent, node:http marks the request "not keep-alive"
+    // after storing our headers (Node 20 _http_client.js), and then destroySoon()s the socket
+    // when the response ends even though we sent `Connection: keep-alive` (seen on Node
+    // 20.20: shouldKeepAlive false right after request(), the socket destroyed once the
+    // response ended). Reset the flag the headers had set; the
+    // parser still clears it when the server answers `Connection: close` or HTTP/1.0.
+    req.shouldKeepAlive = keepAliveAsked;
+    req.on("error", (err) => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err)));
+    // A 101 to a request that asked for no upgrade: not HTTP we can read (without this
+    // listener node:http destroys the socket and emits no 'response' and no error).
+    req.on("upgrade", (res: http.IncomingMessage) => {
+      out.status = res.statusCode ?? 0;
+      out.headersList = pairs(res.rawHeaders);
+      settle("http_request_failed");
+    });
+    // Backstop: every path above settles before 'close'; a close that beats them is an EOF.
+    req.on("close", () => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : "eof_error"));
+    req.on("response", (res) => {
+      out.status = res.statusCode ?? 0;
+      out.headersList = pairs(res.rawHeaders);
+      res.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        const room = cap - length;
+        if (chunk.length > room) {
+          parts.push(chunk.subarray(0, room));
+          length += room;
+          out.wireTruncated = true;
+          settle(null);
+          return;
+        }
+        parts.push(chunk);
+        length += chunk.length;
+      });
+      res.on("end", () => {
+        out.complete = res.complete;
+        out.keepAlive = req?.shouldKeepAlive === true;
+        settle(res.complete ? null : "eof_error");
+      });
+      res.on("error", (err) => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err)));
+      res.on("aborted", () => settle("eof_error"));
     });
     req.end();
   });
 }
 
-function exchange2(o: HttpExchangeOptions): Promise<HttpExchangeResult> {
-  return new Promise((resolve) => {
-    const result: HttpExchangeResult = { failure: null, reusable: false };
-    const body = new BodyReader(o.maxBodyBytes, o.sampleBytes ?? 8192);
-    const session = http2.connect(o.url.origin, { createConnection: () => o.socket, maxSendHeaderBlockLength: o.maxHeaderBytes ?? 64 * 1024 });
-    let done = false;
-    const finish = (failure: Failure | null) => {
-      if (done) return;
-      done = true;
+function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
+  const cap = o.maxBodyBytes;
+  const maxHeaderBytes = o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  return new Promise<RawResponse>((resolve) => {
+    const out: RawResponse = { failure: null };
+    const parts: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    let session: http2.ClientHttp2Session | undefined;
+    const settle = (failure: Failure | null) => {
+      if (settled) return;
+      settled = true;
       o.signal.removeEventListener("abort", onAbort);
-      result.failure = failure;
-      if (result.status !== undefined) body.into(result);
-      // An HTTP/2 session cannot be handed back as a bare socket: the connection ends here.
-      session.destroy();
-      resolve(result);
+      out.failure ??= failure;
+      out.wire = Buffer.concat(parts, length);
+      // One stream per connection here: the session (and the socket under it) ends with it.
+      session?.destroy();
+      resolve(out);
     };
-    const onAbort = () => finish(classifyHttpError(abortReason(o.signal)));
+    const onAbort = () => settle(classifyHttpError(abortReason(o.signal)));
     o.signal.addEventListener("abort", onAbort, { once: true });
-    session.on("error", (err) => finish(classifyHttpError(err)));
-    const headers: http2.OutgoingHttpHeaders = { ":method": "GET", ":path": o.url.pathname + o.url.search, ":scheme": o.url.protocol.slice(0, -1), ":authority": o.url.host };
-    for (const [k, v] of o.headers) headers[k.toLowerCase()] = v;
-    const stream = session.request(headers, { endStream: true });
-    stream.on("error", (err) => finish(classifyHttpError(err)));
-    stream.on("response", (h, flags) => {
-      void flags;
-      result.status = Number(h[":status"] ?? 0);
-      result.headersList = Object.entries(h)
-        .filter(([k]) => !k.startsWith(":"))
-        .map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]);
-      result.headers = flatten(result.headersList);
-      const enc = result.headers["content-encoding"];
-      if (enc) result.contentEncoding = enc;
-    });
-    stream.on("data", (chunk: Buffer) => {
-      if (!body.push(chunk)) finish(null);
-    });
-    stream.on("end", () => finish(null));
+    try {
+      session = http2.connect(o.url.origin, {
+        createConnection: () => o.socket,
+        // Chrome's SETTINGS values (header table, no push, stream window); the header list
+        // bound is ours.
+        settings: { headerTableSize: 65536, enablePush: false, initialWindowSize: 6291456, maxHeaderListSize: maxHeaderBytes },
+        maxSessionMemory: 4,
+      });
+      session.on("error", (err) => settle(classifyHttpError(err)));
+      session.on("goaway", () => {
+        if (out.status === undefined) settle("http_request_failed");
+      });
+      const headers: http2.OutgoingHttpHeaders = {};
+      for (const [k, v] of o.headers) headers[k] = v;
+      const stream = session.request(headers, { endStream: true });
+      stream.on("response", (h) => {
+        out.status = Number(h[":status"]);
+        const list: Array<[string, string]> = [];
+        let bytes = 0;
+        for (const [k, v] of Object.entries(h)) {
+          if (k.startsWith(":") || v === undefined) continue;
+          for (const one of Array.isArray(v) ? v : [String(v)]) {
+            list.push([k, one]);
+            bytes += k.length + one.length + 32;
+          }
+        }
+        out.headersList = list;
+        if (bytes > maxHeaderBytes) {
+          out.status = undefined;
+          out.headersList = undefined;
+          settle("http_request_failed");
+        }
+      });
+      stream.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        const room = cap - length;
+        if (chunk.length > room) {
+          parts.push(chunk.subarray(0, room));
+          length += room;
+          out.wireTruncated = true;
+          settle(null);
+          return;
+        }
+        parts.push(chunk);
+        length += chunk.length;
+      });
+      stream.on("end", () => {
+        out.complete = out.status !== undefined;
+        settle(out.status !== undefined ? null : "http_request_failed");
+      });
+      stream.on("error", (err) => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err)));
+      stream.on("close", () => {
+        if (out.status === undefined) settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : "http_request_failed");
+        else if (!out.complete) settle("eof_error");
+      });
+    } catch (err) {
+      settle(classifyHttpError(err));
+    }
   });
 }

@@ -8,6 +8,7 @@ import { Client, buildConnector } from "undici";
 import type { Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
 import { abortReason, raceAbort } from "./deadline.js";
+import { titleOf } from "./http-exchange.js";
 
 /** What one exchange produced; fields after `failure` are set when headers arrived. */
 export interface HttpFetchResult {
@@ -38,13 +39,8 @@ export interface HttpFetchOptions {
   ca?: string | Buffer | Array<string | Buffer>;
 }
 
-const TITLE = /<title[^>]*>([\s\S]*?)<\/title>/i;
-
-/** Extracts the HTML title from the start of a body, trimmed and bounded. */
-export function titleOf(sample: string): string | null {
-  const m = TITLE.exec(sample);
-  return m?.[1] ? m[1].replace(/\s+/g, " ").trim().slice(0, 200) : null;
-}
+/** Extracts the HTML title from the start of a body (it lives with httpExchange now). */
+export { titleOf };
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -2,6 +2,7 @@
 import type { Failure } from "../net/failures.js";
 import type { ControlRequest } from "../control/wire.js";
 import type { ControlObservation } from "./observation.js";
+import { CHROME_USER_AGENT } from "./browser.js";
 
 /** Per-run probe settings. */
 export interface ProbeConfig {
@@ -51,7 +52,7 @@ export const DEFAULT_PROBE_CONFIG: Omit<ProbeConfig, "now"> = {
   maxAddresses: 4,
   maxBodyBytes: 1 << 20,
   maxRedirects: 10,
-  userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+  userAgent: CHROME_USER_AGENT,
 };
 
 /** Marker for a failure that a step reports; re-exported for probe files. */

@@ -47,12 +47,32 @@ export async function httpStep(url: URL, first: Connection, addresses: readonly 
   const resolved = new Map<string, readonly string[]>([[bare(url.hostname), addresses]]);
   let stopped: HopStop | null = null;
   let conn: Connection | null = first;
+  // Whether `conn` already carried a request: a server may close a kept-alive connection.
+  let reused = false;
   let current = url;
-  let from: URL | undefined;
+  const chain: URL[] = [];
   try {
     for (let hop = 0; conn; hop++) {
       visited.add(current.href);
-      const { obs, reusable } = await fetchOnce(current, conn, hop, from, cfg, budget);
+      let { obs, reusable } = await fetchOnce(current, conn, hop, chain, cfg, budget);
+      if (reused && obs.failure === "eof_error" && obs.status === undefined && !budget.aborted) {
+        // As a browser does: a kept-alive connection the server closed while it idled is not a
+        // failure of the site; the request is sent again on a new connection (measured as a hop).
+        obs.note = "the kept-alive connection was closed before the response; sent again on a new connection";
+        out.push(obs);
+        conn.socket.destroy();
+        conn = null;
+        const opened = await openHop(current, hop, resolved, cfg, budget, out);
+        if (!("connection" in opened)) {
+          hops.push(obs);
+          if ("stopped" in opened) stopped = opened.stopped;
+          else obs.failure = opened.refused.failure;
+          break;
+        }
+        conn = opened.connection;
+        ({ obs, reusable } = await fetchOnce(current, conn, hop, chain, cfg, budget));
+      }
+      reused = true;
       out.push(obs);
       hops.push(obs);
       if (!reusable) {
@@ -77,8 +97,9 @@ export async function httpStep(url: URL, first: Connection, addresses: readonly 
           break;
         }
         conn = opened.connection;
+        reused = false;
       }
-      from = current;
+      chain.push(current);
       current = next;
     }
   } finally {
@@ -157,10 +178,12 @@ async function openHop(next: URL, hop: number, resolved: Map<string, readonly st
   return { stopped: { hop, url: next.href, step, failure }, note: `redirect target ${next.host} could not be connected to: ${step} ${failure}` };
 }
 
-async function fetchOnce(url: URL, conn: Connection, hop: number, from: URL | undefined, cfg: ProbeConfig, budget: AbortSignal): Promise<{ obs: HttpObservation; reusable: boolean }> {
+/** One request over `conn`; `chain` holds the URLs that redirected here, oldest first (Chrome's headers depend on them). */
+async function fetchOnce(url: URL, conn: Connection, hop: number, chain: readonly URL[], cfg: ProbeConfig, budget: AbortSignal): Promise<{ obs: HttpObservation; reusable: boolean }> {
   const t0 = cfg.now();
   const protocol = conn.alpn === "h2" ? "h2" : "http/1.1";
-  const headers = browserRequestHeaders({ url, hop, ...(from ? { from } : {}), userAgent: cfg.userAgent, protocol });
+  const from = chain[chain.length - 1];
+  const headers = browserRequestHeaders({ url, hop, ...(from ? { from, chain: [...chain] } : {}), userAgent: cfg.userAgent, protocol });
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
   try {
     const r = await httpExchange({ url, socket: conn.socket, alpn: conn.alpn, headers, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes });

@@ -24,6 +24,12 @@ const handler: http.RequestListener = (req, res) => {
     res.writeHead(302, { location: "/end" });
     return res.end("moved");
   }
+  if (req.url === "/start-then-close") {
+    // Says keep-alive, then closes the connection as soon as the response is out.
+    res.writeHead(302, { location: "/end", connection: "keep-alive", "content-length": "5" });
+    res.on("finish", () => req.socket.end());
+    return res.end("moved");
+  }
   if (req.url === "/to-reset") {
     res.writeHead(302, { location: `https://reset.test:${resetPort.port}/` });
     return res.end();
@@ -111,6 +117,26 @@ describe("one connection per target", () => {
       ["/start", s.https!.accepted],
       ["/end", s.https!.accepted],
     ]);
+    await expect.poll(() => s.https!.open, { timeout: 2000 }).toBe(0);
+  });
+
+  it("a kept-alive connection the server closed is not a failure: the next request goes on a new connection, as a browser does", async () => {
+    const before = at(s.https!);
+    const { observations } = await probeTarget(parseTarget(`https://web.test:${s.https!.port}/start-then-close`), config());
+    const http = httpOf(observations);
+    expect(http.map((h) => [h.hop, h.status ?? h.failure])).toEqual([
+      [0, 302],
+      [1, "eof_error"],
+      [1, 200],
+    ]);
+    expect(http[1]!.note).toMatch(/kept-alive connection was closed/);
+    expect(s.https!.accepted - before.accepted).toBe(2);
+    // The first /end may reach the server before its FIN reaches us (a race the server loses by
+    // not answering); the one answered came over the new connection.
+    const reqs = s.https!.requests.slice(before.requests);
+    expect(reqs[0]!.url).toBe("/start-then-close");
+    expect(reqs.slice(1).map((r) => r.url)).toContain("/end");
+    expect(reqs.at(-1)).toEqual(expect.objectContaining({ url: "/end", connection: s.https!.accepted }));
     await expect.poll(() => s.https!.open, { timeout: 2000 }).toBe(0);
   });
 

@@ -93,7 +93,8 @@ try {
   if (!runs.networkDown.doc) throw new Error(`fixtures:regen: run networkDown printed no JSON; stderr:\n${runs.networkDown.stderr}`);
 
   // Every fixture directory is this script's: start from a clean slate so that removed cases go.
-  if (existsSync(FIXTURES)) for (const e of readdirSync(FIXTURES, { withFileTypes: true })) if (e.isDirectory()) rmSync(join(FIXTURES, e.name), { recursive: true });
+  // http-request/ holds hand-written request bytes (tests/integration/http-bytes.test.ts), not a lab case.
+  if (existsSync(FIXTURES)) for (const e of readdirSync(FIXTURES, { withFileTypes: true })) if (e.isDirectory() && e.name !== "http-request") rmSync(join(FIXTURES, e.name), { recursive: true });
   const find = (run, target) => run.doc.results.find((r) => r.target === target);
 
   for (const c of CASES) writeFixture(c.name, find(runs.withControls, c.target), expectedOf(c.withControl));
