@@ -182,7 +182,7 @@ describe("the bytes on the wire are Chrome's (tests/fixtures/http-request)", () 
     const server = http2.createSecureServer({ key: pem.key, cert: pem.cert });
     servers.push(server);
     let received: string[] = [];
-    server.on("stream", (stream, _headers, _flags, rawHeaders: string[]) => {
+    server.on("stream", (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       received = rawHeaders;
       stream.respond({ ":status": 200, "content-type": "text/html", "content-encoding": "gzip" });
       stream.end(zlib.gzipSync("<title>over h2</title>"));
