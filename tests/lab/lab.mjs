@@ -63,7 +63,7 @@ function treeState(dir) {
 }
 
 /**
- * Copies the built CLI (dist/, package.json; data/, targets/ and node_modules/ linked) into
+ * Copies the built CLI (dist/, bin/, package.json; data/, targets/ and node_modules/ linked) into
  * `dest` and returns the path of its main.js, so that one lab runs one build from start to end.
  *
  * QUIRK: the lab starts the helper at set-up and a probe process for every run, each importing
@@ -92,6 +92,8 @@ export async function snapshotCli(dest, { quietMs = 1500, attempts = 40 } = {}) 
     rmSync(dest, { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
     cpSync(dist, join(dest, "dist"), { recursive: true });
+    // The launcher: `node dist/cli/main.js run` relaunches itself through ../../bin/reachprobe.cjs.
+    cpSync(join(REPO, "bin"), join(dest, "bin"), { recursive: true });
     copyFileSync(join(REPO, "package.json"), join(dest, "package.json"));
     for (const d of ["node_modules", "data", "targets"]) if (existsSync(join(REPO, d))) symlinkSync(join(REPO, d), join(dest, d));
     const after = treeState(dist);
