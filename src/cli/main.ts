@@ -5,8 +5,9 @@
 // nothing. bin/reachprobe.cjs sets it before loading this file; started directly, a command that
 // needs it runs again through that launcher (see src/cli/relaunch.ts, README "Thread pool").
 {
-  const { needsRelaunch, relaunch } = await import("./relaunch.js");
+  const { followParent, needsRelaunch, relaunch } = await import("./relaunch.js");
   if (needsRelaunch(process.argv, process.env)) await relaunch();
+  followParent();
 }
 // `reachprobe ... | head` closes stdout early: the data is no longer wanted, but the run still
 // finishes and stores its measurements, so a broken pipe is not a crash.

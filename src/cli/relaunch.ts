@@ -21,6 +21,9 @@ export function needsRelaunch(argv: readonly string[], env: NodeJS.ProcessEnv): 
   return POOL_COMMANDS.includes(argv[2] ?? "") && !env.UV_THREADPOOL_SIZE;
 }
 
+/** Set in the child's environment: it was relaunched, and must not outlive this process. */
+const RELAUNCHED = "REACHPROBE_RELAUNCHED";
+
 /** Signals passed on to the child (SIGKILL and SIGSTOP cannot be caught; SIGUSR1 starts Node's inspector). */
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR2"];
 
@@ -31,7 +34,13 @@ const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "
 export function relaunch(): Promise<never> {
   // detached: in its own process group the child gets a terminal's Ctrl-C once, forwarded from
   // here, not twice (a second SIGINT makes a run quit at once).
-  const child = spawn(process.execPath, [...process.execArgv, LAUNCHER, ...process.argv.slice(2)], { stdio: "inherit", detached: true });
+  // The IPC channel is how the child learns that this process died of a signal it could not pass
+  // on (kill -9, the OOM killer): see followParent.
+  const child = spawn(process.execPath, [...process.execArgv, LAUNCHER, ...process.argv.slice(2)], {
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    detached: true,
+    env: { ...process.env, [RELAUNCHED]: "1" },
+  });
   const forward = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
@@ -48,4 +57,17 @@ export function relaunch(): Promise<never> {
       process.exit(code ?? 1);
     });
   });
+}
+
+/**
+ * In a relaunched child: dies at once, as by kill -9, when the process that relaunched it dies
+ * without passing a signal on (SIGKILL cannot be caught), so that `kill -9` on the command
+ * still stops the run (what it finished is stored; its lock is left stale, as after any kill -9).
+ */
+export function followParent(): void {
+  if (process.env[RELAUNCHED] !== "1" || !process.channel) return;
+  delete process.env[RELAUNCHED];
+  // The channel must not keep the run alive once its work is done.
+  process.channel.unref();
+  process.once("disconnect", () => process.kill(process.pid, "SIGKILL"));
 }
