@@ -56,10 +56,15 @@ function runOne(c) {
     const child = spawn(c.argv[0], c.argv.slice(1), { cwd: c.cwd, env: { ...process.env, ...c.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
+    let stopped = false;
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => {
       stderr += d;
-      if (c.stopOn && new RegExp(c.stopOn, "m").test(stderr)) child.kill("SIGTERM");
+      // Once: a second SIGTERM makes the daemon quit at once, killed by it.
+      if (c.stopOn && !stopped && new RegExp(c.stopOn, "m").test(stderr)) {
+        stopped = true;
+        child.kill("SIGTERM");
+      }
     });
     const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     child.on("close", (code, signal) => {
