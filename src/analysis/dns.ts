@@ -70,6 +70,34 @@ export function dnsSignatures(obs: DnsObservation[], ctx: AnalysisContext, contr
   return null;
 }
 
+/** Failures that say a resolver could not be reached at all, rather than what it answered. */
+const UNREACHED: ReadonlySet<string> = new Set([
+  "generic_timeout_error",
+  "timed_out",
+  "network_unreachable",
+  "network_down",
+  "host_unreachable",
+  "connection_refused",
+  "address_not_available",
+]);
+
+/**
+ * Evidence that the local network, not the name, made the system resolver fail: it said
+ * dns_server_misbehaving (glibc's EAI_AGAIN, which no network at all gives too) and every outside
+ * resolver asked (--resolver, --doh) could not be reached either. Null otherwise, also when no
+ * outside resolver was asked: then the failure alone proves nothing (an anomaly).
+ */
+export function dnsLocalNetworkEvidence(own: readonly DnsObservation[], doh: readonly DnsObservation[]): string[] | null {
+  const system = own.find((o) => o.engine === "system");
+  const outside = [...own.filter((o) => o.engine !== "system"), ...doh];
+  if (system?.failure !== "dns_server_misbehaving" || outside.length === 0) return null;
+  if (!outside.every((o) => o.failure !== null && UNREACHED.has(o.failure))) return null;
+  return [
+    `${resolverName(system)} ${describeFailure(system.failure)}, and no outside resolver could be reached either: ` +
+      `${outside.map((o) => `${resolverName(o)} ${describeFailure(o.failure!)}`).join("; ")}; the local network seems down, or cuts DNS to every resolver asked`,
+  ];
+}
+
 /** Analyses the lookups of the target's own host name. */
 export function analyzeDns(obs: DnsObservation[], ctx: AnalysisContext): Finding | null {
   if (obs.length === 0) return null;

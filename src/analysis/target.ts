@@ -8,7 +8,7 @@ import type { ControlObservation, DnsObservation, HttpObservation, Observation, 
 import type { Target } from "../targets/target.js";
 import type { AnalysisContext, Finding } from "./context.js";
 import type { Verdict } from "./verdict.js";
-import { analyzeDns } from "./dns.js";
+import { analyzeDns, dnsLocalNetworkEvidence } from "./dns.js";
 import { analyzeTcp } from "./tcp.js";
 import { analyzeTls } from "./tls.js";
 import { analyzeHttp, httpSignatures } from "./http.js";
@@ -69,10 +69,12 @@ export function analyzeTarget(target: Target, obs: readonly Observation[], ctx: 
   const down = findings.find((f) => f.status === "down");
   if (down) return { status: "down", layer: null, failure: down.failure, evidence: [...down.evidence, ...context] };
 
-  const unreachable = s.tcp.length > 0 && s.tcp.every((o) => o.failure === "network_unreachable");
+  const unreachable = s.tcp.length > 0 && s.tcp.every((o) => o.failure === "network_unreachable" || o.failure === "network_down");
   if (unreachable) {
-    return { status: "inconclusive", layer: null, failure: "network_unreachable", evidence: ["this machine has no route to any address of the target: the local network is down or has no route out"] };
+    return { status: "inconclusive", layer: null, failure: s.tcp[0]!.failure, evidence: ["this machine has no route to any address of the target: the local network is down or has no route out"] };
   }
+  const dnsLocal = dnsLocalNetworkEvidence(s.dns, s.doh);
+  if (dnsLocal) return { status: "inconclusive", layer: null, failure: "dns_server_misbehaving", evidence: [...dnsLocal, ...context] };
   if (ctx.networkDown && failedAtNetworkLevel(target, obs)) {
     const why = findings[0];
     return {

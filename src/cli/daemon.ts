@@ -169,7 +169,7 @@ export class Daemon {
   }
 }
 
-/** Starts `reachprobe run ARGS` with the same node and CLI, in its own process group. */
+/** Starts `reachprobe run ARGS` with the same node, through the launcher (which sizes the run's thread pool), in its own process group. */
 export function spawnRun(args: string[]): RunChild {
   // detached: a Ctrl-C in a terminal reaches the whole foreground process group; in its own
   // group the run gets the signal once, forwarded by the daemon (a second one makes it quit at once).

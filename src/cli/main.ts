@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 /** The `reachprobe` command: dispatches to one file a command. */
-// getaddrinfo runs on libuv's thread pool (4 threads by default); with many targets a few
-// stalled lookups would queue every other one behind them.
-process.env.UV_THREADPOOL_SIZE ??= "64";
+// getaddrinfo runs on libuv's thread pool, which is already started (4 threads, or the size
+// UV_THREADPOOL_SIZE had when node started) when this module runs: setting it here changes
+// nothing. bin/reachprobe.cjs sets it before loading this file; started directly, a command that
+// needs it runs again through that launcher (see src/cli/relaunch.ts, README "Thread pool").
+{
+  const { followParent, needsRelaunch, relaunch } = await import("./relaunch.js");
+  if (needsRelaunch(process.argv, process.env)) await relaunch();
+  followParent();
+}
 // `reachprobe ... | head` closes stdout early: the data is no longer wanted, but the run still
 // finishes and stores its measurements, so a broken pipe is not a crash.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {

@@ -7,7 +7,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
 import { calendarForInterval, cronToOnCalendar, parseCronExpr, shortestGap } from "../schedule/calendar.js";
 import { CRON_BEGIN, mergeCronBlock, removeCronBlock, renderCronBlock, renderCronLine } from "../schedule/crontab.js";
@@ -15,6 +14,7 @@ import { durationFlag, formatDuration } from "../schedule/duration.js";
 import { chooseJitter } from "../schedule/jitter.js";
 import { SERVICE_NAME, TIMER_NAME, renderService, renderTimer, type Invocation, type TimerWhen } from "../schedule/systemd.js";
 import { EXIT } from "./exit-codes.js";
+import { LAUNCHER } from "./relaunch.js";
 import { UsageError } from "./options.js";
 
 /** The parsed flags of `schedule`. */
@@ -37,9 +37,13 @@ export function hasSystemd(runDir = SYSTEMD_RUN_DIR): boolean {
   return existsSync(runDir);
 }
 
-/** Absolute path of this CLI's main.js, symlinks resolved (npx and npm link go through them). */
+/**
+ * Absolute path of the command a scheduled or daemon run starts: the launcher bin/reachprobe.cjs
+ * (not main.js: it sizes libuv's thread pool before Node loads anything, README "Thread pool"),
+ * symlinks resolved (npx and npm link go through them).
+ */
 export function cliPath(): string {
-  const p = fileURLToPath(new URL("./main.js", import.meta.url));
+  const p = LAUNCHER;
   try {
     return realpathSync(p);
   } catch {

@@ -11,12 +11,14 @@ export function failureAdvice(failure: Failure, timeoutMs: number): { meaning: s
     case "connection_refused":
       return { meaning: "nothing listens there (connection refused)", fix: "check that the server is running and that the port is right" };
     case "generic_timeout_error":
+    case "timed_out":
       return {
         meaning: `no answer within ${timeoutMs} ms`,
         fix: "check that the server is up and the address right; if it is, this network may drop the traffic (censors block controls too): try another one, or a longer --timeout",
       };
     case "host_unreachable":
     case "network_unreachable":
+    case "network_down":
       return { meaning: `no route to it (${failure})`, fix: "this machine has no network path there: check the address and this machine's network" };
     case "connection_reset":
       return { meaning: "the connection was reset", fix: "something on the path (or the server) cuts the connection: try another server, or another port" };
@@ -34,6 +36,7 @@ export function failureAdvice(failure: Failure, timeoutMs: number): { meaning: s
       return { meaning: "its name does not exist (dns_nxdomain_error)", fix: "check the host name in the URL" };
     case "dns_no_answer":
     case "dns_servfail_error":
+    case "dns_server_misbehaving":
     case "dns_refused_error":
     case "dns_bogon_error":
       return { meaning: `its name could not be looked up (${failure})`, fix: "check the host name; or use the server's IP address in the URL" };

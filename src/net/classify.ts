@@ -1,12 +1,15 @@
 /**
  * Failure classification: turns the errors Node, c-ares, OpenSSL and undici throw into the
  * closed list of failures.ts. One classifier per step, each falling back to the generic one;
- * an error that already carries a failure passes through unchanged.
+ * an error that already carries a failure passes through unchanged. System-call errors and
+ * DNS errors map as OONI's netxlite maps them on Linux (its errno_linux.go, getaddrinfo_linux.go
+ * and dnsdecoder.go; README "Failures" lists where reachprobe differs and why).
  */
 import { ClassifiedError, isFailure, unknownFailure, type Failure } from "./failures.js";
 
 interface ErrnoLike {
   code?: unknown;
+  errno?: unknown;
   syscall?: unknown;
   message?: unknown;
   name?: unknown;
@@ -30,7 +33,6 @@ function codeOf(e: ErrnoLike): string {
 }
 
 const TIMEOUT_CODES = new Set([
-  "ETIMEDOUT", // sockets
   "ETIMEOUT", // c-ares
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
@@ -63,16 +65,71 @@ const INVALID_CERTIFICATE = new Set([
   "ERROR_IN_CERT_NOT_AFTER_FIELD",
 ]);
 
+/**
+ * System-call errors as netxlite's errno_linux.go names them (ECONNRESET is special-cased below).
+ * ETIMEDOUT is the kernel's timeout (SYN or data retransmissions given up), not one of our timers,
+ * which end as generic_timeout_error. Not in netxlite's list, so unknown_failure here too:
+ * EHOSTDOWN. Kept although netxlite has no entry: EPIPE (below).
+ */
+const SYSCALL_FAILURES: Record<string, Failure> = {
+  ECONNREFUSED: "connection_refused",
+  EHOSTUNREACH: "host_unreachable",
+  ETIMEDOUT: "timed_out",
+  EAFNOSUPPORT: "address_family_not_supported",
+  EADDRINUSE: "address_in_use",
+  EADDRNOTAVAIL: "address_not_available",
+  EISCONN: "already_connected",
+  EFAULT: "bad_address",
+  EBADF: "bad_file_descriptor",
+  ECONNABORTED: "connection_aborted",
+  EALREADY: "connection_already_in_progress",
+  EDESTADDRREQ: "destination_address_required",
+  EINTR: "interrupted",
+  EINVAL: "invalid_argument",
+  EMSGSIZE: "message_size",
+  ENETDOWN: "network_down",
+  ENETRESET: "network_reset",
+  ENETUNREACH: "network_unreachable",
+  ENOBUFS: "no_buffer_space",
+  ENOPROTOOPT: "no_protocol_option",
+  ENOTSOCK: "not_a_socket",
+  ENOTCONN: "not_connected",
+  EWOULDBLOCK: "operation_would_block",
+  EAGAIN: "operation_would_block", // the same errno as EWOULDBLOCK on Linux; Node names it EAGAIN
+  EACCES: "permission_denied",
+  EPROTONOSUPPORT: "protocol_not_supported",
+  EPROTOTYPE: "wrong_protocol_type",
+};
+
+/** libuv's number for getaddrinfo's EAI_NODATA, which Node reports with the code ENOTFOUND, as it does EAI_NONAME. */
+const UV_EAI_NODATA = -3007;
+
+/**
+ * The failure a DNS response code stands for (null for NOERROR), as netxlite's dnsdecoder.go maps
+ * it: a raw SERVFAIL is dns_servfail_error, any code it has no name for dns_server_misbehaving.
+ */
+export function classifyDnsRcode(rcode: string): Failure | null {
+  switch (rcode) {
+    case "NOERROR":
+      return null;
+    case "NXDOMAIN":
+      return "dns_nxdomain_error";
+    case "SERVFAIL":
+      return "dns_servfail_error";
+    case "REFUSED":
+      return "dns_refused_error";
+    default:
+      return "dns_server_misbehaving";
+  }
+}
+
 /** Maps one error in the chain to a failure, or null when this link says nothing definite. */
 function classifyLink(e: ErrnoLike, step: "dns" | "tcp" | "tls" | "http"): Failure | null {
   if (isFailure(e.failure)) return e.failure;
   const code = codeOf(e);
   if (TIMEOUT_CODES.has(code) || e.name === "TimeoutError") return "generic_timeout_error";
   switch (code) {
-    case "ECONNREFUSED":
-      return "connection_refused";
     case "ECONNRESET":
-    case "ECONNABORTED":
     case "EPIPE":
       // QUIRK: when a TLS peer closes during the handshake Node reports ECONNRESET with no
       // syscall ("socket disconnected before secure TLS connection was established"); a real
@@ -80,27 +137,25 @@ function classifyLink(e: ErrnoLike, step: "dns" | "tcp" | "tls" | "http"): Failu
       // step when undici's own TLS connect meets a peer that closes (seen: https to a server
       // that reads the ClientHello and sends FIN gave this error, unwrapped, from undici 7).
       if ((step === "tls" || step === "http") && code === "ECONNRESET" && e.syscall === undefined) return "eof_error";
+      // EPIPE (a write after the peer's RST) has no netxlite entry; it is the write side of a reset.
       return "connection_reset";
-    case "EHOSTUNREACH":
-    case "EHOSTDOWN":
-      return "host_unreachable";
-    case "ENETUNREACH":
-    case "ENETDOWN":
-      return "network_unreachable";
     case "ERR_TLS_CERT_ALTNAME_INVALID":
       return "ssl_invalid_hostname";
     case "ENOTFOUND":
-      // getaddrinfo says ENOTFOUND for both NXDOMAIN and "no such data"; c-ares keeps them apart.
-      return "dns_nxdomain_error";
+      // Node says ENOTFOUND for getaddrinfo's EAI_NONAME and EAI_NODATA alike, the errno tells
+      // them apart; netxlite maps EAI_NODATA to dns_no_answer. From c-ares it is NXDOMAIN.
+      return e.errno === UV_EAI_NODATA ? "dns_no_answer" : "dns_nxdomain_error";
     case "ENODATA":
       return "dns_no_answer";
     case "ESERVFAIL":
-    case "EAI_AGAIN":
-      // QUIRK: getaddrinfo folds SERVFAIL (and REFUSED from every server) into EAI_AGAIN;
-      // a resolver that never answers is caught by our own timer before glibc gives up.
+      // c-ares saw the SERVFAIL response itself.
       return "dns_servfail_error";
     case "EREFUSED":
       return "dns_refused_error";
+    case "EFORMERR":
+    case "ENOTIMP":
+      // c-ares: response codes FORMERR and NOTIMP, which netxlite's decoder calls misbehaving.
+      return "dns_server_misbehaving";
     case "UND_ERR_SOCKET":
       // undici's "other side closed": the peer sent FIN before a full response.
       return null;
@@ -111,6 +166,13 @@ function classifyLink(e: ErrnoLike, step: "dns" | "tcp" | "tls" | "http"): Failu
     case "UND_ERR_RESPONSE_EXCEEDED_MAX_SIZE":
       return "http_request_failed";
   }
+  // QUIRK: glibc answers EAI_AGAIN for a SERVFAIL, for REFUSED from every server, for a resolver
+  // that never answers and for no network at all, so it proves none of them; netxlite calls it
+  // (and EAI_FAIL, and every EAI_* but NONAME and NODATA) dns_server_misbehaving. libuv turns
+  // EAI_SYSTEM into the errno itself, classified like any other.
+  if (code.startsWith("EAI_")) return "dns_server_misbehaving";
+  const syscallFailure = SYSCALL_FAILURES[code];
+  if (syscallFailure) return syscallFailure;
   if (UNKNOWN_AUTHORITY.has(code)) return "ssl_unknown_authority";
   if (INVALID_CERTIFICATE.has(code)) return "ssl_invalid_certificate";
   if (code.startsWith("HPE_")) return "http_request_failed";

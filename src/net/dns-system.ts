@@ -14,7 +14,7 @@ export interface SystemLookupResult {
 export async function systemLookup(hostname: string, signal: AbortSignal): Promise<SystemLookupResult> {
   try {
     // QUIRK: getaddrinfo cannot be cancelled; the race only stops us waiting for it, and the
-    // libuv thread stays busy until glibc gives up (see UV_THREADPOOL_SIZE in the CLI).
+    // libuv thread stays busy until glibc gives up (bin/reachprobe.cjs sizes the pool for it).
     const found = await raceAbort(signal, () => dnsPromises.lookup(hostname, { all: true, order: "verbatim" }));
     const addresses = [...new Set(found.map((a) => a.address))];
     return { addresses, failure: addresses.length ? null : "dns_no_answer" };

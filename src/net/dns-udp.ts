@@ -8,7 +8,7 @@ import { randomInt } from "node:crypto";
 import { isIP } from "node:net";
 import * as packet from "dns-packet";
 import type { Failure } from "./failures.js";
-import { classifyDnsError } from "./classify.js";
+import { classifyDnsError, classifyDnsRcode } from "./classify.js";
 
 /** What one UDP query produced. */
 export interface UdpDnsResult {
@@ -35,16 +35,10 @@ export interface UdpDnsQuery {
   maxResponses?: number;
 }
 
-const RCODE_FAILURE: Record<string, Failure> = {
-  NXDOMAIN: "dns_nxdomain_error",
-  SERVFAIL: "dns_servfail_error",
-  REFUSED: "dns_refused_error",
-};
-
 /** Turns a valid response into its failure (null when it carries addresses). */
-export function failureOfResponse(rcode: string, addresses: string[]): Failure | null {
+export function failureOfResponse(rcode: string, addresses: readonly string[]): Failure | null {
   if (rcode === "NOERROR") return addresses.length > 0 ? null : "dns_no_answer";
-  return RCODE_FAILURE[rcode] ?? `unknown_failure: dns rcode ${rcode}`;
+  return classifyDnsRcode(rcode);
 }
 
 /** Sends one query and collects every response within the window. */

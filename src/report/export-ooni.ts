@@ -13,6 +13,7 @@ import { isIP } from "node:net";
 import type { Verdict } from "../analysis/verdict.js";
 import { failedHop } from "../analysis/redirect.js";
 import { splitHostPort } from "../net/addr.js";
+import { classifyDnsRcode } from "../net/classify.js";
 import type { Failure } from "../net/failures.js";
 import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { MeasurementWithRun, RunRecord } from "../store/store.js";
@@ -230,10 +231,8 @@ function answersFor(addresses: readonly string[], cnames: readonly string[] = []
 // The failure a single raw response stands for, as the UDP step would have classified it.
 function responseFailure(r: DnsResponse): Failure | null {
   if (r.malformed) return `unknown_failure: malformed DNS response: ${r.malformed}`;
-  const byRcode: Record<string, Failure> = { NXDOMAIN: "dns_nxdomain_error", SERVFAIL: "dns_servfail_error", REFUSED: "dns_refused_error" };
-  if (byRcode[r.rcode]) return byRcode[r.rcode] ?? null;
-  if (r.rcode !== "NOERROR") return `unknown_failure: DNS rcode ${r.rcode}`;
-  return r.addresses.length ? null : "dns_no_answer";
+  if (r.rcode === "NOERROR") return r.addresses.length ? null : "dns_no_answer";
+  return classifyDnsRcode(r.rcode);
 }
 
 /** Seconds since the measurement started, from ms since the run started (µs precision). */

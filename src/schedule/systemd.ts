@@ -5,7 +5,7 @@ import { UsageError } from "../cli/options.js";
 export interface Invocation {
   /** Absolute path of node (process.execPath). */
   node: string;
-  /** Absolute path of the CLI (dist/cli/main.js). */
+  /** Absolute path of the command (bin/reachprobe.cjs, which sizes libuv's thread pool before loading dist/cli/main.js). */
   cli: string;
   /** Directory the run starts in: relative paths in its arguments (and the default database) are read from there. */
   cwd: string;

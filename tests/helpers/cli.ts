@@ -3,8 +3,14 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-/** Path of the built command; tests run after `npm run build` (npm test does it). */
+/** Path of the built entry point; tests run after `npm run build` (npm test does it). */
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+/**
+ * The `reachprobe` command as users start it: the launcher that sizes libuv's pool before Node
+ * starts, then loads CLI (started directly, CLI would start itself again through it).
+ */
+export const LAUNCHER = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));
 
 /** What a finished process left behind. */
 export interface CliResult {
@@ -38,7 +44,7 @@ export function hermeticEnv(extra: Record<string, string | undefined> = {}): Nod
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [LAUNCHER, ...args], {
       cwd: opts.cwd,
       env: hermeticEnv(opts.env),
       stdio: ["ignore", "pipe", "pipe"],
@@ -72,7 +78,7 @@ export interface LongRunningCli {
 /** Starts `reachprobe ARGS...` and resolves once a stdout line matches `ready`; rejects if it exits first. */
 export function startCli(args: string[], ready: RegExp, opts: Omit<CliOptions, "onSpawn"> = {}): Promise<LongRunningCli> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [LAUNCHER, ...args], {
     cwd: opts.cwd,
     env: hermeticEnv(opts.env),
     stdio: ["ignore", "pipe", "pipe"],

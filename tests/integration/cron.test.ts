@@ -11,7 +11,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { closeAll, closedPort, stallServer, webServer } from "../helpers/servers.js";
-import { CLI, runCli } from "../helpers/cli.js";
+import { LAUNCHER, runCli } from "../helpers/cli.js";
 
 let dir: string;
 const ports: Record<string, number> = {};
@@ -53,7 +53,7 @@ async function rowsAtLeast(db: string, n: number): Promise<void> {
 }
 
 function startRun(args: string[]) {
-  const child = spawn(process.execPath, [CLI, "run", ...args], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [LAUNCHER, "run", ...args], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })));
@@ -142,7 +142,7 @@ describe("volunteers", () => {
    * the web server it talks to lives in this process, so a spawnSync would starve it.
    */
   function onTerminal(args: string[], home: string): Promise<string> {
-    const cmd = [process.execPath, CLI, "run", ...args].map((a) => `'${a}'`).join(" ");
+    const cmd = [process.execPath, LAUNCHER, "run", ...args].map((a) => `'${a}'`).join(" ");
     return new Promise((resolve) => {
       const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, XDG_CONFIG_HOME: home, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI } from "../helpers/cli.js";
+import { LAUNCHER } from "../helpers/cli.js";
 import { closeAll, closedPort, dnsServer, tcpServer } from "../helpers/servers.js";
 
 let dir: string;
@@ -45,8 +45,8 @@ interface Daemon {
 }
 
 function startDaemon(args: string[]): Daemon {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-  const child = spawn(process.execPath, [CLI, "daemon", ...args], {
+  if (!existsSync(LAUNCHER)) throw new Error(`${LAUNCHER} is missing: run "npm run build" first (npm test does)`);
+  const child = spawn(process.execPath, [LAUNCHER, "daemon", ...args], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_CONFIG: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined },
     stdio: ["ignore", "pipe", "pipe"],

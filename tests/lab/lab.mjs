@@ -20,8 +20,13 @@ import { ADDR, LAB_RANGES, PREFIX, namesOf } from "./topology.mjs";
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 /** The repository root (tests/lab/../..). */
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
-/** The built command the lab runs in the client namespace (a lab runs its own snapshot of it: `snapshotCli`). */
+/** The built command (a lab runs its own snapshot of it: `snapshotCli`). */
 export const CLI = join(REPO, "dist", "cli", "main.js");
+/**
+ * What the lab starts, as a user or a scheduled run does: the launcher, which sizes the thread
+ * pool before loading dist/ (README "Thread pool").
+ */
+export const LAUNCHER = join(REPO, "bin", "reachprobe.cjs");
 /** The lab's own block-page fingerprints (OONI's CSV format). */
 export const LAB_FINGERPRINTS = join(HERE, "fingerprints.csv");
 
@@ -63,8 +68,9 @@ function treeState(dir) {
 }
 
 /**
- * Copies the built CLI (dist/, package.json; data/, targets/ and node_modules/ linked) into
- * `dest` and returns the path of its main.js, so that one lab runs one build from start to end.
+ * Copies the built CLI (dist/, bin/, package.json; data/, targets/ and node_modules/ linked) into
+ * `dest` and returns the path of its launcher (bin/reachprobe.cjs), so that one lab runs one build
+ * from start to end.
  *
  * QUIRK: the lab starts the helper at set-up and a probe process for every run, each importing
  * dist/ afresh; a `npm run build` in between (another terminal, another engineer's tests on a
@@ -92,6 +98,8 @@ export async function snapshotCli(dest, { quietMs = 1500, attempts = 40 } = {}) 
     rmSync(dest, { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
     cpSync(dist, join(dest, "dist"), { recursive: true });
+    // The launcher, which the lab runs (and which `node dist/cli/main.js run` relaunches itself through).
+    cpSync(join(REPO, "bin"), join(dest, "bin"), { recursive: true });
     copyFileSync(join(REPO, "package.json"), join(dest, "package.json"));
     for (const d of ["node_modules", "data", "targets"]) if (existsSync(join(REPO, d))) symlinkSync(join(REPO, d), join(dest, d));
     const after = treeState(dist);
@@ -99,7 +107,7 @@ export async function snapshotCli(dest, { quietMs = 1500, attempts = 40 } = {}) 
       why = "dist/ changed while it was copied";
       continue;
     }
-    const main = join(dest, "dist", "cli", "main.js");
+    const main = join(dest, "bin", "reachprobe.cjs");
     // Nothing here touches the network: --version loads every module and prints a line.
     const r = spawnSync(process.execPath, [main, "--version"], { encoding: "utf8", timeout: 30_000 });
     if (r.status === 0) return main;
@@ -287,8 +295,8 @@ export async function buildLab(scenario, opts = {}) {
     scenario,
     caFile: "",
     censorCaFile: "",
-    /** The CLI this lab runs: a snapshot of dist/ (see snapshotCli), or dist/ itself. */
-    cli: CLI,
+    /** The command this lab runs: the launcher of a snapshot of dist/ (see snapshotCli), or the repository's. */
+    cli: LAUNCHER,
     fingerprints: LAB_FINGERPRINTS,
     stopped: false,
     /** Tears the lab down (synchronous, idempotent). */

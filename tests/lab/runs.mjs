@@ -28,7 +28,7 @@ export const TIMEOUT_MS = 4000;
 export const DNS_WINDOW_MS = 300;
 /**
  * The client's resolv.conf options. QUIRK: getaddrinfo gives up on a silent resolver with
- * EAI_AGAIN, which reads as SERVFAIL, and Node cannot cancel it; glibc's timeout must outlast
+ * EAI_AGAIN (dns_server_misbehaving, as a SERVFAIL), and Node cannot cancel it; glibc's timeout must outlast
  * --timeout so that reachprobe's own timer sees the silence (generic_timeout_error).
  */
 export const CLIENT_RESOLV_OPTIONS = `timeout:${Math.ceil(TIMEOUT_MS / 1000) + 1} attempts:1`;

@@ -114,8 +114,9 @@ export const CASES = [
     technique: "ISP resolver: SERVFAIL",
     what: "the ISP resolver answers SERVFAIL for a blocked name",
     target: "https://servfail.lab.example/",
-    expect: { status: "anomaly", layer: "dns", failure: "dns_servfail_error" },
-    withControl: { status: "blocked", layer: "dns", failure: "dns_servfail_error", evidence: /SERVFAIL.*but the control helper and DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
+    // Through getaddrinfo a SERVFAIL is EAI_AGAIN, which proves nothing alone (README "Failures").
+    expect: { status: "anomaly", layer: "dns", failure: "dns_server_misbehaving" },
+    withControl: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /could not resolve the name .*but the control helper and DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "servfail.lab.example": { rcode: "SERVFAIL" } }, outsideZone: { "servfail.lab.example": a(SITE.ok) } },
   },

@@ -10,6 +10,7 @@ import { analyzeDns } from "../../src/analysis/dns.js";
 import { parseFingerprints } from "../../src/analysis/fingerprints.js";
 import { analyzeTarget, byStep } from "../../src/analysis/target.js";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
+import { failureOfResponse } from "../../src/net/dns-udp.js";
 import type { Failure } from "../../src/net/failures.js";
 import type { DnsObservation, DnsResponse, Observation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
@@ -63,10 +64,7 @@ function dns(s: DnsSpec = {}): DnsObservation {
 /** A raw UDP lookup: its `addresses` and `failure` follow the first valid response, as the probe does. */
 function udp(responses: DnsResponse[], resolver = UDP): DnsObservation {
   const first = responses.find((r) => !r.malformed);
-  const byRcode: Record<string, Failure> = { NXDOMAIN: "dns_nxdomain_error", SERVFAIL: "dns_servfail_error", REFUSED: "dns_refused_error" };
-  const failure: Failure | null = !first
-    ? "generic_timeout_error"
-    : (byRcode[first.rcode] ?? (first.addresses.length === 0 ? "dns_no_answer" : null));
+  const failure: Failure | null = !first ? "generic_timeout_error" : failureOfResponse(first.rcode, first.addresses);
   return dns({ engine: "udp", resolver, failure, addresses: first?.addresses ?? [], responses });
 }
 
@@ -284,6 +282,56 @@ describe("DNS: failures", () => {
     {
       name: "the system resolver timing out while a UDP resolver answers NXDOMAIN: the system's failure decides",
       obs: [dns({ failure: "generic_timeout_error" }), udp([rcode(9, "NXDOMAIN")])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "generic_timeout_error",
+    },
+    {
+      name: "dns_server_misbehaving (glibc's EAI_AGAIN) from the system resolver alone proves nothing",
+      obs: [dns({ failure: "dns_server_misbehaving" })],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_server_misbehaving",
+      evidence: [/^the system resolver could not resolve the name \(glibc's EAI_AGAIN, .*no network\) \(dns_server_misbehaving\)$/],
+    },
+    {
+      name: "dns_server_misbehaving while a UDP resolver answers SERVFAIL: reached, so not the local network",
+      obs: [dns({ failure: "dns_server_misbehaving" }), udp([rcode(9, "SERVFAIL")])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_server_misbehaving",
+    },
+    {
+      name: "dns_server_misbehaving while a UDP resolver answers an address",
+      obs: [dns({ failure: "dns_server_misbehaving" }), udp([answer(9, REAL)])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_server_misbehaving",
+      evidence: [/^resolver 8\.8\.4\.4:53 returned 93\.184\.216\.34$/],
+    },
+    {
+      name: "dns_server_misbehaving with every outside resolver unreachable: the local network",
+      obs: [
+        dns({ failure: "dns_server_misbehaving" }),
+        dns({ engine: "udp", failure: "generic_timeout_error" }),
+        dns({ engine: "doh", resolver: "https://doh.example/dns-query", failure: "network_unreachable" }),
+      ],
+      status: "inconclusive",
+      layer: null,
+      failure: "dns_server_misbehaving",
+      evidence: [/^the system resolver could not resolve .*no outside resolver could be reached either: resolver 8\.8\.4\.4:53 timed out .*DoH resolver https:\/\/doh\.example\/dns-query found the network unreachable .*the local network seems down/],
+    },
+    {
+      name: "dns_server_misbehaving while a DoH control resolved the name: blocked",
+      obs: [dns({ failure: "dns_server_misbehaving" }), dns({ engine: "doh", resolver: "https://doh.example/dns-query", addresses: [REAL] })],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_server_misbehaving",
+      evidence: [/^the system resolver could not resolve the name .*, but DoH https:\/\/doh\.example\/dns-query resolved web\.example to 93\.184\.216\.34$/],
+    },
+    {
+      name: "a timeout from the system resolver with every outside resolver unreachable stays an anomaly (only EAI_AGAIN is ambiguous)",
+      obs: [dns({ failure: "generic_timeout_error" }), dns({ engine: "udp", failure: "generic_timeout_error" })],
       status: "anomaly",
       layer: "dns",
       failure: "generic_timeout_error",

@@ -163,6 +163,14 @@ describe("TCP", () => {
       failure: "network_unreachable",
       evidence: [/no route to any address of the target/],
     },
+    {
+      name: "every connect network_down or network_unreachable (ENETDOWN: no link)",
+      obs: [dns([A1, A2]), tcp(A1, "network_down"), tcp(A2, "network_unreachable")],
+      status: "inconclusive",
+      layer: null,
+      failure: "network_down",
+      evidence: [/no route to any address of the target/],
+    },
   ];
   test.each(cases)("$name is $status", check);
 });

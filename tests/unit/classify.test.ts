@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyDnsError, classifyHttpError, classifyTcpError, classifyTlsError } from "../../src/net/classify.js";
+import { classifyDnsError, classifyDnsRcode, classifyHttpError, classifyTcpError, classifyTlsError } from "../../src/net/classify.js";
 import { ClassifiedError, isFailure, scrubAddresses, type Failure } from "../../src/net/failures.js";
 
 /** An error shaped like the ones Node, c-ares, OpenSSL and undici throw: a message plus own fields. */
@@ -51,18 +51,42 @@ function table(classify: Classifier, cases: Case[]): void {
 describe("classifyDnsError", () => {
   table(classifyDnsError, [
     ["c-ares NXDOMAIN (queryA ENOTFOUND)", errno("ENOTFOUND", "queryA", { hostname: "x.test" }), "dns_nxdomain_error"],
-    ["getaddrinfo ENOTFOUND", errno("ENOTFOUND", "getaddrinfo", { hostname: "x.test" }), "dns_nxdomain_error"],
+    // Node's getaddrinfo errors: code ENOTFOUND for EAI_NONAME (-3008) and EAI_NODATA (-3007) alike, other EAI_* by name.
+    ["getaddrinfo EAI_NONAME (ENOTFOUND, errno -3008)", errno("ENOTFOUND", "getaddrinfo", { hostname: "x.test", errno: -3008 }), "dns_nxdomain_error"],
+    ["getaddrinfo EAI_NODATA (ENOTFOUND, errno -3007): netxlite's dns_no_answer", errno("ENOTFOUND", "getaddrinfo", { hostname: "x.test", errno: -3007 }), "dns_no_answer"],
+    ["getaddrinfo EAI_AGAIN (SERVFAIL, no answer or no network: glibc cannot tell)", errno("EAI_AGAIN", "getaddrinfo", { hostname: "x.test", errno: -3001 }), "dns_server_misbehaving"],
+    ["getaddrinfo EAI_FAIL", errno("EAI_FAIL", "getaddrinfo", { hostname: "x.test", errno: -3004 }), "dns_server_misbehaving"],
+    ["getaddrinfo EAI_MEMORY (any other EAI_*)", errno("EAI_MEMORY", "getaddrinfo", { hostname: "x.test", errno: -3006 }), "dns_server_misbehaving"],
+    // libuv hands EAI_SYSTEM over as the errno itself.
+    ["getaddrinfo EAI_SYSTEM with EMFILE: not in netxlite's list", errno("EMFILE", "getaddrinfo", { hostname: "x.test" }), "unknown_failure: getaddrinfo EMFILE"],
+    ["getaddrinfo EAI_SYSTEM with ECONNREFUSED", errno("ECONNREFUSED", "getaddrinfo", { hostname: "x.test" }), "connection_refused"],
     ["c-ares ENODATA (no answer)", errno("ENODATA", "queryA", { hostname: "x.test" }), "dns_no_answer"],
-    ["c-ares ESERVFAIL", errno("ESERVFAIL", "queryA", { hostname: "x.test" }), "dns_servfail_error"],
-    ["getaddrinfo EAI_AGAIN (SERVFAIL folded by glibc)", errno("EAI_AGAIN", "getaddrinfo", { hostname: "x.test" }), "dns_servfail_error"],
+    ["c-ares ESERVFAIL (the SERVFAIL response itself)", errno("ESERVFAIL", "queryA", { hostname: "x.test" }), "dns_servfail_error"],
     ["c-ares EREFUSED", errno("EREFUSED", "queryA", { hostname: "x.test" }), "dns_refused_error"],
+    ["c-ares EFORMERR (rcode FORMERR)", errno("EFORMERR", "queryA", { hostname: "x.test" }), "dns_server_misbehaving"],
+    ["c-ares ENOTIMP (rcode NOTIMP)", errno("ENOTIMP", "queryA", { hostname: "x.test" }), "dns_server_misbehaving"],
     ["c-ares says ETIMEOUT (no D)", errno("ETIMEOUT", "queryA", { hostname: "x.test" }), "generic_timeout_error"],
-    ["sockets say ETIMEDOUT", errno("ETIMEDOUT", "recvmsg"), "generic_timeout_error"],
+    ["the kernel says ETIMEDOUT: netxlite's timed_out", errno("ETIMEDOUT", "recvmsg"), "timed_out"],
     ["ICMP port unreachable on a connected UDP socket", errno("ECONNREFUSED", "recvmsg"), "connection_refused"],
     ["DoH through fetch: TypeError with a refused connect as cause", fetchFailed(errno("ECONNREFUSED", "connect", { address: "127.0.0.1", port: 443 })), "connection_refused"],
     ["AbortSignal.timeout() reason (DOMException TimeoutError)", new DOMException("The operation was aborted due to timeout", "TimeoutError"), "generic_timeout_error"],
     ["our own step timer", new ClassifiedError("generic_timeout_error", "step timed out after 300 ms"), "generic_timeout_error"],
   ]);
+});
+
+describe("classifyDnsRcode (raw UDP and DoH responses)", () => {
+  it.each([
+    ["NOERROR", null],
+    ["NXDOMAIN", "dns_nxdomain_error"],
+    ["SERVFAIL", "dns_servfail_error"],
+    ["REFUSED", "dns_refused_error"],
+    ["FORMERR", "dns_server_misbehaving"],
+    ["NOTIMP", "dns_server_misbehaving"],
+    ["YXDOMAIN", "dns_server_misbehaving"],
+    ["RCODE_11", "dns_server_misbehaving"],
+  ])("%s -> %s", (rcode, failure) => {
+    expect(classifyDnsRcode(rcode)).toBe(failure);
+  });
 });
 
 describe("classifyTcpError", () => {
@@ -71,13 +95,19 @@ describe("classifyTcpError", () => {
     ["RST on an open connection", errno("ECONNRESET", "read"), "connection_reset"],
     // The "no syscall means EOF" rule is about TLS handshakes only.
     ["ECONNRESET without syscall outside TLS is still a reset", errno("ECONNRESET", undefined), "connection_reset"],
-    ["ECONNABORTED", errno("ECONNABORTED", "read"), "connection_reset"],
+    ["ECONNABORTED", errno("ECONNABORTED", "read"), "connection_aborted"],
     ["EPIPE on write", errno("EPIPE", "write"), "connection_reset"],
-    ["kernel connect timeout ETIMEDOUT", errno("ETIMEDOUT", "connect", { address: "192.0.2.1", port: 443 }), "generic_timeout_error"],
+    ["kernel connect timeout ETIMEDOUT (not one of our timers)", errno("ETIMEDOUT", "connect", { address: "192.0.2.1", port: 443 }), "timed_out"],
     ["EHOSTUNREACH", errno("EHOSTUNREACH", "connect", { address: "192.0.2.1", port: 443 }), "host_unreachable"],
-    ["EHOSTDOWN", errno("EHOSTDOWN", "connect"), "host_unreachable"],
+    ["EHOSTDOWN: not in netxlite's list", errno("EHOSTDOWN", "connect", { address: "192.0.2.1", port: 443 }), "unknown_failure: connect EHOSTDOWN [scrubbed]"],
     ["ENETUNREACH", errno("ENETUNREACH", "connect", { address: "2001:db8::1", port: 443 }), "network_unreachable"],
-    ["ENETDOWN", errno("ENETDOWN", "connect"), "network_unreachable"],
+    ["ENETDOWN", errno("ENETDOWN", "connect"), "network_down"],
+    ["ENETRESET", errno("ENETRESET", "read"), "network_reset"],
+    ["EADDRNOTAVAIL", errno("EADDRNOTAVAIL", "connect", { address: "2001:db8::1", port: 443 }), "address_not_available"],
+    ["EACCES", errno("EACCES", "connect", { address: "192.0.2.1", port: 443 }), "permission_denied"],
+    ["ENOBUFS", errno("ENOBUFS", "write"), "no_buffer_space"],
+    ["EAGAIN (EWOULDBLOCK on Linux)", errno("EAGAIN", "read"), "operation_would_block"],
+    ["EINTR", errno("EINTR", "connect"), "interrupted"],
     ["Node's AbortError (code ABORT_ERR)", err("The operation was aborted", { code: "ABORT_ERR" }, "AbortError"), "generic_timeout_error"],
     // A TLS-looking message means nothing on the tcp step: it must not become ssl_failed_handshake.
     ["handshake words in a tcp error stay unknown", err("sslv3 alert handshake failure"), "unknown_failure: sslv3 alert handshake failure"],
@@ -102,7 +132,7 @@ describe("classifyTlsError", () => {
     ["plain text back instead of a ServerHello", err("wrong version number", { code: "ERR_SSL_WRONG_VERSION_NUMBER" }), "ssl_failed_handshake"],
     ["alert known only from the message", err("tlsv1 alert protocol version"), "ssl_failed_handshake"],
     ["c-ares style ETIMEOUT", errno("ETIMEOUT", undefined), "generic_timeout_error"],
-    ["socket ETIMEDOUT", errno("ETIMEDOUT", "read"), "generic_timeout_error"],
+    ["socket ETIMEDOUT (the kernel gave up, netxlite's timed_out)", errno("ETIMEDOUT", "read"), "timed_out"],
   ]);
 });
 

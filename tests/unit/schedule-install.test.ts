@@ -8,9 +8,13 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI, runCli } from "../helpers/cli.js";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../helpers/cli.js";
 import { minuteOffset } from "../../src/schedule/calendar.js";
 import { CRON_BEGIN, CRON_END } from "../../src/schedule/crontab.js";
+
+/** What a scheduled run starts: the launcher, which sizes the run's thread pool (README "Thread pool"). */
+const LAUNCHER = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));
 
 let root: string;
 let home: string;
@@ -72,7 +76,7 @@ describe("schedule --format systemd --install", () => {
     const timer = readFileSync(join(unitDir(), "reachprobe.timer"), "utf8");
     expect(printed.stdout).toContain(service);
     expect(printed.stdout).toContain(timer);
-    expect(service).toContain(`ExecStart=${process.execPath} ${CLI} run --quiet\n`);
+    expect(service).toContain(`ExecStart=${process.execPath} ${LAUNCHER} run --quiet\n`);
     expect(service).toContain(`WorkingDirectory=${root}\n`);
     expect(timer).toContain("OnCalendar=hourly\n");
     expect(timer).toContain("RandomizedDelaySec=6min\n");
@@ -129,7 +133,7 @@ describe("schedule --format cron --install (a fake crontab)", () => {
     expect(lines[0]).toBe(CRON_BEGIN);
     expect(lines[2]).toBe(CRON_END);
     expect(lines[1]).toMatch(new RegExp(`^${minuteOffset(hostname())} \\* \\* \\* \\* \\{ cd ${root} && sleep `));
-    expect(lines[1]).toContain(`${process.execPath} ${CLI} run --quiet; } >>${join(home, ".local", "state", "reachprobe", "cron.log")} 2>&1`);
+    expect(lines[1]).toContain(`${process.execPath} ${LAUNCHER} run --quiet; } >>${join(home, ".local", "state", "reachprobe", "cron.log")} 2>&1`);
     expect(existsSync(join(home, ".local", "state", "reachprobe"))).toBe(true);
   });
 

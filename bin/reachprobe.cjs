@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * The `reachprobe` command as installed (package.json "bin", npx, a scheduled run, the daemon's
+ * runs): sizes libuv's thread pool, then loads the CLI (dist/cli/main.js).
+ *
+ * Why a CommonJS file that is not compiled: libuv starts its thread pool, reading
+ * UV_THREADPOOL_SIZE once, at the first task queued on it, and Node's ESM loader queues one when
+ * it reads the first module. A CommonJS entry is read synchronously, so this file runs before the
+ * pool exists and its setting takes effect; the same line at the top of main.js came too late
+ * (the pool was already 4 threads, and 914 of 1,000 lab targets timed out in DNS, see README.md
+ * "Thread pool"). `node dist/cli/main.js` run directly relaunches itself through this file
+ * (src/cli/relaunch.ts).
+ *
+ * Why the size: getaddrinfo (the system resolver) blocks one pool thread per lookup, and libuv
+ * lets such slow tasks take at most half of the pool, keeping the other half for the short ones
+ * (async fs of target files and logs, zlib inflating HTTP bodies, crypto's async calls).
+ * QUIRK: seen in tests/integration/threadpool.test.ts's namespace, 100 lookups asked at once
+ * reached the resolver 2 at a time with 4 threads, 4 with 8 (so the old 64 allowed 32). A
+ * lookup we stop waiting for at --timeout keeps its thread until glibc gives up (5 s x 2
+ * attempts a nameserver by default), so with a resolver that drops queries abandoned lookups sit
+ * next to the live ones. Hence 4 threads per target probed at once (two lookups: the live one
+ * and one abandoned), plus 16. Without --concurrency on the command line (a config file may set
+ * it) 64 is assumed. At least 64, at most libuv's 1024. A UV_THREADPOOL_SIZE the user set is
+ * kept as it is. Other commands keep libuv's default 4: they resolve few names, if any.
+ */
+"use strict";
+
+/** Commands that resolve names at scale and get a sized pool; the others keep libuv's default. */
+const POOL_COMMANDS = ["run", "control"];
+/** The flag that says how many targets (requests, for control) are measured at once. */
+const CONCURRENCY_FLAG = { run: "--concurrency", control: "--max-concurrent" };
+const MIN_POOL = 64;
+const MAX_POOL = 1024; // libuv's own limit (MAX_THREADPOOL_SIZE)
+const ASSUMED_CONCURRENCY = 64;
+
+/** The concurrency given on a command line (`--flag N` or `--flag=N`, before `--`), or null. */
+function concurrencyOf(args, flag) {
+  let found = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") break;
+    let v;
+    if (a === flag) v = args[++i];
+    else if (a.startsWith(`${flag}=`)) v = a.slice(flag.length + 1);
+    else continue;
+    // A bad value is left for the command's own parser to report.
+    if (v !== undefined && /^[1-9]\d{0,6}$/.test(v)) found = Number(v);
+  }
+  return found;
+}
+
+/**
+ * The pool size for `args` (the words after the script: a command and its flags), or null when
+ * the command does not need one.
+ */
+function poolSize(args) {
+  const command = args[0];
+  if (!POOL_COMMANDS.includes(command)) return null;
+  const n = concurrencyOf(args.slice(1), CONCURRENCY_FLAG[command]) ?? ASSUMED_CONCURRENCY;
+  return Math.min(MAX_POOL, Math.max(MIN_POOL, 4 * n + 16));
+}
+
+module.exports = { POOL_COMMANDS, poolSize, concurrencyOf };
+
+if (require.main === module) {
+  const size = poolSize(process.argv.slice(2));
+  if (size !== null && !process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(size);
+  const { pathToFileURL } = require("node:url");
+  const { join } = require("node:path");
+  import(pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).catch((err) => {
+    process.stderr.write(`reachprobe: cannot load ${join(__dirname, "..", "dist", "cli", "main.js")}: ${(err && err.message) || err}\n`);
+    process.exitCode = 1;
+  });
+}
