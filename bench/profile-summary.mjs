@@ -39,7 +39,8 @@ function place(cf) {
   if (d) return d[1].replace(/\.js$/, ".ts");
   return url.replace(/^file:\/\//, "");
 }
-const label = (cf) => `${cf.functionName || "(anonymous)"} ${place(cf)}:${cf.lineNumber + 1}`;
+/** A function: its name, and its file (our sources as src/..., Node's internals by module path). */
+const label = (cf) => `${cf.functionName || "(anonymous)"} ${(cf.url ?? "").startsWith("node:") ? cf.url : place(cf)}:${cf.lineNumber + 1}`;
 
 const ours = (cf) => /\/dist\//.test(cf.url ?? "") && !/node_modules/.test(cf.url ?? "");
 const selfByPlace = new Map();
