@@ -19,12 +19,12 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gnuTimeWorks, parseGnuTime, readVmHwmKb } from "./child-usage.mjs";
 
-const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+let CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const HELP = `usage: node bench/run-bench.mjs [options]   (or: npm run bench -- [options])
 
 Runs the built reachprobe CLI against loopback servers started by this script and prints
@@ -48,6 +48,8 @@ options:
                        else proc), time, or proc (poll /proc/<pid>/status VmHWM every 50 ms)
   --cpu-prof DIR       run the CLI under "node --cpu-prof --cpu-prof-dir DIR" (a .cpuprofile
                        for Chrome DevTools or bench/profile-summary.mjs); costs some CPU itself
+  --cli PATH           the main.js to run (default: this checkout's dist/cli/main.js), e.g. a
+                       build of another commit, to compare CPU per target under the same load
   --keep               keep the temporary directory (targets file, database, JSON, logs)
   --help               this text
 
@@ -75,6 +77,7 @@ function parseFlags() {
         monitor: { type: "boolean", default: false },
         "rss-source": { type: "string", default: "auto" },
         "cpu-prof": { type: "string" },
+        cli: { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -106,6 +109,7 @@ function parseFlags() {
   scale = [...new Set(scale)].sort((a, b) => a - b);
   const rssSource = v["rss-source"];
   if (!["auto", "time", "proc"].includes(rssSource)) fail(`--rss-source must be auto, time or proc, got "${rssSource}"`);
+  if (v.cli !== undefined) CLI = resolve(v.cli);
   return { targets, concurrency, timeout, budget, share, scale, keep: v.keep, monitor: v.monitor, rssSource, cpuProf: v["cpu-prof"] };
 }
 
