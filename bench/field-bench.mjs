@@ -171,6 +171,8 @@ function fieldScenario() {
       ispZone: { [`*.${FAST_ZONE}`]: { a: [FAST] }, [`*.${HOLE_ZONE}`]: { a: [HOLE] } },
       sites: [{ addresses: [FAST], http: [80], https: [443], mode: "ok" }],
       nftForward: [`ip daddr ${HOLE} drop`],
+      // A wildcard covers one label: t00001.fast.bench.lab.example needs its own.
+      certNames: [`*.${FAST_ZONE}`, `*.${HOLE_ZONE}`],
     },
   ]);
 }
