@@ -19,17 +19,20 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { gnuTimeWorks, parseGnuTime, readVmHwmKb } from "./child-usage.mjs";
 
-const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+let CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const HELP = `usage: node bench/run-bench.mjs [options]   (or: npm run bench -- [options])
 
 Runs the built reachprobe CLI against loopback servers started by this script and prints
 wall time as a ratio of ceil(N / concurrency) x timeout, peak RSS and timeout precision.
 
 options:
+  --system-resolver    the field mode instead: bench/field-bench.mjs (root; a namespace lab
+                       whose resolver answers after 50-100 ms; --help there for its options)
   --targets N          targets in the main run (default 2000)
   --concurrency C      --concurrency passed to the CLI (default 100)
   --stall-share S      share of targets pointing at a server that accepts and never answers,
@@ -43,6 +46,10 @@ options:
                        heap after major GCs (what really grows with N, unlike peak RSS)
   --rss-source SRC     where peak RSS comes from: auto (default: /usr/bin/time -v when it works,
                        else proc), time, or proc (poll /proc/<pid>/status VmHWM every 50 ms)
+  --cpu-prof DIR       run the CLI under "node --cpu-prof --cpu-prof-dir DIR" (a .cpuprofile
+                       for Chrome DevTools or bench/profile-summary.mjs); costs some CPU itself
+  --cli PATH           the main.js to run (default: this checkout's dist/cli/main.js), e.g. a
+                       build of another commit, to compare CPU per target under the same load
   --keep               keep the temporary directory (targets file, database, JSON, logs)
   --help               this text
 
@@ -54,6 +61,8 @@ function fail(msg) {
 }
 
 function parseFlags() {
+  // The field mode (the system resolver in a namespace lab, root only) is its own script.
+  if (process.argv.includes("--system-resolver")) return { field: true };
   let parsed;
   try {
     parsed = parseArgs({
@@ -67,6 +76,8 @@ function parseFlags() {
         keep: { type: "boolean", default: false },
         monitor: { type: "boolean", default: false },
         "rss-source": { type: "string", default: "auto" },
+        "cpu-prof": { type: "string" },
+        cli: { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -98,7 +109,8 @@ function parseFlags() {
   scale = [...new Set(scale)].sort((a, b) => a - b);
   const rssSource = v["rss-source"];
   if (!["auto", "time", "proc"].includes(rssSource)) fail(`--rss-source must be auto, time or proc, got "${rssSource}"`);
-  return { targets, concurrency, timeout, budget, share, scale, keep: v.keep, monitor: v.monitor, rssSource };
+  if (v.cli !== undefined) CLI = resolve(v.cli);
+  return { targets, concurrency, timeout, budget, share, scale, keep: v.keep, monitor: v.monitor, rssSource, cpuProf: v["cpu-prof"] };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -187,29 +199,12 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-/** Whether GNU time (`/usr/bin/time -v -o FILE`) works here; it reports the child's peak RSS. */
-function gnuTimeWorks() {
-  if (!existsSync("/usr/bin/time")) return false;
-  const r = spawnSync("/usr/bin/time", ["-v", "-o", "/dev/null", "true"], { stdio: "ignore" });
-  return r.status === 0;
-}
-
-/** Reads VmHWM (peak resident set, kB) of `pid` from /proc, or null when it is gone. */
-function readVmHwmKb(pid) {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Spawns `node dist/cli/main.js run ...` and waits for it. Peak RSS comes from GNU time when
  * available, else from polling /proc/<pid>/status VmHWM every 50 ms (VmHWM is already the
  * peak, so polling only has to catch the last value before exit).
  */
-async function runCli({ args, dir, label, useTime, limitMs, monitor }) {
+async function runCli({ args, dir, label, useTime, limitMs, monitor, cpuProf }) {
   const stdoutFile = join(dir, `${label}.json`);
   const stderrFile = join(dir, `${label}.stderr`);
   const timeFile = join(dir, `${label}.time`);
@@ -217,7 +212,8 @@ async function runCli({ args, dir, label, useTime, limitMs, monitor }) {
   const out = openSync(stdoutFile, "w");
   const err = openSync(stderrFile, "w");
   const preload = monitor ? ["--import", new URL("./cli-monitor.mjs", import.meta.url).href] : [];
-  const nodeArgs = [...preload, CLI, "run", ...args];
+  const prof = cpuProf ? ["--cpu-prof", "--cpu-prof-dir", cpuProf] : [];
+  const nodeArgs = [...prof, ...preload, CLI, "run", ...args];
   const [cmd, argv] = useTime ? ["/usr/bin/time", ["-v", "-o", timeFile, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const env = { ...process.env, NO_COLOR: "1" };
   delete env.REACHPROBE_DB;
@@ -258,15 +254,11 @@ async function runCli({ args, dir, label, useTime, limitMs, monitor }) {
     cpuMs = mon.cpuUserMs + mon.cpuSystemMs;
   }
   if (useTime && existsSync(timeFile)) {
-    const t = readFileSync(timeFile, "utf8");
-    const m = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(t);
-    if (m) rssKb = Number(m[1]);
-    const u = /User time \(seconds\):\s*([\d.]+)/.exec(t);
-    const sy = /System time \(seconds\):\s*([\d.]+)/.exec(t);
-    if (u && sy) cpuMs = (Number(u[1]) + Number(sy[1])) * 1000;
+    const t = parseGnuTime(readFileSync(timeFile, "utf8"));
+    if (t.rssKb !== null) rssKb = t.rssKb;
+    if (t.cpuMs !== null) cpuMs = t.cpuMs;
     // GNU time reports the child's status in its own exit code; a signal shows in the file.
-    const s = /Command terminated by signal (\d+)/.exec(t);
-    if (s) return { code: null, signal: Number(s[1]), wallMs, rssKb, cpuMs, mon, stdoutFile, stderrFile, killedForHang };
+    if (t.signal !== null) return { code: null, signal: t.signal, wallMs, rssKb, cpuMs, mon, stdoutFile, stderrFile, killedForHang };
   }
   return { code, signal, wallMs, rssKb, cpuMs, mon, stdoutFile, stderrFile, killedForHang };
 }
@@ -321,7 +313,7 @@ async function benchRun(n, o, servers, dir, useTime) {
   const limitMs = Math.max(60_000, 5 * Math.ceil(n / o.concurrency) * o.budget);
   const acceptedBefore = servers.stall.accepted;
   const requestsBefore = servers.fast.requests;
-  const r = await runCli({ args, dir, label, useTime, limitMs, monitor: o.monitor });
+  const r = await runCli({ args, dir, label, useTime, limitMs, monitor: o.monitor, cpuProf: o.cpuProf });
   const problems = [];
   const res = { n, stalled, fast: n - stalled, idealMs, ...r, problems, stallConnections: servers.stall.accepted - acceptedBefore, fastRequests: servers.fast.requests - requestsBefore };
 
@@ -438,6 +430,10 @@ function report(r, o) {
 
 async function main() {
   const o = parseFlags();
+  if (o.field) {
+    const { main: fieldMain } = await import("./field-bench.mjs");
+    return fieldMain(process.argv.slice(2).filter((a) => a !== "--system-resolver"));
+  }
   if (!existsSync(CLI)) fail(`${CLI} not found: run "npm run build" first (npm run bench does)`);
   const timeWorks = gnuTimeWorks();
   if (o.rssSource === "time" && !timeWorks) fail("--rss-source time: /usr/bin/time -v -o FILE does not work here");

@@ -20,11 +20,15 @@ export function progressLine(done: number, total: number, blocked: number, elaps
   return `${bar} ${done}/${total} targets, ${b}, about ${left} left`;
 }
 
-/** Counts finished targets and redraws one status line on a terminal. */
+/** Least time between two redraws on a finished target: a terminal write per target costs more than it shows. */
+export const REDRAW_MS = 100;
+
+/** Counts finished targets and redraws one status line on a terminal, at most every REDRAW_MS. */
 export class Progress {
   private done_ = 0;
   private blocked = 0;
   private readonly started = Date.now();
+  private lastDraw = 0;
   private readonly live: boolean;
   private readonly paint: Paint;
   private timer: NodeJS.Timeout | null = null;
@@ -33,6 +37,7 @@ export class Progress {
     private readonly out: NodeJS.WriteStream,
     private readonly total: number,
     enabled: boolean,
+    private readonly clock: () => number = Date.now,
   ) {
     this.live = enabled && Boolean(out.isTTY);
     this.paint = paintFor(useColor(out));
@@ -42,14 +47,15 @@ export class Progress {
 
   private draw(): void {
     if (!this.live) return;
+    this.lastDraw = this.clock();
     this.out.write(`\r\u001b[2K${progressLine(this.done_, this.total, this.blocked, Date.now() - this.started, this.out.columns ?? 80, this.paint)}`);
   }
 
-  /** Records one finished target and redraws. */
+  /** Records one finished target; redraws unless the line was drawn less than REDRAW_MS ago (the last target always redraws). */
   tick(status: Status): void {
     this.done_++;
     if (status === "blocked") this.blocked++;
-    this.draw();
+    if (this.done_ >= this.total || this.clock() - this.lastDraw >= REDRAW_MS) this.draw();
   }
 
   /** Prints a message on its own line, above the progress line. */

@@ -53,6 +53,32 @@ export const DOH_URL = "https://doh.lab.example/dns-query";
  */
 export const CONTROL_LIMITS = Object.freeze({ timeoutMs: 4000, requestTimeoutMs: 8000, maxConcurrent: 64 });
 
+/**
+ * How long the lab's resolvers (the ISP's and the outside one) take to answer from their zones,
+ * in ms, unless `buildLab(..., { dnsDelayMs })` or the environment variable LAB_DNS_DELAY_MS
+ * says otherwise ("0" for instant answers, "50-100" for a uniform spread). A resolver on the
+ * internet answers in tens of milliseconds; an instant one hid issue 9's false DNS timeouts
+ * (getaddrinfo holds a libuv pool thread for the whole lookup).
+ */
+export const DNS_DELAY_MS = 60;
+
+/** Parses a resolver delay: a number of ms, "MIN-MAX", or [min, max]; throws naming the value when it is neither. */
+export function parseDnsDelay(v) {
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isFinite(x) && x >= 0) && v[0] <= v[1]) return v;
+  if (typeof v === "number" && Number.isFinite(v) && v >= 0) return [v, v];
+  const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(String(v));
+  if (m && (m[2] === undefined || Number(m[2]) >= Number(m[1]))) return [Number(m[1]), Number(m[2] ?? m[1])];
+  throw new Error(`lab: a resolver delay must be MS or MIN-MAX (ms), got "${v}"`);
+}
+
+/** The resolvers' delay for a lab: the option, else LAB_DNS_DELAY_MS, else DNS_DELAY_MS; `{isp, outside}` as [min, max]. */
+function dnsDelays(opt) {
+  const base = opt ?? process.env.LAB_DNS_DELAY_MS ?? DNS_DELAY_MS;
+  if (base && typeof base === "object" && !Array.isArray(base)) return { isp: parseDnsDelay(base.isp ?? DNS_DELAY_MS), outside: parseDnsDelay(base.outside ?? DNS_DELAY_MS) };
+  const d = parseDnsDelay(base);
+  return { isp: d, outside: d };
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The newest modification time under `dir` and how many files it holds. */
@@ -267,7 +293,8 @@ export function assertIsolated(lab) {
  * `{timeoutMs, requestTimeoutMs}`: start `reachprobe control` in the internet namespace once the
  * lab is checked; `lab.startControl()` does it later), `snapshot` (run a copy of dist/ taken at
  * set-up, so that a rebuild during the lab's life does not change what it runs; default: unless
- * persistent).
+ * persistent), `dnsDelayMs` (how long the ISP and outside resolvers take to answer: ms,
+ * "MIN-MAX", [min, max], or `{isp, outside}`; default LAB_DNS_DELAY_MS or DNS_DELAY_MS).
  * Returns the lab; call `lab.stop()` (synchronous) to tear it down.
  */
 export async function buildLab(scenario, opts = {}) {
@@ -278,6 +305,7 @@ export async function buildLab(scenario, opts = {}) {
   const names = namesOf(id);
   const { ns, if: ifs } = names;
   const dir = stateDir(id);
+  const delays = dnsDelays(opts.dnsDelayMs);
   mkdirSync(join(dir, "logs"), { recursive: true });
   writeFileSync(join(dir, "lab.json"), JSON.stringify({ id, owner: opts.persistent ? null : process.pid, scenario: scenario.name, created: new Date().toISOString() }, null, 2));
 
@@ -293,6 +321,8 @@ export async function buildLab(scenario, opts = {}) {
     dir,
     addr: ADDR,
     scenario,
+    /** How long the ISP and the outside resolver take to answer, [min, max] ms each. */
+    dnsDelayMs: delays,
     caFile: "",
     censorCaFile: "",
     /** The command this lab runs: the launcher of a snapshot of dist/ (see snapshotCli), or the repository's. */
@@ -417,10 +447,10 @@ export async function buildLab(scenario, opts = {}) {
       if (!opts.persistent) children.push(child);
     };
     await Promise.all([
-      start("outside-dns", ns.internet, "dns.mjs", { listen: { host: ADDR.outsideResolver, port: 53 }, tcp: true, zone: scenario.outsideZone ?? {}, forward: null }),
+      start("outside-dns", ns.internet, "dns.mjs", { listen: { host: ADDR.outsideResolver, port: 53 }, tcp: true, zone: scenario.outsideZone ?? {}, forward: null, delayMs: delays.outside }),
       start("web", ns.internet, "web.mjs", { tls: siteTls, sites: scenario.sites ?? [] }),
       start("doh", ns.internet, "doh.mjs", { listen: { host: ADDR.doh, port: 443 }, path: "/dns-query", upstream: { host: ADDR.outsideResolver, port: 53 }, tls: siteTls }),
-      start("isp-dns", ns.censor, "dns.mjs", { listen: { host: ADDR.ispResolver, port: 53 }, tcp: true, zone: scenario.ispZone ?? {}, forward: { host: ADDR.outsideResolver, port: 53 } }),
+      start("isp-dns", ns.censor, "dns.mjs", { listen: { host: ADDR.ispResolver, port: 53 }, tcp: true, zone: scenario.ispZone ?? {}, forward: { host: ADDR.outsideResolver, port: 53 }, delayMs: delays.isp }),
       start("injector", ns.censor, "injector.mjs", { listen: { host: ADDR.injector, port: ADDR.injectorPort }, upstream: { host: ADDR.outsideResolver, port: 53 }, inject: scenario.inject ?? {} }),
       start("blockpage", ns.censor, "blockpage.mjs", { address: ADDR.blockPage, http: [80], https: [443], tls: censorTls, hosts: scenario.blockPages ?? {}, defaultPage: "stub" }),
     ]);

@@ -155,6 +155,20 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
     });
   });
 
+  it("resets what a browser sends and nothing else: `Host: hostcase...` but not `host: hostcase...`; the redirect target's SNI but not another name on its address", async () => {
+    const script = fileURLToPath(new URL("./check-filters.mjs", import.meta.url));
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      execFile("ip", ["netns", "exec", lab.ns.client, process.execPath, script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: lab.caFile }, timeout: 15_000 }, (e, out, err) =>
+        resolve({ code: e ? 1 : 0, out, err }),
+      );
+    });
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({
+      hostCase: { browser: "ECONNRESET", lowerCase: 200 },
+      redirectSni: { first: { status: 302, location: "https://sni-redir-target.lab.example/" }, target: "ECONNRESET", sameAddressOtherName: "ok" },
+    });
+  });
+
   it("gives every target a budget that outlasts its DNS step plus the helper's --request-timeout", () => {
     expect(budgetProblems()).toEqual([]);
   });

@@ -27,6 +27,7 @@ export const SITE = Object.freeze({
   httpBlockPage: "203.0.113.50",
   httpRedirect: "203.0.113.51",
   http451: "203.0.113.52",
+  sniRedirect: "203.0.113.53", // an ok https site that redirects to an SNI-filtered name
   down: "203.0.113.60", // assigned, nothing listens
   resetOrigin: "203.0.113.61",
   slow: "203.0.113.62",
@@ -195,6 +196,23 @@ export const CASES = [
     lab: { outsideZone: { "tls-mitm.lab.example": a(SITE.mitm) }, sites: [site(SITE.mitm)], intercept: [{ address: SITE.mitm, port: 443, why: "TLS interception" }] },
   },
 
+  {
+    name: "tls-redirect-sni",
+    technique: "SNI filter on a redirect's target: RST",
+    what: "an ok https site redirects (302) to https://sni-redir-target.lab.example/, whose ClientHello the censor resets (SNI match)",
+    target: "https://sni-redir.lab.example/",
+    // The first hop's TLS works; the redirect hop's handshake is reset: the failing step is TLS,
+    // measured on the hop's own connection (issue 9), not an HTTP failure of the redirect chain.
+    expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
+    withControl: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /sni-redir-target\.lab\.example/ },
+    helperSees: { http_request: { failure: null, status_code: 200, title: "sni-redir-target.lab.example: a lab site" } },
+    lab: {
+      outsideZone: { "sni-redir.lab.example": a(SITE.sniRedirect), "sni-redir-target.lab.example": a(SITE.ok) },
+      sites: [site(SITE.sniRedirect, "redirect", { location: "https://sni-redir-target.lab.example/" })],
+      iptablesForward: [sniMatch("sni-redir-target.lab.example", "-j", "REJECT", "--reject-with", "tcp-reset")],
+    },
+  },
+
   // ---- HTTP: Host filtering and the ISP's block pages (DNAT of port 80 to its block-page server).
   {
     name: "http-host-rst",
@@ -207,6 +225,22 @@ export const CASES = [
     lab: {
       outsideZone: { "http-rst.lab.example": a(SITE.ok) },
       iptablesForward: [["-p", "tcp", "--dport", "80", "-m", "string", "--string", "http-rst.lab.example", "--algo", "bm", "--icase", "-j", "REJECT", "--reject-with", "tcp-reset"]],
+    },
+  },
+  {
+    name: "http-host-case",
+    technique: "Host filter on the literal bytes `Host: name`: RST",
+    what: "the censor resets a request carrying the exact bytes \"Host: hostcase.lab.example\" (case-sensitive, as DPI boxes match what browsers send; same address as ok.lab.example)",
+    target: "http://hostcase.lab.example/",
+    // A request written `host: hostcase...` (lower case, as undici writes it) slips through: the
+    // probe must send the header as a browser does (issue 9) to see what a browser's user sees.
+    expect: { status: "anomaly", layer: "http", failure: "connection_reset" },
+    withControl: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*here, but the control fetched it \(HTTP 200/ },
+    helperSees: { http_request: { failure: null, status_code: 200, title: "hostcase.lab.example: a lab site" } },
+    lab: {
+      outsideZone: { "hostcase.lab.example": a(SITE.ok) },
+      // No --icase: only the capitalised header name a browser sends matches.
+      iptablesForward: [["-p", "tcp", "--dport", "80", "-m", "string", "--string", "Host: hostcase.lab.example", "--algo", "bm", "-j", "REJECT", "--reject-with", "tcp-reset"]],
     },
   },
   {

@@ -30,4 +30,19 @@ describe("scrubOwnAddresses", () => {
     const v = { a: "198.51.100.7" };
     expect(scrubOwnAddresses(v, [])).toBe(v);
   });
+
+  it("hands back the measurement itself when nothing in it names the probe, and copies only what changed", () => {
+    const clean = { step: "http", headers: { server: "nginx" }, chain: [{ url: "http://example.com/" }] };
+    expect(scrubOwnAddresses(clean, own)).toBe(clean);
+    const quoted = { step: "http", headers: { server: "nginx" }, notes: ["ok", "from 198.51.100.7"] };
+    const out = scrubOwnAddresses(quoted, own);
+    expect(out).toEqual({ step: "http", headers: { server: "nginx" }, notes: ["ok", "from [probe address]"] });
+    expect(out.headers).toBe(quoted.headers);
+    expect(quoted.notes[1]).toBe("from 198.51.100.7");
+  });
+
+  it("scrubs with each call's own addresses, not the previous call's", () => {
+    expect(scrubOwnAddresses({ t: "198.51.100.7 203.0.113.9" }, ["203.0.113.9"])).toEqual({ t: "198.51.100.7 [probe address]" });
+    expect(scrubOwnAddresses({ t: "198.51.100.7 203.0.113.9" }, own)).toEqual({ t: "[probe address] 203.0.113.9" });
+  });
 });

@@ -5,10 +5,10 @@
  * Config: {
  *   "tls": {"keyFile", "certFile"},
  *   "sites": [{"addresses": ["203.0.113.11"], "http": [80], "https": [443], "mode": MODE,
- *              "delayMs": 1500, "bodyBytes": 262144}]
+ *              "delayMs": 1500, "bodyBytes": 262144, "location": "https://..."}]
  * }
  * MODE: "ok" (a small HTML page naming the host), "slow" (the same after delayMs), "big" (a body
- * of bodyBytes), "reset" (accepts, then answers the first bytes with a RST: an origin that resets
+ * of bodyBytes), "redirect" (302 to `location`), "reset" (accepts, then answers the first bytes with a RST: an origin that resets
  * everyone).
  */
 import http from "node:http";
@@ -28,6 +28,10 @@ function page(host) {
 function handler(site) {
   return (req, res) => {
     const send = () => {
+      if (site.mode === "redirect") {
+        res.writeHead(302, { location: site.location, "content-type": "text/html; charset=utf-8" });
+        return res.end(`<!doctype html><html><head><title>Moved</title></head><body><a href="${site.location}">moved</a></body></html>\n`);
+      }
       if (site.mode === "big") {
         res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(site.bodyBytes) });
         const chunk = Buffer.alloc(16 * 1024, 97);
