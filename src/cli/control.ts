@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { isIP } from "node:net";
 import { parsePublicRanges, type Cidr } from "../analysis/bogons.js";
 import { CONTROL_DEFAULTS, startControlServer, type ControlServer } from "../control/server.js";
+import { parseAllowPorts } from "../control/policy.js";
 import { EXIT } from "./exit-codes.js";
 import { makeLogger } from "./log.js";
 import { UsageError, collect, parseResolver, positiveInt } from "./options.js";
@@ -21,6 +22,10 @@ interface ControlFlags {
   requestTimeout: number;
   timeout: number;
   maxConcurrent: number;
+  allowPorts: number[] | "any";
+  maxConnections: number;
+  headerTimeout: number;
+  readTimeout: number;
   logLevel: string;
 }
 
@@ -33,6 +38,15 @@ export function parseListen(v: string): { host: string; port: number } {
     throw new UsageError(`--listen must be HOST:PORT (IPv6 as [addr]:port; port 0 picks a free one), got "${v}"`);
   }
   return { host, port };
+}
+
+/** Parses `--allow-ports`, as a usage error naming the bad item. */
+function allowPortsArg(v: string): number[] | "any" {
+  try {
+    return parseAllowPorts(v);
+  } catch (err) {
+    throw new UsageError(`--allow-ports: ${(err as Error).message}`);
+  }
 }
 
 /** Builds the `control` command. */
@@ -51,6 +65,10 @@ export function controlCommand(): Command {
     .option("--request-timeout <ms>", "time one request may take, all steps together", positiveInt("--request-timeout", 100, 600_000), CONTROL_DEFAULTS.requestTimeoutMs)
     .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), CONTROL_DEFAULTS.stepTimeoutMs)
     .option("--max-concurrent <n>", "requests measured at once; more get 503 with Retry-After", positiveInt("--max-concurrent", 1, 4096), CONTROL_DEFAULTS.maxConcurrent)
+    .option("--allow-ports <ports>", "also fetch URLs on these ports (comma-separated, ranges a-b, or any); by default only 80 for http and 443 for https, as a browser", allowPortsArg, [] as number[])
+    .option("--max-connections <n>", "connections served at once; past it 503 with Retry-After, past twice it closed at once (each takes a file descriptor)", positiveInt("--max-connections", 1, 1 << 20), CONTROL_DEFAULTS.maxConnections)
+    .option("--header-timeout <ms>", "time a client has to send a request's headers, from connecting or from the previous answer, however slowly it trickles them", positiveInt("--header-timeout", 100, 600_000), CONTROL_DEFAULTS.headersTimeoutMs)
+    .option("--read-timeout <ms>", "time a client has to send a whole request, headers and body, from the same moment", positiveInt("--read-timeout", 100, 600_000), CONTROL_DEFAULTS.readTimeoutMs)
     .addOption(new Option("--log-level <level>", "log level on stderr (each request is one info line)").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .addHelpText(
       "after",
@@ -94,13 +112,20 @@ async function controlMain(flags: ControlFlags): Promise<number> {
       requestTimeoutMs: flags.requestTimeout,
       stepTimeoutMs: flags.timeout,
       maxConcurrent: flags.maxConcurrent,
+      allowPorts: flags.allowPorts,
+      maxConnections: flags.maxConnections,
+      headersTimeoutMs: flags.headerTimeout,
+      readTimeoutMs: Math.max(flags.readTimeout, flags.headerTimeout),
       logger: log,
     });
   } catch (err) {
     process.stderr.write(`reachprobe control: cannot listen on ${flags.listen.host}:${flags.listen.port}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
-  log.info({ token: Boolean(flags.token), allow_private: Boolean(flags.allowPrivate), public_ranges: publicRanges.map((c) => c.text) }, "control helper started");
+  log.info(
+    { token: Boolean(flags.token), allow_private: Boolean(flags.allowPrivate), public_ranges: publicRanges.map((c) => c.text), allow_ports: flags.allowPorts === "any" ? "any" : flags.allowPorts.length, max_connections: flags.maxConnections },
+    "control helper started",
+  );
   process.stdout.write(`listening on ${server.url}\n`);
 
   await new Promise<void>((resolve) => {

@@ -2,11 +2,14 @@
  * The control helper's HTTP server: `POST /` with a ControlRequest, answered with a
  * ControlResponse (OONI web-connectivity test helper compatible). It runs on the open internet
  * and fetches URLs for strangers, so every request is bounded (body bytes, endpoints, time,
- * requests worked on at once), destinations are checked against the address policy, a bearer
- * token may be required, and each request is logged as one line without the client's address.
+ * requests worked on at once), destinations are checked against the address and port policy,
+ * a bearer token may be required, and each request is logged as one line without the client's
+ * address. Slow clients cannot pin it: every connection must deliver its request within a wall
+ * time bound whatever it trickles, is destroyed (not half-closed) when it does not, and past the
+ * connection cap a client gets a 503 with Retry-After rather than a reset.
  */
 import http from "node:http";
-import net, { isIP } from "node:net";
+import net from "node:net";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import type { Cidr } from "../analysis/bogons.js";
@@ -14,10 +17,10 @@ import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { VERSION } from "../cli/package-info.js";
-import { addressPolicy } from "./policy.js";
+import { addressPolicy, urlRefusal } from "./policy.js";
 import { parseControlRequest, type RequestError } from "./request.js";
 import { measureControl } from "./measure.js";
-import type { ControlError } from "./wire.js";
+import type { ControlError, ControlResponse } from "./wire.js";
 
 /** Everything the helper can be told; each limit has a default (CONTROL_DEFAULTS). */
 export interface ControlServerOptions {
@@ -47,6 +50,17 @@ export interface ControlServerOptions {
   stepTimeoutMs?: number;
   /** Requests worked on at once; more get 503 with Retry-After at once. */
   maxConcurrent?: number;
+  /** Ports fetched besides the scheme's own (80 for http, 443 for https), or "any" (default: none). */
+  allowPorts?: readonly number[] | "any";
+  /**
+   * Connections served at once; past it a connection is answered 503 with Retry-After and
+   * closed, up to as many again; past that it is closed at once.
+   */
+  maxConnections?: number;
+  /** Time a client has, from connecting (or from the previous answer), to send a request's headers, ms. */
+  headersTimeoutMs?: number;
+  /** Time a client has, from the same moment, to send the whole request, headers and body, ms. */
+  readTimeoutMs?: number;
   /** Extra trust for TLS and HTTPS (tests); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Where the one-line-per-request log goes; default: none. */
@@ -61,6 +75,9 @@ export const CONTROL_DEFAULTS = {
   requestTimeoutMs: 15_000,
   stepTimeoutMs: 5_000,
   maxConcurrent: 8,
+  maxConnections: 1024,
+  headersTimeoutMs: 5_000,
+  readTimeoutMs: 10_000,
 } as const;
 
 /** A running helper. */
@@ -74,6 +91,45 @@ export interface ControlServer {
 
 /** Seconds a client is told to wait when every slot is taken. */
 const RETRY_AFTER_SECONDS = 2;
+/**
+ * How long a connection that is being closed keeps reading (and dropping) what the client
+ * sends, so that the answer written before is not lost to a reset; then it is destroyed.
+ */
+const LINGER_MS = 1_000;
+/** Beyond the request's time limit, how long an answer may take before its connection is destroyed. */
+const WORK_SLACK_MS = 5_000;
+
+/** The answer to a connection past maxConnections, written as soon as it is accepted. */
+function busyAnswer(maxConnections: number): string {
+  const body = JSON.stringify({ error: `busy: ${maxConnections} connections are open; retry later`, reason: "busy" } satisfies ControlError);
+  return [
+    "HTTP/1.1 503 Service Unavailable",
+    "content-type: application/json",
+    "cache-control: no-store",
+    `retry-after: ${RETRY_AFTER_SECONDS}`,
+    "connection: close",
+    `content-length: ${Buffer.byteLength(body)}`,
+    "",
+    body,
+  ].join("\r\n");
+}
+
+const CLOSING_ANSWERS = {
+  408: "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+  400: "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+  431: "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+} as const;
+
+/** What the helper knows about one connection it serves. */
+interface Conn {
+  /** The one deadline running: headers, whole request, or the answer. */
+  timer: NodeJS.Timeout | null;
+  /** When the request being waited for must be complete (headers and body). */
+  readBy: number;
+  phase: "headers" | "body" | "work";
+  /** Being closed: whatever it still sends is not served. */
+  killed: boolean;
+}
 
 /** One log line's fields. */
 interface LogEntry {
@@ -91,11 +147,19 @@ interface LogEntry {
 /** Starts the helper and resolves once it listens. */
 export async function startControlServer(options: ControlServerOptions = {}): Promise<ControlServer> {
   const o = { ...CONTROL_DEFAULTS, ...stripUndefined(options) };
+  // A short request limit (tests, labs) shortens the read bounds too unless they are given.
+  const headersTimeoutMs = options.headersTimeoutMs ?? Math.min(CONTROL_DEFAULTS.headersTimeoutMs, o.requestTimeoutMs);
+  const readTimeoutMs = Math.max(headersTimeoutMs, options.readTimeoutMs ?? Math.min(CONTROL_DEFAULTS.readTimeoutMs, o.requestTimeoutMs));
+  const allowPorts = o.allowPorts ?? [];
   const policy = addressPolicy({ allowPrivate: o.allowPrivate ?? false, publicRanges: o.publicRanges ?? [] });
   const salt = randomBytes(16);
   const tokenHash = o.token ? sha256(Buffer.from(o.token)) : null;
   const inFlight = new Set<AbortController>();
   let closing = false;
+  /** Marks a connection's request as read (set once the connections are set up). */
+  let working: (socket: net.Socket) => boolean = () => true;
+
+  const redirectRefusal = (url: URL) => urlRefusal(url, { refusal: policy.refusal, allowPorts });
 
   const probeBase: Omit<ProbeConfig, "now" | "userAgent"> = {
     ...DEFAULT_PROBE_CONFIG,
@@ -108,6 +172,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     maxAddresses: o.maxEndpoints,
     maxBodyBytes: o.maxBodyBytes,
     allowAddress: policy.allows,
+    allowRedirect: redirectRefusal,
     ...(o.ca ? { ca: o.ca } : {}),
   };
 
@@ -166,6 +231,11 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
       return;
     }
     if (raw === null) return refuse(res, entry, tooLarge(o.maxRequestBytes), close);
+    // Read in time: from here the answer is bounded by the request's time limit.
+    if (!working(req.socket)) {
+      entry.outcome = "client_closed";
+      return;
+    }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString("utf8"));
@@ -177,14 +247,15 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     const r = parsed.request;
     entry.host = r.host.slice(0, 255);
     entry.endpoints = r.endpoints.length;
-    const hostRefusal = refusedHost(r.host, policy.refusal);
-    if (hostRefusal) {
+    const urlRefused = redirectRefusal(r.url);
+    if (urlRefused?.startsWith("the host ")) {
       return refuse(res, entry, {
         status: 400,
         reason: "refused_destination",
-        error: `refused: the URL's host ${hostRefusal}; this helper does not connect to private, loopback, link-local or other reserved destinations`,
+        error: `refused: the URL's ${urlRefused.slice(4)}; this helper does not connect to private, loopback, link-local or other reserved destinations`,
       });
     }
+    if (urlRefused) return refuse(res, entry, { status: 400, reason: "refused_port", error: `refused: ${urlRefused}` });
     // No queue: beyond maxConcurrent the answer is 503 at once.
     if (closing || inFlight.size >= o.maxConcurrent) {
       return refuse(res, entry, { status: 503, reason: "busy", error: `busy: ${o.maxConcurrent} requests are being measured; retry later` }, { "retry-after": String(RETRY_AFTER_SECONDS) });
@@ -200,10 +271,26 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     const t0 = Date.now();
     const budget = startStepTimer(o.requestTimeoutMs, ctl.signal);
     try {
-      const cfg: ProbeConfig = { ...probeBase, userAgent: r.userAgent ?? DEFAULT_PROBE_CONFIG.userAgent, now: () => Date.now() - t0 };
+      // Refusals met on the redirect chain are reported as refusals, not as failures to connect.
+      let refused: string | null = null;
+      const cfg: ProbeConfig = {
+        ...probeBase,
+        userAgent: r.userAgent ?? DEFAULT_PROBE_CONFIG.userAgent,
+        now: () => Date.now() - t0,
+        allowAddress: (ip) => {
+          const why = policy.refusal(ip);
+          if (why) refused ??= `a redirect to ${why}`;
+          return why === null;
+        },
+        allowRedirect: (url) => {
+          const why = redirectRefusal(url);
+          if (why) refused ??= `a redirect to ${url.href.slice(0, 300)}: ${why}`;
+          return why;
+        },
+      };
       const response = await measureControl(r, { cfg, policy, maxOwnAddresses: o.maxEndpoints }, budget.signal);
       entry.outcome = budget.signal.aborted ? "measured_timeout" : "measured";
-      send(res, 200, response);
+      send(res, 200, answerOf(response, refused));
     } finally {
       budget.dispose();
       res.off("close", onGone);
@@ -211,39 +298,122 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     }
   };
 
-  const server = http.createServer(
-    {
-      // Slow clients cannot pin the helper: headers and the whole request must arrive in time,
-      // and these deadlines are checked every second rather than Node's default 30.
-      headersTimeout: Math.min(10_000, o.requestTimeoutMs),
-      requestTimeout: o.requestTimeoutMs,
-      connectionsCheckingInterval: 1_000,
-      keepAliveTimeout: 5_000,
-    },
-    (req, res) => {
-      handle(req, res).catch((err: unknown) => {
-        o.logger?.error({ err: (err as Error)?.message }, "control request crashed");
-        send(res, 500, { error: "internal error", reason: "internal" });
-      });
-    },
-  );
-  // Idle sockets are dropped, but never while a measurement is still being made for them.
-  server.timeout = o.requestTimeoutMs + 10_000;
-  server.maxConnections = Math.max(64, o.maxConcurrent * 16);
-  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
-    if (socket.writable) socket.end(`HTTP/1.1 ${timedOut ? "408 Request Timeout" : "400 Bad Request"}\r\nconnection: close\r\n\r\n`);
+  // Every connection is accepted by `front` and handed to the HTTP server, which never listens
+  // itself: past maxConnections a connection gets the 503 without an HTTP parser, and the
+  // deadlines below are the helper's own, kept per connection, in wall time.
+  const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => {
+    const c = conns.get(req.socket);
+    if (!c || c.killed) {
+      req.socket.destroy();
+      return;
+    }
+    // Headers are in; the body must follow by the same bound as the whole request.
+    c.phase = "body";
+    deadline(req.socket, c, c.readBy - Date.now(), 408);
+    res.once("finish", () => {
+      // Kept alive: the next request starts a new wait, with new bounds.
+      if (!c.killed && !req.socket.destroyed) waitForRequest(req.socket, c);
+    });
+    handle(req, res).catch((err: unknown) => {
+      o.logger?.error({ err: (err as Error)?.message }, "control request crashed");
+      send(res, 500, { error: "internal error", reason: "internal" });
+    });
+  });
+  // Node's own idle timer is reset by every byte a client trickles; the deadlines replace it.
+  server.timeout = 0;
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    const c = conns.get(socket);
+    const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    if (c) kill(socket, c, status, "bad_request");
     else socket.destroy();
   });
 
+  const conns = new Map<net.Socket, Conn>();
+  const overflow = new Set<net.Socket>();
+  const busy = busyAnswer(o.maxConnections);
+
+  /** Starts the wait for a request: headers within headersTimeoutMs, all of it within readTimeoutMs. */
+  function waitForRequest(socket: net.Socket, c: Conn): void {
+    c.phase = "headers";
+    c.readBy = Date.now() + readTimeoutMs;
+    deadline(socket, c, headersTimeoutMs, 408);
+  }
+
+  /** Replaces the connection's deadline: when it passes, the connection is answered `status` (if nothing was answered yet) and closed. */
+  function deadline(socket: net.Socket, c: Conn, ms: number, status: 408 | null): void {
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = setTimeout(() => kill(socket, c, status, c.phase === "headers" ? "headers_timeout" : c.phase === "body" ? "body_timeout" : "answer_timeout"), Math.max(0, ms));
+    c.timer.unref();
+  }
+
+  /** Closes a connection for good: the short answer if one is due, then destroy after a short linger. */
+  function kill(socket: net.Socket, c: Conn, status: keyof typeof CLOSING_ANSWERS | null, outcome: string): void {
+    if (c.killed) return;
+    c.killed = true;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    o.logger?.info({ client: clientHash(socket), outcome }, "connection closed");
+    // A response already under way is cut; otherwise the client is told why.
+    const answering = c.phase === "work";
+    if (status !== null && !answering && socket.writable) {
+      socket.end(CLOSING_ANSWERS[status]);
+      const t = setTimeout(() => socket.destroy(), LINGER_MS);
+      t.unref();
+      socket.once("close", () => clearTimeout(t));
+    } else socket.destroy();
+  }
+
+  const front = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    socket.on("error", () => {});
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    if (conns.size >= o.maxConnections) {
+      // Answered without being parsed: 503, then the connection is read and dropped until the
+      // client closes it or the linger ends (closing with unread bytes would reset it, and the
+      // reset could reach the client before the answer).
+      overflow.add(socket);
+      socket.on("data", () => {});
+      socket.once("end", () => socket.destroy());
+      const t = setTimeout(() => socket.destroy(), LINGER_MS);
+      t.unref();
+      socket.once("close", () => {
+        clearTimeout(t);
+        overflow.delete(socket);
+      });
+      socket.end(busy);
+      return;
+    }
+    const c: Conn = { timer: null, readBy: 0, phase: "headers", killed: false };
+    conns.set(socket, c);
+    socket.once("close", () => {
+      if (c.timer) clearTimeout(c.timer);
+      conns.delete(socket);
+    });
+    waitForRequest(socket, c);
+    server.emit("connection", socket);
+  });
+  // The hard ceiling: as many again as maxConnections are answered 503; past that, closed at once.
+  front.maxConnections = o.maxConnections * 2;
+
+  /** Called once the request is read: its answer is bounded by the request's time limit. */
+  working = (socket: net.Socket) => {
+    const c = conns.get(socket);
+    if (!c || c.killed) return false;
+    c.phase = "work";
+    deadline(socket, c, o.requestTimeoutMs + WORK_SLACK_MS, null);
+    return true;
+  };
+
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
+    front.once("error", reject);
+    front.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
+      front.off("error", reject);
       resolve();
     });
   });
-  const addr = server.address() as net.AddressInfo;
+  const addr = front.address() as net.AddressInfo;
   return {
     url: `http://${joinHostPort(addr.address, addr.port)}/`,
     port: addr.port,
@@ -251,10 +421,13 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
       new Promise<void>((resolve) => {
         closing = true;
         for (const c of inFlight) c.abort();
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        front.close(() => resolve());
+        for (const s of overflow) s.destroy();
+        for (const [s, c] of conns) if (c.phase !== "work") s.destroy();
         // Measurements cut short answer within a tick or two; then whatever is left goes.
-        setTimeout(() => server.closeAllConnections(), 200).unref();
+        setTimeout(() => {
+          for (const s of conns.keys()) s.destroy();
+        }, 200).unref();
       }),
   };
 }
@@ -284,15 +457,16 @@ function tooLarge(max: number): ControlError & { status: number } {
   return { status: 413, reason: "request_too_large", error: `the request body is larger than ${max} bytes (--max-request-bytes)` };
 }
 
-/** Why the URL's host is refused: an IP literal the policy refuses, or a name that means this machine (RFC 6761). */
-function refusedHost(host: string, refusal: (ip: string) => string | null): string | null {
-  if (isIP(host)) return refusal(host);
-  const h = host.toLowerCase().replace(/\.$/, "");
-  if (h === "localhost" || h.endsWith(".localhost")) {
-    return refusal("127.0.0.1") ? `${host} names this machine (a loopback address)` : null;
-  }
-  // Other names are looked up; the addresses they resolve to go through the policy one by one.
-  return null;
+/**
+ * The answer sent for a measurement: a refusal met on the redirect chain is named in
+ * `x_refused`, and a failure the closed list has no word for is `http_request_failed` (an
+ * endpoint that answers something other than HTTP must not be told apart from one that fails
+ * HTTP: the words would tell a stranger that a port is open).
+ */
+function answerOf(r: ControlResponse, refused: string | null): ControlResponse {
+  const h = r.http_request;
+  const failure = h.failure?.startsWith("unknown_failure") ? "http_request_failed" : h.failure;
+  return { ...r, http_request: { ...h, failure, ...(refused && h.failure !== null ? { x_refused: refused } : {}) } };
 }
 
 /** Reads the body up to `max` bytes; null when it is larger (reading stops there, the socket is left for the 413). */

@@ -29,6 +29,11 @@ export interface ProbeConfig {
    * is not connected to; the hop gets a failure and a note instead. Unset: every address is allowed.
    */
   allowAddress?: (ip: string) => boolean;
+  /**
+   * Optional URL policy (the control helper's): why a redirect to `url` is not followed (a port
+   * a browser would not use, a refused host), or null to follow it. Unset: every URL is followed.
+   */
+  allowRedirect?: (url: URL) => string | null;
   /** Extra trust for the HTTP step (tests of the control helper); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Asks the control helper, when one is configured; never rejects. */

@@ -30,7 +30,7 @@ afterAll(async () => {
 const LISTENING = /^listening on (http:\/\/127\.0\.0\.1:(\d+)\/)$/;
 
 function start(extra: string[], env: Record<string, string> = {}): Promise<LongRunningCli> {
-  const args = ["control", "--listen", "127.0.0.1:0", "--no-system-resolver", "--resolver", `127.0.0.1:${dnsPort}`, "--public-ranges", "127.0.0.1/32", "--timeout", "2000", ...extra];
+  const args = ["control", "--listen", "127.0.0.1:0", "--no-system-resolver", "--resolver", `127.0.0.1:${dnsPort}`, "--public-ranges", "127.0.0.1/32", "--allow-ports", "any", "--timeout", "2000", ...extra];
   return startCli(args, LISTENING, { env: { NODE_EXTRA_CA_CERTS: ca.certFile, ...env } }).then((p) => {
     running.push(p);
     return p;
