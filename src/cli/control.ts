@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { isIP } from "node:net";
 import { parsePublicRanges, type Cidr } from "../analysis/bogons.js";
 import { CONTROL_DEFAULTS, startControlServer, type ControlServer } from "../control/server.js";
-import { parseAllowPorts } from "../control/policy.js";
+import { DEFAULT_ALLOW_PORTS, parseAllowPorts } from "../control/policy.js";
 import { EXIT } from "./exit-codes.js";
 import { makeLogger } from "./log.js";
 import { UsageError, collect, parseResolver, positiveInt } from "./options.js";
@@ -65,7 +65,7 @@ export function controlCommand(): Command {
     .option("--request-timeout <ms>", "time one request may take, all steps together", positiveInt("--request-timeout", 100, 600_000), CONTROL_DEFAULTS.requestTimeoutMs)
     .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), CONTROL_DEFAULTS.stepTimeoutMs)
     .option("--max-concurrent <n>", "requests measured at once; more get 503 with Retry-After", positiveInt("--max-concurrent", 1, 4096), CONTROL_DEFAULTS.maxConcurrent)
-    .option("--allow-ports <ports>", "also fetch URLs on these ports (comma-separated, ranges a-b, or any); by default only 80 for http and 443 for https, as a browser", allowPortsArg, [] as number[])
+    .option("--allow-ports <ports>", "fetch URLs on these ports besides 80 and 443 (comma-separated, ranges a-b, none or any)", allowPortsArg, [...DEFAULT_ALLOW_PORTS])
     .option("--max-connections <n>", "connections served at once; past it 503 with Retry-After, past twice it closed at once (each takes a file descriptor)", positiveInt("--max-connections", 1, 1 << 20), CONTROL_DEFAULTS.maxConnections)
     .option("--header-timeout <ms>", "time a client has to send a request's headers, from connecting or from the previous answer, however slowly it trickles them", positiveInt("--header-timeout", 100, 600_000), CONTROL_DEFAULTS.headersTimeoutMs)
     .option("--read-timeout <ms>", "time a client has to send a whole request, headers and body, from the same moment", positiveInt("--read-timeout", 100, 600_000), CONTROL_DEFAULTS.readTimeoutMs)

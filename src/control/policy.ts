@@ -2,8 +2,9 @@
  * The control helper's destination policy: a helper on the open internet fetches URLs for
  * strangers, so it never connects to private, loopback, link-local or other special-purpose
  * addresses (the bogons src/analysis/bogons.ts names, and a few tunnelling ranges a public
- * web site never uses) unless its operator allowed them, and it fetches a URL only on the port
- * a browser would use for it (80 for http, 443 for https) or on a port the operator listed.
+ * web site never uses) unless its operator allowed them, and it fetches a URL only on the web's
+ * ports (80 and 443) or on a port the operator listed (by default the ones the bundled target
+ * lists use), never on the port of a mail, database or shell service.
  */
 import { isIP } from "node:net";
 import { cidrContains, classifyAddress, parseCidr, type Cidr } from "../analysis/bogons.js";
@@ -69,12 +70,23 @@ export function defaultPort(url: URL): number {
   return Number(url.port) || (url.protocol === "https:" ? 443 : 80);
 }
 
+/** The web's own ports: fetched whatever the scheme (a tcp:// target reaches the helper as http://host:443/). */
+export const WEB_PORTS: readonly number[] = [80, 443];
+
 /**
- * Parses `--allow-ports`: comma-separated ports and ranges (`8080,8443,9000-9010`), or `any`.
- * Throws an Error naming the bad item.
+ * Ports fetched by default besides 80 and 443: the ones the bundled target lists declare
+ * (targets/*.json: tcp://...:5222 for XMPP, http://...:8080), so that their controls keep working.
+ */
+export const DEFAULT_ALLOW_PORTS: readonly number[] = [5222, 8080];
+
+/**
+ * Parses `--allow-ports`: comma-separated ports and ranges (`8080,8443,9000-9010`), `none`, or
+ * `any`. Throws an Error naming the bad item.
  */
 export function parseAllowPorts(text: string): number[] | "any" {
-  if (text.trim().toLowerCase() === "any") return "any";
+  const t = text.trim().toLowerCase();
+  if (t === "any") return "any";
+  if (t === "none") return [];
   const ports = new Set<number>();
   for (const raw of text.split(",")) {
     const item = raw.trim();
@@ -82,7 +94,7 @@ export function parseAllowPorts(text: string): number[] | "any" {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item);
     const lo = Number(m?.[1]);
     const hi = m?.[2] === undefined ? lo : Number(m[2]);
-    if (!m || lo < 1 || hi > 65535 || hi < lo) throw new Error(`"${item}" is not a port (1-65535) or a range of ports such as 8000-8099`);
+    if (!m || lo < 1 || hi > 65535 || hi < lo) throw new Error(`"${item}" is not a port (1-65535), a range of ports such as 8000-8099, none or any`);
     for (let p = lo; p <= hi; p++) ports.add(p);
   }
   return [...ports].sort((a, b) => a - b);
@@ -91,15 +103,15 @@ export function parseAllowPorts(text: string): number[] | "any" {
 /** What a URL policy needs: the address policy and the ports allowed besides 80 and 443. */
 export interface UrlPolicyOptions {
   refusal: (ip: string) => string | null;
-  /** Ports fetched besides the scheme's own (80 for http, 443 for https), or "any". */
+  /** Ports fetched besides 80 and 443, or "any". */
   allowPorts: readonly number[] | "any";
 }
 
 /**
  * Why the helper refuses to fetch `url` (the first URL or a redirect target), or null when it
- * may: not http(s); a port other than the scheme's own and not allowed; an IP literal the
- * address policy refuses; or a name that means this machine (RFC 6761). Other names are looked
- * up, and each address they resolve to goes through the address policy.
+ * may: not http(s); an IP literal the address policy refuses; a name that means this machine
+ * (RFC 6761); or a port other than the web's own (80, 443) that the operator did not allow.
+ * Other names are looked up, and each address they resolve to goes through the address policy.
  */
 export function urlRefusal(url: URL, o: UrlPolicyOptions): string | null {
   if (url.protocol !== "http:" && url.protocol !== "https:") return `${url.protocol} URLs are not fetched`;
@@ -107,9 +119,8 @@ export function urlRefusal(url: URL, o: UrlPolicyOptions): string | null {
   const hostRefusal = refusedHost(host, o.refusal);
   if (hostRefusal) return `the host ${hostRefusal}`;
   const port = defaultPort(url);
-  const own = url.protocol === "https:" ? 443 : 80;
-  if (port !== own && o.allowPorts !== "any" && !o.allowPorts.includes(port)) {
-    return `port ${port} is not fetched: this helper fetches ${url.protocol.slice(0, -1)} URLs on port ${own}${o.allowPorts.length ? ` and on ${portList(o.allowPorts)}` : ""} only (--allow-ports)`;
+  if (!WEB_PORTS.includes(port) && o.allowPorts !== "any" && !o.allowPorts.includes(port)) {
+    return `port ${port} is not fetched: this helper fetches URLs on ports 80 and 443${o.allowPorts.length ? ` and ${portList(o.allowPorts)}` : ""} only (--allow-ports)`;
   }
   return null;
 }

@@ -17,7 +17,7 @@ import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { VERSION } from "../cli/package-info.js";
-import { addressPolicy, urlRefusal } from "./policy.js";
+import { DEFAULT_ALLOW_PORTS, addressPolicy, urlRefusal } from "./policy.js";
 import { parseControlRequest, type RequestError } from "./request.js";
 import { measureControl } from "./measure.js";
 import type { ControlError, ControlResponse } from "./wire.js";
@@ -50,7 +50,7 @@ export interface ControlServerOptions {
   stepTimeoutMs?: number;
   /** Requests worked on at once; more get 503 with Retry-After at once. */
   maxConcurrent?: number;
-  /** Ports fetched besides the scheme's own (80 for http, 443 for https), or "any" (default: none). */
+  /** Ports fetched besides 80 and 443, or "any" (default: DEFAULT_ALLOW_PORTS, the bundled target lists' ports). */
   allowPorts?: readonly number[] | "any";
   /**
    * Connections served at once; past it a connection is answered 503 with Retry-After and
@@ -150,7 +150,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
   // A short request limit (tests, labs) shortens the read bounds too unless they are given.
   const headersTimeoutMs = options.headersTimeoutMs ?? Math.min(CONTROL_DEFAULTS.headersTimeoutMs, o.requestTimeoutMs);
   const readTimeoutMs = Math.max(headersTimeoutMs, options.readTimeoutMs ?? Math.min(CONTROL_DEFAULTS.readTimeoutMs, o.requestTimeoutMs));
-  const allowPorts = o.allowPorts ?? [];
+  const allowPorts = o.allowPorts ?? DEFAULT_ALLOW_PORTS;
   const policy = addressPolicy({ allowPrivate: o.allowPrivate ?? false, publicRanges: o.publicRanges ?? [] });
   const salt = randomBytes(16);
   const tokenHash = o.token ? sha256(Buffer.from(o.token)) : null;

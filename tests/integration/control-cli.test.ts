@@ -90,5 +90,8 @@ describe("reachprobe control (the built command)", () => {
     const ranges = await runCli(["control", "--listen", "127.0.0.1:0", "--public-ranges", "300.1.2.3/8"]);
     expect(ranges.code).toBe(2);
     expect(ranges.stderr).toMatch(/--public-ranges/);
+    const ports = await runCli(["control", "--listen", "127.0.0.1:0", "--allow-ports", "8080,70000"]);
+    expect(ports.code).toBe(2);
+    expect(ports.stderr).toMatch(/--allow-ports: "70000" is not a port/);
   });
 });

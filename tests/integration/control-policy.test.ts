@@ -68,13 +68,13 @@ async function post(h: ControlServer, url: string, port: number): Promise<{ stat
 }
 
 describe("the helper's port policy", () => {
-  it("refuses a URL on a port a browser would not use, with 400 refused_port, and connects to nothing", async () => {
+  it("refuses a URL on a port other than 80, 443 and the allowed ones, with 400 refused_port, and connects to nothing", async () => {
     const h = await helper();
     const before = site.connections;
     const a = await post(h, `http://web.test:${site.port}/`, site.port);
     expect(a.status).toBe(400);
     expect(a.body.reason).toBe("refused_port");
-    expect(a.body.error).toMatch(new RegExp(`port ${site.port} is not fetched: this helper fetches http URLs on port 80 only \\(--allow-ports\\)`));
+    expect(a.body.error).toMatch(new RegExp(`port ${site.port} is not fetched: this helper fetches URLs on ports 80 and 443 and 5222, 8080 only \\(--allow-ports\\)`));
     expect(site.connections).toBe(before);
   });
 

@@ -1,7 +1,8 @@
 /** The control helper's pure parts, table-driven: request checks, the address policy, --listen. */
 import { describe, expect, it } from "vitest";
 import { parseCidr } from "../../src/analysis/bogons.js";
-import { addressPolicy, parseAllowPorts, urlRefusal } from "../../src/control/policy.js";
+import { readFileSync, readdirSync } from "node:fs";
+import { DEFAULT_ALLOW_PORTS, WEB_PORTS, addressPolicy, parseAllowPorts, urlRefusal } from "../../src/control/policy.js";
 import { parseControlRequest } from "../../src/control/request.js";
 import { invalidResponse } from "../../src/control/wire.js";
 import { parseListen } from "../../src/cli/control.js";
@@ -110,7 +111,7 @@ describe("addressPolicy", () => {
   });
 });
 
-describe("urlRefusal (the ports a browser would use, and the address policy)", () => {
+describe("urlRefusal (the web's ports and the address policy)", () => {
   const strict = addressPolicy({ allowPrivate: false, publicRanges: [] });
   const web = { refusal: strict.refusal, allowPorts: [] as number[] };
   const listed = { refusal: strict.refusal, allowPorts: [8080, 8443] };
@@ -119,14 +120,16 @@ describe("urlRefusal (the ports a browser would use, and the address policy)", (
     ["https://example.org/", web, null],
     ["http://example.org:80/", web, null],
     ["https://93.184.216.34:443/x", web, null],
-    ["http://example.org:443/", web, /port 443 is not fetched: this helper fetches http URLs on port 80 only/],
-    ["https://example.org:80/", web, /port 80 is not fetched/],
-    ["http://example.org:22/", web, /port 22 is not fetched/],
+    // A tcp:// target reaches the helper as http://host:443/.
+    ["http://example.org:443/", web, null],
+    ["https://example.org:80/", web, null],
+    ["http://example.org:22/", web, /port 22 is not fetched: this helper fetches URLs on ports 80 and 443 only \(--allow-ports\)/],
     ["https://example.org:6379/", web, /port 6379 is not fetched/],
-    ["http://example.org:8080/", web, /port 8080 is not fetched.*--allow-ports/],
+    ["http://example.org:25/", web, /port 25 is not fetched/],
+    ["http://example.org:8080/", web, /port 8080 is not fetched/],
     ["http://example.org:8080/", listed, null],
     ["https://example.org:8443/", listed, null],
-    ["http://example.org:8081/", listed, /port 8081 is not fetched: this helper fetches http URLs on port 80 and on 8080, 8443 only/],
+    ["http://example.org:8081/", listed, /port 8081 is not fetched: this helper fetches URLs on ports 80 and 443 and 8080, 8443 only/],
     ["http://127.0.0.1/", web, /the host 127\.0\.0\.1 is a loopback address/],
     ["http://[2002:a00:1::]/", web, /the host 2002:a00:1:: is a private address/],
     ["http://[2002:808:808::]/", web, /a 6to4 address/],
@@ -143,6 +146,17 @@ describe("urlRefusal (the ports a browser would use, and the address policy)", (
     });
   }
   it("fetches any port with --allow-ports any", () => expect(urlRefusal(new URL("http://example.org:22/"), { ...web, allowPorts: "any" })).toBeNull());
+
+  it("allows by default every port the bundled target lists use, and no other", () => {
+    const dir = new URL("../../targets/", import.meta.url);
+    const ports = new Set<number>();
+    for (const f of readdirSync(dir)) {
+      for (const m of readFileSync(new URL(f, dir), "utf8").matchAll(/"(?:tcp|https?):\/\/(?:\[[^\]]+\]|[^/":]+):(\d+)/g)) ports.add(Number(m[1]));
+    }
+    expect(ports.size).toBeGreaterThan(0);
+    const beyondWeb = [...ports].filter((p) => !WEB_PORTS.includes(p)).sort((a, b) => a - b);
+    expect(beyondWeb).toEqual([...DEFAULT_ALLOW_PORTS]);
+  });
 });
 
 describe("parseAllowPorts", () => {
@@ -150,6 +164,7 @@ describe("parseAllowPorts", () => {
     expect(parseAllowPorts("8080, 8443,9000-9002")).toEqual([8080, 8443, 9000, 9001, 9002]);
     expect(parseAllowPorts("any")).toBe("any");
     expect(parseAllowPorts("")).toEqual([]);
+    expect(parseAllowPorts("none")).toEqual([]);
   });
   for (const bad of ["0", "65536", "http", "9002-9000", "80;443"]) {
     it(`rejects ${bad}`, () => expect(() => parseAllowPorts(bad)).toThrow(/is not a port/));
