@@ -11,12 +11,32 @@ import { classifyHttpError } from "../net/classify.js";
 import { abortReason, raceAbort, startStepTimer } from "../net/deadline.js";
 import { invalidResponse, type ControlRequest, type ControlResponse } from "./wire.js";
 
+export { redactControlUrl } from "./redact.js";
+
 /** Largest helper response read; a real one is a few kilobytes. */
 export const MAX_CONTROL_RESPONSE_BYTES = 1 << 20;
 /** Largest health answer read (`GET /`); a real one is under a hundred bytes. */
 export const MAX_PING_RESPONSE_BYTES = 64 * 1024;
 /** Largest error or busy answer drained before the connection is dropped. */
 const MAX_DRAINED_BYTES = 64 * 1024;
+
+/**
+ * Where to send a request to the helper and with what authorization: credentials in the URL
+ * (`https://user:pass@host/`, for a helper behind a reverse proxy) become HTTP Basic, which
+ * undici would otherwise drop silently; a bearer token, when given, is sent instead.
+ */
+function target(url: string, token: string | undefined): { url: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  let headers: Record<string, string> = {};
+  if (u.username || u.password) {
+    const basic = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+    headers = { authorization: `Basic ${Buffer.from(basic).toString("base64")}` };
+    u.username = "";
+    u.password = "";
+  }
+  if (token) headers = { authorization: `Bearer ${token}` };
+  return { url: u.href, headers };
+}
 
 /** The failure of an answer that did not stop at `max` bytes (a censor on a plain-http path can inject an endless one). */
 function tooLarge(max: number): Failure {
@@ -68,17 +88,14 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
   try {
     if (signal.aborted) return { response: null, failure: classifyHttpError(abortReason(signal)) };
     const body = JSON.stringify(q.request);
+    const to = target(q.url, q.token);
     // QUIRK: as in net/http.ts, undici acts on an abort only once the request is dispatched;
     // the race returns at the deadline even when the connect itself stalls.
     const send = () =>
-      request(q.url, {
+      request(to.url, {
         method: "POST",
         body,
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json",
-          ...(q.token ? { authorization: `Bearer ${q.token}` } : {}),
-        },
+        headers: { "content-type": "application/json", accept: "application/json", ...to.headers },
         signal,
         headersTimeout: 0,
         bodyTimeout: 0,
@@ -134,9 +151,8 @@ export interface ControlPing {
 export async function pingControl(url: string, token: string | undefined, timeoutMs: number): Promise<ControlPing> {
   const timer = startStepTimer(timeoutMs);
   try {
-    const res = await raceAbort(timer.signal, () =>
-      request(url, { method: "GET", headers: token ? { authorization: `Bearer ${token}` } : {}, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }),
-    );
+    const to = target(url, token);
+    const res = await raceAbort(timer.signal, () => request(to.url, { method: "GET", headers: to.headers, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }));
     if (res.statusCode !== 200) {
       await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});
       return { ok: false, failure: "http_request_failed", status: res.statusCode };

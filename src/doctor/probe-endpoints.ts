@@ -10,6 +10,7 @@ import { dohQuery } from "../net/doh.js";
 import { udpDnsQuery } from "../net/dns-udp.js";
 import { joinHostPort } from "../net/addr.js";
 import type { ControlFacts, DnsFacts } from "./endpoints.js";
+import { redactControlUrl } from "../control/redact.js";
 
 /** Largest body read from the helper's `GET /`: a health answer is a few bytes. */
 const MAX_HEALTH_BYTES = 64 * 1024;
@@ -65,7 +66,8 @@ async function askHelper(url: string, token: string | undefined, timeoutMs: numb
   const t0 = performance.now();
   const got = await exchange(url, { method: "GET", headers: { accept: "application/json", ...auth }, dispatcher }, timeoutMs);
   const latencyMs = performance.now() - t0;
-  const facts: ControlFacts = { url, tokenGiven: Boolean(token), timeoutMs, health: { failure: "generic_timeout_error", latencyMs } };
+  // The URL is printed: its credentials are not.
+  const facts: ControlFacts = { url: redactControlUrl(url), tokenGiven: Boolean(token), timeoutMs, health: { failure: "generic_timeout_error", latencyMs } };
   if ("failure" in got) {
     facts.health = { failure: got.failure, latencyMs };
     return facts;
