@@ -129,7 +129,12 @@ interface Conn {
   phase: "headers" | "body" | "work";
   /** Being closed: whatever it still sends is not served. */
   killed: boolean;
+  /** Requests answered on it: a kept-alive connection that goes quiet is closed without a 408. */
+  served: number;
 }
+
+/** How often the count of connections the helper cut is logged (one line, not one per connection). */
+const CUT_LOG_INTERVAL_MS = 10_000;
 
 /** One log line's fields. */
 interface LogEntry {
@@ -312,6 +317,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     deadline(req.socket, c, c.readBy - Date.now(), 408);
     res.once("finish", () => {
       // Kept alive: the next request starts a new wait, with new bounds.
+      c.served++;
       if (!c.killed && !req.socket.destroyed) waitForRequest(req.socket, c);
     });
     handle(req, res).catch((err: unknown) => {
@@ -331,6 +337,18 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
   const conns = new Map<net.Socket, Conn>();
   const overflow = new Set<net.Socket>();
   const busy = busyAnswer(o.maxConnections);
+
+  // Under a slowloris the helper cuts hundreds of connections a second: they are counted and
+  // logged as one line every CUT_LOG_INTERVAL_MS, so the log stays readable and bounded.
+  const cuts = new Map<string, number>();
+  const flushCuts = () => {
+    if (cuts.size === 0) return;
+    o.logger?.info({ ...Object.fromEntries(cuts), interval_ms: CUT_LOG_INTERVAL_MS }, "connections cut");
+    cuts.clear();
+  };
+  const cutLog = setInterval(flushCuts, CUT_LOG_INTERVAL_MS);
+  cutLog.unref();
+  const countCut = (outcome: string) => cuts.set(outcome, (cuts.get(outcome) ?? 0) + 1);
 
   /** Starts the wait for a request: headers within headersTimeoutMs, all of it within readTimeoutMs. */
   function waitForRequest(socket: net.Socket, c: Conn): void {
@@ -352,11 +370,14 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     c.killed = true;
     if (c.timer) clearTimeout(c.timer);
     c.timer = null;
-    o.logger?.info({ client: clientHash(socket), outcome }, "connection closed");
-    // A response already under way is cut; otherwise the client is told why.
+    countCut(outcome);
+    // A response already under way is cut; a kept-alive connection that went quiet is closed;
+    // otherwise the client is told why.
     const answering = c.phase === "work";
+    const quietKeptAlive = c.phase === "headers" && c.served > 0 && status === 408;
     if (status !== null && !answering && socket.writable) {
-      socket.end(CLOSING_ANSWERS[status]);
+      if (quietKeptAlive) socket.end();
+      else socket.end(CLOSING_ANSWERS[status]);
       const t = setTimeout(() => socket.destroy(), LINGER_MS);
       t.unref();
       socket.once("close", () => clearTimeout(t));
@@ -385,7 +406,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
       socket.end(busy);
       return;
     }
-    const c: Conn = { timer: null, readBy: 0, phase: "headers", killed: false };
+    const c: Conn = { timer: null, readBy: 0, phase: "headers", killed: false, served: 0 };
     conns.set(socket, c);
     socket.once("close", () => {
       if (c.timer) clearTimeout(c.timer);
@@ -420,6 +441,8 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     close: () =>
       new Promise<void>((resolve) => {
         closing = true;
+        clearInterval(cutLog);
+        flushCuts();
         for (const c of inFlight) c.abort();
         front.close(() => resolve());
         for (const s of overflow) s.destroy();
