@@ -4,12 +4,10 @@
  * and fetches URLs for strangers, so every request is bounded (body bytes, endpoints, time,
  * requests worked on at once), destinations are checked against the address and port policy,
  * a bearer token may be required, and each request is logged as one line without the client's
- * address. Slow clients cannot pin it: every connection must deliver its request within a wall
- * time bound whatever it trickles, is destroyed (not half-closed) when it does not, and past the
- * connection cap a client gets a 503 with Retry-After rather than a reset.
+ * address. Its connections are served through connections.ts, which slow clients cannot pin.
  */
-import http from "node:http";
-import net from "node:net";
+import type http from "node:http";
+import type net from "node:net";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import type { Cidr } from "../analysis/bogons.js";
@@ -18,6 +16,7 @@ import { startStepTimer } from "../net/deadline.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { VERSION } from "../cli/package-info.js";
 import { DEFAULT_ALLOW_PORTS, addressPolicy, urlRefusal } from "./policy.js";
+import { gateConnections } from "./connections.js";
 import { parseControlRequest, type RequestError } from "./request.js";
 import { measureControl } from "./measure.js";
 import type { ControlError, ControlResponse } from "./wire.js";
@@ -91,47 +90,8 @@ export interface ControlServer {
 
 /** Seconds a client is told to wait when every slot is taken. */
 const RETRY_AFTER_SECONDS = 2;
-/**
- * How long a connection that is being closed keeps reading (and dropping) what the client
- * sends, so that the answer written before is not lost to a reset; then it is destroyed.
- */
-const LINGER_MS = 1_000;
 /** Beyond the request's time limit, how long an answer may take before its connection is destroyed. */
-const WORK_SLACK_MS = 5_000;
-
-/** The answer to a connection past maxConnections, written as soon as it is accepted. */
-function busyAnswer(maxConnections: number): string {
-  const body = JSON.stringify({ error: `busy: ${maxConnections} connections are open; retry later`, reason: "busy" } satisfies ControlError);
-  return [
-    "HTTP/1.1 503 Service Unavailable",
-    "content-type: application/json",
-    "cache-control: no-store",
-    `retry-after: ${RETRY_AFTER_SECONDS}`,
-    "connection: close",
-    `content-length: ${Buffer.byteLength(body)}`,
-    "",
-    body,
-  ].join("\r\n");
-}
-
-const CLOSING_ANSWERS = {
-  408: "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
-  400: "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
-  431: "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
-} as const;
-
-/** What the helper knows about one connection it serves. */
-interface Conn {
-  /** The one deadline running: headers, whole request, or the answer. */
-  timer: NodeJS.Timeout | null;
-  /** When the request being waited for must be complete (headers and body). */
-  readBy: number;
-  phase: "headers" | "body" | "work";
-  /** Being closed: whatever it still sends is not served. */
-  killed: boolean;
-  /** Requests answered on it: a kept-alive connection that goes quiet is closed without a 408. */
-  served: number;
-}
+const ANSWER_SLACK_MS = 5_000;
 
 /** How often the count of connections the helper cut is logged (one line, not one per connection). */
 const CUT_LOG_INTERVAL_MS = 10_000;
@@ -161,8 +121,8 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
   const tokenHash = o.token ? sha256(Buffer.from(o.token)) : null;
   const inFlight = new Set<AbortController>();
   let closing = false;
-  /** Marks a connection's request as read (set once the connections are set up). */
-  let working: (socket: net.Socket) => boolean = () => true;
+  /** Marks a connection's request as read; false when the connection is being cut (set once the gate exists). */
+  let requestRead: (socket: net.Socket) => boolean = () => true;
 
   const redirectRefusal = (url: URL) => urlRefusal(url, { refusal: policy.refusal, allowPorts });
 
@@ -237,7 +197,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     }
     if (raw === null) return refuse(res, entry, tooLarge(o.maxRequestBytes), close);
     // Read in time: from here the answer is bounded by the request's time limit.
-    if (!working(req.socket)) {
+    if (!requestRead(req.socket)) {
       entry.outcome = "client_closed";
       return;
     }
@@ -303,41 +263,6 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     }
   };
 
-  // Every connection is accepted by `front` and handed to the HTTP server, which never listens
-  // itself: past maxConnections a connection gets the 503 without an HTTP parser, and the
-  // deadlines below are the helper's own, kept per connection, in wall time.
-  const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => {
-    const c = conns.get(req.socket);
-    if (!c || c.killed) {
-      req.socket.destroy();
-      return;
-    }
-    // Headers are in; the body must follow by the same bound as the whole request.
-    c.phase = "body";
-    deadline(req.socket, c, c.readBy - Date.now(), 408);
-    res.once("finish", () => {
-      // Kept alive: the next request starts a new wait, with new bounds.
-      c.served++;
-      if (!c.killed && !req.socket.destroyed) waitForRequest(req.socket, c);
-    });
-    handle(req, res).catch((err: unknown) => {
-      o.logger?.error({ err: (err as Error)?.message }, "control request crashed");
-      send(res, 500, { error: "internal error", reason: "internal" });
-    });
-  });
-  // Node's own idle timer is reset by every byte a client trickles; the deadlines replace it.
-  server.timeout = 0;
-  server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
-    const c = conns.get(socket);
-    const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    if (c) kill(socket, c, status, "bad_request");
-    else socket.destroy();
-  });
-
-  const conns = new Map<net.Socket, Conn>();
-  const overflow = new Set<net.Socket>();
-  const busy = busyAnswer(o.maxConnections);
-
   // Under a slowloris the helper cuts hundreds of connections a second: they are counted and
   // logged as one line every CUT_LOG_INTERVAL_MS, so the log stays readable and bounded.
   const cuts = new Map<string, number>();
@@ -348,84 +273,25 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
   };
   const cutLog = setInterval(flushCuts, CUT_LOG_INTERVAL_MS);
   cutLog.unref();
-  const countCut = (outcome: string) => cuts.set(outcome, (cuts.get(outcome) ?? 0) + 1);
 
-  /** Starts the wait for a request: headers within headersTimeoutMs, all of it within readTimeoutMs. */
-  function waitForRequest(socket: net.Socket, c: Conn): void {
-    c.phase = "headers";
-    c.readBy = Date.now() + readTimeoutMs;
-    deadline(socket, c, headersTimeoutMs, 408);
-  }
-
-  /** Replaces the connection's deadline: when it passes, the connection is answered `status` (if nothing was answered yet) and closed. */
-  function deadline(socket: net.Socket, c: Conn, ms: number, status: 408 | null): void {
-    if (c.timer) clearTimeout(c.timer);
-    c.timer = setTimeout(() => kill(socket, c, status, c.phase === "headers" ? "headers_timeout" : c.phase === "body" ? "body_timeout" : "answer_timeout"), Math.max(0, ms));
-    c.timer.unref();
-  }
-
-  /** Closes a connection for good: the short answer if one is due, then destroy after a short linger. */
-  function kill(socket: net.Socket, c: Conn, status: keyof typeof CLOSING_ANSWERS | null, outcome: string): void {
-    if (c.killed) return;
-    c.killed = true;
-    if (c.timer) clearTimeout(c.timer);
-    c.timer = null;
-    countCut(outcome);
-    // A response already under way is cut; a kept-alive connection that went quiet is closed;
-    // otherwise the client is told why.
-    const answering = c.phase === "work";
-    const quietKeptAlive = c.phase === "headers" && c.served > 0 && status === 408;
-    if (status !== null && !answering && socket.writable) {
-      if (quietKeptAlive) socket.end();
-      else socket.end(CLOSING_ANSWERS[status]);
-      const t = setTimeout(() => socket.destroy(), LINGER_MS);
-      t.unref();
-      socket.once("close", () => clearTimeout(t));
-    } else socket.destroy();
-  }
-
-  const front = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    socket.on("error", () => {});
-    if (closing) {
-      socket.destroy();
-      return;
-    }
-    if (conns.size >= o.maxConnections) {
-      // Answered without being parsed: 503, then the connection is read and dropped until the
-      // client closes it or the linger ends (closing with unread bytes would reset it, and the
-      // reset could reach the client before the answer).
-      overflow.add(socket);
-      socket.on("data", () => {});
-      socket.once("end", () => socket.destroy());
-      const t = setTimeout(() => socket.destroy(), LINGER_MS);
-      t.unref();
-      socket.once("close", () => {
-        clearTimeout(t);
-        overflow.delete(socket);
+  const gate = gateConnections(
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        o.logger?.error({ err: (err as Error)?.message }, "control request crashed");
+        send(res, 500, { error: "internal error", reason: "internal" });
       });
-      socket.end(busy);
-      return;
-    }
-    const c: Conn = { timer: null, readBy: 0, phase: "headers", killed: false, served: 0 };
-    conns.set(socket, c);
-    socket.once("close", () => {
-      if (c.timer) clearTimeout(c.timer);
-      conns.delete(socket);
-    });
-    waitForRequest(socket, c);
-    server.emit("connection", socket);
-  });
-  // The hard ceiling: as many again as maxConnections are answered 503; past that, closed at once.
-  front.maxConnections = o.maxConnections * 2;
-
-  /** Called once the request is read: its answer is bounded by the request's time limit. */
-  working = (socket: net.Socket) => {
-    const c = conns.get(socket);
-    if (!c || c.killed) return false;
-    c.phase = "work";
-    deadline(socket, c, o.requestTimeoutMs + WORK_SLACK_MS, null);
-    return true;
-  };
+    },
+    {
+      maxConnections: o.maxConnections,
+      headersTimeoutMs,
+      readTimeoutMs,
+      answerTimeoutMs: o.requestTimeoutMs + ANSWER_SLACK_MS,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      onCut: (outcome) => cuts.set(outcome, (cuts.get(outcome) ?? 0) + 1),
+    },
+  );
+  requestRead = gate.requestRead;
+  const front = gate.front;
 
   await new Promise<void>((resolve, reject) => {
     front.once("error", reject);
@@ -445,12 +311,8 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
         flushCuts();
         for (const c of inFlight) c.abort();
         front.close(() => resolve());
-        for (const s of overflow) s.destroy();
-        for (const [s, c] of conns) if (c.phase !== "work") s.destroy();
         // Measurements cut short answer within a tick or two; then whatever is left goes.
-        setTimeout(() => {
-          for (const s of conns.keys()) s.destroy();
-        }, 200).unref();
+        gate.closeAll(200);
       }),
   };
 }
