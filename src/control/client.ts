@@ -22,10 +22,12 @@ const MAX_DRAINED_BYTES = 64 * 1024;
 
 /**
  * Where to send a request to the helper and with what authorization: credentials in the URL
- * (`https://user:pass@host/`, for a helper behind a reverse proxy) become HTTP Basic, which
- * undici would otherwise drop silently; a bearer token, when given, is sent instead.
+ * (`https://user:pass@host/`, for a helper behind a reverse proxy) become HTTP Basic; a bearer
+ * token, when given, is sent instead.
+ * QUIRK: undici's request() drops a URL's user name and password without a word (seen with
+ * undici 7: no Authorization header reached a loopback server).
  */
-function target(url: string, token: string | undefined): { url: string; headers: Record<string, string> } {
+export function helperTarget(url: string, token: string | undefined): { url: string; headers: Record<string, string> } {
   const u = new URL(url);
   let headers: Record<string, string> = {};
   if (u.username || u.password) {
@@ -88,7 +90,7 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
   try {
     if (signal.aborted) return { response: null, failure: classifyHttpError(abortReason(signal)) };
     const body = JSON.stringify(q.request);
-    const to = target(q.url, q.token);
+    const to = helperTarget(q.url, q.token);
     // QUIRK: as in net/http.ts, undici acts on an abort only once the request is dispatched;
     // the race returns at the deadline even when the connect itself stalls.
     const send = () =>
@@ -151,7 +153,7 @@ export interface ControlPing {
 export async function pingControl(url: string, token: string | undefined, timeoutMs: number): Promise<ControlPing> {
   const timer = startStepTimer(timeoutMs);
   try {
-    const to = target(url, token);
+    const to = helperTarget(url, token);
     const res = await raceAbort(timer.signal, () => request(to.url, { method: "GET", headers: to.headers, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }));
     if (res.statusCode !== 200) {
       await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});

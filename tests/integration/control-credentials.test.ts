@@ -47,8 +47,9 @@ describe("credentials in --control", () => {
     expect(r.code, r.stderr).toBe(0);
 
     const basic = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`;
-    expect(seen.map((s) => s.method).sort()).toEqual(["GET", "POST"]);
-    for (const s of seen) {
+    const asked = seen.splice(0);
+    expect(asked.map((s) => s.method).sort()).toEqual(["GET", "POST"]);
+    for (const s of asked) {
       expect(s.authorization).toBe(basic);
       expect(s.url).toBe(`/?token=${TOKEN}`);
     }
@@ -74,9 +75,14 @@ describe("credentials in --control", () => {
 
   it("are not printed by the doctor, nor in a usage error", async () => {
     const dir = mkdtempSync(join(tmpdir(), "reachprobe-cred-doctor-"));
+    const before = seen.length;
     const d = await runCli(["doctor", "--json", "--db", join(dir, "d.db"), "--control", `http://${USER}:${PASSWORD}@127.0.0.1:${helperPort}/?token=${TOKEN}`], { cwd: dir });
     expect(d.stdout).toContain(`127.0.0.1:${helperPort}`);
     for (const secret of [PASSWORD, TOKEN]) expect(d.stdout + d.stderr).not.toContain(secret);
+    // The doctor asks as a run does: GET / and the empty POST /, with the credentials as Basic.
+    const asked = seen.slice(before);
+    expect(asked.map((x) => x.method)).toEqual(["GET", "POST"]);
+    for (const x of asked) expect(x.authorization).toBe(`Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`);
     const bad = await runCli(["run", "--control", `ftp://${USER}:${PASSWORD}@127.0.0.1/`, "tcp://127.0.0.1:1"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--control must be an http\(s\) URL/);
