@@ -237,6 +237,9 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     const budget = startStepTimer(o.requestTimeoutMs, ctl.signal);
     try {
       // Refusals met on the redirect chain are reported as refusals, not as failures to connect.
+      // Only the redirect step asks these two, and a refusal ends the chain: the last decision
+      // made is a refusal exactly when the chain ended on one (an address refused among several
+      // a name resolved to is followed by one allowed).
       let refused: string | null = null;
       const cfg: ProbeConfig = {
         ...probeBase,
@@ -244,12 +247,12 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
         now: () => Date.now() - t0,
         allowAddress: (ip) => {
           const why = policy.refusal(ip);
-          if (why) refused ??= `a redirect to ${why}`;
+          refused = why && `a redirect to ${why}`;
           return why === null;
         },
         allowRedirect: (url) => {
           const why = redirectRefusal(url);
-          if (why) refused ??= `a redirect to ${url.href.slice(0, 300)}: ${why}`;
+          refused = why && `a redirect to ${url.href.slice(0, 300)}: ${why}`;
           return why;
         },
       };
@@ -351,7 +354,7 @@ function tooLarge(max: number): ControlError & { status: number } {
 function answerOf(r: ControlResponse, refused: string | null): ControlResponse {
   const h = r.http_request;
   const failure = h.failure?.startsWith("unknown_failure") ? "http_request_failed" : h.failure;
-  return { ...r, http_request: { ...h, failure, ...(refused && h.failure !== null ? { x_refused: refused } : {}) } };
+  return { ...r, http_request: { ...h, failure, ...(refused ? { x_refused: refused } : {}) } };
 }
 
 /** Reads the body up to `max` bytes; null when it is larger (reading stops there, the socket is left for the 413). */

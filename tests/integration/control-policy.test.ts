@@ -36,6 +36,10 @@ beforeAll(async () => {
       res.writeHead(302, { location: `http://web.test:${other.port}/` });
       return res.end();
     }
+    if (req.url === "/to-mixed") {
+      res.writeHead(302, { location: `http://mixed.test:${site.port}/landed` });
+      return res.end();
+    }
     if (req.url === "/to-private") {
       res.writeHead(302, { location: `http://10.0.0.1:${site.port}/` });
       return res.end();
@@ -44,7 +48,7 @@ beforeAll(async () => {
   });
   // An SSH-like service: a banner, not HTTP.
   sshPort = await tcpServer((s) => s.end("SSH-2.0-OpenSSH_9.6\r\n"));
-  dnsPort = (await dnsServer({ "web.test": { a: ["127.0.0.1"] } })).port;
+  dnsPort = (await dnsServer({ "web.test": { a: ["127.0.0.1"] }, "mixed.test": { a: ["10.0.0.1", "127.0.0.1"] } })).port;
 });
 afterAll(async () => {
   await closeAll();
@@ -91,6 +95,15 @@ describe("the helper's port policy", () => {
     const r = (a.body as unknown as ControlResponse).http_request;
     expect(r.x_refused).toMatch(/^a redirect to .*10\.0\.0\.1 is a private address/);
     expect(r.failure).not.toMatch(/connection_refused|generic_timeout_error|connection_reset/);
+  });
+
+  it("follows a redirect to a name whose addresses are refused in part, and names no refusal", async () => {
+    const h = await helper({ allowPorts: [site.port] });
+    const a = await post(h, `http://web.test:${site.port}/to-mixed`, site.port);
+    const r = (a.body as unknown as ControlResponse).http_request;
+    expect(r).toMatchObject({ failure: null, status_code: 200, title: "site" });
+    expect(r.x_urls).toEqual([`http://web.test:${site.port}/to-mixed`, `http://mixed.test:${site.port}/landed`]);
+    expect(r.x_refused).toBeUndefined();
   });
 
   // The redirect hook is called by the probe pipeline (src/probes/http.ts) once it knows it.
