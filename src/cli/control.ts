@@ -1,5 +1,6 @@
 /** `reachprobe control`: run the control helper, an HTTP server that measures URLs for probes. */
 import { Command, Option } from "commander";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parsePublicRanges, type Cidr } from "../analysis/bogons.js";
 import { CONTROL_DEFAULTS, startControlServer, type ControlServer } from "../control/server.js";
@@ -38,6 +39,16 @@ export function parseListen(v: string): { host: string; port: number } {
     throw new UsageError(`--listen must be HOST:PORT (IPv6 as [addr]:port; port 0 picks a free one), got "${v}"`);
   }
   return { host, port };
+}
+
+/** This process's open-file limit (Node raises the soft limit to the hard one), or null where /proc does not say. */
+function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Parses `--allow-ports`, as a usage error naming the bad item. */
@@ -121,6 +132,10 @@ async function controlMain(flags: ControlFlags): Promise<number> {
   } catch (err) {
     process.stderr.write(`reachprobe control: cannot listen on ${flags.listen.host}:${flags.listen.port}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
+  }
+  const fds = openFileLimit();
+  if (fds !== null && fds < flags.maxConnections * 2 + 64) {
+    log.warn({ open_file_limit: fds, max_connections: flags.maxConnections }, `the open-file limit (${fds}) is below what --max-connections ${flags.maxConnections} needs (${flags.maxConnections * 2 + 64}, with the 503 answers past the cap): raise it (ulimit -n, LimitNOFILE=) or lower --max-connections`);
   }
   log.info(
     { token: Boolean(flags.token), allow_private: Boolean(flags.allowPrivate), public_ranges: publicRanges.map((c) => c.text), allow_ports: flags.allowPorts === "any" ? "any" : flags.allowPorts.length, max_connections: flags.maxConnections },
