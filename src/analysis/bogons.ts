@@ -166,7 +166,7 @@ export function parsePublicRanges(text: string): Cidr[] {
     .map(parseCidr);
 }
 
-/** True when `ip` lies inside `cidr`; false for a non-address or a family mismatch (IPv4-mapped IPv6 counts as IPv4). */
+/** True when `ip` lies inside `cidr`; false for a non-address or a family mismatch (IPv6 carrying an IPv4 address, mapped, NAT64 or 6to4, counts as that IPv4 address too). */
 export function cidrContains(cidr: Cidr, ip: string): boolean {
   const addr = parseAddress(ip);
   if (addr === null) return false;
@@ -213,6 +213,8 @@ const V6_BOGONS: readonly Range[] = [
   range("::/96", `${RESERVED} (deprecated IPv4-compatible)`),
   range("64:ff9b:1::/48", `${RESERVED} (local-use NAT64)`),
   range("100::/64", "a discard-only address"),
+  range("100:0:0:1::/64", `${RESERVED} (dummy IPv6 prefix)`),
+  range("2001::/32", `${RESERVED} (Teredo tunnelling)`),
   range("2001:2::/48", "a benchmarking address"),
   range("2001:10::/28", `${RESERVED} (deprecated ORCHID)`),
   range("2001:db8::/32", DOCUMENTATION),
@@ -228,11 +230,16 @@ const V6_GLOBAL_UNICAST = parseCidr("2000::/3");
 // These embed an IPv4 address, whose own rules then apply.
 const V4_MAPPED = parseCidr("::ffff:0:0/96");
 const NAT64 = parseCidr("64:ff9b::/96");
+const SIX_TO_FOUR = parseCidr("2002::/16");
 
-/** The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 (`64:ff9b::a.b.c.d`) IPv6 address. */
+/**
+ * The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) or
+ * 6to4 (`2002:AABB:CCDD::`, the IPv4 address in bytes 2 to 5) IPv6 address.
+ */
 function embeddedV4(addr: { family: 4 | 6; bytes: Uint8Array }): Uint8Array | null {
   if (addr.family !== 6) return null;
   if (contains(V4_MAPPED, 6, addr.bytes) || contains(NAT64, 6, addr.bytes)) return addr.bytes.slice(12);
+  if (contains(SIX_TO_FOUR, 6, addr.bytes)) return addr.bytes.slice(2, 6);
   return null;
 }
 
@@ -244,7 +251,7 @@ function findKind(ranges: readonly Range[], family: 4 | 6, bytes: Uint8Array): s
 /**
  * Says whether `ip` is a bogon and, if so, what kind ("a loopback address"); addresses inside
  * any of `publicRanges` are never bogons (the lab's internet lives in documentation ranges).
- * IPv4-mapped and NAT64 IPv6 addresses follow the rules of the IPv4 address they carry.
+ * IPv4-mapped, NAT64 and 6to4 IPv6 addresses follow the rules of the IPv4 address they carry.
  * Throws an Error (code `E_ADDRESS`) when `ip` is not an IP address.
  */
 export function classifyAddress(ip: string, publicRanges: readonly Cidr[] = []): AddressClass {

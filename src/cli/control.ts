@@ -1,8 +1,10 @@
 /** `reachprobe control`: run the control helper, an HTTP server that measures URLs for probes. */
 import { Command, Option } from "commander";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parsePublicRanges, type Cidr } from "../analysis/bogons.js";
 import { CONTROL_DEFAULTS, startControlServer, type ControlServer } from "../control/server.js";
+import { DEFAULT_ALLOW_PORTS, parseAllowPorts } from "../control/policy.js";
 import { EXIT } from "./exit-codes.js";
 import { makeLogger } from "./log.js";
 import { UsageError, collect, parseResolver, positiveInt } from "./options.js";
@@ -21,6 +23,10 @@ interface ControlFlags {
   requestTimeout: number;
   timeout: number;
   maxConcurrent: number;
+  allowPorts: number[] | "any";
+  maxConnections: number;
+  headerTimeout: number;
+  readTimeout: number;
   logLevel: string;
 }
 
@@ -33,6 +39,25 @@ export function parseListen(v: string): { host: string; port: number } {
     throw new UsageError(`--listen must be HOST:PORT (IPv6 as [addr]:port; port 0 picks a free one), got "${v}"`);
   }
   return { host, port };
+}
+
+/** This process's open-file limit (Node raises the soft limit to the hard one), or null where /proc does not say. */
+function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Parses `--allow-ports`, as a usage error naming the bad item. */
+function allowPortsArg(v: string): number[] | "any" {
+  try {
+    return parseAllowPorts(v);
+  } catch (err) {
+    throw new UsageError(`--allow-ports: ${(err as Error).message}`);
+  }
 }
 
 /** Builds the `control` command. */
@@ -51,6 +76,10 @@ export function controlCommand(): Command {
     .option("--request-timeout <ms>", "time one request may take, all steps together", positiveInt("--request-timeout", 100, 600_000), CONTROL_DEFAULTS.requestTimeoutMs)
     .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), CONTROL_DEFAULTS.stepTimeoutMs)
     .option("--max-concurrent <n>", "requests measured at once; more get 503 with Retry-After", positiveInt("--max-concurrent", 1, 4096), CONTROL_DEFAULTS.maxConcurrent)
+    .option("--allow-ports <ports>", "fetch URLs on these ports besides 80 and 443 (comma-separated, ranges a-b, none or any)", allowPortsArg, [...DEFAULT_ALLOW_PORTS])
+    .option("--max-connections <n>", "connections served at once; past it 503 with Retry-After, past twice it closed at once (each takes a file descriptor)", positiveInt("--max-connections", 1, 1 << 20), CONTROL_DEFAULTS.maxConnections)
+    .option("--header-timeout <ms>", "time a client has to send a request's headers, from connecting or from the previous answer, however slowly it trickles them", positiveInt("--header-timeout", 100, 600_000), CONTROL_DEFAULTS.headersTimeoutMs)
+    .option("--read-timeout <ms>", "time a client has to send a whole request, headers and body, from the same moment", positiveInt("--read-timeout", 100, 600_000), CONTROL_DEFAULTS.readTimeoutMs)
     .addOption(new Option("--log-level <level>", "log level on stderr (each request is one info line)").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .addHelpText(
       "after",
@@ -94,13 +123,24 @@ async function controlMain(flags: ControlFlags): Promise<number> {
       requestTimeoutMs: flags.requestTimeout,
       stepTimeoutMs: flags.timeout,
       maxConcurrent: flags.maxConcurrent,
+      allowPorts: flags.allowPorts,
+      maxConnections: flags.maxConnections,
+      headersTimeoutMs: flags.headerTimeout,
+      readTimeoutMs: Math.max(flags.readTimeout, flags.headerTimeout),
       logger: log,
     });
   } catch (err) {
     process.stderr.write(`reachprobe control: cannot listen on ${flags.listen.host}:${flags.listen.port}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
-  log.info({ token: Boolean(flags.token), allow_private: Boolean(flags.allowPrivate), public_ranges: publicRanges.map((c) => c.text) }, "control helper started");
+  const fds = openFileLimit();
+  if (fds !== null && fds < flags.maxConnections * 2 + 64) {
+    log.warn({ open_file_limit: fds, max_connections: flags.maxConnections }, `the open-file limit (${fds}) is below what --max-connections ${flags.maxConnections} needs (${flags.maxConnections * 2 + 64}, with the 503 answers past the cap): raise it (ulimit -n, LimitNOFILE=) or lower --max-connections`);
+  }
+  log.info(
+    { token: Boolean(flags.token), allow_private: Boolean(flags.allowPrivate), public_ranges: publicRanges.map((c) => c.text), allow_ports: flags.allowPorts === "any" ? "any" : flags.allowPorts.length, max_connections: flags.maxConnections },
+    "control helper started",
+  );
   process.stdout.write(`listening on ${server.url}\n`);
 
   await new Promise<void>((resolve) => {

@@ -1,5 +1,7 @@
 /** Parsing and checking of command-line values; each error names the flag. */
 import { splitHostPort } from "../net/addr.js";
+import { isIP } from "node:net";
+import { redactControlUrl } from "../control/redact.js";
 
 /** A bad flag value; the CLI prints the message and exits with the usage code. */
 export class UsageError extends Error {
@@ -33,6 +35,12 @@ export function collect<T>(parse: (v: string) => T): (v: string, prev: T[] | und
   return (v, prev) => [...(prev ?? []), parse(v)];
 }
 
+/** True for a loopback IP literal (127.0.0.0/8, ::1), as a URL's hostname spells it. */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "");
+  return (isIP(h) === 4 && h.startsWith("127.")) || h === "::1";
+}
+
 /** Parses a `--doh URL` value: an https URL (http only for labs and tests on loopback). */
 export function parseDohUrl(v: string): string {
   let u: URL;
@@ -40,6 +48,9 @@ export function parseDohUrl(v: string): string {
     u = new URL(v);
   } catch {
     throw new UsageError(`--doh must be a URL such as https://doh.example/dns-query, got "${v}"`);
+  }
+  if (u.protocol === "http:" && !isLoopbackHost(u.hostname)) {
+    throw new UsageError(`--doh must be an https URL: DNS over plain http can be read and forged on the path (http is accepted only for a loopback address, for tests), got "${v}"`);
   }
   if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--doh must be an https URL, got "${v}"`);
   return u.href;
@@ -51,9 +62,9 @@ export function parseControlUrl(v: string): string {
   try {
     u = new URL(v);
   } catch {
-    throw new UsageError(`--control must be a URL such as https://control.example/, got "${v}"`);
+    throw new UsageError(`--control must be a URL such as https://control.example/, got "${v.replace(/\/\/[^/@]*@/, "//***@")}"`);
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--control must be an http(s) URL, got "${v}"`);
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--control must be an http(s) URL, got "${redactControlUrl(v)}"`);
   return u.href;
 }
 

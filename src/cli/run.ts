@@ -17,7 +17,7 @@ import { runTargets, type TargetResult } from "../runner/runner.js";
 import { Store } from "../store/store.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
 import { UsageError, collect, parseControlUrl, parseDohUrl, parseLabel, parseResolver, positiveInt } from "./options.js";
-import { pingControl, queryControl } from "../control/client.js";
+import { pingControl, queryControl, redactControlUrl } from "../control/client.js";
 import { getGlobalDispatcher } from "undici";
 import type { Failure } from "../net/failures.js";
 import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
@@ -176,15 +176,18 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     now: () => Date.now() - start,
   };
   let helperDown: Failure | null = null;
+  // Credentials in the helper's URL are used, never stored or printed: everything else gets this.
+  const controlShown = flags.control ? redactControlUrl(flags.control) : null;
   if (flags.control) {
     const url = flags.control;
+    const helper = controlShown ?? "";
     probe.control = async (request, signal) => {
       const t0 = probe.now();
       // A helper the preflight found dead is not asked again for every target: each would
       // wait out its whole budget for nothing.
-      if (helperDown) return { helper: url, t0, t: t0, failure: helperDown, response: null };
+      if (helperDown) return { helper, t0, t: t0, failure: helperDown, response: null };
       const r = await queryControl({ url, token: flags.controlToken, request, timeoutMs: probe.targetBudgetMs, signal });
-      return { helper: url, t0, t: probe.now(), failure: r.failure, ...(r.status !== undefined ? { status: r.status } : {}), response: r.response };
+      return { helper, t0, t: probe.now(), failure: r.failure, ...(r.status !== undefined ? { status: r.status } : {}), response: r.response };
     };
   }
   if (!probe.systemResolver && probe.resolvers.length === 0 && probe.doh.length === 0 && plan.targets.some((t) => !t.isIp)) {
@@ -199,7 +202,7 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     concurrency: flags.concurrency,
     resolvers: probe.resolvers.map((r) => `${r.host}:${r.port}`),
     doh: probe.doh,
-    control: flags.control ?? null,
+    control: controlShown,
     system_resolver: probe.systemResolver,
     dns_window_ms: probe.dnsWindowMs,
     fingerprints: flags.fingerprints,
@@ -210,7 +213,7 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
 
   if (flags.notice && !flags.quiet && process.stderr.isTTY && !noticeSeen()) {
     process.stderr.write(
-      noticeText({ targets: plan.targets.length, list: plan.listName, control: flags.control ?? null, resolvers: options.resolvers, doh: probe.doh, db: flags.store ? (flags.db ?? null) : null }),
+      noticeText({ targets: plan.targets.length, list: plan.listName, control: controlShown, resolvers: options.resolvers, doh: probe.doh, db: flags.store ? (flags.db ?? null) : null }),
     );
     rememberNotice();
   }
@@ -220,7 +223,7 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
   const ping = flags.control ? await pingControl(flags.control, flags.controlToken, probe.stepTimeoutMs) : null;
   if (ping && !ping.ok) {
     helperDown = ping.failure ?? "http_request_failed";
-    if (!flags.quiet) process.stderr.write(`reachprobe run: the control helper ${flags.control} does not answer (${helperDown}); measuring without it\n`);
+    if (!flags.quiet) process.stderr.write(`reachprobe run: the control helper ${controlShown} does not answer (${helperDown}); measuring without it\n`);
   }
   const network = asnDb && ping?.clientIp ? asnDb.lookup(ping.clientIp) : null;
   if (network) log.info({ asn: network.asn, cc: network.cc }, "probe network identified");

@@ -11,8 +11,57 @@ import { classifyHttpError } from "../net/classify.js";
 import { abortReason, raceAbort, startStepTimer } from "../net/deadline.js";
 import { invalidResponse, type ControlRequest, type ControlResponse } from "./wire.js";
 
+export { redactControlUrl } from "./redact.js";
+
 /** Largest helper response read; a real one is a few kilobytes. */
 export const MAX_CONTROL_RESPONSE_BYTES = 1 << 20;
+/** Largest health answer read (`GET /`); a real one is under a hundred bytes. */
+export const MAX_PING_RESPONSE_BYTES = 64 * 1024;
+/** Largest error or busy answer drained before the connection is dropped. */
+const MAX_DRAINED_BYTES = 64 * 1024;
+
+/**
+ * Where to send a request to the helper and with what authorization: credentials in the URL
+ * (`https://user:pass@host/`, for a helper behind a reverse proxy) become HTTP Basic; a bearer
+ * token, when given, is sent instead.
+ * QUIRK: undici's request() drops a URL's user name and password without a word (seen with
+ * undici 7: no Authorization header reached a loopback server).
+ */
+export function helperTarget(url: string, token: string | undefined): { url: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  let headers: Record<string, string> = {};
+  if (u.username || u.password) {
+    const basic = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+    headers = { authorization: `Basic ${Buffer.from(basic).toString("base64")}` };
+    u.username = "";
+    u.password = "";
+  }
+  if (token) headers = { authorization: `Bearer ${token}` };
+  return { url: u.href, headers };
+}
+
+/** The failure of an answer that did not stop at `max` bytes (a censor on a plain-http path can inject an endless one). */
+function tooLarge(max: number): Failure {
+  return unknownFailure(`invalid control response: larger than ${max} bytes`);
+}
+
+/**
+ * Reads a body to its end or to `max` bytes, whichever is first; null when it is larger
+ * (the body is destroyed there, so nothing more is read). Errors (a reset, the timer) reject.
+ */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
 
 /** One query to a helper. */
 export interface ControlQuery {
@@ -41,17 +90,14 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
   try {
     if (signal.aborted) return { response: null, failure: classifyHttpError(abortReason(signal)) };
     const body = JSON.stringify(q.request);
+    const to = helperTarget(q.url, q.token);
     // QUIRK: as in net/http.ts, undici acts on an abort only once the request is dispatched;
     // the race returns at the deadline even when the connect itself stalls.
     const send = () =>
-      request(q.url, {
+      request(to.url, {
         method: "POST",
         body,
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json",
-          ...(q.token ? { authorization: `Bearer ${q.token}` } : {}),
-        },
+        headers: { "content-type": "application/json", accept: "application/json", ...to.headers },
         signal,
         headersTimeout: 0,
         bodyTimeout: 0,
@@ -60,31 +106,24 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
     // A busy helper (503) says when to come back; two short waits are worth it, a long one is not.
     for (let retry = 0; res.statusCode === 503 && retry < 2; retry++) {
       const after = Math.min(2, Math.max(0.2, Number(res.headers["retry-after"]) || 1));
-      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});
       await sleep(after * 1000, undefined, { signal });
       res = await raceAbort(signal, send);
     }
     if (res.statusCode !== 200) {
-      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});
       return { response: null, failure: "http_request_failed", status: res.statusCode };
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
+    let raw: Buffer | null;
     try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_CONTROL_RESPONSE_BYTES) {
-          res.body.destroy();
-          return { response: null, failure: unknownFailure(`invalid control response: larger than ${MAX_CONTROL_RESPONSE_BYTES} bytes`), status: 200 };
-        }
-        chunks.push(chunk);
-      }
+      raw = await readCapped(res.body, MAX_CONTROL_RESPONSE_BYTES);
     } catch (err) {
       return { response: null, failure: classifyHttpError(signal.aborted ? abortReason(signal) : err), status: 200 };
     }
+    if (raw === null) return { response: null, failure: tooLarge(MAX_CONTROL_RESPONSE_BYTES), status: 200 };
     let parsed: unknown;
     try {
-      parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      parsed = JSON.parse(raw.toString("utf8"));
     } catch {
       return { response: null, failure: unknownFailure("invalid control response: not JSON"), status: 200 };
     }
@@ -107,21 +146,24 @@ export interface ControlPing {
   clientIp?: string | null;
 }
 
-/** Asks a helper whether it is up (`GET /`), as a preflight; never throws. */
+/**
+ * Asks a helper whether it is up (`GET /`), as a preflight; never throws. An answer larger than
+ * MAX_PING_RESPONSE_BYTES is a failure: what answers like that is not a helper to rely on.
+ */
 export async function pingControl(url: string, token: string | undefined, timeoutMs: number): Promise<ControlPing> {
   const timer = startStepTimer(timeoutMs);
   try {
-    const res = await raceAbort(timer.signal, () =>
-      request(url, { method: "GET", headers: token ? { authorization: `Bearer ${token}` } : {}, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }),
-    );
+    const to = helperTarget(url, token);
+    const res = await raceAbort(timer.signal, () => request(to.url, { method: "GET", headers: to.headers, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }));
     if (res.statusCode !== 200) {
-      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});
       return { ok: false, failure: "http_request_failed", status: res.statusCode };
     }
+    const raw = await raceAbort(timer.signal, () => readCapped(res.body, MAX_PING_RESPONSE_BYTES));
+    if (raw === null) return { ok: false, failure: tooLarge(MAX_PING_RESPONSE_BYTES), status: 200 };
     let clientIp: string | null = null;
     try {
-      const text = await raceAbort(timer.signal, () => res.body.text());
-      const v = (text.length < 4096 ? JSON.parse(text) : null) as { x_client_ip?: unknown } | null;
+      const v = (raw.length < 4096 ? JSON.parse(raw.toString("utf8")) : null) as { x_client_ip?: unknown } | null;
       if (typeof v?.x_client_ip === "string" && isIP(v.x_client_ip)) clientIp = v.x_client_ip;
     } catch {
       /* an OONI helper, or garbage: up, but no address */

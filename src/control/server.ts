@@ -2,11 +2,12 @@
  * The control helper's HTTP server: `POST /` with a ControlRequest, answered with a
  * ControlResponse (OONI web-connectivity test helper compatible). It runs on the open internet
  * and fetches URLs for strangers, so every request is bounded (body bytes, endpoints, time,
- * requests worked on at once), destinations are checked against the address policy, a bearer
- * token may be required, and each request is logged as one line without the client's address.
+ * requests worked on at once), destinations are checked against the address and port policy,
+ * a bearer token may be required, and each request is logged as one line without the client's
+ * address. Its connections are served through connections.ts, which slow clients cannot pin.
  */
-import http from "node:http";
-import net, { isIP } from "node:net";
+import type http from "node:http";
+import type net from "node:net";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import type { Cidr } from "../analysis/bogons.js";
@@ -14,10 +15,11 @@ import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { VERSION } from "../cli/package-info.js";
-import { addressPolicy } from "./policy.js";
+import { DEFAULT_ALLOW_PORTS, addressPolicy, urlRefusal } from "./policy.js";
+import { gateConnections } from "./connections.js";
 import { parseControlRequest, type RequestError } from "./request.js";
 import { measureControl } from "./measure.js";
-import type { ControlError } from "./wire.js";
+import type { ControlError, ControlResponse } from "./wire.js";
 
 /** Everything the helper can be told; each limit has a default (CONTROL_DEFAULTS). */
 export interface ControlServerOptions {
@@ -47,6 +49,17 @@ export interface ControlServerOptions {
   stepTimeoutMs?: number;
   /** Requests worked on at once; more get 503 with Retry-After at once. */
   maxConcurrent?: number;
+  /** Ports fetched besides 80 and 443, or "any" (default: DEFAULT_ALLOW_PORTS, the bundled target lists' ports). */
+  allowPorts?: readonly number[] | "any";
+  /**
+   * Connections served at once; past it a connection is answered 503 with Retry-After and
+   * closed, up to as many again; past that it is closed at once.
+   */
+  maxConnections?: number;
+  /** Time a client has, from connecting (or from the previous answer), to send a request's headers, ms. */
+  headersTimeoutMs?: number;
+  /** Time a client has, from the same moment, to send the whole request, headers and body, ms. */
+  readTimeoutMs?: number;
   /** Extra trust for TLS and HTTPS (tests); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Where the one-line-per-request log goes; default: none. */
@@ -61,6 +74,9 @@ export const CONTROL_DEFAULTS = {
   requestTimeoutMs: 15_000,
   stepTimeoutMs: 5_000,
   maxConcurrent: 8,
+  maxConnections: 1024,
+  headersTimeoutMs: 5_000,
+  readTimeoutMs: 10_000,
 } as const;
 
 /** A running helper. */
@@ -74,6 +90,11 @@ export interface ControlServer {
 
 /** Seconds a client is told to wait when every slot is taken. */
 const RETRY_AFTER_SECONDS = 2;
+/** Beyond the request's time limit, how long an answer may take before its connection is destroyed. */
+const ANSWER_SLACK_MS = 5_000;
+
+/** How often the count of connections the helper cut is logged (one line, not one per connection). */
+const CUT_LOG_INTERVAL_MS = 10_000;
 
 /** One log line's fields. */
 interface LogEntry {
@@ -91,11 +112,19 @@ interface LogEntry {
 /** Starts the helper and resolves once it listens. */
 export async function startControlServer(options: ControlServerOptions = {}): Promise<ControlServer> {
   const o = { ...CONTROL_DEFAULTS, ...stripUndefined(options) };
+  // A short request limit (tests, labs) shortens the read bounds too unless they are given.
+  const headersTimeoutMs = options.headersTimeoutMs ?? Math.min(CONTROL_DEFAULTS.headersTimeoutMs, o.requestTimeoutMs);
+  const readTimeoutMs = Math.max(headersTimeoutMs, options.readTimeoutMs ?? Math.min(CONTROL_DEFAULTS.readTimeoutMs, o.requestTimeoutMs));
+  const allowPorts = o.allowPorts ?? DEFAULT_ALLOW_PORTS;
   const policy = addressPolicy({ allowPrivate: o.allowPrivate ?? false, publicRanges: o.publicRanges ?? [] });
   const salt = randomBytes(16);
   const tokenHash = o.token ? sha256(Buffer.from(o.token)) : null;
   const inFlight = new Set<AbortController>();
   let closing = false;
+  /** Marks a connection's request as read; false when the connection is being cut (set once the gate exists). */
+  let requestRead: (socket: net.Socket) => boolean = () => true;
+
+  const redirectRefusal = (url: URL) => urlRefusal(url, { refusal: policy.refusal, allowPorts });
 
   const probeBase: Omit<ProbeConfig, "now" | "userAgent"> = {
     ...DEFAULT_PROBE_CONFIG,
@@ -108,6 +137,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     maxAddresses: o.maxEndpoints,
     maxBodyBytes: o.maxBodyBytes,
     allowAddress: policy.allows,
+    allowRedirect: redirectRefusal,
     ...(o.ca ? { ca: o.ca } : {}),
   };
 
@@ -166,6 +196,11 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
       return;
     }
     if (raw === null) return refuse(res, entry, tooLarge(o.maxRequestBytes), close);
+    // Read in time: from here the answer is bounded by the request's time limit.
+    if (!requestRead(req.socket)) {
+      entry.outcome = "client_closed";
+      return;
+    }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString("utf8"));
@@ -177,14 +212,15 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     const r = parsed.request;
     entry.host = r.host.slice(0, 255);
     entry.endpoints = r.endpoints.length;
-    const hostRefusal = refusedHost(r.host, policy.refusal);
-    if (hostRefusal) {
+    const urlRefused = redirectRefusal(r.url);
+    if (urlRefused?.startsWith("the host ")) {
       return refuse(res, entry, {
         status: 400,
         reason: "refused_destination",
-        error: `refused: the URL's host ${hostRefusal}; this helper does not connect to private, loopback, link-local or other reserved destinations`,
+        error: `refused: the URL's ${urlRefused.slice(4)}; this helper does not connect to private, loopback, link-local or other reserved destinations`,
       });
     }
+    if (urlRefused) return refuse(res, entry, { status: 400, reason: "refused_port", error: `refused: ${urlRefused}` });
     // No queue: beyond maxConcurrent the answer is 503 at once.
     if (closing || inFlight.size >= o.maxConcurrent) {
       return refuse(res, entry, { status: 503, reason: "busy", error: `busy: ${o.maxConcurrent} requests are being measured; retry later` }, { "retry-after": String(RETRY_AFTER_SECONDS) });
@@ -200,10 +236,29 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     const t0 = Date.now();
     const budget = startStepTimer(o.requestTimeoutMs, ctl.signal);
     try {
-      const cfg: ProbeConfig = { ...probeBase, userAgent: r.userAgent ?? DEFAULT_PROBE_CONFIG.userAgent, now: () => Date.now() - t0 };
+      // Refusals met on the redirect chain are reported as refusals, not as failures to connect.
+      // Only the redirect step asks these two, and a refusal ends the chain: the last decision
+      // made is a refusal exactly when the chain ended on one (an address refused among several
+      // a name resolved to is followed by one allowed).
+      let refused: string | null = null;
+      const cfg: ProbeConfig = {
+        ...probeBase,
+        userAgent: r.userAgent ?? DEFAULT_PROBE_CONFIG.userAgent,
+        now: () => Date.now() - t0,
+        allowAddress: (ip) => {
+          const why = policy.refusal(ip);
+          refused = why && `a redirect to ${why}`;
+          return why === null;
+        },
+        allowRedirect: (url) => {
+          const why = redirectRefusal(url);
+          refused = why && `a redirect to ${url.href.slice(0, 300)}: ${why}`;
+          return why;
+        },
+      };
       const response = await measureControl(r, { cfg, policy, maxOwnAddresses: o.maxEndpoints }, budget.signal);
       entry.outcome = budget.signal.aborted ? "measured_timeout" : "measured";
-      send(res, 200, response);
+      send(res, 200, answerOf(response, refused));
     } finally {
       budget.dispose();
       res.off("close", onGone);
@@ -211,50 +266,56 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     }
   };
 
-  const server = http.createServer(
-    {
-      // Slow clients cannot pin the helper: headers and the whole request must arrive in time,
-      // and these deadlines are checked every second rather than Node's default 30.
-      headersTimeout: Math.min(10_000, o.requestTimeoutMs),
-      requestTimeout: o.requestTimeoutMs,
-      connectionsCheckingInterval: 1_000,
-      keepAliveTimeout: 5_000,
-    },
+  // Under a slowloris the helper cuts hundreds of connections a second: they are counted and
+  // logged as one line every CUT_LOG_INTERVAL_MS, so the log stays readable and bounded.
+  const cuts = new Map<string, number>();
+  const flushCuts = () => {
+    if (cuts.size === 0) return;
+    o.logger?.info({ ...Object.fromEntries(cuts), interval_ms: CUT_LOG_INTERVAL_MS }, "connections cut");
+    cuts.clear();
+  };
+  const cutLog = setInterval(flushCuts, CUT_LOG_INTERVAL_MS);
+  cutLog.unref();
+
+  const gate = gateConnections(
     (req, res) => {
       handle(req, res).catch((err: unknown) => {
         o.logger?.error({ err: (err as Error)?.message }, "control request crashed");
         send(res, 500, { error: "internal error", reason: "internal" });
       });
     },
+    {
+      maxConnections: o.maxConnections,
+      headersTimeoutMs,
+      readTimeoutMs,
+      answerTimeoutMs: o.requestTimeoutMs + ANSWER_SLACK_MS,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      onCut: (outcome) => cuts.set(outcome, (cuts.get(outcome) ?? 0) + 1),
+    },
   );
-  // Idle sockets are dropped, but never while a measurement is still being made for them.
-  server.timeout = o.requestTimeoutMs + 10_000;
-  server.maxConnections = Math.max(64, o.maxConcurrent * 16);
-  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    const timedOut = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
-    if (socket.writable) socket.end(`HTTP/1.1 ${timedOut ? "408 Request Timeout" : "400 Bad Request"}\r\nconnection: close\r\n\r\n`);
-    else socket.destroy();
-  });
+  requestRead = gate.requestRead;
+  const front = gate.front;
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
+    front.once("error", reject);
+    front.listen(o.port ?? 0, o.host ?? "127.0.0.1", () => {
+      front.off("error", reject);
       resolve();
     });
   });
-  const addr = server.address() as net.AddressInfo;
+  const addr = front.address() as net.AddressInfo;
   return {
     url: `http://${joinHostPort(addr.address, addr.port)}/`,
     port: addr.port,
     close: () =>
       new Promise<void>((resolve) => {
         closing = true;
+        clearInterval(cutLog);
+        flushCuts();
         for (const c of inFlight) c.abort();
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        front.close(() => resolve());
         // Measurements cut short answer within a tick or two; then whatever is left goes.
-        setTimeout(() => server.closeAllConnections(), 200).unref();
+        gate.closeAll(200);
       }),
   };
 }
@@ -284,15 +345,16 @@ function tooLarge(max: number): ControlError & { status: number } {
   return { status: 413, reason: "request_too_large", error: `the request body is larger than ${max} bytes (--max-request-bytes)` };
 }
 
-/** Why the URL's host is refused: an IP literal the policy refuses, or a name that means this machine (RFC 6761). */
-function refusedHost(host: string, refusal: (ip: string) => string | null): string | null {
-  if (isIP(host)) return refusal(host);
-  const h = host.toLowerCase().replace(/\.$/, "");
-  if (h === "localhost" || h.endsWith(".localhost")) {
-    return refusal("127.0.0.1") ? `${host} names this machine (a loopback address)` : null;
-  }
-  // Other names are looked up; the addresses they resolve to go through the policy one by one.
-  return null;
+/**
+ * The answer sent for a measurement: a refusal met on the redirect chain is named in
+ * `x_refused`, and a failure the closed list has no word for is `http_request_failed` (an
+ * endpoint that answers something other than HTTP must not be told apart from one that fails
+ * HTTP: the words would tell a stranger that a port is open).
+ */
+function answerOf(r: ControlResponse, refused: string | null): ControlResponse {
+  const h = r.http_request;
+  const failure = h.failure?.startsWith("unknown_failure") ? "http_request_failed" : h.failure;
+  return { ...r, http_request: { ...h, failure, ...(refused ? { x_refused: refused } : {}) } };
 }
 
 /** Reads the body up to `max` bytes; null when it is larger (reading stops there, the socket is left for the 413). */

@@ -39,6 +39,11 @@ export interface ControlHttp {
   x_urls?: string[];
   /** reachprobe: why the fetch or its redirect chain stopped where it did, in plain words (e.g. a refused redirect target). */
   x_note?: string;
+  /**
+   * reachprobe: set when the helper refused to follow the chain (a redirect to a port or an
+   * address it does not connect to), with the reason; a refusal, never a connect failure.
+   */
+  x_refused?: string;
 }
 
 /** The helper's own lookup of the URL's host. */
@@ -72,7 +77,7 @@ export interface ControlResponse {
 export interface ControlError {
   /** What was wrong, in plain words. */
   error: string;
-  /** A stable code: invalid_json, invalid_request, too_many_endpoints, refused_destination, request_too_large, unauthorized, busy, not_found, method_not_allowed. */
+  /** A stable code: invalid_json, invalid_request, too_many_endpoints, refused_destination, refused_port, request_too_large, unauthorized, busy, not_found, method_not_allowed. */
   reason: string;
 }
 

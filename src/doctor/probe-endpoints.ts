@@ -10,6 +10,7 @@ import { dohQuery } from "../net/doh.js";
 import { udpDnsQuery } from "../net/dns-udp.js";
 import { joinHostPort } from "../net/addr.js";
 import type { ControlFacts, DnsFacts } from "./endpoints.js";
+import { helperTarget, redactControlUrl } from "../control/client.js";
 
 /** Largest body read from the helper's `GET /`: a health answer is a few bytes. */
 const MAX_HEALTH_BYTES = 64 * 1024;
@@ -61,11 +62,12 @@ export async function probeControl(url: string, token: string | undefined, timeo
 }
 
 async function askHelper(url: string, token: string | undefined, timeoutMs: number, dispatcher: Dispatcher): Promise<ControlFacts> {
-  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  // Credentials in the URL are sent as the runs send them (HTTP Basic), and never printed.
+  const { url: bare, headers: auth } = helperTarget(url, token);
   const t0 = performance.now();
-  const got = await exchange(url, { method: "GET", headers: { accept: "application/json", ...auth }, dispatcher }, timeoutMs);
+  const got = await exchange(bare, { method: "GET", headers: { accept: "application/json", ...auth }, dispatcher }, timeoutMs);
   const latencyMs = performance.now() - t0;
-  const facts: ControlFacts = { url, tokenGiven: Boolean(token), timeoutMs, health: { failure: "generic_timeout_error", latencyMs } };
+  const facts: ControlFacts = { url: redactControlUrl(url), tokenGiven: Boolean(token), timeoutMs, health: { failure: "generic_timeout_error", latencyMs } };
   if ("failure" in got) {
     facts.health = { failure: got.failure, latencyMs };
     return facts;
@@ -77,7 +79,7 @@ async function askHelper(url: string, token: string | undefined, timeoutMs: numb
     // Not JSON: not reachprobe's helper; judged from the status.
   }
   facts.health = { status: got.status, body, latencyMs };
-  const posted = await exchange(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json", ...auth }, body: "{}", dispatcher }, timeoutMs);
+  const posted = await exchange(bare, { method: "POST", headers: { "content-type": "application/json", accept: "application/json", ...auth }, body: "{}", dispatcher }, timeoutMs);
   facts.auth = "failure" in posted ? { failure: posted.failure } : { status: posted.status };
   return facts;
 }

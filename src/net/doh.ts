@@ -30,6 +30,7 @@ export interface DohQuery {
   ca?: string | Buffer;
 }
 
+/** Largest DoH answer read: a DNS message cannot be larger (RFC 8484 carries one message). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** Sends one query and decodes the answer; never throws for network errors. */
@@ -59,6 +60,11 @@ export async function dohQuery(q: DohQuery): Promise<DohResult> {
         ...(method === "POST" ? { body: wire } : {}),
         signal: q.signal,
       });
+      if (res.statusCode !== 200) {
+        res.body.destroy();
+        return { rcode: null, addresses: [], failure: "http_request_failed" as Failure };
+      }
+      // Capped: a DNS message is at most 64 KiB, and an endless body must not be buffered.
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -69,7 +75,6 @@ export async function dohQuery(q: DohQuery): Promise<DohResult> {
         }
         chunks.push(chunk);
       }
-      if (res.statusCode !== 200) return { rcode: null, addresses: [], failure: "http_request_failed" as Failure };
       let decoded: packet.Packet;
       try {
         decoded = packet.decode(Buffer.concat(chunks));

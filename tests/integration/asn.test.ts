@@ -26,7 +26,7 @@ beforeAll(async () => {
   web = await webServer((_q, r) => r.end("<title>ok</title>"));
   resolver = `127.0.0.1:${(await dnsServer({ "site.test": { a: ["127.0.0.1"] } })).port}`;
   // Loopback is private: the helper needs --allow-private to measure the test's own server.
-  helper = await startCli(["control", "--listen", "127.0.0.1:0", "--allow-private", "--no-system-resolver", "--resolver", resolver], /listening on (http:\/\/\S+)/);
+  helper = await startCli(["control", "--listen", "127.0.0.1:0", "--allow-private", "--allow-ports", "any", "--no-system-resolver", "--resolver", resolver], /listening on (http:\/\/\S+)/);
 });
 afterAll(async () => {
   helper?.child.kill("SIGTERM");

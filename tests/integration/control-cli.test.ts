@@ -30,7 +30,7 @@ afterAll(async () => {
 const LISTENING = /^listening on (http:\/\/127\.0\.0\.1:(\d+)\/)$/;
 
 function start(extra: string[], env: Record<string, string> = {}): Promise<LongRunningCli> {
-  const args = ["control", "--listen", "127.0.0.1:0", "--no-system-resolver", "--resolver", `127.0.0.1:${dnsPort}`, "--public-ranges", "127.0.0.1/32", "--timeout", "2000", ...extra];
+  const args = ["control", "--listen", "127.0.0.1:0", "--no-system-resolver", "--resolver", `127.0.0.1:${dnsPort}`, "--public-ranges", "127.0.0.1/32", "--allow-ports", "any", "--timeout", "2000", ...extra];
   return startCli(args, LISTENING, { env: { NODE_EXTRA_CA_CERTS: ca.certFile, ...env } }).then((p) => {
     running.push(p);
     return p;
@@ -90,5 +90,8 @@ describe("reachprobe control (the built command)", () => {
     const ranges = await runCli(["control", "--listen", "127.0.0.1:0", "--public-ranges", "300.1.2.3/8"]);
     expect(ranges.code).toBe(2);
     expect(ranges.stderr).toMatch(/--public-ranges/);
+    const ports = await runCli(["control", "--listen", "127.0.0.1:0", "--allow-ports", "8080,70000"]);
+    expect(ports.code).toBe(2);
+    expect(ports.stderr).toMatch(/--allow-ports: "70000" is not a port/);
   });
 });

@@ -18,7 +18,7 @@ const request = (): ControlRequest => ({ http_request: `http://web.test:${ports.
 beforeAll(async () => {
   ports.web = await webServer((_q, r) => r.end("<title>hi</title>"));
   const dns = await dnsServer({ "web.test": { a: ["127.0.0.1"] } });
-  const common = { systemResolver: false, resolvers: [{ host: "127.0.0.1", port: dns.port }], publicRanges: [parseCidr("127.0.0.1/32")] };
+  const common = { systemResolver: false, resolvers: [{ host: "127.0.0.1", port: dns.port }], publicRanges: [parseCidr("127.0.0.1/32")], allowPorts: "any" as const };
   helper = await startControlServer(common);
   guarded = await startControlServer({ ...common, token: "right" });
   ports.closed = await closedPort();

@@ -96,6 +96,8 @@ async function helper(extra: ControlServerOptions = {}): Promise<ControlServer> 
     ca: ca.cert,
     stepTimeoutMs: 1000,
     requestTimeoutMs: 5000,
+    // The test's servers listen on ephemeral ports; the port policy has tests of its own.
+    allowPorts: "any",
     ...extra,
   });
   helpers.push(h);

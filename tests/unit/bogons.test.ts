@@ -62,6 +62,14 @@ describe("classifyAddress", () => {
     ["::ffff:8.8.8.8", null],
     ["64:ff9b::8.8.8.8", null],
     ["64:ff9b::192.168.0.1", "a private address (RFC 1918)"],
+    // 6to4 carries its IPv4 address in bits 16 to 47: a private or loopback one makes a bogon.
+    ["2002:a00:1::1", "a private address (RFC 1918)"],
+    ["2002:7f00:1::", "a loopback address"],
+    ["2002:c0a8:101::1", "a private address (RFC 1918)"],
+    ["2002:a9fe:a9fe::", "a link-local address"],
+    ["2002:808:808::1", null],
+    ["2001:0:4136:e378:8000:63bf:3fff:fdd2", "a reserved address (Teredo tunnelling)"],
+    ["100:0:0:1::1", "a reserved address (dummy IPv6 prefix)"],
   ];
   test.each(cases)("%s is %s", (ip, kind) => {
     expect(classifyAddress(ip)).toEqual({ bogon: kind !== null, kind });

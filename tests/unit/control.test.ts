@@ -1,7 +1,8 @@
 /** The control helper's pure parts, table-driven: request checks, the address policy, --listen. */
 import { describe, expect, it } from "vitest";
 import { parseCidr } from "../../src/analysis/bogons.js";
-import { addressPolicy } from "../../src/control/policy.js";
+import { readFileSync, readdirSync } from "node:fs";
+import { DEFAULT_ALLOW_PORTS, WEB_PORTS, addressPolicy, parseAllowPorts, urlRefusal } from "../../src/control/policy.js";
 import { parseControlRequest } from "../../src/control/request.js";
 import { invalidResponse } from "../../src/control/wire.js";
 import { parseListen } from "../../src/cli/control.js";
@@ -70,6 +71,24 @@ describe("addressPolicy", () => {
     ["::ffff:127.0.0.1", /a loopback address/, true],
     ["198.51.100.7", /a documentation address/, true],
     ["not-an-ip", /not an IP address/, true],
+    // Every IANA special-purpose range, and private IPv4 inside the IPv6 forms that carry one.
+    ["100.64.0.1", /carrier-grade NAT/, true],
+    ["198.18.0.1", /benchmarking/, true],
+    ["240.0.0.1", /reserved/, true],
+    ["224.0.0.1", /multicast/, true],
+    ["ff02::1", /multicast/, true],
+    ["::ffff:10.0.0.1", /a private address/, true],
+    ["::ffff:a9fe:a9fe", /a link-local address/, true],
+    ["64:ff9b::10.0.0.1", /a private address/, true],
+    ["64:ff9b::127.0.0.1", /a loopback address/, true],
+    ["64:ff9b:1::1", /local-use NAT64/, true],
+    ["2002:a00:1::", /a private address/, true],
+    ["2002:7f00:1::", /a loopback address/, true],
+    ["2002:808:808::", /a 6to4 address/, false],
+    ["2001:0:4136:e378:8000:63bf:3fff:fdd2", /Teredo/, true],
+    ["2001:4:112::1", /IETF protocol assignments/, false],
+    ["::127.0.0.1", /deprecated IPv4-compatible/, true],
+    ["5f00::1", /a reserved address/, true],
   ];
   for (const [ip, why, bogon] of cases) {
     it(`${why ? "refuses" : "allows"} ${ip}`, () => {
@@ -90,6 +109,66 @@ describe("addressPolicy", () => {
     expect(open.isBogon("10.0.0.1")).toBe(true);
     expect(open.allows("not-an-ip")).toBe(false);
   });
+});
+
+describe("urlRefusal (the web's ports and the address policy)", () => {
+  const strict = addressPolicy({ allowPrivate: false, publicRanges: [] });
+  const web = { refusal: strict.refusal, allowPorts: [] as number[] };
+  const listed = { refusal: strict.refusal, allowPorts: [8080, 8443] };
+  const cases: Array<[string, typeof web, RegExp | null]> = [
+    ["http://example.org/", web, null],
+    ["https://example.org/", web, null],
+    ["http://example.org:80/", web, null],
+    ["https://93.184.216.34:443/x", web, null],
+    // A tcp:// target reaches the helper as http://host:443/.
+    ["http://example.org:443/", web, null],
+    ["https://example.org:80/", web, null],
+    ["http://example.org:22/", web, /port 22 is not fetched: this helper fetches URLs on ports 80 and 443 only \(--allow-ports\)/],
+    ["https://example.org:6379/", web, /port 6379 is not fetched/],
+    ["http://example.org:25/", web, /port 25 is not fetched/],
+    ["http://example.org:8080/", web, /port 8080 is not fetched/],
+    ["http://example.org:8080/", listed, null],
+    ["https://example.org:8443/", listed, null],
+    ["http://example.org:8081/", listed, /port 8081 is not fetched: this helper fetches URLs on ports 80 and 443 and 8080, 8443 only/],
+    ["http://127.0.0.1/", web, /the host 127\.0\.0\.1 is a loopback address/],
+    ["http://[2002:a00:1::]/", web, /the host 2002:a00:1:: is a private address/],
+    ["http://[2002:808:808::]/", web, /a 6to4 address/],
+    ["http://[::ffff:192.168.0.1]/", web, /a private address/],
+    ["http://[64:ff9b::a00:1]/", web, /a private address/],
+    ["http://app.localhost/", web, /names this machine/],
+    ["ftp://example.org/", web, /ftp: URLs are not fetched/],
+  ];
+  for (const [url, o, why] of cases) {
+    it(`${why ? "refuses" : "fetches"} ${url}${o === listed ? " with --allow-ports 8080,8443" : ""}`, () => {
+      const r = urlRefusal(new URL(url), o);
+      if (why) expect(r).toMatch(why);
+      else expect(r).toBeNull();
+    });
+  }
+  it("fetches any port with --allow-ports any", () => expect(urlRefusal(new URL("http://example.org:22/"), { ...web, allowPorts: "any" })).toBeNull());
+
+  it("allows by default every port the bundled target lists use, and no other", () => {
+    const dir = new URL("../../targets/", import.meta.url);
+    const ports = new Set<number>();
+    for (const f of readdirSync(dir)) {
+      for (const m of readFileSync(new URL(f, dir), "utf8").matchAll(/"(?:tcp|https?):\/\/(?:\[[^\]]+\]|[^/":]+):(\d+)/g)) ports.add(Number(m[1]));
+    }
+    expect(ports.size).toBeGreaterThan(0);
+    const beyondWeb = [...ports].filter((p) => !WEB_PORTS.includes(p)).sort((a, b) => a - b);
+    expect(beyondWeb).toEqual([...DEFAULT_ALLOW_PORTS]);
+  });
+});
+
+describe("parseAllowPorts", () => {
+  it("reads ports, ranges and any", () => {
+    expect(parseAllowPorts("8080, 8443,9000-9002")).toEqual([8080, 8443, 9000, 9001, 9002]);
+    expect(parseAllowPorts("any")).toBe("any");
+    expect(parseAllowPorts("")).toEqual([]);
+    expect(parseAllowPorts("none")).toEqual([]);
+  });
+  for (const bad of ["0", "65536", "http", "9002-9000", "80;443"]) {
+    it(`rejects ${bad}`, () => expect(() => parseAllowPorts(bad)).toThrow(/is not a port/));
+  }
 });
 
 describe("parseListen", () => {
