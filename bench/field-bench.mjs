@@ -49,8 +49,8 @@ options:
                        (removed from the CLI's environment: what a user gets) or a number
                        (default unset)
   --cli CMD            the command that runs reachprobe, split on spaces; relative paths are
-                       taken from the repository (default "node dist/cli/main.js"; e.g.
-                       "node bin/reachprobe.cjs" or "bin/reachprobe.cjs")
+                       taken from the repository (default "node bin/reachprobe.cjs", the launcher users run; e.g.
+                       "node dist/cli/main.js", which relaunches itself through it)
   --cpu-prof DIR       add "--cpu-prof --cpu-prof-dir DIR" after the node of --cli (the first
                        word must be node); summarise with bench/profile-summary.mjs
   --extra ARGS         more arguments for "reachprobe run", split on spaces
@@ -89,7 +89,7 @@ export function parseFieldFlags(argv) {
         "dns-delay": { type: "string", default: "50-100" },
         scheme: { type: "string", default: "http" },
         threadpool: { type: "string", default: "unset" },
-        cli: { type: "string", default: "node dist/cli/main.js" },
+        cli: { type: "string", default: "node bin/reachprobe.cjs" },
         extra: { type: "string", default: "" },
         "cpu-prof": { type: "string" },
         keep: { type: "boolean", default: false },

@@ -3,7 +3,7 @@
  * `npm run bench`: the run benchmark of DESIGN.md ("Performance").
  *
  * N targets against loopback servers started here, a share of which stall, probed by the
- * BUILT command (`node dist/cli/main.js run ...`, exactly as a user runs it) at a given
+ * BUILT command (`node bin/reachprobe.cjs run ...`, the launcher, exactly as a user runs it) at a given
  * concurrency. Prints the wall time as a ratio of the bound `ceil(N / concurrency) x timeout`,
  * the peak RSS of the command, how far the per-step timeout overshoots, and the peak RSS at a
  * smaller N to show that memory does not grow with the list.
@@ -24,7 +24,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gnuTimeWorks, parseGnuTime, readVmHwmKb } from "./child-usage.mjs";
 
-let CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+let CLI = fileURLToPath(new URL("../bin/reachprobe.cjs", import.meta.url));
 const HELP = `usage: node bench/run-bench.mjs [options]   (or: npm run bench -- [options])
 
 Runs the built reachprobe CLI against loopback servers started by this script and prints
@@ -48,7 +48,7 @@ options:
                        else proc), time, or proc (poll /proc/<pid>/status VmHWM every 50 ms)
   --cpu-prof DIR       run the CLI under "node --cpu-prof --cpu-prof-dir DIR" (a .cpuprofile
                        for Chrome DevTools or bench/profile-summary.mjs); costs some CPU itself
-  --cli PATH           the main.js to run (default: this checkout's dist/cli/main.js), e.g. a
+  --cli PATH           the entry to run (default: this checkout's launcher bin/reachprobe.cjs), e.g. a
                        build of another commit, to compare CPU per target under the same load
   --keep               keep the temporary directory (targets file, database, JSON, logs)
   --help               this text
@@ -200,7 +200,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 }
 
 /**
- * Spawns `node dist/cli/main.js run ...` and waits for it. Peak RSS comes from GNU time when
+ * Spawns `node bin/reachprobe.cjs run ...` and waits for it. Peak RSS comes from GNU time when
  * available, else from polling /proc/<pid>/status VmHWM every 50 ms (VmHWM is already the
  * peak, so polling only has to catch the last value before exit).
  */
