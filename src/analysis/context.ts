@@ -1,5 +1,5 @@
 /** What the analysis knows beyond a target's own observations. */
-import type { Cidr } from "./bogons.js";
+import type { Cidr } from "../net/bogons.js";
 import type { Fingerprint } from "./fingerprints.js";
 import type { Layer, Status } from "./verdict.js";
 import type { Failure } from "../net/failures.js";

@@ -3,7 +3,7 @@
  * the DoH lookups. Pure: built from records, no I/O.
  */
 import type { ControlObservation, DnsObservation, TlsObservation } from "../probes/observation.js";
-import type { ControlHttp } from "../control/wire.js";
+import type { ControlHttp } from "../probes/control-wire.js";
 import type { Failure } from "../net/failures.js";
 
 /** The controls' view of one target; a part is null when no control covered it. */

@@ -1,7 +1,7 @@
 /** DNS analysis without a control: bogons, block-page addresses, injected answers, NXDOMAIN, failures. */
 import type { DnsObservation } from "../probes/observation.js";
 import type { AnalysisContext, Finding } from "./context.js";
-import { classifyAddress } from "./bogons.js";
+import { classifyAddress } from "../net/bogons.js";
 import { blockPageMatch, matchDnsAddress } from "./fingerprints.js";
 import { describeFailure } from "./words.js";
 

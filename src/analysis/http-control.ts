@@ -4,7 +4,7 @@
  * body length, title, uncommon headers), as OONI's web-connectivity compares them.
  */
 import type { HttpObservation } from "../probes/observation.js";
-import type { ControlHttp } from "../control/wire.js";
+import type { ControlHttp } from "../probes/control-wire.js";
 import type { AnalysisContext, Finding } from "./context.js";
 import type { ControlView } from "./control-view.js";
 import { httpSignatures } from "./http.js";

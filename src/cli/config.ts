@@ -8,7 +8,7 @@ import { CONFIG_ENV, CONFIG_KEY_NAMES, DEFAULT_CONFIG_NAME, checkConfigText, loc
 import { loadFingerprints } from "../fingerprints/load.js";
 import { loadBundledList, loadTargetFile } from "../targets/load.js";
 import { EXIT } from "./exit-codes.js";
-import { UsageError } from "./options.js";
+import { UsageError } from "../base/errors.js";
 import { runCommand } from "./run.js";
 
 const LOOKUP = `The file is PATH if given, else --config PATH, else $${CONFIG_ENV}, else ./${DEFAULT_CONFIG_NAME} if it exists.`;

@@ -2,12 +2,14 @@
 import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { parsePublicRanges, type Cidr } from "../analysis/bogons.js";
+import { parsePublicRanges, type Cidr } from "../net/bogons.js";
 import { CONTROL_DEFAULTS, startControlServer, type ControlServer } from "../control/server.js";
 import { DEFAULT_ALLOW_PORTS, parseAllowPorts } from "../control/policy.js";
 import { EXIT } from "./exit-codes.js";
 import { makeLogger } from "./log.js";
-import { UsageError, collect, parseResolver, positiveInt } from "./options.js";
+import { UsageError } from "../base/errors.js";
+import { positiveInt } from "../base/positive-int.js";
+import { collect, parseResolver } from "./options.js";
 
 /** The parsed flags of `control`. */
 interface ControlFlags {

@@ -10,8 +10,8 @@ import { durationFlag, formatDuration } from "../schedule/duration.js";
 import { chooseJitter, randomDelayMs } from "../schedule/jitter.js";
 import { cronTicker, intervalTicker, type Ticker } from "../schedule/ticks.js";
 import { EXIT, EXIT_HELP } from "./exit-codes.js";
-import { UsageError } from "./options.js";
-import { cliPath, scheduledRunArgs } from "./schedule.js";
+import { UsageError } from "../base/errors.js";
+import { cliPath, scheduledRunArgs } from "../schedule/command-line.js";
 
 /** The parsed flags of `daemon`. */
 interface DaemonFlags {

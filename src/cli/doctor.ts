@@ -14,8 +14,10 @@ import { defaultDeps, runDoctor, type DoctorSettings } from "../doctor/doctor.js
 import { judgeConfig, mergeConfig, type ConfigOutcome, type FileSetting } from "../doctor/settings.js";
 import { DEFAULT_PROBE_CONFIG } from "../probes/config.js";
 import { runCommand } from "./run.js";
-import { UsageError, collect, parseControlUrl, parseDohUrl, parseResolver, positiveInt } from "./options.js";
-import { VERSION } from "./package-info.js";
+import { UsageError } from "../base/errors.js";
+import { positiveInt } from "../base/positive-int.js";
+import { collect, parseControlUrl, parseDohUrl, parseResolver } from "./options.js";
+import { VERSION } from "../base/package-info.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 
 /** The parsed flags of `doctor`. */

@@ -11,7 +11,7 @@ import { ooniLines } from "../report/export-ooni.js";
 import { networkFromInput } from "../store/network.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
-import { VERSION } from "./package-info.js";
+import { VERSION } from "../base/package-info.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 
 /** The formats `--format` takes. */

@@ -9,7 +9,7 @@ import { EXIT } from "./exit-codes.js";
 import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
-import { UsageError } from "./options.js";
+import { UsageError } from "../base/errors.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 

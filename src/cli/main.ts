@@ -16,9 +16,9 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 });
 
 const { Command, CommanderError } = await import("commander");
-const { VERSION } = await import("./package-info.js");
+const { VERSION } = await import("../base/package-info.js");
 const { EXIT, EXIT_HELP } = await import("./exit-codes.js");
-const { UsageError } = await import("./options.js");
+const { UsageError } = await import("../base/errors.js");
 type CommandLike = import("commander").Command;
 
 // One loader a command. Only the command being run is loaded: loading all of them (undici,

@@ -5,7 +5,7 @@ import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.j
 import { MergeError, mergeDatabase, type MergeSummary } from "../store/merge.js";
 import { Store } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
-import { positiveInt } from "./options.js";
+import { positiveInt } from "../base/positive-int.js";
 
 /** The parsed flags of `merge`. */
 interface MergeFlags {

@@ -1,27 +1,10 @@
 /** Parsing and checking of command-line values; each error names the flag. */
+import { UsageError } from "../base/errors.js";
+import { parseCategoryCodes } from "../targets/citizenlab.js";
 import { splitHostPort } from "../net/addr.js";
 import { isIP } from "node:net";
 import { redactControlUrl } from "../control/redact.js";
 
-/** A bad flag value; the CLI prints the message and exits with the usage code. */
-export class UsageError extends Error {
-  readonly code = "E_USAGE";
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-/** Parses a positive integer flag value, naming the flag when it is not one. */
-export function positiveInt(flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${v}"`);
-    }
-    return n;
-  };
-}
 
 /** Parses a `--resolver IP[:PORT]` value (port 53 by default). */
 export function parseResolver(v: string): { host: string; port: number } {
@@ -73,4 +56,16 @@ export function parseLabel(v: string): string {
   const t = v.trim();
   if (!t || t.length > 100 || /[\u0000-\u001f]/.test(t)) throw new UsageError(`--network-label must be 1 to 100 printable characters, got ${JSON.stringify(v)}`);
   return t;
+}
+
+/**
+ * Commander parser for a repeatable `--category CODE[,CODE...]` flag: codes upper-cased and
+ * merged with the earlier ones; a malformed value is a UsageError (exit 2).
+ */
+export function parseCategoryFlag(value: string, previous: string[] | undefined): string[] {
+  try {
+    return [...new Set([...(previous ?? []), ...parseCategoryCodes(value)])];
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

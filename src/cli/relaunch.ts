@@ -4,13 +4,11 @@
  * pool with UV_THREADPOOL_SIZE as it was when node started, and it cannot grow.
  */
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { LAUNCHER } from "../base/package-info.js";
 
 /** Commands that need a sized pool; bin/reachprobe.cjs sizes the pool for the same ones (a unit test checks). */
 export const POOL_COMMANDS: readonly string[] = ["run", "control"];
 
-/** Absolute path of the launcher, next to dist/ in the package. */
-export const LAUNCHER = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));
 
 /**
  * True when this process must relaunch itself: a command that resolves names at scale, started

@@ -7,7 +7,7 @@ import { renderReport } from "../report/report-html.js";
 import { networkFromInput } from "../store/network.js";
 import { Store } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
-import { VERSION } from "./package-info.js";
+import { VERSION } from "../base/package-info.js";
 import { parseSince } from "./since.js";
 
 /** The parsed flags of `report`. */

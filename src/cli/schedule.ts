@@ -14,8 +14,8 @@ import { durationFlag, formatDuration } from "../schedule/duration.js";
 import { chooseJitter } from "../schedule/jitter.js";
 import { SERVICE_NAME, TIMER_NAME, renderService, renderTimer, type Invocation, type TimerWhen } from "../schedule/systemd.js";
 import { EXIT } from "./exit-codes.js";
-import { LAUNCHER } from "./relaunch.js";
-import { UsageError } from "./options.js";
+import { cliPath, scheduledRunArgs } from "../schedule/command-line.js";
+import { UsageError } from "../base/errors.js";
 
 /** The parsed flags of `schedule`. */
 interface ScheduleFlags {
@@ -35,31 +35,6 @@ export const SYSTEMD_RUN_DIR = "/run/systemd/system";
 /** True when the machine runs systemd. */
 export function hasSystemd(runDir = SYSTEMD_RUN_DIR): boolean {
   return existsSync(runDir);
-}
-
-/**
- * Absolute path of the command a scheduled or daemon run starts: the launcher bin/reachprobe.cjs
- * (not main.js: it sizes libuv's thread pool before Node loads anything, README "Thread pool"),
- * symlinks resolved (npx and npm link go through them).
- */
-export function cliPath(): string {
-  const p = LAUNCHER;
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-/**
- * The arguments a scheduled run gets after `reachprobe run`: the user's (after `--`, a leading
- * `run` dropped), or `--quiet` with the config file when there is one (--config,
- * $REACHPROBE_CONFIG, or reachprobe.config.json in `cwd`), made absolute.
- */
-export function scheduledRunArgs(given: string[], config: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string[] {
-  if (given.length > 0) return given[0] === "run" ? given.slice(1) : [...given];
-  const path = config ?? env.REACHPROBE_CONFIG ?? (existsSync(join(cwd, "reachprobe.config.json")) ? "reachprobe.config.json" : undefined);
-  return path ? ["--quiet", "--config", resolve(cwd, path)] : ["--quiet"];
 }
 
 /** Where systemd user units live: $XDG_CONFIG_HOME/systemd/user, or ~/.config/systemd/user. */

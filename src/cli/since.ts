@@ -4,7 +4,7 @@
  * `2026-05-04 10:00:30Z`, `2026-05-04T13:00+03:00`). Times without a zone are UTC, as every
  * time reachprobe prints and stores.
  */
-import { UsageError } from "./options.js";
+import { UsageError } from "../base/errors.js";
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
 

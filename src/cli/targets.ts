@@ -18,20 +18,9 @@ import {
 } from "../targets/load.js";
 import { parseCategoryCodes } from "../targets/citizenlab.js";
 import { EXIT } from "./exit-codes.js";
-import { UsageError } from "./options.js";
+import { parseCategoryFlag } from "./options.js";
+import { UsageError } from "../base/errors.js";
 import { paintFor, useColor, type Paint } from "./style.js";
-
-/**
- * Commander parser for a repeatable `--category CODE[,CODE...]` flag: codes upper-cased and
- * merged with the earlier ones; a malformed value is a UsageError (exit 2).
- */
-export function parseCategoryFlag(value: string, previous: string[] | undefined): string[] {
-  try {
-    return [...new Set([...(previous ?? []), ...parseCategoryCodes(value)])];
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
 
 interface ShowFlags {
   file?: string[];

@@ -1,5 +1,5 @@
 /** The error of a config file that cannot be used: every problem in it, found at once. */
-import { UsageError } from "../cli/options.js";
+import { UsageError } from "../base/errors.js";
 
 /**
  * A missing or invalid config file. It is a UsageError (exit code 2, nothing runs); `problems`

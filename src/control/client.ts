@@ -9,7 +9,7 @@ import type { Failure } from "../net/failures.js";
 import { unknownFailure } from "../net/failures.js";
 import { classifyHttpError } from "../net/classify.js";
 import { abortReason, raceAbort, startStepTimer } from "../net/deadline.js";
-import { invalidResponse, type ControlRequest, type ControlResponse } from "./wire.js";
+import { invalidResponse, type ControlRequest, type ControlResponse } from "../probes/control-wire.js";
 
 export { redactControlUrl } from "./redact.js";
 

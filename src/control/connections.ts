@@ -11,7 +11,7 @@
  */
 import http from "node:http";
 import net from "node:net";
-import type { ControlError } from "./wire.js";
+import type { ControlError } from "../probes/control-wire.js";
 
 /** The bounds, all in milliseconds but the counts. */
 export interface ConnectionLimits {

@@ -15,7 +15,7 @@ import { httpStep } from "../probes/http.js";
 import type { TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { AddressPolicy } from "./policy.js";
 import type { ParsedRequest } from "./request.js";
-import { IP_FLAGS, type ControlDns, type ControlHttp, type ControlResponse, type ControlTcp, type ControlTls } from "./wire.js";
+import { IP_FLAGS, type ControlDns, type ControlHttp, type ControlResponse, type ControlTcp, type ControlTls } from "../probes/control-wire.js";
 
 /** How the helper measures; `cfg.allowAddress` should be the policy's, so redirects obey it too. */
 export interface MeasureSettings {

@@ -7,7 +7,7 @@
  * lists use), never on the port of a mail, database or shell service.
  */
 import { isIP } from "node:net";
-import { cidrContains, classifyAddress, parseCidr, type Cidr } from "../analysis/bogons.js";
+import { cidrContains, classifyAddress, parseCidr, type Cidr } from "../net/bogons.js";
 
 /** What the operator allowed. */
 export interface AddressPolicyOptions {

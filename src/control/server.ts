@@ -10,16 +10,16 @@ import type http from "node:http";
 import type net from "node:net";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
-import type { Cidr } from "../analysis/bogons.js";
+import type { Cidr } from "../net/bogons.js";
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
-import { VERSION } from "../cli/package-info.js";
+import { VERSION } from "../base/package-info.js";
 import { DEFAULT_ALLOW_PORTS, addressPolicy, urlRefusal } from "./policy.js";
 import { gateConnections } from "./connections.js";
 import { parseControlRequest, type RequestError } from "./request.js";
 import { measureControl } from "./measure.js";
-import type { ControlError, ControlResponse } from "./wire.js";
+import type { ControlError, ControlResponse } from "../probes/control-wire.js";
 
 /** Everything the helper can be told; each limit has a default (CONTROL_DEFAULTS). */
 export interface ControlServerOptions {

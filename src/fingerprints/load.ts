@@ -2,9 +2,9 @@
  * Reads fingerprint files from disk and hands their text to the pure parser in
  * `analysis/fingerprints.ts`. This is the only place that touches the file system for them.
  */
+import { PACKAGE_ROOT } from "../base/package-info.js";
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseFingerprints, type Fingerprint } from "../analysis/fingerprints.js";
 
 /** The fingerprints read for a spec, with what was skipped and which files were read. */
@@ -24,9 +24,6 @@ export class FingerprintSpecError extends Error {
     this.name = "FingerprintSpecError";
   }
 }
-
-// src/fingerprints/load.ts and dist/fingerprints/load.js both sit two levels below the package root.
-const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Path of the fingerprint set shipped with reachprobe. */
 export const BUNDLED_FINGERPRINTS = join(PACKAGE_ROOT, "data", "fingerprints", "reachprobe.csv");

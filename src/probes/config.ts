@@ -1,6 +1,6 @@
 /** What a probe needs to know, and the network functions it uses (swappable in tests). */
 import type { Failure } from "../net/failures.js";
-import type { ControlRequest } from "../control/wire.js";
+import type { ControlRequest } from "./control-wire.js";
 import type { ControlObservation } from "./observation.js";
 import { CHROME_USER_AGENT } from "./browser.js";
 

@@ -120,5 +120,5 @@ export interface ControlObservation {
   failure: Failure | null;
   /** HTTP status of the helper's answer, when one came. */
   status?: number;
-  response: import("../control/wire.js").ControlResponse | null;
+  response: import("./control-wire.js").ControlResponse | null;
 }

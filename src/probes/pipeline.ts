@@ -8,7 +8,7 @@ import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import type { Target } from "../targets/target.js";
 import type { ProbeConfig } from "./config.js";
-import type { ControlRequest } from "../control/wire.js";
+import type { ControlRequest } from "./control-wire.js";
 import type { ControlObservation, Observation } from "./observation.js";
 import { dnsStep, addressesToTry } from "./dns.js";
 import { connectFirst } from "./connect.js";

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { Cron, CronPattern } from "croner";
-import { UsageError } from "../cli/options.js";
+import { UsageError } from "../base/errors.js";
 
 /** One interval in the forms each scheduler understands; null where a form cannot say it. */
 export interface Calendar {

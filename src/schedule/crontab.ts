@@ -1,5 +1,5 @@
 /** The crontab block for scheduled runs where there is no systemd, and merging it into a user's crontab. */
-import { UsageError } from "../cli/options.js";
+import { UsageError } from "../base/errors.js";
 import type { Invocation } from "./systemd.js";
 
 /** First and last lines of the block reachprobe owns in a crontab; re-installing replaces what lies between. */

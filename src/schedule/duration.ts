@@ -1,5 +1,5 @@
 /** Durations as people write them on a command line (`90s`, `15m`, `1h`, `6h`, `1d`, `1h30m`), in whole seconds. */
-import { UsageError } from "../cli/options.js";
+import { UsageError } from "../base/errors.js";
 
 const UNIT_SECONDS: Record<string, number> = {
   s: 1,

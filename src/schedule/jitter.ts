@@ -1,5 +1,5 @@
 /** Jitter: a random delay before each scheduled run, so that probes everywhere do not fire at the same second. */
-import { UsageError } from "../cli/options.js";
+import { UsageError } from "../base/errors.js";
 import { formatDuration } from "./duration.js";
 
 /** The largest default jitter: beyond half an hour, spreading runs further buys nothing. */

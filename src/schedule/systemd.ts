@@ -1,5 +1,5 @@
 /** systemd user units for scheduled runs: `reachprobe.service` (one run) and `reachprobe.timer` (when). */
-import { UsageError } from "../cli/options.js";
+import { UsageError } from "../base/errors.js";
 
 /** The command a scheduled run executes, all paths absolute. */
 export interface Invocation {

@@ -4,10 +4,10 @@
  * TargetError; a list with any error loads nothing, so a run never measures half of what was
  * asked.
  */
+import { PACKAGE_ROOT } from "../base/package-info.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, dirname, extname, join, sep } from "node:path";
 import { LEGEND_FILE, isCitizenLabHeader, readCitizenLabRows, readLegend, rowSourceNote, urlToTargetText } from "./citizenlab.js";
 import { TargetError } from "./errors.js";
 import { JsonScanError, lineColumn, scanJsonLines, type JsonLines } from "./json-lines.js";
@@ -66,11 +66,8 @@ export interface BundledListInfo {
   include: string[];
 }
 
-// src/targets/ and dist/targets/ both sit two levels below the package root.
-const PACKAGE_ROOT = new URL("../../", import.meta.url);
-
 /** Directory holding the bundled lists (`<package root>/targets/`). */
-export const BUNDLED_DIR = fileURLToPath(new URL("targets/", PACKAGE_ROOT));
+export const BUNDLED_DIR = join(PACKAGE_ROOT, "targets") + sep;
 
 /**
  * Loads a target file: JSON, text, or a Citizen Lab test-list CSV (see detectFormat).

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
 import { closeAll, dnsServer, stallServer, webServer } from "../helpers/servers.js";
 import { runCli, startCli, type LongRunningCli } from "../helpers/cli.js";
-import type { ControlResponse } from "../../src/control/wire.js";
+import type { ControlResponse } from "../../src/probes/control-wire.js";
 
 let ca: TestCa;
 let dnsPort: number;

@@ -4,10 +4,10 @@
  * It never throws; every outcome is a response or a failure string.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCidr } from "../../src/analysis/bogons.js";
+import { parseCidr } from "../../src/net/bogons.js";
 import { MAX_CONTROL_RESPONSE_BYTES, queryControl } from "../../src/control/client.js";
 import { startControlServer, type ControlServer } from "../../src/control/server.js";
-import type { ControlRequest } from "../../src/control/wire.js";
+import type { ControlRequest } from "../../src/probes/control-wire.js";
 import { closeAll, closedPort, dnsServer, stallServer, webServer } from "../helpers/servers.js";
 
 let helper: ControlServer;

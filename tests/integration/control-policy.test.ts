@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import { parseCidr } from "../../src/analysis/bogons.js";
+import { parseCidr } from "../../src/net/bogons.js";
 import { startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.js";
-import type { ControlResponse } from "../../src/control/wire.js";
+import type { ControlResponse } from "../../src/probes/control-wire.js";
 import { closeAll, dnsServer, tcpServer } from "../helpers/servers.js";
 
 let dnsPort: number;

@@ -8,9 +8,9 @@ import http from "node:http";
 import net from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { parseCidr } from "../../src/analysis/bogons.js";
+import { parseCidr } from "../../src/net/bogons.js";
 import { startControlServer, type ControlServer, type ControlServerOptions } from "../../src/control/server.js";
-import { IP_FLAGS, invalidResponse, type ControlResponse } from "../../src/control/wire.js";
+import { IP_FLAGS, invalidResponse, type ControlResponse } from "../../src/probes/control-wire.js";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
 import { closeAll, closedPort, countingWebServer, dnsServer, resetServer, stallServer, webServer } from "../helpers/servers.js";
 

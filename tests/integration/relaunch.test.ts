@@ -6,11 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { CLI, hermeticEnv } from "../helpers/cli.js";
+import { CLI, hermeticEnv, LAUNCHER } from "../helpers/cli.js";
 import { closeAll, stallServer } from "../helpers/servers.js";
 
-const LAUNCHER = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));
 let stall: number;
 
 beforeAll(async () => {

@@ -15,9 +15,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLI, hermeticEnv, runCli } from "../helpers/cli.js";
+import { CLI, hermeticEnv, LAUNCHER, runCli } from "../helpers/cli.js";
 
-const LAUNCHER = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));
 const POOL_LAB = fileURLToPath(new URL("../helpers/pool-lab.mjs", import.meta.url));
 const TARGETS = 200;
 const CONCURRENCY = 100;

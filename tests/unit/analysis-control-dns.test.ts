@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { analyzeTarget } from "../../src/analysis/target.js";
 import { parseTarget } from "../../src/targets/parse.js";
-import { parsePublicRanges } from "../../src/analysis/bogons.js";
+import { parsePublicRanges } from "../../src/net/bogons.js";
 import type { AnalysisContext } from "../../src/analysis/context.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
 

@@ -4,7 +4,7 @@
  * verdict (status, layer, failure, evidence) is what a user sees.
  */
 import { describe, expect, test } from "vitest";
-import { parsePublicRanges } from "../../src/analysis/bogons.js";
+import { parsePublicRanges } from "../../src/net/bogons.js";
 import type { AnalysisContext } from "../../src/analysis/context.js";
 import { analyzeDns } from "../../src/analysis/dns.js";
 import { parseFingerprints } from "../../src/analysis/fingerprints.js";

@@ -6,11 +6,11 @@
 import { describe, expect, test } from "vitest";
 import type { AnalysisContext } from "../../src/analysis/context.js";
 import { parseFingerprints } from "../../src/analysis/fingerprints.js";
-import { parsePublicRanges } from "../../src/analysis/bogons.js";
+import { parsePublicRanges } from "../../src/net/bogons.js";
 import { analyzeTarget, byStep, failedAtNetworkLevel } from "../../src/analysis/target.js";
 import { failedHop } from "../../src/analysis/redirect.js";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
-import type { ControlHttp } from "../../src/control/wire.js";
+import type { ControlHttp } from "../../src/probes/control-wire.js";
 import type { Failure } from "../../src/net/failures.js";
 import type { ControlObservation, DnsObservation, HttpObservation, Observation, TcpObservation, TlsObservation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cidrContains, classifyAddress, isBogon, parseCidr, parsePublicRanges } from "../../src/analysis/bogons.js";
+import { cidrContains, classifyAddress, isBogon, parseCidr, parsePublicRanges } from "../../src/net/bogons.js";
 
 const LAB_RANGES = parsePublicRanges("192.0.2.0/24,198.51.100.0/24,203.0.113.0/24");
 

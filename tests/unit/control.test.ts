@@ -1,10 +1,10 @@
 /** The control helper's pure parts, table-driven: request checks, the address policy, --listen. */
 import { describe, expect, it } from "vitest";
-import { parseCidr } from "../../src/analysis/bogons.js";
+import { parseCidr } from "../../src/net/bogons.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { DEFAULT_ALLOW_PORTS, WEB_PORTS, addressPolicy, parseAllowPorts, urlRefusal } from "../../src/control/policy.js";
 import { parseControlRequest } from "../../src/control/request.js";
-import { invalidResponse } from "../../src/control/wire.js";
+import { invalidResponse } from "../../src/probes/control-wire.js";
 import { parseListen } from "../../src/cli/control.js";
 
 describe("parseControlRequest", () => {

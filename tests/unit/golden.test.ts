@@ -9,7 +9,7 @@ import { describe, expect, test } from "vitest";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parsePublicRanges } from "../../src/analysis/bogons.js";
+import { parsePublicRanges } from "../../src/net/bogons.js";
 import type { AnalysisContext } from "../../src/analysis/context.js";
 import { analyzeTarget } from "../../src/analysis/target.js";
 import { loadFingerprints } from "../../src/fingerprints/load.js";

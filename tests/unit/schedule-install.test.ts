@@ -8,13 +8,11 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { runCli } from "../helpers/cli.js";
+import { LAUNCHER, runCli } from "../helpers/cli.js";
 import { minuteOffset } from "../../src/schedule/calendar.js";
 import { CRON_BEGIN, CRON_END } from "../../src/schedule/crontab.js";
 
 /** What a scheduled run starts: the launcher, which sizes the run's thread pool (README "Thread pool"). */
-const LAUNCHER = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));
 
 let root: string;
 let home: string;

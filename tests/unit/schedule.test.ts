@@ -14,7 +14,7 @@ import { chooseJitter, defaultJitter } from "../../src/schedule/jitter.js";
 import { renderService, renderTimer, systemdQuote, systemdSpan, type Invocation, type TimerSpec } from "../../src/schedule/systemd.js";
 import { cronTicker, intervalTicker } from "../../src/schedule/ticks.js";
 import { exitMeaning } from "../../src/cli/daemon.js";
-import { scheduledRunArgs } from "../../src/cli/schedule.js";
+import { scheduledRunArgs } from "../../src/schedule/command-line.js";
 
 const inv: Invocation = { node: "/usr/local/bin/node", cli: "/opt/reachprobe/dist/cli/main.js", cwd: "/srv/probe", runArgs: ["--quiet", "--config", "/srv/probe/reachprobe.config.json"] };
 

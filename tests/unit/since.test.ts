@@ -1,6 +1,6 @@
 /** `--since` values: durations back from now and UTC dates, and the errors a user sees. */
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/options.js";
+import { UsageError } from "../../src/base/errors.js";
 import { parseSince } from "../../src/cli/since.js";
 
 const NOW = new Date("2026-05-11T10:30:00.000Z");

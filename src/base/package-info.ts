@@ -8,3 +8,6 @@ export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The version in package.json. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** Absolute path of the launcher, bin/reachprobe.cjs: the `reachprobe` command as users start it. */
+export const LAUNCHER = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));

@@ -1,0 +1,29 @@
+/** The command line of a scheduled run: what cron, systemd and the daemon start. */
+import { existsSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { LAUNCHER } from "../base/package-info.js";
+
+/**
+ * Absolute path of the command a scheduled or daemon run starts: the launcher bin/reachprobe.cjs
+ * (not main.js: it sizes libuv's thread pool before Node loads anything, docs/commands.md "Thread pool"),
+ * symlinks resolved (npx and npm link go through them).
+ */
+export function cliPath(): string {
+  const p = LAUNCHER;
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * The arguments a scheduled run gets after `reachprobe run`: the user's (after `--`, a leading
+ * `run` dropped), or `--quiet` with the config file when there is one (--config,
+ * $REACHPROBE_CONFIG, or reachprobe.config.json in `cwd`), made absolute.
+ */
+export function scheduledRunArgs(given: string[], config: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string[] {
+  if (given.length > 0) return given[0] === "run" ? given.slice(1) : [...given];
+  const path = config ?? env.REACHPROBE_CONFIG ?? (existsSync(join(cwd, "reachprobe.config.json")) ? "reachprobe.config.json" : undefined);
+  return path ? ["--quiet", "--config", resolve(cwd, path)] : ["--quiet"];
+}
