@@ -85,6 +85,25 @@ interface RawResponse {
 
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
 
+/** Body bytes off the wire, kept up to a cap: what passes the cap is dropped. */
+class CappedBytes {
+  private readonly parts: Buffer[] = [];
+  private length = 0;
+  constructor(private readonly cap: number) {}
+  /** Keeps what fits of `chunk`; true when the cap is reached (nothing more will be kept). */
+  take(chunk: Buffer): boolean {
+    const room = this.cap - this.length;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.parts.push(part);
+    this.length += part.length;
+    return chunk.length > room;
+  }
+  /** The bytes kept, in one buffer. */
+  bytes(): Buffer {
+    return Buffer.concat(this.parts, this.length);
+  }
+}
+
 /** One request/response over `socket`; never throws for network failures; never destroys a reusable socket (the caller owns it). */
 export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchangeResult> {
   const protocol = o.alpn === "h2" ? "h2" : "http/1.1";
@@ -171,8 +190,7 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
   const cap = o.maxBodyBytes;
   return new Promise<RawResponse>((resolve) => {
     const out: RawResponse = { failure: null };
-    const parts: Buffer[] = [];
-    let length = 0;
+    const wire = new CappedBytes(cap);
     let settled = false;
     let req: http.ClientRequest | undefined;
     const settle = (failure: Failure | null) => {
@@ -180,7 +198,7 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
       settled = true;
       o.signal.removeEventListener("abort", onAbort);
       out.failure ??= failure;
-      out.wire = Buffer.concat(parts, length);
+      out.wire = wire.bytes();
       if (out.failure || out.wireTruncated || !out.complete) {
         // The exchange is over early: nothing more may be read from this connection.
         socket.destroy();
@@ -242,16 +260,10 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
       out.headersList = pairs(res.rawHeaders);
       res.on("data", (chunk: Buffer) => {
         if (settled) return;
-        const room = cap - length;
-        if (chunk.length > room) {
-          parts.push(chunk.subarray(0, room));
-          length += room;
+        if (wire.take(chunk)) {
           out.wireTruncated = true;
           settle(null);
-          return;
         }
-        parts.push(chunk);
-        length += chunk.length;
       });
       res.on("end", () => {
         out.complete = res.complete;
@@ -270,8 +282,7 @@ function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
   const maxHeaderBytes = o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   return new Promise<RawResponse>((resolve) => {
     const out: RawResponse = { failure: null };
-    const parts: Buffer[] = [];
-    let length = 0;
+    const wire = new CappedBytes(cap);
     let settled = false;
     let session: http2.ClientHttp2Session | undefined;
     const settle = (failure: Failure | null) => {
@@ -279,7 +290,7 @@ function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
       settled = true;
       o.signal.removeEventListener("abort", onAbort);
       out.failure ??= failure;
-      out.wire = Buffer.concat(parts, length);
+      out.wire = wire.bytes();
       // One stream per connection here: the session (and the socket under it) ends with it.
       session?.destroy();
       resolve(out);
@@ -321,16 +332,10 @@ function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
       });
       stream.on("data", (chunk: Buffer) => {
         if (settled) return;
-        const room = cap - length;
-        if (chunk.length > room) {
-          parts.push(chunk.subarray(0, room));
-          length += room;
+        if (wire.take(chunk)) {
           out.wireTruncated = true;
           settle(null);
-          return;
         }
-        parts.push(chunk);
-        length += chunk.length;
       });
       stream.on("end", () => {
         out.complete = out.status !== undefined;
