@@ -10,8 +10,10 @@ import Database from "better-sqlite3";
 import type { Layer, Status, Verdict } from "../analysis/verdict.js";
 import type { Failure } from "../net/failures.js";
 import type { ControlObservation, Observation } from "../probes/observation.js";
+import { BlobStore } from "./blobs.js";
 import { StoreError } from "./errors.js";
 import { networkKeySql } from "./network.js";
+import { packControl, packObservations, unpackControl, unpackObservations, type GetBlobText } from "./observation-refs.js";
 import { CURRENT_SCHEMA_VERSION, knownSchemaVersion, migrate } from "./schema.js";
 
 /** The state column of a run. */
@@ -223,7 +225,15 @@ function runFromRow(row: RunRow): RunRecord {
   };
 }
 
-function measurementFromRow(row: MeasurementRow): MeasurementRecord {
+function measurementFromRow(row: MeasurementRow, text: GetBlobText): MeasurementRecord {
+  let observations: Observation[];
+  let control: ControlObservation | null;
+  try {
+    observations = unpackObservations(row.observations_json, text);
+    control = row.control_json ? unpackControl(row.control_json, text) : null;
+  } catch (err) {
+    throw new Error(`measurement ${row.id}: cannot read its observations: ${(err as Error).message}`, { cause: err });
+  }
   return {
     id: row.id,
     runId: row.run_id,
@@ -235,8 +245,8 @@ function measurementFromRow(row: MeasurementRow): MeasurementRecord {
       failure: row.failure,
       evidence: JSON.parse(row.evidence_json) as string[],
     },
-    observations: JSON.parse(row.observations_json) as Observation[],
-    control: row.control_json ? (JSON.parse(row.control_json) as ControlObservation) : null,
+    observations,
+    control,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     durationMs: row.duration_ms,
@@ -261,6 +271,9 @@ export class Store {
   private readonly now: () => Date;
   // Runs this instance started: never marked stale, whatever the isAlive predicate says.
   private readonly ownRuns = new Set<string>();
+  private readonly blobs: BlobStore;
+  private readonly blobText: GetBlobText;
+  private readonly putBlob: (bytes: Buffer, compress: boolean) => string;
 
   private readonly insertRun: Database.Statement;
   private readonly insertMeasurement: Database.Statement;
@@ -278,6 +291,9 @@ export class Store {
     this.readonly = options.readonly === true;
     this.hostHash = hashHostname(options.hostname ?? osHostname());
     this.now = options.now ?? (() => new Date());
+    this.blobs = new BlobStore(db);
+    this.blobText = (key) => this.blobs.text(key);
+    this.putBlob = (bytes, compress) => this.blobs.put(bytes, compress);
 
     // Prepared once: each later call only binds and steps, which keeps a year of hourly
     // runs cheap to write and read.
@@ -385,8 +401,10 @@ export class Store {
   addMeasurement(runId: string, m: MeasurementInput): string {
     const id = m.id ?? randomUUID();
     try {
-      // One statement in autocommit mode is its own transaction: once this returns, the row
-      // survives the process being killed.
+      // A new blob is committed before the row that refers to it (a kill in between leaves
+      // only an unreferenced blob). The row is one statement in autocommit mode, its own
+      // transaction: once this returns, it survives the process being killed.
+      const observationsJson = packObservations(m.observations, this.putBlob);
       this.insertMeasurement.run({
         id,
         runId,
@@ -396,8 +414,8 @@ export class Store {
         layer: m.verdict.layer,
         failure: m.verdict.failure,
         evidenceJson: JSON.stringify(m.verdict.evidence),
-        observationsJson: JSON.stringify(m.observations),
-        controlJson: m.control ? JSON.stringify(m.control) : null,
+        observationsJson,
+        controlJson: m.control ? packControl(m.control, this.putBlob) : null,
         startedAt: toIso(m.startedAt, "startedAt"),
         finishedAt: toIso(m.finishedAt, "finishedAt"),
         durationMs: Math.round(m.durationMs),
@@ -458,7 +476,7 @@ export class Store {
 
   /** A run's measurements in the order they started. */
   listMeasurements(runId: string): MeasurementRecord[] {
-    return this.selectMeasurements.all(runId).map(measurementFromRow);
+    return this.selectMeasurements.all(runId).map((row) => measurementFromRow(row, this.blobText));
   }
 
   /**
@@ -491,7 +509,7 @@ export class Store {
         const runRow = Object.fromEntries(RUN_COLUMNS.map((c) => [c, row[`r_${c}`]])) as unknown as RunRow;
         run = runFromRow(runRow);
       }
-      yield { run, measurement: measurementFromRow(row) };
+      yield { run, measurement: measurementFromRow(row, this.blobText) };
     }
   }
 
