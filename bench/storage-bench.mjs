@@ -4,8 +4,9 @@
  * body samples were stored once by content (README, "Body samples").
  *
  * Runs the BUILT command (`node dist/cli/main.js run`) RUNS times (default 24, a day of hourly
- * runs) over the same list of loopback sites: realistic pages (tens of KB of HTML with a title,
- * a CSP, cookies), https with a throwaway CA, a quarter reached through an http -> https
+ * runs) over the same list of loopback sites: realistic pages (about 36 KB of HTML with a title;
+ * 18 response headers as a site behind nginx sends them, a fresh cookie and request id each
+ * time), https with a throwaway CA and a leaf certificate for 8 names, a quarter reached through an http -> https
  * redirect, every name resolved by a DNS server on loopback and measured by a control helper on
  * loopback too. Then it prints bytes per measurement of that database ("after"), and of the
  * same measurements written the way schema version 1 wrote them ("before": a file with the V1
@@ -114,7 +115,7 @@ const ca = makeCa(join(dir, "ca"), "Storage Bench CA");
 const names = Array.from({ length: SITES }, (_, i) => `site${i}.test`);
 const contexts = new Map();
 for (const name of names) {
-  const leaf = ca.issue(name, [name, `www.${name}`, `cdn.${name}`]);
+  const leaf = ca.issue(name, [name, ...["www", "m", "cdn", "static", "api", "img", "mail"].map((h) => `${h}.${name}`)]);
   contexts.set(name, createSecureContext({ key: readFileSync(leaf.keyFile), cert: readFileSync(leaf.certFile) }));
 }
 const pages = names.map((_, i) => page(i, false));
@@ -137,6 +138,12 @@ function serve(req, res) {
     "content-security-policy": `default-src 'self'; script-src 'self' https://cdn.${host}; img-src * data:; style-src 'self' 'unsafe-inline'`,
     "set-cookie": `sid=${randomBytes(16).toString("hex")}; Path=/; HttpOnly; Secure; SameSite=Lax`,
     vary: "Accept-Encoding",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "permissions-policy": "geolocation=(), microphone=(), camera=(), interest-cohort=()",
+    "alt-svc": 'h3=":443"; ma=86400',
+    etag: `W/"${(i * 7919).toString(16)}-${pages[i].length.toString(16)}"`,
+    "last-modified": "Thu, 04 Dec 2026 09:00:00 GMT",
+    "x-request-id": randomBytes(8).toString("hex"),
   });
   res.end(dynamicSites.has(host) ? page(i, true) : pages[i]);
 }
@@ -174,6 +181,7 @@ const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 let control = null;
 let controlUrl = null;
 if (!flags["no-control"]) {
+  process.on("exit", () => control?.kill("SIGKILL"));
   control = spawn(process.execPath, [CLI, "control", "--listen", "127.0.0.1:0", "--allow-private", "--no-system-resolver", "--resolver", resolver, "--timeout", "2000", "--log-level", "silent"], { env, stdio: ["ignore", "pipe", "inherit"] });
   controlUrl = await new Promise((resolve, reject) => {
     let out = "";

@@ -16,8 +16,8 @@ interface RefField {
   ref: string;
   /** text: a string stored as its UTF-8 bytes, compressed; json: any value as its JSON text, as is (sqlite's json functions read it). */
   kind: "text" | "json";
-  /** Where in a json value header maps are, whose changing values stay inline (see VOLATILE_HEADERS). */
-  headerMaps?: ReadonlyArray<readonly string[]>;
+  /** Where in a json value its header map is ([] for the value itself), whose changing values stay inline (VOLATILE_HEADERS). */
+  headerMap?: readonly string[];
 }
 
 /**
@@ -28,7 +28,7 @@ interface RefField {
 export const OBSERVATION_REFS: Readonly<Record<string, readonly RefField[]>> = {
   http: [
     { field: "requestHeaders", ref: "requestHeadersSha256", kind: "json" },
-    { field: "headers", ref: "headersSha256", kind: "json", headerMaps: [[]] },
+    { field: "headers", ref: "headersSha256", kind: "json", headerMap: [] },
     { field: "bodySample", ref: "bodySampleSha256", kind: "text" },
   ],
   tls: [{ field: "certificates", ref: "certificatesSha256", kind: "json" }],
@@ -36,18 +36,20 @@ export const OBSERVATION_REFS: Readonly<Record<string, readonly RefField[]>> = {
 
 /** The control_json field stored by reference (same rules). */
 export const CONTROL_REFS: readonly RefField[] = [
-  { field: "response", ref: "responseSha256", kind: "json", headerMaps: [["http_request", "headers"]] },
+  { field: "response", ref: "responseSha256", kind: "json", headerMap: ["http_request", "headers"] },
 ];
 
 /**
- * Response headers whose values change from one request to the next; kept inline, next to the
- * reference, as `<field>Volatile`: {"<JSON pointer>": value}. Names compared in lower case.
- * A header missing here only costs space (its map is stored again when it changes).
+ * Response headers whose values change from one request to the next even when the page does
+ * not (ETag and Last-Modified change with the page, so they are not here); kept inline, next to
+ * the reference, as `<field>Volatile`: {"<header name>": value}, and null in the blob, which
+ * keeps the order of the names. Names compared in lower case. A header missing here only costs
+ * space (its map is stored again each time it changes).
  */
 export const VOLATILE_HEADERS: ReadonlySet<string> = new Set([
-  "date", "set-cookie", "expires", "last-modified", "age", "etag", "x-request-id", "x-amz-request-id",
-  "x-amz-cf-id", "x-amz-cf-pop", "cf-ray", "x-served-by", "x-cache", "x-cache-hits", "x-timer", "server-timing",
-  "x-runtime", "report-to", "nel", "x-trace-id", "traceparent", "x-correlation-id", "x-varnish",
+  "date", "set-cookie", "expires", "age", "x-request-id", "x-amz-request-id", "x-amz-cf-id", "x-amz-cf-pop",
+  "cf-ray", "x-served-by", "x-cache", "x-cache-hits", "x-timer", "server-timing", "x-runtime", "x-trace-id",
+  "traceparent", "x-correlation-id", "x-varnish", "x-amzn-requestid", "x-amzn-trace-id", "x-request-time",
 ]);
 
 /** Below this many bytes a value is kept inline: its reference (a 64-digit key) would be as long. */
@@ -62,48 +64,36 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
-// RFC 6901 pointer tokens.
-const escapeToken = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
-const unescapeToken = (s: string) => s.replace(/~1/g, "/").replace(/~0/g, "~");
-
-/** The value with the changing header values of its header maps set to null, and those values by pointer. */
-function splitVolatile(value: unknown, maps: ReadonlyArray<readonly string[]>): { stable: unknown; volatile: Obj | null } {
-  let stable = value;
-  let volatile: Obj | null = null;
-  for (const path of maps) {
-    // Copy along the path only: the caller's objects are never changed.
-    const chain: Obj[] = [];
-    let node: unknown = stable;
-    for (const key of path) {
-      if (!isObj(node)) break;
-      chain.push(node);
-      node = node[key];
-    }
-    if (chain.length !== path.length || !isObj(node)) continue;
-    const pointer = path.map(escapeToken).join("/");
-    let map: Obj | null = null;
-    for (const [name, v] of Object.entries(node)) {
-      if (typeof v !== "string" || !VOLATILE_HEADERS.has(name.toLowerCase())) continue;
-      map ??= { ...node };
-      map[name] = null;
-      (volatile ??= {})[`${pointer ? `/${pointer}` : ""}/${escapeToken(name)}`] = v;
-    }
-    if (map === null) continue;
-    let rebuilt: Obj = map;
-    for (let i = chain.length - 1; i >= 0; i--) rebuilt = { ...chain[i], [path[i]!]: rebuilt };
-    stable = rebuilt;
+/** The value with the changing values of its header map set to null, and those values by header name. */
+function splitVolatile(value: unknown, path: readonly string[]): { stable: unknown; volatile: Obj | null } {
+  // Copy along the path only: the caller's objects are never changed.
+  const chain: Obj[] = [];
+  let node: unknown = value;
+  for (const key of path) {
+    if (!isObj(node)) return { stable: value, volatile: null };
+    chain.push(node);
+    node = node[key];
   }
-  return { stable, volatile };
+  if (!isObj(node)) return { stable: value, volatile: null };
+  let map: Obj | null = null;
+  let volatile: Obj | null = null;
+  for (const [name, v] of Object.entries(node)) {
+    if (typeof v !== "string" || !VOLATILE_HEADERS.has(name.toLowerCase())) continue;
+    map ??= { ...node };
+    map[name] = null;
+    (volatile ??= {})[name] = v;
+  }
+  if (map === null) return { stable: value, volatile: null };
+  let rebuilt: Obj = map;
+  for (let i = chain.length - 1; i >= 0; i--) rebuilt = { ...chain[i], [path[i]!]: rebuilt };
+  return { stable: rebuilt, volatile };
 }
 
-function applyVolatile(value: unknown, volatile: unknown): unknown {
-  if (!isObj(volatile)) return value;
-  for (const [pointer, v] of Object.entries(volatile)) {
-    const tokens = pointer.split("/").slice(1).map(unescapeToken);
-    let node: unknown = value;
-    for (const t of tokens.slice(0, -1)) node = isObj(node) ? node[t] : undefined;
-    if (isObj(node) && tokens.length > 0) node[tokens[tokens.length - 1]!] = v;
-  }
+function applyVolatile(value: unknown, path: readonly string[] | undefined, volatile: unknown): unknown {
+  if (!isObj(volatile) || path === undefined) return value;
+  let node: unknown = value;
+  for (const key of path) node = isObj(node) ? node[key] : undefined;
+  if (isObj(node)) for (const [name, v] of Object.entries(volatile)) if (name !== "__proto__") node[name] = v;
   return value;
 }
 
@@ -119,7 +109,7 @@ function packOne(o: Obj, fields: readonly RefField[], put: PutBlob): Obj {
     if (f.kind === "text") {
       if (typeof value === "string") bytes = Buffer.from(value, "utf8");
     } else if (value !== undefined) {
-      const split = f.headerMaps ? splitVolatile(value, f.headerMaps) : { stable: value, volatile: null };
+      const split = f.headerMap ? splitVolatile(value, f.headerMap) : { stable: value, volatile: null };
       volatile = split.volatile;
       bytes = Buffer.from(JSON.stringify(split.stable), "utf8");
     }
@@ -145,7 +135,7 @@ function unpackOne(o: Obj, fields: readonly RefField[], text: GetBlobText): Obj 
   for (const [k, v] of Object.entries(o)) {
     const f = fields.find((x) => x.ref === k);
     if (f !== undefined && typeof v === "string") {
-      rebuilt[f.field] = f.kind === "text" ? text(v) : applyVolatile(JSON.parse(text(v)), o[`${f.field}Volatile`]);
+      rebuilt[f.field] = f.kind === "text" ? text(v) : applyVolatile(JSON.parse(text(v)), f.headerMap, o[`${f.field}Volatile`]);
     } else if (!fields.some((x) => `${x.field}Volatile` === k && typeof o[x.ref] === "string")) {
       rebuilt[k] = v;
     }

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
 import { mergeDatabase } from "../../src/store/merge.js";
 import { CURRENT_SCHEMA_VERSION, MIGRATIONS } from "../../src/store/schema.js";
-import { Store, type MeasurementInput } from "../../src/store/store.js";
+import { PAGE_SIZE, Store, type MeasurementInput } from "../../src/store/store.js";
 
 let dir: string;
 const open: Array<{ close(): void }> = [];
@@ -153,7 +153,7 @@ describe("storing measurements with blobs", () => {
     expect(http.bodySampleSha256).toBe(sha256(sample));
     expect(http).not.toHaveProperty("bodySample");
     // Changing header values stay inline; the rest of the map is a blob.
-    expect(http.headersVolatile).toEqual({ "/date": "Sun, 06 Dec 2026 01:00:00 GMT", "/set-cookie": "sid=1abc; Path=/; HttpOnly" });
+    expect(http.headersVolatile).toEqual({ date: "Sun, 06 Dec 2026 01:00:00 GMT", "set-cookie": "sid=1abc; Path=/; HttpOnly" });
     const blob = store.db.prepare("SELECT size, compression, data FROM blobs WHERE sha256 = ?").get(sha256(sample)) as { size: number; compression: string; data: Buffer };
     expect(blob.compression).toBe("zlib");
     expect(blob.size).toBe(Buffer.byteLength(sample));
@@ -161,7 +161,7 @@ describe("storing measurements with blobs", () => {
     expect(inflateSync(blob.data).toString("utf8")).toBe(sample);
     // The short sample of the second hop stays inline.
     expect((JSON.parse(row.observations_json) as Array<Record<string, unknown>>)[4]!.bodySample).toBe("ok");
-    expect(JSON.parse(row.control_json)).toMatchObject({ helper: "https://control.test/", responseVolatile: { "/http_request/headers/date": "run 1" } });
+    expect(JSON.parse(row.control_json)).toMatchObject({ helper: "https://control.test/", responseVolatile: { date: "run 1" } });
   });
 
   it("stores an unchanged page once however many runs see it", () => {
@@ -219,6 +219,16 @@ function v1File(name: string, sites: string[], runCount: number): { file: string
   db.close();
   return { file, stored };
 }
+
+describe("page size", () => {
+  it("gives a new file 8 KB pages and leaves an existing file's as they are", () => {
+    expect(openStore("new.db").db.pragma("page_size", { simple: true })).toBe(PAGE_SIZE);
+    const { file } = v1File("old.db", ["a.test"], 1);
+    const store = Store.open(file, { hostname: "probe" });
+    open.push(store);
+    expect(store.db.pragma("page_size", { simple: true })).toBe(4096);
+  });
+});
 
 describe("migrating a version 1 file", () => {
   it("moves every row's samples into blobs, keeping ids, rowids, derived columns and the observations", () => {
