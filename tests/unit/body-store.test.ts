@@ -5,9 +5,10 @@
  * kept, integrity_check ok), and merge carries blobs between files in both directions.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { inflateSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -32,6 +33,18 @@ function openStore(name: string): Store {
   const s = Store.open(join(dir, name), { hostname: "probe" });
   open.push(s);
   return s;
+}
+
+const README = fileURLToPath(new URL("../../README.md", import.meta.url));
+
+/** The ```sql blocks of the README section `heading`, up to the next heading of its level or above. */
+function readmeSql(heading: string): string[] {
+  const text = readFileSync(README, "utf8");
+  const start = text.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`README has no "${heading}" section`);
+  const rest = text.slice(start + heading.length + 2);
+  const end = rest.search(/\n#{1,3} /);
+  return [...(end < 0 ? rest : rest.slice(0, end)).matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 }
 
 const sha256 = (s: string) => createHash("sha256").update(Buffer.from(s, "utf8")).digest("hex");
@@ -177,17 +190,19 @@ describe("storing measurements with blobs", () => {
     expect(afterOne).toBe(2 * 3 + 2);
   });
 
-  it("lets an analyst read a sample with sqlite3's sqlar_uncompress as the README shows", () => {
+  it("answers the README's queries over blobs, with sqlite3's sqlar_uncompress", () => {
     const store = openStore("a.db");
     runs(store, ["a.test"], 1);
-    // The sqlite3 shell's function; registered here the way the shell defines it.
+    // The sqlite3 shell's function, defined here as the shell defines it.
     store.db.function("sqlar_uncompress", (data: Buffer, size: number) => (data.length === size ? data : inflateSync(data)));
-    const text = store.db.prepare(`
-      SELECT CAST(sqlar_uncompress(b.data, b.size) AS TEXT)
-      FROM measurements AS m, json_each(m.observations_json) AS o
-      JOIN blobs AS b ON b.sha256 = o.value ->> '$.bodySampleSha256'
-      WHERE o.value ->> '$.step' = 'http'`).pluck().get();
-    expect(text).toBe(page("a.test"));
+    const [samples, chains] = readmeSql("### Body samples and other blobs");
+    expect(store.db.prepare(samples!).all()).toEqual([
+      { target: "https://a.test/", url: "https://a.test/", body_sample: page("a.test") },
+      { target: "https://a.test/", url: "https://a.test/x", body_sample: "ok" },
+    ]);
+    const rows = store.db.prepare(chains!.replace("https://example.com/", "https://a.test/")).all() as Array<Record<string, unknown>>;
+    expect(rows.filter((r) => r.step === "tls").map((r) => r.leaf_subject)).toEqual(["CN=a.test"]);
+    expect(rows.filter((r) => r.step === "http").map((r) => r.server)).toEqual(["nginx/1.24.0", null]);
   });
 });
 
