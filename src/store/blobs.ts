@@ -33,7 +33,9 @@ export function blobKey(bytes: Buffer): string {
 export function encodeBlob(bytes: Buffer, compress: boolean): { compression: BlobCompression; data: Buffer } {
   if (compress && bytes.length > 64) {
     // Synchronous on purpose: async zlib runs on libuv's thread pool, which DNS lookups need.
-    const z = deflateSync(bytes, { level: 6 });
+    // A 8 KB window and level 4: an 8 KB sample compresses as well as with the defaults, in
+    // half the time or less (90 against 190 us; most of it setting up the 32 KB window).
+    const z = deflateSync(bytes, { level: 4, windowBits: 13, memLevel: 6 });
     if (z.length < bytes.length) return { compression: "zlib", data: z };
   }
   return { compression: "none", data: bytes };
@@ -49,7 +51,8 @@ export function decodeBlob(row: { sha256: string; size: number; compression: str
   return bytes;
 }
 
-interface BlobRow {
+/** A row of the blobs table. */
+export interface BlobRow {
   sha256: string;
   size: number;
   compression: string;
@@ -94,6 +97,32 @@ export class BlobStore {
       this.insert.run(key, bytes.length, compression, data);
     }
     this.remember(key);
+  }
+
+  /**
+   * The key of `bytes`; when no blob with it is stored (or staged), its row is added to
+   * `staged`, for the caller to write with insertRows in the transaction that refers to it.
+   */
+  stage(bytes: Buffer, compress: boolean, staged: BlobRow[]): string {
+    const key = blobKey(bytes);
+    if (this.known.has(key) || staged.some((r) => r.sha256 === key)) return key;
+    if (this.exists.get(key) !== undefined) {
+      this.remember(key);
+      return key;
+    }
+    const { compression, data } = encodeBlob(bytes, compress);
+    staged.push({ sha256: key, size: bytes.length, compression, data });
+    return key;
+  }
+
+  /** Writes staged rows (each unless its key is there); call markStored once they are committed. */
+  insertRows(rows: readonly BlobRow[]): void {
+    for (const r of rows) this.insert.run(r.sha256, r.size, r.compression, r.data);
+  }
+
+  /** Notes that these rows are committed, so that their keys cost no query again. */
+  markStored(rows: readonly BlobRow[]): void {
+    for (const r of rows) this.remember(r.sha256);
   }
 
   /** Copies a stored blob row as it is (a merge), unless one with its key is there. */

@@ -10,7 +10,7 @@ import Database from "better-sqlite3";
 import type { Layer, Status, Verdict } from "../analysis/verdict.js";
 import type { Failure } from "../net/failures.js";
 import type { ControlObservation, Observation } from "../probes/observation.js";
-import { BlobStore } from "./blobs.js";
+import { BlobStore, type BlobRow } from "./blobs.js";
 import { StoreError } from "./errors.js";
 import { networkKeySql } from "./network.js";
 import { packControl, packObservations, unpackControl, unpackObservations, type GetBlobText } from "./observation-refs.js";
@@ -276,7 +276,7 @@ export class Store {
   private readonly ownRuns = new Set<string>();
   private readonly blobs: BlobStore;
   private readonly blobText: GetBlobText;
-  private readonly putBlob: (bytes: Buffer, compress: boolean) => string;
+  private readonly insertWithBlobs: Database.Transaction<(blobs: BlobRow[], row: Record<string, unknown>) => void>;
 
   private readonly insertRun: Database.Statement;
   private readonly insertMeasurement: Database.Statement;
@@ -296,7 +296,6 @@ export class Store {
     this.now = options.now ?? (() => new Date());
     this.blobs = new BlobStore(db);
     this.blobText = (key) => this.blobs.text(key);
-    this.putBlob = (bytes, compress) => this.blobs.put(bytes, compress);
 
     // Prepared once: each later call only binds and steps, which keeps a year of hourly
     // runs cheap to write and read.
@@ -310,6 +309,10 @@ export class Store {
                                 observations_json, control_json, started_at, finished_at, duration_ms)
       VALUES (@id, @runId, @target, @service, @status, @layer, @failure, @evidenceJson,
               @observationsJson, @controlJson, @startedAt, @finishedAt, @durationMs)`);
+    this.insertWithBlobs = db.transaction((blobs: BlobRow[], row: Record<string, unknown>) => {
+      this.blobs.insertRows(blobs);
+      this.insertMeasurement.run(row);
+    });
     this.finishRunStmt = db.prepare(`
       UPDATE runs SET state = @state, finished_at = @finishedAt, summary_json = COALESCE(@summaryJson, summary_json)
       WHERE id = @id AND state = 'running'`);
@@ -409,11 +412,12 @@ export class Store {
   addMeasurement(runId: string, m: MeasurementInput): string {
     const id = m.id ?? randomUUID();
     try {
-      // A new blob is committed before the row that refers to it (a kill in between leaves
-      // only an unreferenced blob). The row is one statement in autocommit mode, its own
-      // transaction: once this returns, it survives the process being killed.
-      const observationsJson = packObservations(m.observations, this.putBlob);
-      this.insertMeasurement.run({
+      // Hashed and compressed before the write lock is taken. A row is one statement in
+      // autocommit mode, or one transaction with the blobs new to the file: once this
+      // returns, it survives the process being killed.
+      const staged: BlobRow[] = [];
+      const stage = (bytes: Buffer, compress: boolean) => this.blobs.stage(bytes, compress, staged);
+      const row = {
         id,
         runId,
         target: m.target,
@@ -422,12 +426,18 @@ export class Store {
         layer: m.verdict.layer,
         failure: m.verdict.failure,
         evidenceJson: JSON.stringify(m.verdict.evidence),
-        observationsJson,
-        controlJson: m.control ? packControl(m.control, this.putBlob) : null,
+        observationsJson: packObservations(m.observations, stage),
+        controlJson: m.control ? packControl(m.control, stage) : null,
         startedAt: toIso(m.startedAt, "startedAt"),
         finishedAt: toIso(m.finishedAt, "finishedAt"),
         durationMs: Math.round(m.durationMs),
-      });
+      };
+      if (staged.length === 0) {
+        this.insertMeasurement.run(row);
+      } else {
+        this.insertWithBlobs(staged, row);
+        this.blobs.markStored(staged);
+      }
     } catch (err) {
       if (sqliteCode(err) === "SQLITE_CONSTRAINT_FOREIGNKEY") {
         throw new StoreError("E_RUN_NOT_FOUND", `no run ${runId} in ${this.path}; call startRun first`, {

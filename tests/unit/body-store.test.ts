@@ -190,6 +190,15 @@ describe("storing measurements with blobs", () => {
     expect(afterOne).toBe(2 * 3 + 2);
   });
 
+  it("writes a row's new blobs with it or not at all: a refused row leaves none, the next one stores them", () => {
+    const store = openStore("a.db");
+    expect(() => store.addMeasurement("no-such-run", measurement("a.test", 1))).toThrow(/no run no-such-run/);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs")).toBe(0);
+    const stored = runs(store, ["a.test"], 1);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs WHERE sha256 = ?", sha256(page("a.test")))).toBe(1);
+    expectSame(store, stored);
+  });
+
   it("answers the README's queries over blobs, with sqlite3's sqlar_uncompress", () => {
     const store = openStore("a.db");
     runs(store, ["a.test"], 1);
