@@ -137,11 +137,6 @@ export class BlobStore {
     return this.known.has(key) || this.exists.get(key) !== undefined;
   }
 
-  /** The stored row of a blob, or undefined. */
-  row(key: string): BlobRow | undefined {
-    return this.select.get(key);
-  }
-
   /** The blob's bytes decoded as UTF-8; throws when the blob is missing. */
   text(key: string): string {
     const cached = this.texts.get(key);

@@ -10,7 +10,7 @@
  */
 import { realpathSync } from "node:fs";
 import Database from "better-sqlite3";
-import { blobKey, BlobStore, decodeBlob } from "./blobs.js";
+import { blobKey, BlobStore, decodeBlob, type BlobRow } from "./blobs.js";
 import { repackColumns } from "./observation-refs.js";
 import { CURRENT_SCHEMA_VERSION, schemaVersion } from "./schema.js";
 import { BUSY_TIMEOUT_MS, type Store } from "./store.js";
@@ -149,13 +149,6 @@ export function openMergeSource(file: string, dest?: Pick<Store, "path">): { db:
   }
 }
 
-interface BlobRow {
-  sha256: string;
-  size: number;
-  compression: string;
-  data: Buffer;
-}
-
 /** A source row's JSON columns as this version stores them, and the blobs they need. */
 interface PreparedRow {
   observationsJson: unknown;
@@ -225,6 +218,19 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
     const blobs = new BlobStore(db);
     const hasBlobs = src.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blobs'").get() !== undefined;
     const readBlob = hasBlobs ? src.prepare<[string], BlobRow>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ?`) : null;
+    // The source's blobs a row refers to that the destination lacks, each checked against its
+    // key; or why the row cannot be copied.
+    const blobsToCopy = (refs: string[]): { copies: BlobRow[]; refused: string | null } => {
+      const copies: BlobRow[] = [];
+      for (const key of refs) {
+        if (blobs.has(key) || copies.some((c) => c.sha256 === key)) continue;
+        const row = readBlob?.get(key);
+        if (row === undefined) return { copies, refused: `it refers to blob ${key}, which is in neither database` };
+        if (!blobIntact(row)) return { copies, refused: `its blob ${key} in the source does not match its key (a damaged file)` };
+        copies.push(row);
+      }
+      return { copies, refused: null };
+    };
     const copy = db.transaction(() => {
       // Runs whose id is taken by a different run: none of their measurements may be hung on
       // the other run, so they are skipped too.
@@ -248,17 +254,6 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
         const prepared = prepareRow(m);
         m.observations_json = prepared.observationsJson;
         m.control_json = prepared.controlJson;
-        // Blobs to copy from the source, each checked against its key; the first that cannot be.
-        const copies: BlobRow[] = [];
-        let badBlob: string | null = null;
-        for (const key of prepared.refs) {
-          if (blobs.has(key) || copies.some((c) => c.sha256 === key)) continue;
-          const row = readBlob?.get(key);
-          if (row === undefined) badBlob = `it refers to blob ${key}, which is in neither database`;
-          else if (!blobIntact(row)) badBlob = `its blob ${key} in the source does not match its key (a damaged file)`;
-          else copies.push(row);
-          if (badBlob) break;
-        }
         const existing = getMeasurement.get(m.id);
         const runId = String(m.run_id);
         if (existing !== undefined) {
@@ -269,13 +264,16 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
           conflict({ table: "measurements", id: m.id, reason: `its run ${runId} conflicts` });
         } else if (getRun.get(runId) === undefined) {
           conflict({ table: "measurements", id: m.id, reason: `its run ${runId} is in neither database` });
-        } else if (badBlob !== null) {
-          conflict({ table: "measurements", id: m.id, reason: badBlob });
         } else {
-          for (const f of prepared.fresh) blobs.putKeyed(f.key, f.bytes, f.compress);
-          for (const row of copies) blobs.putRow(row);
-          insertMeasurement.run(m);
-          summary.measurementsAdded++;
+          const { copies, refused } = blobsToCopy(prepared.refs);
+          if (refused !== null) {
+            conflict({ table: "measurements", id: m.id, reason: refused });
+          } else {
+            for (const f of prepared.fresh) blobs.putKeyed(f.key, f.bytes, f.compress);
+            for (const row of copies) blobs.putRow(row);
+            insertMeasurement.run(m);
+            summary.measurementsAdded++;
+          }
         }
       }
     });

@@ -333,4 +333,16 @@ describe("merging with blobs", () => {
     expect(summary).toMatchObject({ measurementsAdded: 0, conflictCount: 1 });
     expect(summary.conflicts[0]!.reason).toBe(`it refers to blob ${sha256(page("a.test"))}, which is in neither database`);
   });
+
+  it("skips, as a conflict, a row whose blob in its file does not match its key", () => {
+    const a = openStore("a.db");
+    runs(a, ["a.test"], 1);
+    a.db.prepare("UPDATE blobs SET data = ?, compression = 'none', size = 3 WHERE sha256 = ?").run(Buffer.from("bad"), sha256(page("a.test")));
+    a.close();
+    const into = openStore("into.db");
+    const summary = mergeDatabase(into, join(dir, "a.db"));
+    expect(summary).toMatchObject({ measurementsAdded: 0, conflictCount: 1 });
+    expect(summary.conflicts[0]!.reason).toBe(`its blob ${sha256(page("a.test"))} in the source does not match its key (a damaged file)`);
+    expect(count(into.db, "SELECT COUNT(*) FROM blobs")).toBe(0);
+  });
 });
