@@ -52,6 +52,13 @@ export const VOLATILE_HEADERS: ReadonlySet<string> = new Set([
   "traceparent", "x-correlation-id", "x-varnish", "x-amzn-requestid", "x-amzn-trace-id", "x-request-time",
 ]);
 
+// Own keys only: a step named "constructor" in a hand-edited row is just an unknown step.
+function refsOf(o: unknown): readonly RefField[] | undefined {
+  if (o === null || typeof o !== "object" || Array.isArray(o)) return undefined;
+  const step = (o as Record<string, unknown>).step;
+  return typeof step === "string" && Object.hasOwn(OBSERVATION_REFS, step) ? OBSERVATION_REFS[step] : undefined;
+}
+
 /** Below this many bytes a value is kept inline: its reference (a 64-digit key) would be as long. */
 export const MIN_BYTES = 96;
 
@@ -147,7 +154,7 @@ function unpackOne(o: Obj, fields: readonly RefField[], text: GetBlobText): Obj 
 export function packObservations(observations: readonly unknown[], put: PutBlob): string {
   return JSON.stringify(
     observations.map((o) => {
-      const fields = isObj(o) ? OBSERVATION_REFS[o.step as string] : undefined;
+      const fields = refsOf(o);
       return fields ? packOne(o as Obj, fields, put) : o;
     }),
   );
@@ -165,7 +172,7 @@ export function referencedBlobs(observations: unknown, control: unknown): string
     if (!isObj(o) || !fields) return;
     for (const f of fields) if (typeof o[f.ref] === "string") keys.push(o[f.ref] as string);
   };
-  if (Array.isArray(observations)) for (const o of observations) collect(o, isObj(o) ? OBSERVATION_REFS[o.step as string] : undefined);
+  if (Array.isArray(observations)) for (const o of observations) collect(o, refsOf(o));
   collect(control, CONTROL_REFS);
   return keys;
 }
@@ -176,7 +183,7 @@ export function unpackObservations(json: string, text: GetBlobText): Observation
   if (!Array.isArray(list)) return list as Observation[];
   for (let i = 0; i < list.length; i++) {
     const o: unknown = list[i];
-    const fields = isObj(o) ? OBSERVATION_REFS[o.step as string] : undefined;
+    const fields = refsOf(o);
     if (fields) list[i] = unpackOne(o as Obj, fields, text);
   }
   return list as Observation[];

@@ -199,6 +199,18 @@ describe("storing measurements with blobs", () => {
     expectSame(store, stored);
   });
 
+  it("reads a hand-written row as it is, and names the measurement whose blob is missing", () => {
+    const store = openStore("a.db");
+    const runId = store.startRun({ id: "r", startedAt: new Date(), version: "0.1.0", options: {}, targetCount: 1 });
+    const odd = [{ step: "constructor", t0: 1, t: 2, failure: null }, { step: "http", bodySample: "inline, as an analyst wrote it" }];
+    const insert = store.db.prepare(`INSERT INTO measurements (id, run_id, target, service, status, evidence_json, observations_json, started_at, finished_at, duration_ms)
+      VALUES (?, 'r', 'https://a.test/', 'Web', 'ok', '[]', ?, '2026-12-06T00:00:00.000Z', '2026-12-06T00:00:01.000Z', 1)`);
+    insert.run("odd", JSON.stringify(odd));
+    expect(store.listMeasurements(runId)[0]!.observations).toEqual(odd);
+    insert.run("dangling", JSON.stringify([{ step: "http", bodySampleSha256: "0".repeat(64) }]));
+    expect(() => store.listMeasurements(runId)).toThrow(`measurement dangling: cannot read its observations: blob ${"0".repeat(64)} is referred to but not in the blobs table`);
+  });
+
   it("answers the README's queries over blobs, with sqlite3's sqlar_uncompress", () => {
     const store = openStore("a.db");
     runs(store, ["a.test"], 1);
