@@ -368,8 +368,9 @@ export class Store {
       if (!readonly) {
         // Takes effect only on a new, empty file (existing files keep theirs). With body samples
         // and the like in blobs, a measurement row is about 2 KB: a 4 KB page held 1.5 of them
-        // on average (28% of it unused), an 8 KB page holds 3 to 4 (bench/storage-bench.mjs:
-        // 4.3x smaller than schema version 1 at 4 KB, 5.2x at 8 KB).
+        // on average (28% of it unused), an 8 KB page holds 3 to 4 (bench/storage-bench.mjs,
+        // bytes per measurement at steady state: 4.3x fewer than schema version 1 with 4 KB
+        // pages, 5.2x with 8 KB).
         db.pragma(`page_size = ${PAGE_SIZE}`);
         // WAL: readers (history, report) never block the writer, and a killed writer leaves
         // the file whole. It is a property of the file, so it sticks for every later connection.
