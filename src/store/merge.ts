@@ -3,10 +3,15 @@
  * so merging a file twice adds nothing; an id already present with different content is a
  * conflict, reported and skipped, never overwritten. A source is opened read-only and checked
  * (an SQLite file, a reachprobe schema this code knows) before anything is copied, and each
- * source is copied in one transaction: all of it that can be merged, or nothing.
+ * source is copied in one transaction: all of it that can be merged, or nothing. Blobs (body
+ * samples and the like, blobs.ts) come along with the rows that refer to them; rows of a
+ * version 1 source have their values moved into blobs as the migration to version 2 does, so a
+ * merged row reads back exactly as in its source.
  */
 import { realpathSync } from "node:fs";
 import Database from "better-sqlite3";
+import { blobKey, BlobStore, decodeBlob, type BlobRow } from "./blobs.js";
+import { repackColumns } from "./observation-refs.js";
 import { CURRENT_SCHEMA_VERSION, schemaVersion } from "./schema.js";
 import { BUSY_TIMEOUT_MS, type Store } from "./store.js";
 
@@ -104,7 +109,8 @@ export function openMergeSource(file: string, dest?: Pick<Store, "path">): { db:
       );
     }
     const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
-    const missingTables = ["runs", "measurements"].filter((t) => !tables.has(t));
+    // Version 2 added blobs, which its measurements refer to.
+    const missingTables = ["runs", "measurements", ...(version >= 2 ? ["blobs"] : [])].filter((t) => !tables.has(t));
     if (missingTables.length) {
       throw new MergeError(
         "E_NOT_REACHPROBE_DB",
@@ -140,6 +146,36 @@ export function openMergeSource(file: string, dest?: Pick<Store, "path">): { db:
     }
     const reason = code.startsWith("SQLITE_CORRUPT") ? "the file is corrupt" : (err as Error).message;
     throw new MergeError("E_MERGE_OPEN", file, `cannot read ${file}: ${reason}. Nothing was merged from it.`, { cause: err });
+  }
+}
+
+/** A source row's JSON columns as this version stores them, and the blobs they need. */
+interface PreparedRow {
+  observationsJson: unknown;
+  controlJson: unknown;
+  /** Values held inline in the source, to be stored as blobs if the row is copied. */
+  fresh: Array<{ key: string; bytes: Buffer; compress: boolean }>;
+  /** Blobs the source row refers to. */
+  refs: string[];
+}
+
+// Packed as this version writes rows, so that a row is compared byte for byte with the
+// destination's and a version 1 row arrives as the migration would have left it.
+function prepareRow(m: Row): PreparedRow {
+  const fresh: PreparedRow["fresh"] = [];
+  const r = repackColumns(m.observations_json, m.control_json, (bytes, compress) => {
+    const key = blobKey(bytes);
+    fresh.push({ key, bytes, compress });
+    return key;
+  });
+  return { observationsJson: r.observationsJson, controlJson: r.controlJson, fresh, refs: r.refs };
+}
+
+function blobIntact(row: BlobRow): boolean {
+  try {
+    return blobKey(decodeBlob(row)) === row.sha256;
+  } catch {
+    return false;
   }
 }
 
@@ -179,6 +215,22 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
     const insertMeasurement = db.prepare(
       `INSERT INTO measurements (${list(MEASUREMENT_COLUMNS)}) VALUES (${MEASUREMENT_COLUMNS.map((c) => `@${c}`).join(", ")})`,
     );
+    const blobs = new BlobStore(db);
+    const hasBlobs = src.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blobs'").get() !== undefined;
+    const readBlob = hasBlobs ? src.prepare<[string], BlobRow>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ?`) : null;
+    // The source's blobs a row refers to that the destination lacks, each checked against its
+    // key; or why the row cannot be copied.
+    const blobsToCopy = (refs: string[]): { copies: BlobRow[]; refused: string | null } => {
+      const copies: BlobRow[] = [];
+      for (const key of refs) {
+        if (blobs.has(key) || copies.some((c) => c.sha256 === key)) continue;
+        const row = readBlob?.get(key);
+        if (row === undefined) return { copies, refused: `it refers to blob ${key}, which is in neither database` };
+        if (!blobIntact(row)) return { copies, refused: `its blob ${key} in the source does not match its key (a damaged file)` };
+        copies.push(row);
+      }
+      return { copies, refused: null };
+    };
     const copy = db.transaction(() => {
       // Runs whose id is taken by a different run: none of their measurements may be hung on
       // the other run, so they are skipped too.
@@ -199,6 +251,9 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
         }
       }
       for (const m of readMeasurements.iterate()) {
+        const prepared = prepareRow(m);
+        m.observations_json = prepared.observationsJson;
+        m.control_json = prepared.controlJson;
         const existing = getMeasurement.get(m.id);
         const runId = String(m.run_id);
         if (existing !== undefined) {
@@ -210,8 +265,15 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
         } else if (getRun.get(runId) === undefined) {
           conflict({ table: "measurements", id: m.id, reason: `its run ${runId} is in neither database` });
         } else {
-          insertMeasurement.run(m);
-          summary.measurementsAdded++;
+          const { copies, refused } = blobsToCopy(prepared.refs);
+          if (refused !== null) {
+            conflict({ table: "measurements", id: m.id, reason: refused });
+          } else {
+            for (const f of prepared.fresh) blobs.putKeyed(f.key, f.bytes, f.compress);
+            for (const row of copies) blobs.putRow(row);
+            insertMeasurement.run(m);
+            summary.measurementsAdded++;
+          }
         }
       }
     });

@@ -4,7 +4,9 @@
  * so a migration may add but never drop or rename what people query, and never loses data.
  */
 import type Database from "better-sqlite3";
+import { BLOBS_TABLE_SQL, BlobStore } from "./blobs.js";
 import { StoreError } from "./errors.js";
+import { repackColumns } from "./observation-refs.js";
 import { networkKeySql } from "./network.js";
 
 /** One migration: SQL to execute, or a function for steps SQL alone cannot express. */
@@ -172,11 +174,41 @@ WHERE m.changed = 1;
 
 const V1 = V1_TABLES + V1_TRIGGERS + V1_VIEWS;
 
+// Rows rewritten per batch: memory stays flat whatever the size of the file.
+const V2_BATCH = 500;
+
+/**
+ * Version 2: the blobs table, and every existing row's body samples, headers, certificate
+ * chains and control answers moved into it (observation-refs.ts). Rows keep their rowid and id;
+ * only observations_json and control_json change, which no trigger watches. A value whose JSON
+ * does not parse is left as it is (readers fail on it as before).
+ */
+function v2(db: Database.Database): void {
+  db.exec(BLOBS_TABLE_SQL);
+  const blobs = new BlobStore(db);
+  // Keyset batches by rowid: a statement cannot stay open while this connection writes.
+  const batch = db.prepare<[number], { rowid: number; observations_json: string; control_json: string | null }>(
+    `SELECT rowid, observations_json, control_json FROM measurements WHERE rowid > ? ORDER BY rowid LIMIT ${V2_BATCH}`,
+  );
+  const update = db.prepare<[string, string | null, number]>(`UPDATE measurements SET observations_json = ?, control_json = ? WHERE rowid = ?`);
+  const put = (bytes: Buffer, compress: boolean) => blobs.put(bytes, compress);
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const rows = batch.all(after);
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const r = repackColumns(row.observations_json, row.control_json, put);
+      if (r.moved > 0) update.run(r.observationsJson as string, r.controlJson as string | null, row.rowid);
+    }
+    after = rows[rows.length - 1]!.rowid;
+  }
+}
+
 /**
  * Every migration in order: MIGRATIONS[n - 1] brings user_version n - 1 to n.
  * Append only; an edited migration would leave existing files with a different schema than new ones.
  */
-export const MIGRATIONS: readonly Migration[] = [V1];
+export const MIGRATIONS: readonly Migration[] = [V1, v2];
 
 /** The schema version this code writes and understands. */
 export const CURRENT_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { closeAll, closedPort, stallServer, webServer } from "../helpers/servers.js";
 import { LAUNCHER, runCli } from "../helpers/cli.js";
+import { inflateSync } from "node:zlib";
 
 let dir: string;
 const ports: Record<string, number> = {};
@@ -173,7 +174,11 @@ describe("volunteers", () => {
     expect(r.stdout).not.toContain(ownAddress!);
     const c = new Database(db, { readonly: true });
     const row = c.prepare("SELECT observations_json FROM measurements").get() as { observations_json: string };
+    // Long samples, headers and chains are kept in blobs (README, "Body samples and other blobs").
+    const blobs = (c.prepare("SELECT compression, data FROM blobs").all() as Array<{ compression: string; data: Buffer }>)
+      .map((b) => (b.compression === "zlib" ? inflateSync(b.data) : b.data).toString("utf8"));
     c.close();
+    for (const text of blobs) expect(text).not.toContain(ownAddress!);
     expect(row.observations_json).not.toContain(ownAddress!);
     expect(row.observations_json).toContain("You are visiting from [probe address].");
   });

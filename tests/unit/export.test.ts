@@ -424,6 +424,24 @@ describe("Store.iterateMeasurements", () => {
     expect([...store.iterateMeasurements({ network: "AS64500" })].map((r) => r.measurement.target)).toEqual(["https://d.test/"]);
   });
 
+  it("exports a stored measurement exactly as the measurement the probe made (samples, headers, chains in blobs)", () => {
+    const sample = `<title>Home</title>${"<p>Главная страница ✓</p>\n".repeat(400)}`.slice(0, 8000);
+    const observations = OBSERVATIONS.map((o) =>
+      o.step === "http" && o.hop === 1 ? { ...o, headers: { ...o.headers, date: "Thu, 01 May 2025 10:00:03 GMT", "set-cookie": "a=b" }, bodySample: sample } : o,
+    );
+    const control = { ...CONTROL, response: { ...CONTROL.response!, http_request: { ...CONTROL.response!.http_request, headers: { date: "Thu, 01 May 2025 10:00:03 GMT", "content-type": "text/html" } } } };
+    const runId = store.startRun({ id: RUN.id, startedAt: RUN.startedAt, version: "0.1.0", options: {}, targetCount: 1, networkLabel: RUN.networkLabel, probeAsn: RUN.probeAsn, probeCc: RUN.probeCc });
+    store.addMeasurement(runId, { id: "m-1", target: "https://web.test/", service: "Web", verdict: VERDICT, observations, control, startedAt: "2025-05-01T10:00:02.000Z", finishedAt: "2025-05-01T10:00:03.500Z", durationMs: 1500 });
+    store.finishRun(runId, "completed");
+    expect(store.db.prepare("SELECT observations_json FROM measurements").pluck().get()).not.toContain("Главная");
+    const stored = [...store.iterateMeasurements()];
+    const made = [{ run: stored[0]!.run, measurement: { ...stored[0]!.measurement, observations, control } }];
+    expect([...jsonlLines(stored)]).toEqual([...jsonlLines(made)]);
+    expect([...csvLines(stored)]).toEqual([...csvLines(made)]);
+    expect([...ooniLines(stored, { softwareVersion: "0.1.0" })]).toEqual([...ooniLines(made, { softwareVersion: "0.1.0" })]);
+    expect([...jsonlLines(stored)][0]).toContain(JSON.stringify(sample));
+  });
+
   it("releases the connection when a reader stops early", () => {
     addRun("2025-05-01T00:00:00.000Z", null, ["https://a.test/", "https://b.test/"]);
     for (const r of store.iterateMeasurements()) {

@@ -10,24 +10,13 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { Store } from "../../src/store/store.js";
+import { sqlBlocks } from "../helpers/doc-sql.js";
 
-const DATABASE_DOC = resolve(fileURLToPath(import.meta.url), "../../../docs/database.md");
 const HOUR = 3_600_000;
 
 let dir: string;
 let path: string;
 const runs: Record<string, string> = {};
-
-/** The ```sql blocks of the docs/database.md section `heading`, up to the next heading of its level or above. */
-function sqlBlocks(heading: string): string[] {
-  const text = readFileSync(DATABASE_DOC, "utf8");
-  const start = text.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`docs/database.md has no "${heading}" section`);
-  const rest = text.slice(start + heading.length + 2);
-  const end = rest.search(/\n#{1,2} /);
-  const section = end < 0 ? rest : rest.slice(0, end);
-  return [...section.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "reachprobe-views-"));
