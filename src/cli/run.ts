@@ -233,11 +233,11 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     if (flags.store) {
       const db = flags.db ?? "data/reachprobe.db";
       const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
-      lock = await acquireLockWaiting(db, waitMs, (h) => {
-        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the run with pid ${h.pid} (since ${h.started_at}) to finish\n`);
+      lock = await acquireLockWaiting(db, waitMs, (holder) => {
+        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the lock, held by ${holder}, to be released\n`);
       });
       store = Store.open(db);
-      const stale = store.markStaleRuns();
+      const stale = store.markStaleRuns() + (lock.tookOver ? store.markRunsOfHolder(lock.tookOver.hostname_hash, lock.tookOver.pid) : 0);
       if (stale) log.info({ stale }, "marked runs left by killed processes as interrupted");
       runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length, networkLabel: flags.networkLabel ?? null, probeAsn: network?.asn ?? null, probeCc: network?.cc ?? null });
     }
