@@ -6,6 +6,7 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { firstProblems, quote, readFileCapped, ReadFileError } from "../input/read-file.js";
 import { basename, dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LEGEND_FILE, isCitizenLabHeader, readCitizenLabRows, readLegend, rowSourceNote, urlToTargetText } from "./citizenlab.js";
@@ -91,7 +92,7 @@ export async function loadTargetFileDetails(path: string, options: LoadOptions =
   const legend = format === "csv" && categories !== undefined && categories.length > 0 ? await readLegendBeside(path) : undefined;
   const details = parseDetailed(text, path, format, [], { ...options, ...(legend ? { legend } : {}) });
   if (format === "csv" && categories !== undefined && categories.length > 0 && details.targets.length === 0) {
-    throw new TargetError(`${path}: no rows with category ${categories.join(" or ")} (it has ${csvCategories(text, path).join(", ")})`);
+    throw new TargetError(`${path}: no rows with category ${categories.join(" or ")} (it has ${firstProblems(csvCategories(text, path)).join(", ")})`);
   }
   return details;
 }
@@ -133,13 +134,14 @@ export async function loadTargetFiles(paths: readonly string[], options: LoadOpt
   return { targets };
 }
 
+/** The most a target file may hold: a Citizen Lab global list is about 1 MiB, 100,000 targets about 4 MiB. */
+export const MAX_TARGET_FILE_BYTES = 32 << 20;
+
 async function readTargetFile(path: string): Promise<string> {
   try {
-    return await readFile(path, "utf8");
+    return await readFileCapped(path, MAX_TARGET_FILE_BYTES);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String(err);
-    throw new TargetError(`cannot read target file ${path}: ${why}`);
+    throw new TargetError(`cannot read target file ${path}: ${err instanceof ReadFileError ? err.why : String(err)}`);
   }
 }
 
@@ -149,7 +151,7 @@ async function readLegendBeside(csvPath: string): Promise<{ file: string; codes:
   if (basename(csvPath) === LEGEND_FILE) return undefined;
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readFileCapped(file, MAX_TARGET_FILE_BYTES);
   } catch {
     return undefined; // no legend: the filter is applied without checking the codes
   }
@@ -222,7 +224,7 @@ class Collector {
   addTarget(target: Target, origin: string, about: Omit<ListEndpoint, "target"> = {}): void {
     const first = this.firstSeen.get(target.input);
     if (first !== undefined) {
-      this.problems.push(`${origin}: duplicate target ${JSON.stringify(target.input)} (first at ${first})`);
+      this.problems.push(`${origin}: duplicate target ${quote(target.input)} (first at ${first})`);
       return;
     }
     this.firstSeen.set(target.input, origin);
@@ -244,7 +246,7 @@ class Collector {
     const n = this.problems.length;
     if (n > 0) {
       const head = `${file}: ${n} problem${n === 1 ? "" : "s"}, no targets loaded:`;
-      throw new TargetError(`${head}\n  ${this.problems.join("\n  ")}`, this.problems);
+      throw new TargetError(`${head}\n  ${firstProblems(this.problems).join("\n  ")}`, this.problems);
     }
     return { ...list, targets: this.targets, endpoints: this.endpoints };
   }
