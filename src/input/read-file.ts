@@ -84,13 +84,41 @@ export const MAX_PROBLEMS_SHOWN = 20;
 /** The longest line a problem list prints. */
 const MAX_PROBLEM_CHARS = 400;
 
-/** The first MAX_PROBLEMS_SHOWN problems, each cut to one short line, then "... and K more problems". */
-export function firstProblems(problems: readonly string[], max = MAX_PROBLEMS_SHOWN): string[] {
+/**
+ * The first MAX_PROBLEMS_SHOWN problems, each cut to one short line, then "... and K more
+ * problems" (K counted from `total` when more were found than kept).
+ */
+export function firstProblems(problems: readonly string[], max = MAX_PROBLEMS_SHOWN, total = problems.length): string[] {
   const shown = problems.slice(0, max).map((p) => {
     const line = p.replace(/[\r\n]+/g, " ");
     return line.length > MAX_PROBLEM_CHARS ? `${line.slice(0, MAX_PROBLEM_CHARS)}... (cut)` : line;
   });
-  const rest = problems.length - shown.length;
+  const rest = Math.max(total, problems.length) - shown.length;
   if (rest > 0) shown.push(`... and ${rest} more problem${rest === 1 ? "" : "s"}`);
   return shown;
+}
+
+/** How many problems a ProblemList keeps (the rest are only counted). */
+export const MAX_PROBLEMS_KEPT = 1000;
+
+/** Problems found in one input: the first MAX_PROBLEMS_KEPT kept, all counted, so a million bad lines cost no memory. */
+export class ProblemList {
+  readonly kept: string[] = [];
+  count = 0;
+
+  /** Adds one problem. */
+  add(problem: string): void {
+    if (this.kept.length < MAX_PROBLEMS_KEPT) this.kept.push(problem);
+    this.count++;
+  }
+
+  /** Adds every problem of a list (no spread: a list may be long). */
+  addAll(problems: Iterable<string>): void {
+    for (const p of problems) this.add(p);
+  }
+
+  /** The lines to print: the first few, then how many more. */
+  lines(): string[] {
+    return firstProblems(this.kept, MAX_PROBLEMS_SHOWN, this.count);
+  }
 }
