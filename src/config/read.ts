@@ -5,7 +5,7 @@
  * file with any problem gives a ConfigError and no settings.
  */
 import { existsSync, statSync } from "node:fs";
-import { firstProblems, quote, readFileCapped, ReadFileError } from "../input/read-file.js";
+import { quote, readFileCapped, ReadFileError } from "../input/read-file.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command, Option } from "commander";
 import { parsePublicRanges } from "../analysis/bogons.js";
@@ -110,7 +110,7 @@ export function parseConfigText(text: string, path: string, command: Command, di
   return config;
 }
 
-/** Like parseConfigText, but returns the problems (the first MAX_PROBLEMS_SHOWN, then how many more) next to the settings that passed. */
+/** Like parseConfigText, but returns the problems next to the settings that passed. */
 export function checkConfigText(text: string, path: string, command: Command, dir = dirname(resolve(path))): { config: LoadedConfig; problems: string[] } {
   const body = text.replace(/^\uFEFF/, "");
   const settings: ConfigSetting[] = [];
@@ -142,7 +142,7 @@ export function checkConfigText(text: string, path: string, command: Command, di
     if ("problems" in found) problems.push(...found.problems.map((p) => `${path}: ${p}`));
     else settings.push({ key, json: found.json, value: found.value });
   }
-  return { config, problems: firstProblems(problems) };
+  return { config, problems };
 }
 
 /** `path:line:column: invalid JSON: reason`, with a hint for the usual slips (comments, trailing commas). */
