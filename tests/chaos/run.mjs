@@ -196,6 +196,47 @@ async function overlap() {
   row(`${n} overlapping --wait runs`, doubles === 0 && completed === n && busy === 0, `${completed}/${n} completed (${exits}) in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${alive} at a time; ${doubles} double runs; ${busy} saw SQLITE_BUSY`);
 }
 
+// --- 2b. overlapping runs, some killed: stale locks taken over under contention ---------------------
+async function overlapWithKills() {
+  const n = QUICK ? 20 : 60;
+  const alive = 8;
+  const slow = await web((req, res) => setTimeout(() => res.end("<title>ok</title>"), 30 + Math.random() * 100));
+  const db = join(dir, "overlap-killed.db");
+  let next = 0;
+  let killed = 0;
+  let busy = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const r = start([...COMMON, "--db", db, "--wait", "600", "--quiet", "--concurrency", "2", ...Array.from({ length: 6 }, (_, k) => `http://127.0.0.1:${slow}/${i}/${k}`)], { killAfterMs: 900_000 });
+      // One run in four is killed at a random moment: waiting, holding the lock, or writing.
+      if (i % 4 === 1) setTimeout(() => r.child.kill("SIGKILL"), 200 + Math.random() * 1500);
+      const out = await r.exited;
+      if (out.signal === "SIGKILL") killed++;
+      if (/SQLITE_BUSY|database is locked/i.test(out.stderr)) busy++;
+    }
+  };
+  await Promise.all(Array.from({ length: alive }, worker));
+  await run([...COMMON, "--db", db, `http://127.0.0.1:${slow}/last`]); // marks the last killed one
+  const c = new Database(db, { readonly: true });
+  const spans = c.prepare(`SELECT r.state, (SELECT MIN(m.started_at) FROM measurements m WHERE m.run_id = r.id) AS s, r.finished_at AS e FROM runs r ORDER BY s`).all();
+  const integrity = c.pragma("integrity_check", { simple: true });
+  c.close();
+  let doubles = 0;
+  let maxEnd = "";
+  for (const sp of spans) {
+    if (sp.s !== null && sp.s < maxEnd) doubles++;
+    if (sp.e !== null && sp.e > maxEnd) maxEnd = sp.e;
+  }
+  const running = spans.filter((sp) => sp.state === "running").length;
+  const completed = spans.filter((sp) => sp.state === "completed").length;
+  row(
+    `${n} overlapping --wait runs, 1 in 4 killed -9`,
+    doubles === 0 && running === 0 && busy === 0 && integrity === "ok" && completed + killed >= n,
+    `${killed} killed, ${completed} completed, ${running} left running; ${doubles} double runs; integrity ${integrity}; ${busy} saw SQLITE_BUSY`,
+  );
+}
+
 // --- 3. slowloris (another suite) ----------------------------------------------------------------
 async function slowloris() {
   const script = fileURLToPath(new URL("./slowloris.mjs", import.meta.url));
@@ -356,6 +397,7 @@ console.error(`chaos: ${process.env.CHAOS_NS === "1" ? "in a new network namespa
 try {
   await killLoop();
   await overlap();
+  await overlapWithKills();
   await slowloris();
   await hostileOrigins();
   await badInput();
