@@ -157,6 +157,24 @@ async function killLoop() {
   );
 }
 
+/** Runs whose writing spans (first measurement to finished_at) overlap an earlier run's, with the pair named. */
+function doubleRuns(db) {
+  const c = new Database(db, { readonly: true });
+  const spans = c
+    .prepare(`SELECT r.id, r.pid, r.state, r.started_at AS t, (SELECT MIN(m.started_at) FROM measurements m WHERE m.run_id = r.id) AS s, r.finished_at AS e FROM runs r ORDER BY s`)
+    .all();
+  c.close();
+  const doubles = [];
+  let last = null;
+  for (const sp of spans) {
+    if (sp.s === null) continue;
+    if (last !== null && sp.s < last.e) doubles.push(`pid ${last.pid} (${last.state}, ${last.s} to ${last.e}) and pid ${sp.pid} (${sp.state}, ${sp.s} to ${sp.e})`);
+    if (sp.e !== null && (last === null || sp.e > last.e)) last = sp;
+  }
+  if (doubles.length) console.error(`chaos: double runs in ${db}:\n  ${doubles.join("\n  ")}`);
+  return { spans, doubles: doubles.length };
+}
+
 // --- 2. 300 overlapping runs with --wait --------------------------------------------------------
 async function overlap() {
   const n = QUICK ? 40 : 300;
@@ -177,20 +195,8 @@ async function overlap() {
     }
   };
   await Promise.all(Array.from({ length: alive }, worker));
-  const c = new Database(db, { readonly: true });
   // A run writes between its first measurement and its end (finished_at): the lock is held then.
-  const spans = c
-    .prepare(
-      `SELECT r.id, r.state, (SELECT MIN(m.started_at) FROM measurements m WHERE m.run_id = r.id) AS s, r.finished_at AS e FROM runs r ORDER BY s`,
-    )
-    .all();
-  c.close();
-  let doubles = 0;
-  let maxEnd = "";
-  for (const sp of spans) {
-    if (sp.s !== null && sp.s < maxEnd) doubles++;
-    if (sp.e !== null && sp.e > maxEnd) maxEnd = sp.e;
-  }
+  const { spans, doubles } = doubleRuns(db);
   const completed = spans.filter((s) => s.state === "completed").length;
   const exits = [...codes].map(([code, k]) => `${k}x exit ${code}`).join(", ");
   row(`${n} overlapping --wait runs`, doubles === 0 && completed === n && busy === 0, `${completed}/${n} completed (${exits}) in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${alive} at a time; ${doubles} double runs; ${busy} saw SQLITE_BUSY`);
@@ -219,15 +225,9 @@ async function overlapWithKills() {
   await Promise.all(Array.from({ length: alive }, worker));
   await run([...COMMON, "--db", db, `http://127.0.0.1:${slow}/last`]); // marks the last killed one
   const c = new Database(db, { readonly: true });
-  const spans = c.prepare(`SELECT r.state, (SELECT MIN(m.started_at) FROM measurements m WHERE m.run_id = r.id) AS s, r.finished_at AS e FROM runs r ORDER BY s`).all();
   const integrity = c.pragma("integrity_check", { simple: true });
   c.close();
-  let doubles = 0;
-  let maxEnd = "";
-  for (const sp of spans) {
-    if (sp.s !== null && sp.s < maxEnd) doubles++;
-    if (sp.e !== null && sp.e > maxEnd) maxEnd = sp.e;
-  }
+  const { spans, doubles } = doubleRuns(db);
   const running = spans.filter((sp) => sp.state === "running").length;
   const completed = spans.filter((sp) => sp.state === "completed").length;
   // Temporary lock files and reap markers: a kill can leave one only in a window of microseconds.
@@ -398,13 +398,11 @@ async function badInput() {
 // --- the run -------------------------------------------------------------------------------------
 const t0 = Date.now();
 console.error(`chaos: ${process.env.CHAOS_NS === "1" ? "in a new network namespace (lo only)" : "on 127.0.0.1 only"}; work dir ${dir}`);
+// CHAOS_ONLY=overlapWithKills (a comma-separated list of the functions below) runs only those.
+const only = process.env.CHAOS_ONLY?.split(",");
+const sections = { killLoop, overlap, overlapWithKills, slowloris, hostileOrigins, badInput };
 try {
-  await killLoop();
-  await overlap();
-  await overlapWithKills();
-  await slowloris();
-  await hostileOrigins();
-  await badInput();
+  for (const [name, fn] of Object.entries(sections)) if (!only || only.includes(name)) await fn();
 } catch (err) {
   row("suite", false, `crashed: ${err?.stack ?? err}`);
 } finally {
