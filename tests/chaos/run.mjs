@@ -168,7 +168,10 @@ function doubleRuns(db) {
   let last = null;
   for (const sp of spans) {
     if (sp.s === null) continue;
-    if (last !== null && sp.s < last.e) doubles.push(`pid ${last.pid} (${last.state}, ${last.s} to ${last.e}) and pid ${sp.pid} (${sp.state}, ${sp.s} to ${sp.e})`);
+    if (last !== null && sp.s < last.e) {
+      const ms = Date.parse(last.e) - Date.parse(sp.s);
+      doubles.push(`pid ${last.pid} (${last.state}, ${last.s} to ${last.e}) and pid ${sp.pid} (${sp.state}, ${sp.s} to ${sp.e}): ${ms} ms together`);
+    }
     if (sp.e !== null && (last === null || sp.e > last.e)) last = sp;
   }
   if (doubles.length) console.error(`chaos: double runs in ${db}:\n  ${doubles.join("\n  ")}`);
