@@ -1,4 +1,5 @@
 /** `reachprobe config`: check, show or start a config file (`reachprobe.config.json`). */
+import { firstProblems } from "../input/read-file.js";
 import { writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { Command } from "commander";
@@ -71,7 +72,7 @@ function noFile(name: string): number {
 
 function printProblems(err: unknown): number {
   if (!(err instanceof ConfigError)) throw err;
-  for (const p of err.problems) process.stderr.write(`${p}\n`);
+  for (const p of firstProblems(err.problems)) process.stderr.write(`${p}\n`);
   return EXIT.USAGE;
 }
 

@@ -46,8 +46,8 @@ async function mergeMain(files: string[], flags: MergeFlags): Promise<number> {
   let dest: Store;
   try {
     const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
-    lock = await acquireLockWaiting(flags.db, waitMs, (h) => {
-      process.stderr.write(`reachprobe merge: waiting for the run with pid ${h.pid} (since ${h.started_at}) to finish\n`);
+    lock = await acquireLockWaiting(flags.db, waitMs, (holder) => {
+      process.stderr.write(`reachprobe merge: waiting for the lock, held by ${holder}, to be released\n`);
     });
   } catch (err) {
     process.stderr.write(`reachprobe merge: ${(err as Error).message}\n`);

@@ -12,7 +12,8 @@ import { summarizeServices } from "../analysis/service.js";
 import type { AnalysisContext } from "../analysis/context.js";
 import { openAsnDb, type AsnDb } from "../geo/asn.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
-import { runTargets, type TargetResult } from "../runner/runner.js";
+import { CompactPlan, runTargets, type TargetResult } from "../runner/runner.js";
+import { collectGarbage } from "../runner/memory.js";
 import { Store } from "../store/store.js";
 import { EXIT, EXIT_HELP, exitCodeFor } from "./exit-codes.js";
 import { UsageError } from "../base/errors.js";
@@ -28,6 +29,7 @@ import { JsonStream, printHuman } from "./run-output.js";
 import { noticeSeen, noticeText, rememberNotice } from "./notice.js";
 import { VERSION } from "../base/package-info.js";
 import type { ResultLine } from "./render.js";
+import type { Status } from "../analysis/verdict.js";
 import { makeLogger } from "./log.js";
 import { Progress } from "./progress.js";
 
@@ -126,11 +128,12 @@ async function planTargets(args: string[], flags: RunFlags): Promise<Plan> {
   let listName: string | null = null;
   args.forEach((a, i) => targets.push(parseTarget(a, "(command line)", `argument ${i + 1}`)));
   if (flags.category?.length && !flags.file?.length) throw new UsageError("--category filters Citizen Lab CSV files: give one with --file");
-  if (flags.file?.length) targets.push(...(await loadTargetFiles(flags.file, flags.category?.length ? { categories: flags.category } : {})).targets);
+  // Loops, not push(...list): a spread of a million targets overflows the stack.
+  if (flags.file?.length) for (const t of (await loadTargetFiles(flags.file, flags.category?.length ? { categories: flags.category } : {})).targets) targets.push(t);
   if (flags.list || (targets.length === 0 && !flags.file?.length)) {
     listName = flags.list ?? "wechat";
     const list = await loadBundledList(listName);
-    targets.push(...list.targets);
+    for (const t of list.targets) targets.push(t);
     canary = list.canary ?? null;
   }
   if (typeof flags.canary === "string") canary = parseTarget(flags.canary, "(canary)", "--canary");
@@ -237,11 +240,11 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     if (flags.store) {
       const db = flags.db ?? "data/reachprobe.db";
       const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
-      lock = await acquireLockWaiting(db, waitMs, (h) => {
-        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the run with pid ${h.pid} (since ${h.started_at}) to finish\n`);
+      lock = await acquireLockWaiting(db, waitMs, (holder) => {
+        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the lock, held by ${holder}, to be released\n`);
       });
       store = Store.open(db);
-      const stale = store.markStaleRuns();
+      const stale = store.markStaleRuns() + (lock.tookOver ? store.markRunsOfHolder(lock.tookOver.hostname_hash, lock.tookOver.pid) : 0);
       if (stale) log.info({ stale }, "marked runs left by killed processes as interrupted");
       runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length, networkLabel: flags.networkLabel ?? null, probeAsn: network?.asn ?? null, probeCc: network?.cc ?? null });
     }
@@ -280,14 +283,27 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
 
+  // Per result, only what the end needs: its service and status (the summary, the exit code),
+  // and for the human report its line with at most the 4 evidence lines it prints.
+  const statuses: Array<{ service: string; status: Status }> = [];
   const lines: ResultLine[] = [];
   const json = flags.json ? new JsonStream() : null;
-  const progress = new Progress(process.stderr, plan.targets.length, !flags.quiet);
+  const total = plan.targets.length;
+  const planned = new CompactPlan(plan.targets);
+  plan.targets = [];
+  // A long plan's loading leaves much garbage; collected now (after a turn of the event loop,
+  // which lets go of what the loader's promises still hold), the run's heap stays near what it uses.
+  if (total > 10_000) {
+    await new Promise((r) => setImmediate(r));
+    collectGarbage();
+  }
+  const progress = new Progress(process.stderr, total, !flags.quiet);
   let networkDown: string | null = null;
-  log.info({ run: runId, targets: plan.targets.length }, "run started");
+  log.info({ run: runId, targets: total }, "run started");
   const outcome = await runTargets(
     {
-      targets: plan.targets,
+      // Taken one by one and forgotten once measured: memory holds only what is in flight.
+      targets: planned,
       canary: plan.canary,
       probe,
       concurrency: flags.concurrency,
@@ -307,7 +323,8 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
         if (store && runId) {
           store.addMeasurement(runId, { target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, control: r.control, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs });
         }
-        lines.push({ target: r.target.input, service: r.target.service, verdict: r.verdict });
+        statuses.push({ service: r.target.service, status: r.verdict.status });
+        if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
         json?.result(r);
         progress.tick(r.verdict.status);
         log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
@@ -315,7 +332,9 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     },
   );
   progress.done();
-  const services = summarizeServices(lines.map((l) => ({ service: l.service, status: l.verdict.status })));
+  // The report is built in memory: make room for it first (see memory.ts).
+  if (total > 10_000) collectGarbage();
+  const services = summarizeServices(statuses);
   const finishedAt = new Date();
   const state = outcome.interrupted ? "interrupted" : "completed";
   if (store && runId) {
@@ -338,7 +357,7 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     network_label: flags.networkLabel ?? null,
     probe_asn: network?.asn ?? null,
     probe_cc: network?.cc ?? null,
-    targets: plan.targets.length,
+    targets: total,
     measured: outcome.completed,
     canary: outcome.canary,
     options,
@@ -348,7 +367,7 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
   else {
     printHuman(lines, services, {
       measured: outcome.completed,
-      total: plan.targets.length,
+      total,
       seconds: (finishedAt.getTime() - start) / 1000,
       db: store ? (flags.db ?? null) : null,
       runId,
@@ -357,7 +376,7 @@ async function runMain(args: string[], flags: RunFlags, configPath: string | nul
     });
   }
   if (stopped.code !== null) return stopped.code;
-  return exitCodeFor(lines.map((l) => l.verdict.status));
+  return exitCodeFor(statuses.map((l) => l.status));
 }
 
 export type { Logger };

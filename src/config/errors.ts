@@ -1,5 +1,6 @@
 /** The error of a config file that cannot be used: every problem in it, found at once. */
 import { UsageError } from "../base/errors.js";
+import { firstProblems } from "../input/read-file.js";
 
 /**
  * A missing or invalid config file. It is a UsageError (exit code 2, nothing runs); `problems`
@@ -11,7 +12,8 @@ export class ConfigError extends UsageError {
 
   constructor(problems: readonly string[], path?: string) {
     const n = problems.length;
-    super(n === 1 || path === undefined ? problems.join("\n") : `${path}: ${n} problems:\n  ${problems.join("\n  ")}`);
+    // Bounded: the first few problems, then how many more.
+    super(n === 1 || path === undefined ? firstProblems(problems).join("\n") : `${path}: ${n} problems:\n  ${firstProblems(problems).join("\n  ")}`);
     this.name = "ConfigError";
     this.problems = problems;
   }

@@ -5,7 +5,7 @@
  * file with any problem gives a ConfigError and no settings.
  */
 import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { quote, readFileCapped, ReadFileError } from "../input/read-file.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command, Option } from "commander";
 import { parsePublicRanges } from "../net/bogons.js";
@@ -81,6 +81,9 @@ export function locateConfig(
   return { path: named.path, absolute, origin: named.origin };
 }
 
+/** The most a config file may hold: a few dozen settings take a few KiB. */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
 /** Reads and checks a config file against `command`'s options (those of `reachprobe run`). */
 export async function readConfigFile(location: ConfigLocation, command: Command): Promise<LoadedConfig> {
   return parseConfigText(await readConfigText(location), location.path, command, dirname(location.absolute));
@@ -89,10 +92,9 @@ export async function readConfigFile(location: ConfigLocation, command: Command)
 /** A config file's text; a ConfigError when it cannot be read. */
 export async function readConfigText(location: ConfigLocation): Promise<string> {
   try {
-    return await readFile(location.absolute, "utf8");
+    return await readFileCapped(location.absolute, MAX_CONFIG_BYTES);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
+    const why = err instanceof ReadFileError ? err.why : (err as Error).message;
     throw new ConfigError([`${location.path}: cannot read the config file: ${why}`]);
   }
 }

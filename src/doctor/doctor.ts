@@ -9,14 +9,14 @@ import { rootCertificates } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { CURRENT_SCHEMA_VERSION } from "../store/schema.js";
 import { hashHostname, isProcessAlive } from "../store/store.js";
-import { processStartTime } from "../store/lock.js";
+import { lockPathFor, processStartTime, readLockFile } from "../store/lock.js";
 import { check, type Check } from "./check.js";
 import { judgeBundledCa, judgeExtraCa } from "./ca.js";
 import { BUILD_FLOOR, judgeClock } from "./clock.js";
 import { judgeDatabase } from "./database.js";
 import { judgeControl, judgeDns } from "./endpoints.js";
 import { inspectDatabase } from "./inspect-database.js";
-import { judgeLock } from "./lock.js";
+import { judgeLock, type LockInput } from "./lock.js";
 import { probeControl, probeDoh, probeResolver } from "./probe-endpoints.js";
 import { fdsPerTarget, judgeFdLimit, judgeNodeVersion, parseOpenFilesLimit } from "./runtime.js";
 
@@ -56,6 +56,8 @@ export interface DoctorDeps {
   /** A live process's command line, when the platform tells (Linux /proc). */
   commandOf: (pid: number) => string | null;
   readFile: (path: string) => FileRead;
+  /** Reads the run lock as a run does (src/store/lock.ts). */
+  readLock: (path: string) => LockInput["file"];
   /** /proc/self/limits or null where there is none. */
   procLimits: () => string | null;
   /** Node's bundled CA certificates (tls.rootCertificates). */
@@ -100,6 +102,13 @@ export function defaultDeps(version: string, engines: string | undefined): Docto
     procStartOf: processStartTime,
     commandOf: commandOfPid,
     readFile: readFileFact,
+    readLock: (path) => {
+      try {
+        return readLockFile(path);
+      } catch (err) {
+        return { code: (err as NodeJS.ErrnoException).code, message: (err as Error).message };
+      }
+    },
     procLimits: () => {
       if (process.platform !== "linux") return null;
       const r = readFileFact("/proc/self/limits");
@@ -163,8 +172,8 @@ export async function runDoctor(s: DoctorSettings, deps: DoctorDeps): Promise<Ch
   checks.push(judgeExtraCa({ path: extra, ...(extraFile ? { file: extraFile } : {}), now }));
 
   checks.push(...judgeDatabase(dbFacts, { currentVersion: CURRENT_SCHEMA_VERSION, now }));
-  const lockPath = `${s.db}.lock`;
-  checks.push(judgeLock({ path: lockPath, file: deps.readFile(lockPath), hostHash: deps.hostHash, isAlive: deps.isAlive, procStartOf: deps.procStartOf, commandOf: deps.commandOf, now }));
+  const lockPath = lockPathFor(s.db);
+  checks.push(judgeLock({ path: lockPath, file: deps.readLock(lockPath), hostHash: deps.hostHash, isAlive: deps.isAlive, procStartOf: deps.procStartOf, commandOf: deps.commandOf, now }));
 
   checks.push(...(await network));
   return checks;

@@ -3,7 +3,8 @@
  * `analysis/fingerprints.ts`. This is the only place that touches the file system for them.
  */
 import { PACKAGE_ROOT } from "../base/package-info.js";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import { readFileCapped, ReadFileError } from "../input/read-file.js";
 import { join, resolve } from "node:path";
 import { parseFingerprints, type Fingerprint } from "../analysis/fingerprints.js";
 
@@ -40,12 +41,14 @@ async function kindOf(path: string): Promise<"file" | "dir" | null> {
   }
 }
 
+/** The most a fingerprint file may hold: OONI's two files together are under 100 KiB. */
+export const MAX_FINGERPRINT_FILE_BYTES = 8 << 20;
+
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, "utf8");
+    return await readFileCapped(path, MAX_FINGERPRINT_FILE_BYTES);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    const why = err instanceof ReadFileError ? (err.code === "EISDIR" ? "is a directory" : err.why) : (err as Error).message;
     throw new FingerprintSpecError(`cannot read fingerprint file ${path}: ${why}`, { cause: err });
   }
 }

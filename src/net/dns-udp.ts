@@ -13,7 +13,7 @@ import { classifyDnsError, classifyDnsRcode } from "./classify.js";
 /** What one UDP query produced. */
 export interface UdpDnsResult {
   /** Responses in arrival order, with `t` relative to `now()`; at most maxResponses. */
-  responses: Array<{ t: number; rcode: string; addresses: string[]; cnames: string[]; malformed?: string }>;
+  responses: Array<{ t: number; rcode: string; addresses: string[]; cnames: string[]; malformed?: string; cut?: string }>;
   /** Failure of the first valid response, or of the query when none came. */
   failure: Failure | null;
 }
@@ -35,6 +35,11 @@ export interface UdpDnsQuery {
   maxResponses?: number;
 }
 
+/** Responses kept per query by default: an injector and the real resolver need two or three. */
+export const MAX_RESPONSES = 16;
+/** Addresses (and CNAMEs) kept per response: a hostile resolver may send thousands in one datagram. */
+export const MAX_RECORDS_PER_RESPONSE = 32;
+
 /** Turns a valid response into its failure (null when it carries addresses). */
 export function failureOfResponse(rcode: string, addresses: readonly string[]): Failure | null {
   if (rcode === "NOERROR") return addresses.length > 0 ? null : "dns_no_answer";
@@ -43,7 +48,10 @@ export function failureOfResponse(rcode: string, addresses: readonly string[]): 
 
 /** Sends one query and collects every response within the window. */
 export function udpDnsQuery(q: UdpDnsQuery): Promise<UdpDnsResult> {
-  const maxResponses = q.maxResponses ?? 16;
+  const maxResponses = q.maxResponses ?? MAX_RESPONSES;
+  let ignored = 0;
+  // What was cut from the last kept response itself (its records), before any note of ignored ones.
+  let lastCut = "";
   const id = randomInt(0, 65536);
   const wire = packet.encode({
     type: "query",
@@ -78,7 +86,14 @@ export function udpDnsQuery(q: UdpDnsQuery): Promise<UdpDnsResult> {
     };
 
     sock.on("message", (msg, rinfo) => {
-      if (done || responses.length >= maxResponses) return;
+      if (done) return;
+      if (responses.length >= maxResponses) {
+        // Said on the last kept response, so the stored observation tells that more came.
+        ignored++;
+        const last = responses[responses.length - 1];
+        if (last) last.cut = [lastCut, `${ignored} more response${ignored === 1 ? "" : "s"} ignored (at most ${maxResponses} kept)`].filter(Boolean).join(", ");
+        return;
+      }
       // The socket is connected, so the kernel drops datagrams from other sources already;
       // this is a second line for platforms where it does not.
       if (rinfo.port !== q.server.port) return;
@@ -87,26 +102,41 @@ export function udpDnsQuery(q: UdpDnsQuery): Promise<UdpDnsResult> {
       try {
         decoded = packet.decode(msg);
       } catch (e) {
+        lastCut = "";
         responses.push({ t, rcode: "", addresses: [], cnames: [], malformed: `undecodable (${msg.length} bytes)` });
         return;
       }
       const question = decoded.questions?.[0];
       if (decoded.id !== id || decoded.type !== "response") {
+        lastCut = "";
         responses.push({ t, rcode: "", addresses: [], cnames: [], malformed: "id or type mismatch" });
         return;
       }
       if (!question || question.name.toLowerCase().replace(/\.$/, "") !== wanted) {
+        lastCut = "";
         responses.push({ t, rcode: "", addresses: [], cnames: [], malformed: "question mismatch" });
         return;
       }
       const rcode = (decoded as packet.Packet & { rcode?: string }).rcode ?? "NOERROR";
       const addresses: string[] = [];
       const cnames: string[] = [];
+      let moreAddresses = 0;
+      let moreCnames = 0;
       for (const a of decoded.answers ?? []) {
-        if ((a.type === "A" || a.type === "AAAA") && typeof a.data === "string" && a.type === q.qtype) addresses.push(a.data);
-        else if (a.type === "CNAME" && typeof a.data === "string") cnames.push(a.data);
+        if ((a.type === "A" || a.type === "AAAA") && typeof a.data === "string" && a.type === q.qtype) {
+          if (addresses.length < MAX_RECORDS_PER_RESPONSE) addresses.push(a.data);
+          else moreAddresses++;
+        } else if (a.type === "CNAME" && typeof a.data === "string") {
+          if (cnames.length < MAX_RECORDS_PER_RESPONSE) cnames.push(a.data);
+          else moreCnames++;
+        }
       }
-      responses.push({ t, rcode, addresses, cnames });
+      const cut = [
+        ...(moreAddresses ? [`kept ${addresses.length} of ${addresses.length + moreAddresses} addresses`] : []),
+        ...(moreCnames ? [`kept ${cnames.length} of ${cnames.length + moreCnames} CNAMEs`] : []),
+      ].join(", ");
+      lastCut = cut;
+      responses.push({ t, rcode, addresses, cnames, ...(cut ? { cut } : {}) });
       if (!firstValid) {
         firstValid = true;
         clearTimeout(timer);

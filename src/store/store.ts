@@ -3,7 +3,7 @@
  * they happen and reads them back; it never interprets them (that is analysis/'s job).
  */
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { makeDirs } from "./make-dirs.js";
 import { hostname as osHostname } from "node:os";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -350,7 +350,7 @@ export class Store {
     const inMemory = path === ":memory:" || path === "";
     let db: Database.Database | undefined;
     try {
-      if (!readonly && !inMemory) mkdirSync(dirname(path), { recursive: true });
+      if (!readonly && !inMemory) makeDirs(dirname(path));
       db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
       // First, so that the pragmas and the migration below wait for other writers instead of failing.
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -485,6 +485,21 @@ export class Store {
     // IMMEDIATE: read and update under one write lock, so two processes cleaning up at once
     // cannot both count the same run.
     return this.markStale.immediate(isAlive);
+  }
+
+  /**
+   * Marks as 'interrupted' the runs still 'running' that the holder of a stale lock this run took
+   * over had started (host null: this one), and returns how many: a lock from another host is
+   * only known dead once its lease expires, which markStaleRuns cannot judge.
+   */
+  markRunsOfHolder(hostnameHash: string | null, pid: number): number {
+    return this.db
+      .prepare<[string, number]>(
+        `UPDATE runs SET state = 'interrupted',
+           finished_at = COALESCE((SELECT MAX(m.finished_at) FROM measurements m WHERE m.run_id = runs.id), runs.started_at)
+         WHERE state = 'running' AND hostname_hash = ? AND pid = ?`,
+      )
+      .run(hostnameHash ?? this.hostHash, pid).changes;
   }
 
   /** The run with this id, or undefined. */

@@ -12,6 +12,7 @@
  * - A non-ASCII host name is converted to its `xn--` (punycode) form.
  * - Every other invalid row is an error naming `file:line`: nothing is dropped silently.
  */
+import { quote } from "../input/read-file.js";
 import { domainToASCII } from "node:url";
 import { CsvError, parseCsv, type CsvRow } from "../base/csv.js";
 
@@ -69,7 +70,7 @@ export function readCitizenLabRows(text: string, file: string): CitizenLabRows {
       problems: [
         ...problems,
         `${file}:${header.line}: not a Citizen Lab test list: the header has no ${missing.map((m) => `"${m}"`).join(" or ")} column ` +
-          `(expected url,category_code,category_description,date_added,source,notes; found ${header.fields.join(",")})`,
+          `(expected url,category_code,category_description,date_added,source,notes; found ${quote(header.fields.join(","))})`,
       ],
     };
   }
@@ -94,7 +95,7 @@ export function readCitizenLabRows(text: string, file: string): CitizenLabRows {
       notes: at(r, "notes"),
     };
     if (row.categoryCode === "") {
-      problems.push(`${file}:${r.line}: ${JSON.stringify(row.url)} has no category_code (every test-list row has one, e.g. NEWS)`);
+      problems.push(`${file}:${r.line}: ${quote(row.url)} has no category_code (every test-list row has one, e.g. NEWS)`);
       continue;
     }
     rows.push(row);
@@ -128,7 +129,7 @@ export function parseCategoryCodes(value: string): string[] {
   const codes = value.split(",").map((c) => c.trim().toUpperCase());
   const bad = codes.find((c) => !/^[A-Z0-9_-]+$/.test(c));
   if (bad !== undefined) {
-    throw new Error(`--category takes category codes separated by commas (e.g. NEWS,HUMR), not ${JSON.stringify(value)}`);
+    throw new Error(`--category takes category codes separated by commas (e.g. NEWS,HUMR), not ${quote(value)}`);
   }
   return [...new Set(codes)];
 }

@@ -1,4 +1,5 @@
 /** Errors raised while reading targets: one stable code, messages that say where and what. */
+import { quote } from "../input/read-file.js";
 
 /** A target, target file or target list is invalid; `problems` holds one line per invalid entry. */
 export class TargetError extends Error {
@@ -14,8 +15,8 @@ export class TargetError extends Error {
   }
 }
 
-/** Formats one problem as `origin: "text" problem`, quoting the input so stray whitespace shows. */
+/** Formats one problem as `origin: "text" problem`, quoting the input (its first 100 characters) so stray whitespace shows. */
 export function describeProblem(text: string, problem: string, origin?: string): string {
   const where = origin === undefined || origin === "" ? "" : `${origin}: `;
-  return `${where}${JSON.stringify(text)} ${problem}`;
+  return `${where}${quote(text)} ${problem}`;
 }

@@ -15,6 +15,7 @@
  * `sources` or a free-text note) or a plain target string. A top-level array is read as the
  * endpoints alone. Unknown keys are errors, so typos never pass silently.
  */
+import { quote } from "../input/read-file.js";
 import { pointerSegment, type JsonLines } from "./json-lines.js";
 
 /** One endpoint read from a list, before target parsing. */
@@ -116,7 +117,7 @@ function readInclude(include: unknown, doc: ListDocument, where: JsonLines, prob
   include.forEach((name, i) => {
     const p = `/include/${i}`;
     if (typeof name !== "string" || !LIST_NAME.test(name)) {
-      problem(p, `include[${i}] must be the name of a bundled list (such as "telegram"), not ${JSON.stringify(name)}`);
+      problem(p, `include[${i}] must be the name of a bundled list (such as "telegram"), not ${quote(name)}`);
     } else if (doc.include.some((d) => d.name === name)) {
       problem(p, `include[${i}] repeats "${name}"`);
     } else {
@@ -185,7 +186,7 @@ function readEndpoints(
       (typeof src === "number" && Number.isInteger(src) && src >= 0 && src < sourceCount);
     if (!srcOk) {
       const range = sourceCount === 0 ? "there are no sources" : `0 to ${sourceCount - 1}`;
-      problem(`${p}/source`, `${label}.source must be an index into "sources" (${range}) or a note, not ${JSON.stringify(src)}`);
+      problem(`${p}/source`, `${label}.source must be an index into "sources" (${range}) or a note, not ${quote(src)}`);
     }
     // Parse the target even when other fields are wrong, so its own problems show too.
     if (typeof e.target === "string") {

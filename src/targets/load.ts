@@ -7,6 +7,7 @@
 import { PACKAGE_ROOT } from "../base/package-info.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { firstProblems, ProblemList, quote, readFileCapped, ReadFileError } from "../input/read-file.js";
 import { basename, dirname, extname, join, sep } from "node:path";
 import { LEGEND_FILE, isCitizenLabHeader, readCitizenLabRows, readLegend, rowSourceNote, urlToTargetText } from "./citizenlab.js";
 import { TargetError } from "./errors.js";
@@ -88,7 +89,7 @@ export async function loadTargetFileDetails(path: string, options: LoadOptions =
   const legend = format === "csv" && categories !== undefined && categories.length > 0 ? await readLegendBeside(path) : undefined;
   const details = parseDetailed(text, path, format, [], { ...options, ...(legend ? { legend } : {}) });
   if (format === "csv" && categories !== undefined && categories.length > 0 && details.targets.length === 0) {
-    throw new TargetError(`${path}: no rows with category ${categories.join(" or ")} (it has ${csvCategories(text, path).join(", ")})`);
+    throw new TargetError(`${path}: no rows with category ${categories.join(" or ")} (it has ${firstProblems(csvCategories(text, path), 40, undefined, "code").join(", ")})`);
   }
   return details;
 }
@@ -104,7 +105,7 @@ export async function loadTargetFiles(paths: readonly string[], options: LoadOpt
   const seen = new Set<string>();
   let anyCsv = false;
   const messages = new Set<string>();
-  const problems: string[] = [];
+  const problems = new ProblemList();
   for (const path of paths) {
     const text = await readTargetFile(path);
     const format = detectFormat(path, text);
@@ -116,11 +117,11 @@ export async function loadTargetFiles(paths: readonly string[], options: LoadOpt
       for (const t of list.targets) if (!seen.has(t.input) && seen.add(t.input)) targets.push(t);
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
-      if (!messages.has(err.message)) problems.push(...err.problems);
+      if (!messages.has(err.message)) problems.addAll(err.problems);
       messages.add(err.message);
     }
   }
-  if (messages.size > 0) throw new TargetError([...messages].join("\n"), problems);
+  if (messages.size > 0) throw new TargetError([...messages].join("\n"), problems.kept);
   if (categories.length > 0 && !anyCsv) {
     throw new TargetError(`--category filters Citizen Lab CSV files, and no --file is one (${paths.join(", ") || "none given"})`);
   }
@@ -130,13 +131,14 @@ export async function loadTargetFiles(paths: readonly string[], options: LoadOpt
   return { targets };
 }
 
+/** The most a target file may hold: 100,000 targets take 2 to 5 MiB. */
+export const MAX_TARGET_FILE_BYTES = 16 << 20;
+
 async function readTargetFile(path: string): Promise<string> {
   try {
-    return await readFile(path, "utf8");
+    return await readFileCapped(path, MAX_TARGET_FILE_BYTES);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String(err);
-    throw new TargetError(`cannot read target file ${path}: ${why}`);
+    throw new TargetError(`cannot read target file ${path}: ${err instanceof ReadFileError ? err.why : String(err)}`);
   }
 }
 
@@ -146,7 +148,7 @@ async function readLegendBeside(csvPath: string): Promise<{ file: string; codes:
   if (basename(csvPath) === LEGEND_FILE) return undefined;
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readFileCapped(file, MAX_TARGET_FILE_BYTES);
   } catch {
     return undefined; // no legend: the filter is applied without checking the codes
   }
@@ -208,7 +210,7 @@ function plain(d: TargetListDetails): TargetList {
 class Collector {
   readonly targets: Target[] = [];
   readonly endpoints: ListEndpoint[] = [];
-  readonly problems: string[] = [];
+  readonly problems = new ProblemList();
   private readonly firstSeen = new Map<string, string>();
 
   add(text: string, service: string | undefined, origin: string, about: Omit<ListEndpoint, "target"> = {}): void {
@@ -219,7 +221,7 @@ class Collector {
   addTarget(target: Target, origin: string, about: Omit<ListEndpoint, "target"> = {}): void {
     const first = this.firstSeen.get(target.input);
     if (first !== undefined) {
-      this.problems.push(`${origin}: duplicate target ${JSON.stringify(target.input)} (first at ${first})`);
+      this.problems.add(`${origin}: duplicate target ${quote(target.input)} (first at ${first})`);
       return;
     }
     this.firstSeen.set(target.input, origin);
@@ -232,16 +234,16 @@ class Collector {
       return parseTarget(text, service ?? "(none)", origin);
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
-      this.problems.push(err.message);
+      this.problems.add(err.message);
       return undefined;
     }
   }
 
   finish(file: string, list: Omit<TargetListDetails, "targets" | "endpoints">): TargetListDetails {
-    const n = this.problems.length;
+    const n = this.problems.count;
     if (n > 0) {
       const head = `${file}: ${n} problem${n === 1 ? "" : "s"}, no targets loaded:`;
-      throw new TargetError(`${head}\n  ${this.problems.join("\n  ")}`, this.problems);
+      throw new TargetError(`${head}\n  ${this.problems.lines().join("\n  ")}`, this.problems.kept);
     }
     return { ...list, targets: this.targets, endpoints: this.endpoints };
   }
@@ -261,8 +263,8 @@ function fromText(text: string, file: string): TargetListDetails {
     const cut = raw.search(/\s#/);
     c.add((cut < 0 ? raw : raw.slice(0, cut)).trim(), service, `${file}:${i + 1}`);
   });
-  if (c.targets.length === 0 && c.problems.length === 0) {
-    c.problems.push(`${file}: no targets (write one per line; "#" starts a comment)`);
+  if (c.targets.length === 0 && c.problems.count === 0) {
+    c.problems.add(`${file}: no targets (write one per line; "#" starts a comment)`);
   }
   return c.finish(file, { sources: [], include: [] });
 }
@@ -282,7 +284,7 @@ function fromJson(text: string, file: string, including: string[]): TargetListDe
   }
   const doc = readListDocument(value, where, file);
   const c = new Collector();
-  c.problems.push(...doc.problems);
+  c.problems.addAll(doc.problems);
   const origin = (line: number | undefined): string => (line === undefined ? file : `${file}:${line}`);
   const sources = new SourceSet();
   let includedCanary: Target | undefined;
@@ -334,14 +336,14 @@ class SourceSet {
 }
 
 /** Reads the bundled list `name` for an `include`; its problems join the including list's. */
-function loadIncluded(name: string, where: string, including: string[], problems: string[]): TargetListDetails | undefined {
+function loadIncluded(name: string, where: string, including: string[], problems: ProblemList): TargetListDetails | undefined {
   const names = bundledListNamesSync();
   if (!names.includes(name)) {
-    problems.push(`${where}: include "${name}" is not a bundled list (available: ${names.join(", ") || "none"})`);
+    problems.add(`${where}: include "${name}" is not a bundled list (available: ${names.join(", ") || "none"})`);
     return undefined;
   }
   if (including.includes(name)) {
-    problems.push(`${where}: include "${name}" makes a cycle (${[...including, name].join(" -> ")})`);
+    problems.add(`${where}: include "${name}" makes a cycle (${[...including, name].join(" -> ")})`);
     return undefined;
   }
   try {
@@ -349,7 +351,7 @@ function loadIncluded(name: string, where: string, including: string[], problems
     return fromJson(text.replace(/^\uFEFF/, ""), `targets/${name}.json`, [...including, name]);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    problems.push(...err.problems);
+    problems.addAll(err.problems);
     return undefined;
   }
 }
@@ -357,7 +359,7 @@ function loadIncluded(name: string, where: string, including: string[], problems
 function fromCsv(text: string, file: string, options: ParseOptions): TargetListDetails {
   const { rows, problems } = readCitizenLabRows(text, file);
   const c = new Collector();
-  c.problems.push(...problems);
+  c.problems.addAll(problems);
   const wanted = options.categories === undefined || options.categories.length === 0 ? undefined : new Set(options.categories.map((x) => x.toUpperCase()));
   if (wanted !== undefined && options.legend !== undefined) {
     const unknown = [...wanted].filter((code) => !options.legend?.codes.has(code));
@@ -374,7 +376,7 @@ function fromCsv(text: string, file: string, options: ParseOptions): TargetListD
       source: { note: rowSourceNote(row, basename(file)) },
     });
   }
-  if (rows.length === 0 && c.problems.length === 0) c.problems.push(`${file}: no rows after the header`);
+  if (rows.length === 0 && c.problems.count === 0) c.problems.add(`${file}: no rows after the header`);
   // Every row is checked (and duplicates found) before filtering, so a broken file is
   // reported whatever the filter keeps.
   const all = c.finish(file, { sources: [], include: [] });

@@ -14,6 +14,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { TargetError, describeProblem } from "./errors.js";
+import { quote } from "../input/read-file.js";
 import type { Scheme, Target } from "./target.js";
 
 const DEFAULT_PORT: Record<Exclude<Scheme, "tcp">, number> = { https: 443, http: 80 };
@@ -40,7 +41,7 @@ export function parseTarget(text: string, service = "(none)", origin?: string): 
   if (m) {
     const name = (m[1] ?? "").toLowerCase();
     if (name === "") fail('has no scheme before "://" (use https://, http:// or tcp://)');
-    if (!SCHEMES.has(name)) fail(`has an unknown scheme "${name}" (use https://, http:// or tcp://)`);
+    if (!SCHEMES.has(name)) fail(`has an unknown scheme ${quote(name)} (use https://, http:// or tcp://)`);
     scheme = name as Scheme;
     rest = s.slice(m[0].length);
   } else {
@@ -64,10 +65,10 @@ function bareToAuthority(s: string, fail: Fail): string {
   if (colons >= 2) return `[${hostPart}]${tail}`; // a bare IPv6 address
   if (colons === 1) {
     const [before = "", after = ""] = hostPart.split(":");
-    if (SCHEMES.has(before.toLowerCase())) fail(`needs "//" after "${before}:"`);
+    if (SCHEMES.has(before.toLowerCase())) fail(`needs "//" after ${quote(`${before}:`)}`);
     if (/^\d+$/.test(after)) fail(ambiguous(before, after));
     if (/^[a-z][a-z0-9+.-]*$/i.test(before) && !before.includes(".")) {
-      fail(`has an unknown scheme "${before.toLowerCase()}" (use https://, http:// or tcp://)`);
+      fail(`has an unknown scheme ${quote(before.toLowerCase())} (use https://, http:// or tcp://)`);
     }
     fail(badPort(after));
   }
@@ -79,7 +80,7 @@ function ambiguous(host: string, port: string): string {
 }
 
 function badPort(port: string): string {
-  return `has a bad port "${port}" (must be a number from 1 to 65535)`;
+  return `has a bad port ${quote(port)} (must be a number from 1 to 65535)`;
 }
 
 /** Parses `host[:port][/path][?query]` (what follows `scheme://`) for the given scheme. */
@@ -126,10 +127,10 @@ function splitHost(authority: string, fail: Fail): HostParts {
     const close = authority.indexOf("]");
     const inside = close < 0 ? authority.slice(1) : authority.slice(1, close);
     if (close < 0 || inside.includes("%") || !isIPv6(inside)) {
-      fail(`has an invalid IPv6 address "${inside}"`);
+      fail(`has an invalid IPv6 address ${quote(inside)}`);
     }
     const after = authority.slice(close + 1);
-    if (after !== "" && !after.startsWith(":")) fail(`has unexpected text "${after}" after the IPv6 address`);
+    if (after !== "" && !after.startsWith(":")) fail(`has unexpected text ${quote(after)} after the IPv6 address`);
     // Canonical IPv6 text (lower case, zeros compressed) so one address is one store key.
     const host = new URL(`http://[${inside}]/`).hostname.slice(1, -1);
     return { host, isIp: true, ipv6: true, portText: after === "" ? undefined : after.slice(1) };
@@ -139,13 +140,13 @@ function splitHost(authority: string, fail: Fail): HostParts {
   const [rawHost = "", portText] = authority.split(":");
   if (rawHost === "") fail("has no host");
   const host = rawHost.toLowerCase();
-  if (/[^\u0000-\u007f]/u.test(host)) fail(`has a non-ASCII host "${rawHost}"; write its xn-- (punycode) form`);
+  if (/[^\u0000-\u007f]/u.test(host)) fail(`has a non-ASCII host ${quote(rawHost)}; write its xn-- (punycode) form`);
   if (/^[0-9.]+$/.test(host)) {
-    if (!isIPv4(host)) fail(`has an invalid IPv4 address "${rawHost}"`);
+    if (!isIPv4(host)) fail(`has an invalid IPv4 address ${quote(rawHost)}`);
     return { host, isIp: true, ipv6: false, portText };
   }
   const reason = hostNameProblem(host);
-  if (reason !== undefined) fail(`has an invalid host "${rawHost}" (${reason})`);
+  if (reason !== undefined) fail(`has an invalid host ${quote(rawHost)} (${reason})`);
   return { host, isIp: false, ipv6: false, portText };
 }
 

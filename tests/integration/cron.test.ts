@@ -71,7 +71,7 @@ describe("two runs on one database", () => {
     expect(second.stderr).toMatch(new RegExp(`another reachprobe run is writing .*lock\\.db \\(pid ${first.child.pid}, since `));
 
     const waiting = startRun([...common, "--db", db, "--wait", "30", fast()]);
-    await expect.poll(waiting.stderr, { timeout: 10_000 }).toMatch(new RegExp(`waiting for the run with pid ${first.child.pid}`));
+    await expect.poll(waiting.stderr, { timeout: 10_000 }).toMatch(new RegExp(`waiting for the lock, held by pid ${first.child.pid}, since `));
     first.child.kill("SIGTERM");
     const f = await first.exited;
     expect(f.code).toBe(143);

@@ -1,0 +1,91 @@
+/**
+ * The runner's worker pool: it pulls targets from the plan only as workers free up (the plan is
+ * streamed, never queued whole), never runs more than `concurrency` at once, reports each
+ * result as it finishes, and a compact plan gives back the same targets, each once.
+ */
+import { describe, expect, it } from "vitest";
+import { CompactPlan, runTargets } from "../../src/runner/runner.js";
+import { DEFAULT_PROBE_CONFIG } from "../../src/probes/config.js";
+import { parseTarget } from "../../src/targets/parse.js";
+import type { Target } from "../../src/targets/target.js";
+
+const targets = (n: number) => Array.from({ length: n }, (_, i) => parseTarget(`tcp://127.0.0.${(i % 250) + 1}:${1000 + i}`, i % 2 ? "odd" : "even"));
+
+describe("runTargets", () => {
+  it("pulls a target only when a worker is free, and never runs more than `concurrency` at once", async () => {
+    let pulled = 0;
+    let running = 0;
+    let most = 0;
+    const pulledWhenStarted: number[] = [];
+    function* plan(): Generator<Target> {
+      for (const t of targets(50)) {
+        pulled++;
+        yield t;
+      }
+    }
+    const done: string[] = [];
+    const outcome = await runTargets(
+      {
+        targets: plan(),
+        probe: { ...DEFAULT_PROBE_CONFIG, now: () => 0 },
+        concurrency: 4,
+        context: { publicRanges: [], fingerprints: [] },
+        stop: new AbortController().signal,
+        probeFn: async () => {
+          running++;
+          most = Math.max(most, running);
+          pulledWhenStarted.push(pulled);
+          await new Promise((r) => setImmediate(r));
+          running--;
+          return { observations: [], control: null };
+        },
+      },
+      { onResult: (r) => done.push(r.target.input) },
+    );
+    expect(outcome.completed).toBe(50);
+    expect(done).toHaveLength(50);
+    expect(most).toBe(4);
+    // Each target started with at most 4 pulled beyond those finished: nothing read ahead.
+    pulledWhenStarted.forEach((p, i) => expect(p, `target ${i}`).toBeLessThanOrEqual(i + 4));
+  });
+
+  it("stops pulling once stopped", async () => {
+    const stop = new AbortController();
+    let pulled = 0;
+    function* plan(): Generator<Target> {
+      for (const t of targets(100)) {
+        pulled++;
+        yield t;
+      }
+    }
+    await runTargets(
+      {
+        targets: plan(),
+        probe: { ...DEFAULT_PROBE_CONFIG, now: () => 0 },
+        concurrency: 2,
+        context: { publicRanges: [], fingerprints: [] },
+        stop: stop.signal,
+        probeFn: async () => {
+          if (pulled >= 10) stop.abort();
+          return { observations: [], control: null };
+        },
+      },
+      { onResult: () => {} },
+    );
+    expect(pulled).toBeLessThanOrEqual(11);
+  });
+});
+
+describe("CompactPlan", () => {
+  it("gives back every target as parsed, each once, and forgets what it gave", () => {
+    const list = targets(300);
+    const plan = new CompactPlan(list);
+    expect(plan.length).toBe(300);
+    const it = plan[Symbol.iterator]();
+    const first = it.next().value as Target;
+    expect(first).toEqual({ ...list[0], origin: undefined });
+    const rest = [...it];
+    expect(rest.map((t) => [t.input, t.service, t.scheme, t.host, t.port, t.isIp])).toEqual(list.slice(1).map((t) => [t.input, t.service, t.scheme, t.host, t.port, t.isIp]));
+    expect([...plan], "a second pass finds nothing: each target is taken once").toEqual([]);
+  });
+});
