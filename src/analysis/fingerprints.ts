@@ -10,6 +10,7 @@
  * breaks (OONI compiles with `re.DOTALL`); a header fingerprint looks at that header's value,
  * a body fingerprint at the body, a DNS fingerprint at an answer address.
  */
+import { UsageError } from "../base/errors.js";
 import { isIP } from "node:net";
 import { CsvError, parseCsv, type CsvRow } from "../base/csv.js";
 
@@ -99,14 +100,13 @@ const scopes: ReadonlySet<string> = new Set(FINGERPRINT_SCOPES);
 const patternTypes: ReadonlySet<string> = new Set(PATTERN_TYPES);
 
 /** An Error that lists every problem found in a fingerprint file; `code` is `E_FINGERPRINTS`. */
-export class FingerprintsError extends Error {
-  readonly code = "E_FINGERPRINTS";
+export class FingerprintsError extends UsageError {
   readonly problems: string[];
-  constructor(problems: string[]) {
+  /** `message` replaces the summary of `problems` when one sentence says it all (a bad --fingerprints spec). */
+  constructor(problems: string[], message?: string, options?: { cause?: unknown }) {
     const shown = problems.slice(0, 20);
     const more = problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : "";
-    super(`invalid fingerprints (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${shown.join("\n  ")}${more}`);
-    this.name = "FingerprintsError";
+    super(message ?? `invalid fingerprints (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${shown.join("\n  ")}${more}`, "E_FINGERPRINTS", options);
     this.problems = problems;
   }
 }

@@ -5,6 +5,7 @@
  * read with a `CsvError` naming the line of the record it is in. Pure: it parses a string that
  * the caller has read.
  */
+import { UsageError } from "./errors.js";
 import { parse, type Options } from "csv-parse/sync";
 
 /** One CSV record and the 1-based line of the text where it starts. */
@@ -14,13 +15,11 @@ export interface CsvRow {
 }
 
 /** A CSV syntax error; `line` is 1-based, `code` is `E_CSV`, `reason` is the message without the line. */
-export class CsvError extends Error {
-  readonly code = "E_CSV";
+export class CsvError extends UsageError {
   readonly line: number;
   readonly reason: string;
   constructor(line: number, reason: string) {
-    super(`line ${line}: ${reason}`);
-    this.name = "CsvError";
+    super(`line ${line}: ${reason}`, "E_CSV");
     this.line = line;
     this.reason = reason;
   }

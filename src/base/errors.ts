@@ -22,7 +22,7 @@ export class ReachprobeError extends Error {
 
 /** Bad input from the user: a flag, a file, a configuration value. Nothing ran, nothing was written. */
 export class UsageError extends ReachprobeError {
-  constructor(message: string, code = "E_USAGE") {
-    super(code, "usage", message);
+  constructor(message: string, code = "E_USAGE", options?: { cause?: unknown }) {
+    super(code, "usage", message, options);
   }
 }

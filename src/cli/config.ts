@@ -1,5 +1,5 @@
 /** `reachprobe config`: check, show or start a config file (`reachprobe.config.json`). */
-import { firstProblems } from "../input/read-file.js";
+import { firstProblems } from "../base/read-file.js";
 import { writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { Command } from "commander";
@@ -10,7 +10,7 @@ import { loadFingerprints } from "../fingerprints/load.js";
 import { loadBundledList, loadTargetFile } from "../targets/load.js";
 import { EXIT } from "./exit-codes.js";
 import { UsageError } from "../base/errors.js";
-import { runCommand } from "./run.js";
+import { runOptions } from "./run-options.js";
 
 const LOOKUP = `The file is PATH if given, else --config PATH, else $${CONFIG_ENV}, else ./${DEFAULT_CONFIG_NAME} if it exists.`;
 
@@ -81,7 +81,7 @@ async function checkMain(path: string | undefined, command: Command): Promise<nu
   try {
     const location = locate(path, command);
     if (location === null) return noFile("check");
-    const checked = checkConfigText(await readConfigText(location), location.path, runCommand(), dirname(location.absolute));
+    const checked = checkConfigText(await readConfigText(location), location.path, runOptions(), dirname(location.absolute));
     config = checked.config;
     // What the file names is loaded too, even when other keys are wrong: every problem at once.
     const problems = [...checked.problems, ...(await checkReferences(config))];
@@ -121,7 +121,7 @@ async function checkReferences(config: LoadedConfig): Promise<string[]> {
 
 async function showMain(path: string | undefined, command: Command): Promise<number> {
   // The real run command, parsed with no arguments: its defaults and environment variables.
-  const run = runCommand()
+  const run = runOptions()
     .exitOverride()
     .action(() => {});
   await run.parseAsync([], { from: "user" });
@@ -139,7 +139,7 @@ async function showMain(path: string | undefined, command: Command): Promise<num
 }
 
 /** The starter file: the common keys with the defaults of `reachprobe run`. */
-export function starterConfig(run: Command = runCommand()): Record<string, unknown> {
+export function starterConfig(run: Command = runOptions()): Record<string, unknown> {
   const dflt = (key: string): unknown => run.options.find((o) => o.attributeName() === key && !o.negate)?.defaultValue;
   return {
     list: "wechat",

@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import { parsePublicRanges, type Cidr } from "../net/bogons.js";
 import { CONTROL_DEFAULTS, startControlServer, type ControlServer } from "../control/server.js";
 import { DEFAULT_ALLOW_PORTS, parseAllowPorts } from "../control/policy.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, reportError } from "./exit-codes.js";
 import { makeLogger } from "./log.js";
 import { UsageError } from "../base/errors.js";
 import { positiveInt } from "../base/positive-int.js";
@@ -97,8 +97,7 @@ async function controlMain(flags: ControlFlags): Promise<number> {
   try {
     publicRanges = flags.publicRanges ? parsePublicRanges(flags.publicRanges) : [];
   } catch (err) {
-    process.stderr.write(`reachprobe control: --public-ranges: ${(err as Error).message}\n`);
-    return EXIT.USAGE;
+    return reportError("control", err, "--public-ranges");
   }
   if (!flags.systemResolver && !flags.resolver?.length) {
     process.stderr.write("reachprobe control: --no-system-resolver needs at least one --resolver to look names up\n");

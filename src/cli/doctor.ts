@@ -13,7 +13,7 @@ import { SYMBOL, doctorExitCode, tally, type Check } from "../doctor/check.js";
 import { defaultDeps, runDoctor, type DoctorSettings } from "../doctor/doctor.js";
 import { judgeConfig, mergeConfig, type ConfigOutcome, type FileSetting } from "../doctor/settings.js";
 import { DEFAULT_PROBE_CONFIG } from "../probes/config.js";
-import { runCommand } from "./run.js";
+import { runOptions } from "./run-options.js";
 import { UsageError } from "../base/errors.js";
 import { positiveInt } from "../base/positive-int.js";
 import { collect, parseControlUrl, parseDohUrl, parseResolver } from "./options.js";
@@ -92,7 +92,7 @@ async function readConfig(command: Command): Promise<{ outcome: ConfigOutcome; s
   try {
     const location = locateForCommand(command);
     if (location === null) return { outcome: { kind: command.getOptionValue("config") === false ? "disabled" : "none" }, settings: [] };
-    const checked = checkConfigText(await readConfigText(location), location.path, runCommand(), dirname(location.absolute));
+    const checked = checkConfigText(await readConfigText(location), location.path, runOptions(), dirname(location.absolute));
     const settings = checked.config.settings;
     return { outcome: { kind: "read", path: location.path, origin: location.origin, keys: settings.map((s) => s.key), fromFile: [], problems: checked.problems }, settings };
   } catch (err) {

@@ -1,4 +1,6 @@
 /** Exit codes, documented in `--help` and the README, so that cron jobs can act on them. */
+import { ReachprobeError } from "../base/errors.js";
+
 export const EXIT = {
   /** The run finished and nothing looked blocked. */
   OK: 0,
@@ -45,4 +47,26 @@ export function exitCodeFor(statuses: Iterable<string>): number {
   if (anomaly) return EXIT.ANOMALY;
   if (any && allInconclusive) return EXIT.INCONCLUSIVE;
   return EXIT.OK;
+}
+
+/**
+ * The exit code of an error that stopped a command, decided here and nowhere else: reachprobe's
+ * own errors by their kind (bad input 2, another run holds the database 6, could not run 1);
+ * anything else, a bug or the system, 1.
+ */
+export function exitCodeOf(err: unknown): number {
+  if (!(err instanceof ReachprobeError)) return EXIT.FAILURE;
+  return err.exit === "usage" ? EXIT.USAGE : err.exit === "busy" ? EXIT.LOCKED : EXIT.FAILURE;
+}
+
+/**
+ * Says on stderr what stopped `command` (`reachprobe run: ...`), with `context` before the
+ * message when given, and returns its exit code. A message is enough for reachprobe's own errors
+ * and the system's (ENOENT, EACCES...); anything else is a bug, and its stack is printed.
+ */
+export function reportError(command: string, err: unknown, context?: string): number {
+  const known = err instanceof ReachprobeError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string");
+  const text = known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`reachprobe${command ? ` ${command}` : ""}: ${context ? `${context}: ` : ""}${text}\n`);
+  return exitCodeOf(err);
 }

@@ -10,7 +10,7 @@ import { jsonlLines } from "../report/export-jsonl.js";
 import { ooniLines } from "../report/export-ooni.js";
 import { networkFromInput } from "../store/network.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, reportError } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 
@@ -63,16 +63,14 @@ async function exportMain(flags: ExportFlags): Promise<number> {
     try {
       since = parseSince(flags.since, new Date());
     } catch (err) {
-      process.stderr.write(`reachprobe export: ${(err as Error).message}\n`);
-      return EXIT.USAGE;
+      return reportError("export", err);
     }
   }
   let store: Store;
   try {
     store = Store.open(flags.db, { readonly: true });
   } catch (err) {
-    process.stderr.write(`reachprobe export: ${(err as Error).message}\n`);
-    return EXIT.FAILURE;
+    return reportError("export", err);
   }
   let count = 0;
   const rows = (function* counted() {

@@ -17,8 +17,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 
 const { Command, CommanderError } = await import("commander");
 const { VERSION } = await import("../base/package-info.js");
-const { EXIT, EXIT_HELP } = await import("./exit-codes.js");
-const { UsageError } = await import("../base/errors.js");
+const { EXIT, EXIT_HELP, reportError } = await import("./exit-codes.js");
 type CommandLike = import("commander").Command;
 
 // One loader a command. Only the command being run is loaded: loading all of them (undici,
@@ -54,11 +53,8 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-  } else if (err instanceof UsageError) {
-    process.stderr.write(`reachprobe: ${err.message}\n`);
-    process.exitCode = EXIT.USAGE;
   } else {
-    process.stderr.write(`reachprobe: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = EXIT.FAILURE;
+    // A bad flag value (a UsageError from a parser) is exit 2; anything else is 1, a bug with its stack.
+    process.exitCode = reportError("", err);
   }
 }

@@ -4,7 +4,7 @@ import { Command, Option } from "commander";
 import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
 import { MergeError, mergeDatabase, type MergeSummary } from "../store/merge.js";
 import { Store } from "../store/store.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, reportError } from "./exit-codes.js";
 import { positiveInt } from "../base/positive-int.js";
 
 /** The parsed flags of `merge`. */
@@ -50,15 +50,13 @@ async function mergeMain(files: string[], flags: MergeFlags): Promise<number> {
       process.stderr.write(`reachprobe merge: waiting for the lock, held by ${holder}, to be released\n`);
     });
   } catch (err) {
-    process.stderr.write(`reachprobe merge: ${(err as Error).message}\n`);
-    return err instanceof LockHeldError ? EXIT.LOCKED : EXIT.FAILURE;
+    return reportError("merge", err);
   }
   try {
     dest = Store.open(flags.db);
   } catch (err) {
     lock.release();
-    process.stderr.write(`reachprobe merge: ${(err as Error).message}\n`);
-    return EXIT.FAILURE;
+    return reportError("merge", err);
   }
   let code: number = EXIT.OK;
   try {

@@ -63,9 +63,5 @@ export function parseLabel(v: string): string {
  * merged with the earlier ones; a malformed value is a UsageError (exit 2).
  */
 export function parseCategoryFlag(value: string, previous: string[] | undefined): string[] {
-  try {
-    return [...new Set([...(previous ?? []), ...parseCategoryCodes(value)])];
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return [...new Set([...(previous ?? []), ...parseCategoryCodes(value)])];
 }

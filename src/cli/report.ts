@@ -6,7 +6,7 @@ import { writeFileAtomically } from "../report/report-file.js";
 import { renderReport } from "../report/report-html.js";
 import { networkFromInput } from "../store/network.js";
 import { Store } from "../store/store.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, exitCodeOf } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
 import { parseSince } from "./since.js";
 
@@ -57,7 +57,7 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
       since = parseSince(flags.since, now);
     } catch (err) {
       say((err as Error).message);
-      return EXIT.USAGE;
+      return exitCodeOf(err);
     }
   }
   if (flags.html.trim() === "") {
@@ -74,7 +74,7 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
     store = Store.open(flags.db, { readonly: true });
   } catch (err) {
     say((err as Error).message);
-    return EXIT.FAILURE;
+    return exitCodeOf(err);
   }
 
   // Signals are only noted: the writer checks between chunks, then removes its temporary file.

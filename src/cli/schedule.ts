@@ -3,6 +3,7 @@
  * timer and service, or a crontab line where there is no systemd, that run `reachprobe run`
  * on a schedule with a random delay each time.
  */
+import { ReachprobeError } from "../base/errors.js";
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
@@ -256,7 +257,12 @@ function writeCrontab(cmd: string, text: string): void {
   if (r.status !== 0) throw new CrontabError(`${cmd} - exited with ${r.status ?? r.signal}: ${r.stderr.trim()}`);
 }
 
-class CrontabError extends Error {}
+/** crontab(1) could not be run or refused the table: the install failed, nothing else ran. */
+class CrontabError extends ReachprobeError {
+  constructor(message: string) {
+    super("E_CRONTAB", "failure", message);
+  }
+}
 
 function installCron(block: string, logFile: string): number {
   const cmd = process.env.REACHPROBE_CRONTAB || "crontab";

@@ -1,6 +1,6 @@
 /** The error of a config file that cannot be used: every problem in it, found at once. */
 import { UsageError } from "../base/errors.js";
-import { firstProblems } from "../input/read-file.js";
+import { firstProblems } from "../base/read-file.js";
 
 /**
  * A missing or invalid config file. It is a UsageError (exit code 2, nothing runs); `problems`

@@ -5,7 +5,7 @@
  * file with any problem gives a ConfigError and no settings.
  */
 import { existsSync, statSync } from "node:fs";
-import { quote, readFileCapped, ReadFileError } from "../input/read-file.js";
+import { quote, readFileCapped, ReadFileError } from "../base/read-file.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command, Option } from "commander";
 import { parsePublicRanges } from "../net/bogons.js";

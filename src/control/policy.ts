@@ -6,6 +6,7 @@
  * ports (80 and 443) or on a port the operator listed (by default the ones the bundled target
  * lists use), never on the port of a mail, database or shell service.
  */
+import { UsageError } from "../base/errors.js";
 import { isIP } from "node:net";
 import { cidrContains, classifyAddress, parseCidr, type Cidr } from "../net/bogons.js";
 
@@ -94,7 +95,7 @@ export function parseAllowPorts(text: string): number[] | "any" {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item);
     const lo = Number(m?.[1]);
     const hi = m?.[2] === undefined ? lo : Number(m[2]);
-    if (!m || lo < 1 || hi > 65535 || hi < lo) throw new Error(`"${item}" is not a port (1-65535), a range of ports such as 8000-8099, none or any`);
+    if (!m || lo < 1 || hi > 65535 || hi < lo) throw new UsageError(`"${item}" is not a port (1-65535), a range of ports such as 8000-8099, none or any`);
     for (let p = lo; p <= hi; p++) ports.add(p);
   }
   return [...ports].sort((a, b) => a - b);

@@ -4,9 +4,14 @@
  */
 import { PACKAGE_ROOT } from "../base/package-info.js";
 import { stat } from "node:fs/promises";
-import { readFileCapped, ReadFileError } from "../input/read-file.js";
+import { readFileCapped, ReadFileError } from "../base/read-file.js";
 import { join, resolve } from "node:path";
-import { parseFingerprints, type Fingerprint } from "../analysis/fingerprints.js";
+import { FingerprintsError, parseFingerprints, type Fingerprint } from "../analysis/fingerprints.js";
+
+/** A --fingerprints spec that cannot be used: one sentence, which is also its one problem. */
+function specError(message: string, cause?: unknown): FingerprintsError {
+  return new FingerprintsError([message], message, cause === undefined ? undefined : { cause });
+}
 
 /** The fingerprints read for a spec, with what was skipped and which files were read. */
 export interface LoadedFingerprints {
@@ -15,15 +20,6 @@ export interface LoadedFingerprints {
   warnings: string[];
   /** Absolute paths of the files read, in order. */
   files: string[];
-}
-
-/** An error about a fingerprint spec or file (missing, unreadable); `code` is `E_FINGERPRINTS`. */
-export class FingerprintSpecError extends Error {
-  readonly code = "E_FINGERPRINTS";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "FingerprintSpecError";
-  }
 }
 
 /** Path of the fingerprint set shipped with reachprobe. */
@@ -49,7 +45,7 @@ async function readText(path: string): Promise<string> {
     return await readFileCapped(path, MAX_FINGERPRINT_FILE_BYTES);
   } catch (err) {
     const why = err instanceof ReadFileError ? (err.code === "EISDIR" ? "is a directory" : err.why) : (err as Error).message;
-    throw new FingerprintSpecError(`cannot read fingerprint file ${path}: ${why}`, { cause: err });
+    throw specError(`cannot read fingerprint file ${path}: ${why}`, err);
   }
 }
 
@@ -58,20 +54,20 @@ async function filesFor(item: string): Promise<Array<{ path: string; lenient: bo
   if (item === "bundled") return [{ path: BUNDLED_FINGERPRINTS, lenient: false }];
   if (item.startsWith("ooni:")) {
     const target = resolve(item.slice("ooni:".length));
-    if (item.length === "ooni:".length) throw new FingerprintSpecError(`"ooni:" needs a directory or file after the colon, e.g. ooni:./blocking-fingerprints`);
+    if (item.length === "ooni:".length) throw specError(`"ooni:" needs a directory or file after the colon, e.g. ooni:./blocking-fingerprints`);
     const kind = await kindOf(target);
-    if (kind === null) throw new FingerprintSpecError(`cannot read OONI fingerprints at ${target}: no such file or directory`);
+    if (kind === null) throw specError(`cannot read OONI fingerprints at ${target}: no such file or directory`);
     if (kind === "file") return [{ path: target, lenient: true }];
     const found: string[] = [];
     for (const name of OONI_FILES) if ((await kindOf(join(target, name))) === "file") found.push(join(target, name));
     if (found.length === 0) {
-      throw new FingerprintSpecError(`no OONI fingerprint files in ${target}: expected ${OONI_FILES.join(" and/or ")}`);
+      throw specError(`no OONI fingerprint files in ${target}: expected ${OONI_FILES.join(" and/or ")}`);
     }
     return found.map((path) => ({ path, lenient: true }));
   }
   const path = resolve(item);
   if ((await kindOf(path)) === "dir") {
-    throw new FingerprintSpecError(`${path} is a directory; give a CSV file, or ooni:${item} for OONI's fingerprint folder`);
+    throw specError(`${path} is a directory; give a CSV file, or ooni:${item} for OONI's fingerprint folder`);
   }
   return [{ path, lenient: true }];
 }
@@ -86,7 +82,7 @@ async function filesFor(item: string): Promise<Array<{ path: string; lenient: bo
  */
 export async function loadFingerprints(spec: string): Promise<LoadedFingerprints> {
   const items = spec.split(",").map((s) => s.trim());
-  if (items.every((s) => s === "")) throw new FingerprintSpecError("empty fingerprint spec: use bundled, ooni:DIR, or a CSV path");
+  if (items.every((s) => s === "")) throw specError("empty fingerprint spec: use bundled, ooni:DIR, or a CSV path");
   const result: LoadedFingerprints = { fingerprints: [], warnings: [], files: [] };
   const names = new Map<string, string>();
   for (const item of items) {

@@ -3,6 +3,7 @@
  * -City, DB-IP's, IPinfo's MMDB): the probe's network is recorded as an ASN and a country,
  * never as the address they came from.
  */
+import { UsageError } from "../base/errors.js";
 import { readFileSync } from "node:fs";
 import { Reader } from "mmdb-lib";
 
@@ -37,7 +38,7 @@ export function openAsnDb(path: string): AsnDb {
     reader = new Reader(readFileSync(path));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(e.code === "ENOENT" ? `--asn-db ${path}: no such file` : `--asn-db ${path}: not a MaxMind database (${e.message})`);
+    throw new UsageError(e.code === "ENOENT" ? `--asn-db ${path}: no such file` : `--asn-db ${path}: not a MaxMind database (${e.message})`);
   }
   return {
     path,

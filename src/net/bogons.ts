@@ -6,6 +6,7 @@
  * The tables follow IANA's IPv4 and IPv6 Special-Purpose Address Registries, the same ground
  * as OONI's `netxlite/bogon.go`. Each range carries the plain words used in verdict evidence.
  */
+import { UsageError } from "../base/errors.js";
 import { isIP } from "node:net";
 
 /** A parsed CIDR block: its network address (host bits cleared) and prefix length. */
@@ -25,15 +26,6 @@ export interface AddressClass {
   kind: string | null;
 }
 
-/** An Error with a stable `code`, as elsewhere in the project. */
-class CodedError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "CodedError";
-    this.code = code;
-  }
-}
 
 /** Strips IPv6 brackets and a zone id (`fe80::1%eth0`), which say nothing about the address class. */
 function bareAddress(text: string): string {
@@ -139,14 +131,14 @@ export function parseCidr(text: string): Cidr {
   const addrText = slash >= 0 ? s.slice(0, slash) : s;
   const addr = addrText.includes("%") ? null : parseAddress(addrText);
   if (addr === null) {
-    throw new CodedError("E_CIDR", `invalid CIDR "${text}": "${addrText}" is not an IPv4 or IPv6 address`);
+    throw new UsageError(`invalid CIDR "${text}": "${addrText}" is not an IPv4 or IPv6 address`, "E_CIDR");
   }
   const max = addr.family === 4 ? 32 : 128;
   let prefix = max;
   if (slash >= 0) {
     const p = s.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p) || Number(p) > max) {
-      throw new CodedError("E_CIDR", `invalid CIDR "${text}": prefix length must be a whole number from 0 to ${max}`);
+      throw new UsageError(`invalid CIDR "${text}": prefix length must be a whole number from 0 to ${max}`, "E_CIDR");
     }
     prefix = Number(p);
   }
@@ -256,7 +248,7 @@ function findKind(ranges: readonly Range[], family: 4 | 6, bytes: Uint8Array): s
  */
 export function classifyAddress(ip: string, publicRanges: readonly Cidr[] = []): AddressClass {
   const addr = parseAddress(ip);
-  if (addr === null) throw new CodedError("E_ADDRESS", `"${ip}" is not an IPv4 or IPv6 address`);
+  if (addr === null) throw new UsageError(`"${ip}" is not an IPv4 or IPv6 address`, "E_ADDRESS");
   const v4 = embeddedV4(addr);
   for (const r of publicRanges) {
     if (contains(r, addr.family, addr.bytes) || (v4 !== null && contains(r, 4, v4))) return { bogon: false, kind: null };

@@ -1,3 +1,5 @@
+import { ReachprobeError } from "../base/errors.js";
+
 /** Errors the store raises, each with a stable code that callers (the CLI, cron wrappers) match on. */
 
 /** The codes a StoreError can carry. */
@@ -11,14 +13,12 @@ export type StoreErrorCode =
   | "E_BAD_TIME";
 
 /** An error from the store whose message says which file and what to do. */
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+export class StoreError extends ReachprobeError {
+  declare readonly code: StoreErrorCode;
   /** The database file concerned, when there is one. */
   readonly file: string | undefined;
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "StoreError";
-    this.code = code;
+    super(code, "failure", message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.file = options?.file;
   }
 }

@@ -13,6 +13,7 @@
  * - A stale lock is removed by one run only: the one that links a marker named after that lock's
  *   nonce (`<lock>.reap-<id>`) first, and then only if the lock still is that same one.
  */
+import { ReachprobeError } from "../base/errors.js";
 import { createHash, randomUUID } from "node:crypto";
 import { closeSync, fstatSync, linkSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -195,8 +196,7 @@ export function describeHolder(j: LockJudgement): string {
 }
 
 /** Why a lock could not be taken. */
-export class LockHeldError extends Error {
-  readonly code = "E_LOCKED";
+export class LockHeldError extends ReachprobeError {
   constructor(
     readonly path: string,
     readonly judgement: LockJudgement,
@@ -204,13 +204,14 @@ export class LockHeldError extends Error {
     const db = path.replace(/\.lock$/, "");
     const j = judgement;
     super(
+      "E_LOCKED",
+      "busy",
       j.state === "invalid"
         ? `the lock ${path} is not readable as a lock (${j.reason}) and changed ${Math.round(j.ageS)} s ago: a run may be taking it. It is taken over once unchanged for ${j.leaseS} s; if no reachprobe run is going on, remove it (rm ${path})`
         : j.state === "foreign"
           ? `another reachprobe run is writing ${db} from another machine (host ${j.lock.hostname_hash}, pid ${j.lock.pid}); its lock was renewed ${Math.round(j.ageS)} s ago and is taken over if not renewed for ${j.leaseS} s; wait for it, or pass --wait`
           : `another reachprobe run is writing ${db} (${describeHolder(j)}); wait for it, or pass --wait`,
     );
-    this.name = "LockHeldError";
   }
 }
 

@@ -8,6 +8,7 @@
  * version 1 source have their values moved into blobs as the migration to version 2 does, so a
  * merged row reads back exactly as in its source.
  */
+import { ReachprobeError } from "../base/errors.js";
 import { realpathSync } from "node:fs";
 import Database from "better-sqlite3";
 import { blobKey, BlobStore, decodeBlob, type BlobRow } from "./blobs.js";
@@ -19,14 +20,12 @@ import { BUSY_TIMEOUT_MS, type Store } from "./store.js";
 export type MergeErrorCode = "E_MERGE_OPEN" | "E_NOT_REACHPROBE_DB" | "E_SCHEMA_NEWER" | "E_SCHEMA_UNKNOWN" | "E_MERGE_SAME_FILE";
 
 /** A source file that was refused; nothing was merged from it, and it was not changed. */
-export class MergeError extends Error {
-  readonly code: MergeErrorCode;
+export class MergeError extends ReachprobeError {
+  declare readonly code: MergeErrorCode;
   /** The source file concerned. */
   readonly file: string;
   constructor(code: MergeErrorCode, file: string, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "MergeError";
-    this.code = code;
+    super(code, "usage", message, options);
     this.file = file;
   }
 }

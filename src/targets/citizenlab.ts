@@ -12,7 +12,8 @@
  * - A non-ASCII host name is converted to its `xn--` (punycode) form.
  * - Every other invalid row is an error naming `file:line`: nothing is dropped silently.
  */
-import { quote } from "../input/read-file.js";
+import { UsageError } from "../base/errors.js";
+import { quote } from "../base/read-file.js";
 import { domainToASCII } from "node:url";
 import { CsvError, parseCsv, type CsvRow } from "../base/csv.js";
 
@@ -129,7 +130,7 @@ export function parseCategoryCodes(value: string): string[] {
   const codes = value.split(",").map((c) => c.trim().toUpperCase());
   const bad = codes.find((c) => !/^[A-Z0-9_-]+$/.test(c));
   if (bad !== undefined) {
-    throw new Error(`--category takes category codes separated by commas (e.g. NEWS,HUMR), not ${quote(value)}`);
+    throw new UsageError(`--category takes category codes separated by commas (e.g. NEWS,HUMR), not ${quote(value)}`);
   }
   return [...new Set(codes)];
 }

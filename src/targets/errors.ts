@@ -1,16 +1,14 @@
 /** Errors raised while reading targets: one stable code, messages that say where and what. */
-import { quote } from "../input/read-file.js";
+import { UsageError } from "../base/errors.js";
+import { quote } from "../base/read-file.js";
 
 /** A target, target file or target list is invalid; `problems` holds one line per invalid entry. */
-export class TargetError extends Error {
-  /** Stable code that callers match on (undici style), never the class. */
-  readonly code = "E_TARGET";
+export class TargetError extends UsageError {
   /** Every problem found, each already prefixed with its origin (`file:line: ...`). */
   readonly problems: readonly string[];
 
   constructor(message: string, problems: readonly string[] = [message]) {
-    super(message);
-    this.name = "TargetError";
+    super(message, "E_TARGET");
     this.problems = problems;
   }
 }

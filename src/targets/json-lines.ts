@@ -4,14 +4,15 @@
  * line, and that finds the offset of a syntax error when the SyntaxError message lacks one.
  */
 
+import { UsageError } from "../base/errors.js";
+
 /** A JSON syntax error at a character offset of the scanned text. */
-export class JsonScanError extends Error {
+export class JsonScanError extends UsageError {
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(message);
-    this.name = "JsonScanError";
+    super(message, "E_JSON");
   }
 }
 

@@ -15,7 +15,7 @@
  * `sources` or a free-text note) or a plain target string. A top-level array is read as the
  * endpoints alone. Unknown keys are errors, so typos never pass silently.
  */
-import { quote } from "../input/read-file.js";
+import { quote } from "../base/read-file.js";
 import { pointerSegment, type JsonLines } from "./json-lines.js";
 
 /** One endpoint read from a list, before target parsing. */

@@ -7,7 +7,7 @@
 import { PACKAGE_ROOT } from "../base/package-info.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { firstProblems, ProblemList, quote, readFileCapped, ReadFileError } from "../input/read-file.js";
+import { firstProblems, ProblemList, quote, readFileCapped, ReadFileError } from "../base/read-file.js";
 import { basename, dirname, extname, join, sep } from "node:path";
 import { LEGEND_FILE, isCitizenLabHeader, readCitizenLabRows, readLegend, rowSourceNote, urlToTargetText } from "./citizenlab.js";
 import { TargetError } from "./errors.js";

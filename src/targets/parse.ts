@@ -14,7 +14,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { TargetError, describeProblem } from "./errors.js";
-import { quote } from "../input/read-file.js";
+import { quote } from "../base/read-file.js";
 import type { Scheme, Target } from "./target.js";
 
 const DEFAULT_PORT: Record<Exclude<Scheme, "tcp">, number> = { https: 443, http: 80 };

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCommand } from "../../src/cli/run.js";
+import { runOptions } from "../../src/cli/run-options.js";
 import { applyConfigFile, configOption, effectiveSettings, locateForCommand, MASK, noConfigOption, type AppliedConfig } from "../../src/config/apply.js";
 import { ConfigError } from "../../src/config/errors.js";
 import { locateConfig } from "../../src/config/read.js";
@@ -37,7 +37,7 @@ function writeConfig(doc: unknown, name = "reachprobe.config.json"): string {
 
 /** The real run command with --config/--no-config (added here until run.ts has them). */
 function run(): Command {
-  const cmd = runCommand();
+  const cmd = runOptions();
   if (!cmd.options.some((o) => o.long === "--config")) cmd.addOption(configOption()).addOption(noConfigOption());
   return cmd.exitOverride();
 }

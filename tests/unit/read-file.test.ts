@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { firstProblems, formatBytes, ProblemList, quote, readFileCapped, ReadFileError } from "../../src/input/read-file.js";
+import { firstProblems, formatBytes, ProblemList, quote, readFileCapped, ReadFileError } from "../../src/base/read-file.js";
 import { parseTargetList } from "../../src/targets/load.js";
 import { TargetError } from "../../src/targets/errors.js";
 

@@ -3,16 +3,16 @@
  * keeping what is printed about bad input short: quotes cut to a hundred characters, problem
  * lists cut to the first few with a count of the rest.
  */
+import { UsageError } from "./errors.js";
 import { open } from "node:fs/promises";
 
 /** Why a file could not be read: its `code` (ENOENT, EISDIR, EACCES, E_TOO_LARGE...) and a short reason. */
-export class ReadFileError extends Error {
+export class ReadFileError extends UsageError {
   constructor(
-    readonly code: string,
+    code: string,
     readonly why: string,
   ) {
-    super(why);
-    this.name = "ReadFileError";
+    super(why, code);
   }
 }
 

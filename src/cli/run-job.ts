@@ -1,0 +1,271 @@
+/**
+ * One run, from checked input to exit code: the plan and analysis settings, the notice, the
+ * helper's preflight, the lock and the store, the probes through the runner, the output, and
+ * signals. The command file (run.ts) only parses flags and the configuration file.
+ */
+import { basename } from "node:path";
+import { planTargets, type Plan } from "./run-plan.js";
+import { type RunFlags } from "./run-options.js";
+import type { Logger } from "pino";
+import { loadFingerprints } from "../fingerprints/load.js";
+import { parsePublicRanges } from "../net/bogons.js";
+import { summarizeServices } from "../analysis/service.js";
+import type { AnalysisContext } from "../analysis/context.js";
+import { openAsnDb, type AsnDb } from "../geo/asn.js";
+import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
+import { CompactPlan, runTargets, type TargetResult } from "../runner/runner.js";
+import { collectGarbage } from "../runner/memory.js";
+import { Store } from "../store/store.js";
+import { EXIT, exitCodeFor, reportError } from "./exit-codes.js";
+import { pingControl, queryControl, redactControlUrl } from "../control/client.js";
+import { getGlobalDispatcher } from "undici";
+import type { Failure } from "../net/failures.js";
+import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
+import { ownAddresses } from "../runner/privacy.js";
+import { classifyAddress } from "../net/bogons.js";
+import { JsonStream, printHuman } from "./run-output.js";
+import { noticeSeen, noticeText, rememberNotice } from "./notice.js";
+import { VERSION } from "../base/package-info.js";
+import type { ResultLine } from "./render.js";
+import type { Status } from "../analysis/verdict.js";
+import { makeLogger } from "./log.js";
+import { Progress } from "./progress.js";
+
+/** `reachprobe run`: probe targets, print verdicts, store every measurement as it finishes. */
+
+function isLoopback(ip: string): boolean {
+  return classifyAddress(ip).kind === "a loopback address";
+}
+
+/** Runs the targets of `args` and the flags, and returns the exit code. */
+export async function runMain(args: string[], flags: RunFlags, configPath: string | null): Promise<number> {
+  const log = makeLogger(flags.logLevel);
+  // Everything that can be wrong with the input is checked before anything is written.
+  let plan: Plan;
+  let ctx: Omit<AnalysisContext, "networkDown">;
+  let asnDb: AsnDb | null = null;
+  try {
+    plan = await planTargets(args, flags);
+    const fps = await loadFingerprints(flags.fingerprints);
+    for (const w of fps.warnings) log.debug({ warning: w }, "fingerprint skipped");
+    asnDb = flags.asnDb ? openAsnDb(flags.asnDb) : null;
+    const lookupAsn = asnDb ? asnDb.lookup : null;
+    ctx = {
+      publicRanges: flags.publicRanges ? parsePublicRanges(flags.publicRanges) : [],
+      fingerprints: fps.fingerprints,
+      ...(lookupAsn ? { asnOf: (ip: string) => lookupAsn(ip).asn } : {}),
+    };
+  } catch (err) {
+    // Bad input (a UsageError, TargetError, FingerprintsError...) is exit 2; a bug is not.
+    return reportError("run", err);
+  }
+
+  const start = Date.now();
+  const probe: ProbeConfig = {
+    ...DEFAULT_PROBE_CONFIG,
+    stepTimeoutMs: flags.timeout,
+    targetBudgetMs: flags.budget ?? flags.timeout * 4 + flags.dnsWindow,
+    systemResolver: flags.systemResolver,
+    resolvers: flags.resolver ?? [],
+    doh: flags.doh ?? [],
+    dnsWindowMs: flags.dnsWindow,
+    maxAddresses: flags.maxAddresses,
+    maxBodyBytes: flags.maxBody,
+    now: () => Date.now() - start,
+  };
+  let helperDown: Failure | null = null;
+  // Credentials in the helper's URL are used, never stored or printed: everything else gets this.
+  const controlShown = flags.control ? redactControlUrl(flags.control) : null;
+  if (flags.control) {
+    const url = flags.control;
+    const helper = controlShown ?? "";
+    probe.control = async (request, signal) => {
+      const t0 = probe.now();
+      // A helper the preflight found dead is not asked again for every target: each would
+      // wait out its whole budget for nothing.
+      if (helperDown) return { helper, t0, t: t0, failure: helperDown, response: null };
+      const r = await queryControl({ url, token: flags.controlToken, request, timeoutMs: probe.targetBudgetMs, signal });
+      return { helper, t0, t: probe.now(), failure: r.failure, ...(r.status !== undefined ? { status: r.status } : {}), response: r.response };
+    };
+  }
+  if (!probe.systemResolver && probe.resolvers.length === 0 && probe.doh.length === 0 && plan.targets.some((t) => !t.isIp)) {
+    process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
+    return EXIT.USAGE;
+  }
+
+  const options = {
+    list: plan.listName,
+    timeout_ms: probe.stepTimeoutMs,
+    budget_ms: probe.targetBudgetMs,
+    concurrency: flags.concurrency,
+    resolvers: probe.resolvers.map((r) => `${r.host}:${r.port}`),
+    doh: probe.doh,
+    control: controlShown,
+    system_resolver: probe.systemResolver,
+    dns_window_ms: probe.dnsWindowMs,
+    fingerprints: flags.fingerprints,
+    public_ranges: flags.publicRanges ?? null,
+    asn_db: flags.asnDb ? basename(flags.asnDb) : null,
+    config: configPath ? basename(configPath) : null,
+  };
+
+  if (flags.notice && !flags.quiet && process.stderr.isTTY && !noticeSeen()) {
+    process.stderr.write(
+      noticeText({ targets: plan.targets.length, list: plan.listName, control: controlShown, resolvers: options.resolvers, doh: probe.doh, db: flags.store ? (flags.db ?? null) : null }),
+    );
+    rememberNotice();
+  }
+
+  // The helper's health check is part of the preflight, and tells the probe its public
+  // address: mapped to an ASN and a country when --asn-db is given, then forgotten.
+  const ping = flags.control ? await pingControl(flags.control, flags.controlToken, probe.stepTimeoutMs) : null;
+  if (ping && !ping.ok) {
+    helperDown = ping.failure ?? "http_request_failed";
+    if (!flags.quiet) process.stderr.write(`reachprobe run: the control helper ${controlShown} does not answer (${helperDown}); measuring without it\n`);
+  }
+  const network = asnDb && ping?.clientIp ? asnDb.lookup(ping.clientIp) : null;
+  if (network) log.info({ asn: network.asn, cc: network.cc }, "probe network identified");
+
+  // One writer at a time: the lock is taken before the database is opened.
+  let lock: RunLock | null = null;
+  let store: Store | null = null;
+  let runId: string | null = null;
+  try {
+    if (flags.store) {
+      const db = flags.db ?? "data/reachprobe.db";
+      const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
+      lock = await acquireLockWaiting(db, waitMs, (holder) => {
+        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the lock, held by ${holder}, to be released\n`);
+      });
+      store = Store.open(db);
+      const stale = store.markStaleRuns() + (lock.tookOver ? store.markRunsOfHolder(lock.tookOver.hostname_hash, lock.tookOver.pid) : 0);
+      if (stale) log.info({ stale }, "marked runs left by killed processes as interrupted");
+      runId = store.startRun({ startedAt: new Date(start), version: VERSION, options, targetCount: plan.targets.length, networkLabel: flags.networkLabel ?? null, probeAsn: network?.asn ?? null, probeCc: network?.cc ?? null });
+    }
+  } catch (err) {
+    lock?.release();
+    return reportError("run", err, err instanceof LockHeldError ? undefined : "could not open the database");
+  }
+  const releaseLock = () => lock?.release();
+  process.on("exit", releaseLock);
+
+  const stopper = new AbortController();
+  const stopped = { code: null as number | null };
+  const onSignal = (sig: NodeJS.Signals) => {
+    const code = sig === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
+    if (stopped.code !== null) {
+      // A second signal: the user means it. Finished measurements are already committed.
+      if (store && runId) store.finishRun(runId, "interrupted");
+      process.exit(code);
+    }
+    stopped.code = code;
+    log.warn(`${sig}: stopping; finished measurements are kept`);
+    stopper.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const onCrash = (err: unknown) => {
+    if (store && runId) store.finishRun(runId, "failed");
+    process.stderr.write(`reachprobe run: crashed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(EXIT.FAILURE);
+  };
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+
+  // Per result, only what the end needs: its service and status (the summary, the exit code),
+  // and for the human report its line with at most the 4 evidence lines it prints.
+  const statuses: Array<{ service: string; status: Status }> = [];
+  const lines: ResultLine[] = [];
+  const json = flags.json ? new JsonStream() : null;
+  const total = plan.targets.length;
+  const planned = new CompactPlan(plan.targets);
+  plan.targets = [];
+  // A long plan's loading leaves much garbage; collected now (after a turn of the event loop,
+  // which lets go of what the loader's promises still hold), the run's heap stays near what it uses.
+  if (total > 10_000) {
+    await new Promise((r) => setImmediate(r));
+    collectGarbage();
+  }
+  const progress = new Progress(process.stderr, total, !flags.quiet);
+  let networkDown: string | null = null;
+  log.info({ run: runId, targets: total }, "run started");
+  const outcome = await runTargets(
+    {
+      // Taken one by one and forgotten once measured: memory holds only what is in flight.
+      targets: planned,
+      canary: plan.canary,
+      probe,
+      concurrency: flags.concurrency,
+      context: ctx,
+      stop: stopper.signal,
+      // A helper on this machine sees a loopback address: nothing to hide there.
+      ownAddresses: [...ownAddresses(), ...(ping?.clientIp && !isLoopback(ping.clientIp) ? [ping.clientIp] : [])],
+      controlUp: ping,
+    },
+    {
+      onCanary: (c) => {
+        if (store && runId) store.recordCanary(runId, c);
+        if (c.networkDown) networkDown = `the canary ${c.target} could not be reached (${c.reason})`;
+        else if (!c.ok) progress.note(`the canary ${c.target} failed (${c.reason}), but the control helper answers: the canary itself may be filtered`);
+      },
+      onResult: (r: TargetResult) => {
+        if (store && runId) {
+          store.addMeasurement(runId, { target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, control: r.control, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs });
+        }
+        statuses.push({ service: r.target.service, status: r.verdict.status });
+        if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
+        json?.result(r);
+        progress.tick(r.verdict.status);
+        log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
+      },
+    },
+  );
+  progress.done();
+  // The report is built in memory: make room for it first (see memory.ts).
+  if (total > 10_000) collectGarbage();
+  const services = summarizeServices(statuses);
+  const finishedAt = new Date();
+  const state = outcome.interrupted ? "interrupted" : "completed";
+  if (store && runId) {
+    store.finishRun(runId, state, services);
+    store.close();
+  }
+  releaseLock();
+  process.off("exit", releaseLock);
+  // A control query cut short by its budget may still hold a connect attempt in undici's
+  // global pool; it would keep the process alive for seconds after the run is done.
+  await getGlobalDispatcher().destroy().catch(() => {});
+  process.off("uncaughtException", onCrash);
+  process.off("unhandledRejection", onCrash);
+  const run = {
+    id: runId,
+    started_at: new Date(start).toISOString(),
+    finished_at: finishedAt.toISOString(),
+    state,
+    version: VERSION,
+    network_label: flags.networkLabel ?? null,
+    probe_asn: network?.asn ?? null,
+    probe_cc: network?.cc ?? null,
+    targets: total,
+    measured: outcome.completed,
+    canary: outcome.canary,
+    options,
+    db: store ? flags.db : null,
+  };
+  if (json) json.end(run, services);
+  else {
+    printHuman(lines, services, {
+      measured: outcome.completed,
+      total,
+      seconds: (finishedAt.getTime() - start) / 1000,
+      db: store ? (flags.db ?? null) : null,
+      runId,
+      networkDown,
+      quiet: Boolean(flags.quiet),
+    });
+  }
+  if (stopped.code !== null) return stopped.code;
+  return exitCodeFor(statuses.map((l) => l.status));
+}
+
+

@@ -1,0 +1,77 @@
+/**
+ * The options of `run`: flags, defaults, environment variables and help. The configuration file
+ * is checked against them (`config check`, `doctor`), so they live apart from the run itself.
+ */
+import { Command, Option } from "commander";
+import { configOption, noConfigOption } from "../config/apply.js";
+import { positiveInt } from "../base/positive-int.js";
+import { DEFAULT_PROBE_CONFIG } from "../probes/config.js";
+import { EXIT_HELP } from "./exit-codes.js";
+import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver } from "./options.js";
+
+/** The parsed flags of `run`. */
+export interface RunFlags {
+  list?: string;
+  file?: string[];
+  db?: string;
+  store: boolean;
+  json?: boolean;
+  resolver?: Array<{ host: string; port: number }>;
+  doh?: string[];
+  control?: string;
+  controlToken?: string;
+  systemResolver: boolean;
+  timeout: number;
+  budget?: number;
+  concurrency: number;
+  dnsWindow: number;
+  maxAddresses: number;
+  maxBody: number;
+  publicRanges?: string;
+  fingerprints: string;
+  canary?: string | false;
+  logLevel: string;
+  networkLabel?: string;
+  quiet?: boolean;
+  wait?: number | true;
+  notice: boolean;
+  asnDb?: string;
+  category?: string[];
+}
+
+/** The `run` command with its arguments and options, and no action: what a config file is checked against. */
+export function runOptions(): Command {
+  return new Command("run")
+    .description("probe targets (the bundled WeChat list by default), print a verdict for each, and store the results")
+    .argument("[targets...]", "targets: https://host/path, http://host/path, tcp://host:port, or a bare host (= https://host/)")
+    .addOption(configOption())
+    .addOption(noConfigOption())
+    .option("--list <name>", "a bundled target list (see targets/); default: wechat, when no target or file is given")
+    .option("--file <path>", "a target list: JSON (as in targets/), a Citizen Lab test-list CSV, or text with one target a line and # comments; repeatable", collect(String))
+    .option("--category <codes>", "with Citizen Lab CSV files: only these category codes (e.g. NEWS,HUMR); repeatable", parseCategoryFlag)
+    .addOption(new Option("--db <path>", "SQLite database to store results in").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .option("--no-store", "store nothing: print the verdicts and forget them")
+    .option("--json", "print one JSON document on stdout instead of the human report")
+    .option("--resolver <ip[:port]>", "also ask this resolver with raw UDP queries, keeping every answer; repeatable", collect(parseResolver))
+    .addOption(new Option("--control <url>", "a control helper (reachprobe control, or OONI's web-connectivity test helper) that measures each target from outside").env("REACHPROBE_CONTROL").argParser(parseControlUrl))
+    .addOption(new Option("--control-token <token>", "bearer token for the control helper").env("REACHPROBE_CONTROL_TOKEN"))
+    .option("--doh <url>", "also ask this DNS-over-HTTPS endpoint (RFC 8484), as a control; repeatable", collect(parseDohUrl))
+    .option("--no-system-resolver", "do not ask the system resolver (only the --resolver ones)")
+    .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
+    .option("--budget <ms>", "time budget of each target, all steps together (default: 4 x timeout + DNS window)", positiveInt("--budget", 1, 3_600_000))
+    .option("--concurrency <n>", "targets probed at once", positiveInt("--concurrency", 1, 4096), 16)
+    .option("--dns-window <ms>", "after the first UDP answer, keep listening this long for more", positiveInt("--dns-window", 0, 60_000), DEFAULT_PROBE_CONFIG.dnsWindowMs)
+    .option("--max-addresses <n>", "addresses connected to per target", positiveInt("--max-addresses", 1, 64), DEFAULT_PROBE_CONFIG.maxAddresses)
+    .option("--max-body <bytes>", "read at most this much of each HTTP body", positiveInt("--max-body", 0, 1 << 30), DEFAULT_PROBE_CONFIG.maxBodyBytes)
+    .addOption(new Option("--public-ranges <cidrs>", "comma-separated CIDRs that count as public internet, not bogons (labs)").env("REACHPROBE_PUBLIC_RANGES"))
+    .option("--fingerprints <spec>", "block-page fingerprints: bundled, ooni:DIR_OR_FILE, a CSV path, or a comma-separated mix", "bundled")
+    .option("--canary <url>", "a target that should always work, probed first to tell a dead network from blocking (default: the list's)")
+    .option("--no-canary", "probe no canary")
+    .addOption(new Option("--network-label <label>", 'the network this run measures from, e.g. "Rostelecom Moscow": history and changes are kept apart per network').env("REACHPROBE_NETWORK_LABEL").argParser(parseLabel))
+    .addOption(new Option("--asn-db <path>", "a MaxMind-format ASN/country database (.mmdb): records the probe's ASN and country (never its address), and lets answers in the control's ASN count as consistent").env("REACHPROBE_ASN_DB"))
+    .option("--quiet", "print nothing unless something needs a human: blocking or anomalies found, or an error")
+    .option("--wait [seconds]", "if another run holds the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
+    .option("--no-notice", "do not show the first-run notice about what is sent where and the risk")
+    .addOption(new Option("--log-level <level>", "log level on stderr").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"))
+    .addHelpText("after", `\n${EXIT_HELP}\n\nExamples:\n  reachprobe run                          # the bundled WeChat list\n  reachprobe run --json weixin.qq.com tcp://long.weixin.qq.com:8080\n  reachprobe run --file my-targets.txt --resolver 192.0.2.53`);
+}
