@@ -7,9 +7,10 @@
  * measurements table from end to end.
  */
 import type { Failure } from "../../src/net/failures.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { summarizeServices } from "../../src/analysis/service.js";
@@ -415,5 +416,14 @@ describe("the report's queries", () => {
     expect(scans, plan.join("\n")).toEqual([]);
     // The changes are read from their covering index alone, never from the table.
     if (text.includes("INDEXED BY measurements_changes")) expect(plan.join("\n")).toMatch(/SEARCH c USING COVERING INDEX measurements_changes/);
+  });
+});
+
+describe("src/report/ computes from plain rows", () => {
+  // Its reads are store/report-rows.ts's: no database handle, statement or SQL text of its own.
+  const dir = fileURLToPath(new URL("../../src/report/", import.meta.url));
+  test.each(readdirSync(dir).filter((f) => f.endsWith(".ts")))("%s opens no database and holds no SQL", (file) => {
+    const text = readFileSync(join(dir, file), "utf8");
+    expect(text).not.toMatch(/better-sqlite3|\.prepare\(|\bSELECT\b[\s\S]*\bFROM\b/);
   });
 });
