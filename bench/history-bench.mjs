@@ -326,6 +326,7 @@ async function main() {
   const { historySpans, historySpansSql } = await import(pathToFileURL(join(DIST, "store/history.js")).href);
   const { statusChanges, statusChangesSql } = await import(pathToFileURL(join(DIST, "store/changes.js")).href);
   const reportData = existsSync(join(DIST, "report/report-data.js")) ? await import(pathToFileURL(join(DIST, "report/report-data.js")).href) : null;
+  const { reportRows } = reportData ? await import(pathToFileURL(join(DIST, "store/report-rows.js")).href) : {};
   const hasReportCli = existsSync(join(DIST, "cli/report.js"));
 
   const dir = mkdtempSync(join(tmpdir(), "reachprobe-history-bench-"));
@@ -401,7 +402,7 @@ async function main() {
     cases.push({
       name: "report --html FILE",
       args: ["report", "--html", html],
-      run: reportData ? () => Object.keys(reportData.loadReport(db, { since: null, network: null })).length : null,
+      run: reportData ? () => Object.keys(reportData.loadReport(reportRows(db), { since: null, network: null })).length : null,
       sql: null,
     });
   } else {

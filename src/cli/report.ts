@@ -5,6 +5,7 @@ import { loadReport } from "../report/report-data.js";
 import { writeFileAtomically } from "../report/report-file.js";
 import { renderReport } from "../report/report-html.js";
 import { networkFromInput } from "../store/network.js";
+import { reportRows } from "../store/report-rows.js";
 import { Store } from "../store/store.js";
 import { EXIT, exitCodeOf } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
@@ -83,7 +84,7 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
     stop.signal = sig;
   };
   try {
-    const data = loadReport(store.db, { since, network: flags.network === undefined ? null : networkFromInput(flags.network) });
+    const data = loadReport(reportRows(store.db), { since, network: flags.network === undefined ? null : networkFromInput(flags.network) });
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     const outcome = await writeFileAtomically(flags.html, renderReport(data, { database: flags.db, generatedAt: now, version: VERSION }), () => stop.signal !== null);

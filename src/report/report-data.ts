@@ -1,5 +1,6 @@
 /**
- * What the HTML report shows, read from the results database: the runs of the period, each
+ * What the HTML report shows, computed from the results database's rows (read by
+ * store/report-rows.ts, with the SQL of store/report-sql.ts): the runs of the period, each
  * endpoint's timeline per network (bucketed, see report-buckets.ts), its latest verdict, the
  * status changes and the run list.
  *
@@ -24,16 +25,12 @@
  * cell of one run names its own. Memory grows with runs, endpoints and cells, never with
  * measurements.
  */
-import type Database from "better-sqlite3";
 import { summarizeServices, type ServiceSummary } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
-import { networkKeySql, networkName } from "../store/network.js";
+import { networkName } from "../store/network.js";
+import type { ReportListedChangeRow, ReportNetworkParams, ReportRows } from "../store/report-rows.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells, type Axis } from "./report-buckets.js";
 import { STATUS_RANK, STATUSES_WORST_FIRST } from "../analysis/status-words.js";
-
-// The network a run was made from, over `runs r`: the store's one definition (network.ts),
-// so that the report's networks and changes are those of history, changes and the views.
-const NETWORK_KEY_SQL = networkKeySql("r");
 
 /** What to put in the report. */
 export interface ReportQuery {
@@ -140,144 +137,6 @@ export interface ReportData {
   databaseNetworks: string[];
 }
 
-// ---------------------------------------------------------------------------------------
-// The SQL. Each statement reads runs, or an index of measurements, or measurements by their
-// run or rowid: none reads the measurements table from end to end (report-data.test.ts checks
-// the query plans). Runs are named by rowid until they are shown.
-
-/** The runs of the period, oldest first, with what placing their measurements needs. `where` is runFilter()'s. */
-export function runsSql(where: string): string {
-  return `SELECT r.rowid, r.started_at, r.finished_at, r.state = 'completed', r.target_count, ${NETWORK_KEY_SQL}
-    FROM runs AS r ${where}
-    ORDER BY r.started_at, r.rowid`;
-}
-
-/** One run as the page shows it, by rowid. */
-export const RUN_SQL = `SELECT r.id, r.started_at, r.finished_at, r.state, r.target_count FROM runs AS r WHERE r.rowid = ?`;
-
-/** The run of a network started last before the period (@since), to see whether it overlaps the period's first. */
-export const RUN_BEFORE_SQL = `SELECT r.rowid, r.finished_at FROM runs AS r
-  WHERE r.started_at < @since AND ${NETWORK_KEY_SQL} = @network
-  ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1`;
-
-/** When the last measurement of a run (by rowid) started; null without any. */
-export const RUN_LAST_MEASUREMENT_SQL = `SELECT MAX(m.started_at) FROM measurements AS m
-  WHERE m.run_id = (SELECT r.id FROM runs AS r WHERE r.rowid = ?)`;
-
-/** The measurements of one run (by rowid), in the order they were written. */
-export const RUN_MEASUREMENTS_SQL = `SELECT m.target, m.status, m.layer, m.failure FROM measurements AS m
-  WHERE m.run_id = (SELECT r.id FROM runs AS r WHERE r.rowid = ?)`;
-
-/**
- * One row per endpoint (target) of a network measured since @from: its latest measurement,
- * with the evidence the page shows beside its timeline, and its first measurement since @from.
- * INDEXED BY: measurements_firsts holds one entry per target and network (see schema.ts).
- */
-export const ENDPOINTS_SQL = `SELECT f.target,
-    l.service, l.status, l.layer, l.failure, l.started_at AS latestAt, l.evidence_json AS evidence,
-    e.started_at AS firstAt, e.status AS firstStatus, e.layer AS firstLayer, e.failure AS firstFailure
-  FROM measurements AS f INDEXED BY measurements_firsts
-  JOIN measurements AS l ON l.rowid = (
-    SELECT x.rowid FROM measurements AS x WHERE x.network = f.network AND x.target = f.target
-    ORDER BY x.started_at DESC, x.rowid DESC LIMIT 1)
-  JOIN measurements AS e ON e.rowid = (
-    SELECT x.rowid FROM measurements AS x WHERE x.network = f.network AND x.target = f.target AND x.started_at >= @from
-    ORDER BY x.started_at, x.rowid LIMIT 1)
-  WHERE f.changed IS NULL AND f.network = @network`;
-
-// The period's measurements are those started at or after its first run (@from). Only when a
-// run from before the period was still going then could one of its measurements be among them;
-// in that case, and only then, a change is counted when its run is one of the period's.
-const IN_PERIOD_RUN = "c.run_id IN (SELECT r.id FROM runs AS r WHERE r.started_at >= @since)";
-
-/**
- * The status changes of a network since @from, oldest first: the entries of the covering index
- * measurements_changes alone (a year of them is a few thousand), as the timelines need them,
- * and whether each is one of the period's (see IN_PERIOD_RUN).
- */
-export function changesSql(straddled = false): string {
-  return `SELECT c.target, c.status, c.layer, c.failure, c.started_at, ${straddled ? IN_PERIOD_RUN : "1"}
-  FROM measurements AS c INDEXED BY measurements_changes
-  WHERE c.changed = 1 AND c.started_at >= @from AND c.network = @network
-  ORDER BY c.started_at`;
-}
-
-/** The newest @limit changes of a network since @from, as the change list shows them, from the same index. */
-export function newestChangesSql(straddled = false): string {
-  return `SELECT c.started_at AS at, c.rowid AS rid, c.service, c.target,
-    c.prev_status, c.prev_layer, c.status, c.layer, c.failure
-  FROM measurements AS c INDEXED BY measurements_changes
-  WHERE c.changed = 1 AND c.started_at >= @from AND c.network = @network ${straddled ? `AND ${IN_PERIOD_RUN}` : ""}
-  ORDER BY c.started_at DESC, c.rowid DESC LIMIT @limit`;
-}
-
-/**
- * What the change list shows beyond the index: the first evidence line of the change (a
- * malformed evidence_json gives none), and when the measurement before it started and its failure.
- */
-export const CHANGE_DETAIL_SQL = `SELECT
-    CASE WHEN json_valid(c.evidence_json) THEN c.evidence_json ->> '$[0]' END AS evidence,
-    p.started_at AS previousAt, p.failure AS previousFailure
-  FROM measurements AS c
-  LEFT JOIN measurements AS p ON p.rowid = (
-    SELECT x.rowid FROM measurements AS x
-    WHERE x.network = c.network AND x.target = c.target AND (x.started_at, x.rowid) < (c.started_at, c.rowid)
-    ORDER BY x.started_at DESC, x.rowid DESC LIMIT 1)
-  WHERE c.rowid = ?`;
-
-/** The run count and networks of the whole database, for the page that says nothing matched. */
-export const DATABASE_RUNS_SQL = `SELECT COUNT(*) FROM runs`;
-export const DATABASE_NETWORKS_SQL = `SELECT DISTINCT ${NETWORK_KEY_SQL} FROM runs AS r`;
-
-/** The WHERE clause of runsSql() and its parameters for a query. */
-export function runFilter(q: Pick<ReportQuery, "since" | "network">): { where: string; params: Record<string, string> } {
-  const parts: string[] = [];
-  const params: Record<string, string> = {};
-  if (q.since !== null) {
-    parts.push("r.started_at >= @since");
-    params.since = q.since;
-  }
-  if (q.network !== null) {
-    parts.push(`${NETWORK_KEY_SQL} = @network`);
-    params.network = q.network;
-  }
-  return { where: parts.length ? `WHERE ${parts.join(" AND ")}` : "", params };
-}
-
-// ---------------------------------------------------------------------------------------
-
-/** rowid, started_at, finished_at, completed (0 or 1), target_count, network key. */
-type RunRow = [number, string, string | null, number, number | null, string];
-
-interface EndpointRow {
-  target: string;
-  service: string;
-  status: Status;
-  layer: Layer | null;
-  failure: string | null;
-  latestAt: string;
-  evidence: string;
-  firstAt: string;
-  firstStatus: Status;
-  firstLayer: Layer | null;
-  firstFailure: string | null;
-}
-
-/** target, status, layer, failure, started_at, whether it is one of the period's (0 or 1). */
-type ChangeRow = [string, Status, Layer | null, string | null, string, number];
-
-interface ListedChangeRow {
-  at: string;
-  rid: number;
-  service: string;
-  target: string;
-  prev_status: Status;
-  prev_layer: Layer | null;
-  status: Status;
-  layer: Layer | null;
-  failure: string | null;
-}
-
 /** The runs of one network in the period, oldest first, as parallel arrays. */
 interface NetworkRuns {
   /** The key, as stored and compared. */
@@ -324,7 +183,7 @@ interface NetworkResult {
   counts: Int32Array;
   endpoints: EndpointAcc[];
   /** Its newest changes, at most the report's maxChanges. */
-  changes: ListedChangeRow[];
+  changes: ReportListedChangeRow[];
   changeCount: number;
 }
 
@@ -356,18 +215,17 @@ function lastAtOrBefore(list: readonly string[], value: string): number {
 const OPEN_END = "\uffff";
 
 /** When runs ended, as far as overlaps go: finished_at, else their last measurement's start. */
-function runEnds(db: Database.Database) {
-  const lastMeasured = db.prepare<[number], string | null>(RUN_LAST_MEASUREMENT_SQL).pluck();
+function runEnds(rows: ReportRows) {
   // A run without finished_at (running, or left so by a process on another machine) lasted at
   // least until its last measurement; the latest run may still be going.
   return (rowid: number, end: string | null, start: string, latest: boolean): string =>
-    end ?? (latest ? OPEN_END : (lastMeasured.get(rowid) ?? start));
+    end ?? (latest ? OPEN_END : (rows.runLastMeasurement(rowid) ?? start));
 }
 
 /** When the network's last run before the period (@since) ended; null when it has none. */
-function endBefore(db: Database.Database, runs: NetworkRuns, since: string): string | null {
-  const before = db.prepare<Record<string, string>, { rowid: number; finished_at: string | null }>(RUN_BEFORE_SQL).get({ since, network: runs.key });
-  return before ? runEnds(db)(before.rowid, before.finished_at, "", false) : null;
+function endBefore(rows: ReportRows, runs: NetworkRuns, since: string): string | null {
+  const before = rows.runBefore(since, runs.key);
+  return before ? runEnds(rows)(before.rowid, before.finished_at, "", false) : null;
 }
 
 /**
@@ -375,9 +233,9 @@ function endBefore(db: Database.Database, runs: NetworkRuns, since: string): str
  * which ended at `previousEnd`): their measurements may interleave with another run's, so time
  * does not tell whose they are.
  */
-function overlapping(db: Database.Database, runs: NetworkRuns, previousEnd: string | null): Uint8Array {
+function overlapping(rows: ReportRows, runs: NetworkRuns, previousEnd: string | null): Uint8Array {
   const n = runs.rowids.length;
-  const endOf = runEnds(db);
+  const endOf = runEnds(rows);
   const ends = runs.rowids.map((rowid, i) => endOf(rowid, runs.ends[i]!, runs.starts[i]!, i === n - 1));
   const overlap = new Uint8Array(n);
   let latestEnd = previousEnd ?? "";
@@ -391,14 +249,14 @@ function overlapping(db: Database.Database, runs: NetworkRuns, previousEnd: stri
 }
 
 /** Reads one network's timelines, run counts and changes. */
-function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, maxCells: number, maxChanges: number): NetworkResult {
+function loadNetwork(rows: ReportRows, runs: NetworkRuns, q: ReportQuery, maxCells: number, maxChanges: number): NetworkResult {
   const n = runs.rowids.length;
   const axis = chooseAxis(runs.times, maxCells);
   // The period's measurements start no earlier than its first run.
   const from = q.since === null ? "" : runs.starts[0]!;
-  const params: Record<string, string> = { network: runs.key, from };
+  const params: ReportNetworkParams = { network: runs.key, from };
   // A run from before the period still going when the period's first run started.
-  const previousEnd = q.since === null ? null : endBefore(db, runs, q.since);
+  const previousEnd = q.since === null ? null : endBefore(rows, runs, q.since);
   const straddled = previousEnd !== null && previousEnd > from;
   if (straddled) params.since = q.since!;
   // The run a measurement belongs to: the last one started before it. Runs for which that can
@@ -416,7 +274,7 @@ function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, m
   const endpoints = new Map<string, EndpointAcc>();
   // +1 at an endpoint's first run, -1 after its last.
   const active = new Int32Array(n + 1);
-  for (const row of db.prepare<Record<string, string>, EndpointRow>(ENDPOINTS_SQL).iterate(params)) {
+  for (const row of rows.endpoints(params)) {
     const first = runAt(row.firstAt);
     const last = Math.max(first, runAt(row.latestAt));
     endpoints.set(row.target, {
@@ -438,7 +296,7 @@ function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, m
   // with a cell per run every run is read, so that each cell shows its own measurement.
   const vouched = new Uint8Array(n);
   if (axis.mode === "time") {
-    const overlap = overlapping(db, runs, previousEnd);
+    const overlap = overlapping(rows, runs, previousEnd);
     let endpointsNow = 0;
     for (let i = 0; i < n; i++) {
       endpointsNow += active[i]!;
@@ -478,7 +336,7 @@ function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, m
 
   // 3. The changes, oldest first: each ends an endpoint's stretch and begins its next.
   let changeCount = 0;
-  for (const [target, status, layer, failure, at, inPeriod] of db.prepare<Record<string, string>, ChangeRow>(changesSql(straddled)).raw().iterate(params)) {
+  for (const [target, status, layer, failure, at, inPeriod] of rows.changes(params, straddled)) {
     changeCount += inPeriod;
     const ep = endpoints.get(target);
     if (!ep) continue;
@@ -499,11 +357,10 @@ function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, m
     for (let s = 0; s < 5; s++) counts[i * 5 + s] = running[s]!;
     measured[i] = runs.planned[i]!;
   }
-  const rowsOf = db.prepare<[number], [string, Status, Layer | null, string | null]>(RUN_MEASUREMENTS_SQL).raw();
   for (let i = 0; i < n; i++) {
     if (vouched[i]) continue;
     const cell = cellOfRun[i]!;
-    for (const [target, status, layer, failure] of rowsOf.iterate(runs.rowids[i]!)) {
+    for (const [target, status, layer, failure] of rows.runMeasurements(runs.rowids[i]!)) {
       measured[i]!++;
       counts[i * 5 + STATUS_RANK[status]]!++;
       const ep = endpoints.get(target);
@@ -513,7 +370,7 @@ function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, m
     }
   }
 
-  const changes = db.prepare<Record<string, string | number>, ListedChangeRow>(newestChangesSql(straddled)).all({ ...params, limit: maxChanges });
+  const changes = rows.newestChanges(params, straddled, maxChanges);
   return {
     runs,
     axis,
@@ -525,23 +382,22 @@ function loadNetwork(db: Database.Database, runs: NetworkRuns, q: ReportQuery, m
   };
 }
 
-/** Reads the report's content from an open database (read-only is enough), in one read transaction. */
-export function loadReport(db: Database.Database, q: ReportQuery): ReportData {
+/** Reads the report's content from the results database's rows (store/report-rows.ts), in one read transaction. */
+export function loadReport(rows: ReportRows, q: ReportQuery): ReportData {
   // One snapshot: a run writing meanwhile cannot make the runs, timelines and changes disagree.
-  return db.transaction(() => readReport(db, q))();
+  return rows.snapshot(() => readReport(rows, q));
 }
 
-function readReport(db: Database.Database, q: ReportQuery): ReportData {
+function readReport(rows: ReportRows, q: ReportQuery): ReportData {
   const maxCells = q.maxCells ?? MAX_CELLS;
   const maxChanges = q.maxChanges ?? 500;
   const maxRuns = q.maxRuns ?? 500;
-  const { where, params } = runFilter(q);
 
   // 1. The runs: small (one row an hour is 8,760 a year), kept as arrays to build each axis.
   const nets = new Map<string, NetworkRuns>();
   // Every run of the period in order, as (network, index in it).
   const order: Array<[NetworkRuns, number]> = [];
-  for (const [rowid, startedAt, finishedAt, completed, planned, key] of db.prepare<Record<string, string>, RunRow>(runsSql(where)).raw().iterate(params)) {
+  for (const [rowid, startedAt, finishedAt, completed, planned, key] of rows.runs(q)) {
     let net = nets.get(key);
     if (!net) {
       net = { key, name: networkName(key), rowids: [], starts: [], times: [], ends: [], completed: [], planned: [] };
@@ -558,12 +414,11 @@ function readReport(db: Database.Database, q: ReportQuery): ReportData {
 
   // 2. Each network's timelines, run counts and changes.
   const results = new Map<NetworkRuns, NetworkResult>();
-  for (const net of nets.values()) results.set(net, loadNetwork(db, net, q, maxCells, maxChanges));
+  for (const net of nets.values()) results.set(net, loadNetwork(rows, net, q, maxCells, maxChanges));
 
-  const runStmt = db.prepare<[number], { id: string; started_at: string; finished_at: string | null; state: string; target_count: number | null }>(RUN_SQL);
   const runInfo = (net: NetworkRuns, i: number): RunInfo => {
     const r = results.get(net)!;
-    const row = runStmt.get(net.rowids[i]!)!;
+    const row = rows.run(net.rowids[i]!)!;
     const counts = {} as Record<Status, number>;
     for (const s of STATUSES_WORST_FIRST) counts[s] = r.counts[i * 5 + STATUS_RANK[s]]!;
     return {
@@ -583,9 +438,8 @@ function readReport(db: Database.Database, q: ReportQuery): ReportData {
     .flatMap((r) => r.changes.map((c) => ({ network: r.runs.name, c })))
     .sort((a, b) => byText(b.c.at, a.c.at) || b.c.rid - a.c.rid);
   if (listed.length > maxChanges) listed.length = maxChanges;
-  const detail = db.prepare<[number], { evidence: unknown; previousAt: string | null; previousFailure: string | null }>(CHANGE_DETAIL_SQL);
   const changes: Change[] = listed.map(({ network, c }) => {
-    const d = detail.get(c.rid);
+    const d = rows.changeDetail(c.rid);
     const evidence = d?.evidence === null || d?.evidence === undefined ? [] : [String(d.evidence)];
     return {
       at: c.at,
@@ -621,9 +475,10 @@ function readReport(db: Database.Database, q: ReportQuery): ReportData {
   let measurementCount = 0;
   for (const r of results.values()) for (const m of r.measured) measurementCount += m;
 
-  const databaseRunCount = db.prepare<[], number>(DATABASE_RUNS_SQL).pluck().get() ?? 0;
+  const databaseRunCount = rows.databaseRunCount();
   // Without filters, the runs read are all there are.
-  const databaseNetworks = (where === "" ? [...nets.keys()] : db.prepare<[], string>(DATABASE_NETWORKS_SQL).pluck().all()).map(networkName).sort(byText);
+  const unfiltered = q.since === null && q.network === null;
+  const databaseNetworks = (unfiltered ? [...nets.keys()] : rows.databaseNetworks()).map(networkName).sort(byText);
 
   const first = order[0];
   const last = order[order.length - 1];

@@ -10,9 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseCsv } from "../../src/base/csv.js";
 import type { Verdict } from "../../src/analysis/verdict.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
-import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/report/export-csv.js";
-import { jsonlLines, toJsonlRecord } from "../../src/report/export-jsonl.js";
-import { NO_CONTROL_FAILURE, canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/report/export-ooni.js";
+import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/export/export-csv.js";
+import { jsonlLines, toJsonlRecord } from "../../src/export/export-jsonl.js";
+import { NO_CONTROL_FAILURE, canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/export/export-ooni.js";
 import { Store, type MeasurementWithRun, type RunRecord } from "../../src/store/store.js";
 
 const RUN: RunRecord = {

@@ -7,18 +7,21 @@
  * measurements table from end to end.
  */
 import type { Failure } from "../../src/net/failures.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { summarizeServices } from "../../src/analysis/service.js";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells } from "../../src/report/report-buckets.js";
-import * as sql from "../../src/report/report-data.js";
-import { loadReport, runFilter, type Change, type ReportData, type ReportQuery, type RunInfo } from "../../src/report/report-data.js";
+import { loadReport, type Change, type ReportData, type ReportQuery, type RunInfo } from "../../src/report/report-data.js";
 import { STATUS_RANK } from "../../src/analysis/status-words.js";
 import { networkKeySql, networkName } from "../../src/store/network.js";
+import { reportRows } from "../../src/store/report-rows.js";
+import * as sql from "../../src/store/report-sql.js";
+import { runFilter } from "../../src/store/report-sql.js";
 import { Store } from "../../src/store/store.js";
 
 const MINUTE = 60_000;
@@ -284,7 +287,7 @@ describe("loadReport gives what reading every measurement gives", () => {
     build(seed, 60, NETWORKS);
     for (const maxCells of [6, 13, 400]) {
       const q: ReportQuery = { since: null, network: null, maxCells, maxChanges: 7, maxRuns: 9 };
-      expect(plain(loadReport(store.db, q))).toEqual(plain(reference(store.db, q)));
+      expect(plain(loadReport(reportRows(store.db), q))).toEqual(plain(reference(store.db, q)));
     }
   });
 
@@ -301,7 +304,7 @@ describe("loadReport gives what reading every measurement gives", () => {
     for (const since of sinces) {
       for (const network of [null, "home-isp", "AS64500", ""]) {
         const q: ReportQuery = { since, network, maxCells: 9, maxChanges: 5, maxRuns: 6 };
-        expect(plain(loadReport(store.db, q)), `since ${since}, network ${network}`).toEqual(plain(reference(store.db, q)));
+        expect(plain(loadReport(reportRows(store.db), q)), `since ${since}, network ${network}`).toEqual(plain(reference(store.db, q)));
       }
     }
   });
@@ -322,7 +325,7 @@ describe("loadReport gives what reading every measurement gives", () => {
     }
     const reads = countRowReads(store.db);
     const q: ReportQuery = { since: null, network: null, maxCells: 40 };
-    const data = loadReport(store.db, q);
+    const data = loadReport(reportRows(store.db), q);
     expect(reads.runs).toBe(0);
     expect(data.measurementCount).toBe(300 * TARGETS.length);
     expect(plain(data)).toEqual(plain(reference(store.db, q)));
@@ -333,7 +336,7 @@ describe("loadReport gives what reading every measurement gives", () => {
     const kinds = built.kinds[0]!;
     const reads = countRowReads(store.db);
     const q: ReportQuery = { since: null, network: null, maxCells: 20 };
-    const data = loadReport(store.db, q);
+    const data = loadReport(reportRows(store.db), q);
     expect(plain(data)).toEqual(plain(reference(store.db, q)));
     const unusual = kinds.filter((k) => k !== "completed").length;
     expect(unusual).toBeGreaterThan(0);
@@ -360,7 +363,7 @@ describe("cells that hold stretches of runs", () => {
       const failure = h < 6 ? "connection_reset" : "generic_timeout_error";
       run(T0 + h * HOUR, [["https://a.test/", h >= 30 && h < 42 ? "blocked" : "ok", h >= 30 && h < 42 ? "tcp" : null, h >= 30 && h < 42 ? failure : null]]);
     }
-    const data = loadReport(store.db, { since: null, network: null, maxCells: 3 });
+    const data = loadReport(reportRows(store.db), { since: null, network: null, maxCells: 3 });
     const [ep] = data.networks[0]!.services[0]!.endpoints;
     expect(data.networks[0]!.axis).toMatchObject({ mode: "time", cells: 2 });
     expect(ep!.cells.get(0)).toEqual({ status: "ok", layer: null, failure: null, counts: { blocked: 0, anomaly: 0, down: 0, inconclusive: 0, ok: 24 } });
@@ -374,7 +377,7 @@ describe("cells that hold stretches of runs", () => {
     store.addMeasurement(id, { target: "https://b.test/", service: "S", verdict: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: ["x"] }, observations: [], startedAt: new Date(T0 + 30 * HOUR + 1), finishedAt: new Date(T0 + 30 * HOUR + 2), durationMs: 1 });
     const reads = countRowReads(store.db);
     const q: ReportQuery = { since: null, network: null, maxCells: 4 };
-    const data = loadReport(store.db, q);
+    const data = loadReport(reportRows(store.db), q);
     expect(reads.runs).toBe(1);
     expect(plain(data)).toEqual(plain(reference(store.db, q)));
     expect(data.runs[0]).toMatchObject({ state: "running", measured: 1, counts: { blocked: 1 } });
@@ -413,5 +416,14 @@ describe("the report's queries", () => {
     expect(scans, plan.join("\n")).toEqual([]);
     // The changes are read from their covering index alone, never from the table.
     if (text.includes("INDEXED BY measurements_changes")) expect(plan.join("\n")).toMatch(/SEARCH c USING COVERING INDEX measurements_changes/);
+  });
+});
+
+describe("src/report/ computes from plain rows", () => {
+  // Its reads are store/report-rows.ts's: no database handle, statement or SQL text of its own.
+  const dir = fileURLToPath(new URL("../../src/report/", import.meta.url));
+  test.each(readdirSync(dir).filter((f) => f.endsWith(".ts")))("%s opens no database and holds no SQL", (file) => {
+    const text = readFileSync(join(dir, file), "utf8");
+    expect(text).not.toMatch(/better-sqlite3|\.prepare\(|\bSELECT\b[\s\S]*\bFROM\b/);
   });
 });

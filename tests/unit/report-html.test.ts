@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { loadReport, type ReportData, type ReportQuery } from "../../src/report/report-data.js";
 import { escapeHtml, formatTime } from "../../src/report/report-format.js";
+import { reportRows } from "../../src/store/report-rows.js";
 import { thousands } from "../../src/base/plural.js";
 import { renderReport } from "../../src/report/report-html.js";
 import { Store } from "../../src/store/store.js";
@@ -65,7 +66,7 @@ function smallDatabase(): void {
 }
 
 function report(q: Partial<ReportQuery> = {}): { data: ReportData; html: string } {
-  const data = loadReport(store.db, { since: null, network: null, ...q });
+  const data = loadReport(reportRows(store.db), { since: null, network: null, ...q });
   const html = [...renderReport(data, { database: "r.db", generatedAt: new Date(T0 + 3 * HOUR), version: "test" })].join("");
   return { data, html };
 }
