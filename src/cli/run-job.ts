@@ -154,7 +154,8 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   const onSignal = (sig: NodeJS.Signals) => {
     const code = sig === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
     if (stopped.code !== null) {
-      // A second signal: the user means it. Finished measurements are already committed.
+      // A second signal: the user means it. Finished measurements are committed first.
+      commitFinished();
       if (store && runId) store.finishRun(runId, "interrupted");
       process.exit(code);
     }
@@ -189,6 +190,26 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   const progress = new Progress(process.stderr, total, !flags.quiet);
   let networkDown: string | null = null;
   log.info({ run: runId, targets: total }, "run started");
+  // Results that finished and are not yet committed: a killed run loses only these, and none of
+  // them was reported (stdout, progress) yet.
+  const finished: TargetResult[] = [];
+  const commitFinished = () => {
+    if (finished.length === 0) return;
+    const batch = finished.splice(0);
+    if (store && runId) {
+      store.addMeasurements(
+        runId,
+        batch.map((r) => ({ target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, control: r.control, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs })),
+      );
+    }
+    for (const r of batch) {
+      statuses.push({ service: r.target.service, status: r.verdict.status });
+      if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
+      json?.result(r);
+      progress.tick(r.verdict.status);
+      log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
+    }
+  };
   const outcome = await runTargets(
     {
       // Taken one by one and forgotten once measured: memory holds only what is in flight.
@@ -209,17 +230,13 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
         else if (!c.ok) progress.note(`the canary ${c.target} failed (${c.reason}), but the control helper answers: the canary itself may be filtered`);
       },
       onResult: (r: TargetResult) => {
-        if (store && runId) {
-          store.addMeasurement(runId, { target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, control: r.control, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs });
-        }
-        statuses.push({ service: r.target.service, status: r.verdict.status });
-        if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
-        json?.result(r);
-        progress.tick(r.verdict.status);
-        log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
+        // Committed with the others that finish in this turn of the event loop, then reported.
+        finished.push(r);
+        if (finished.length === 1) setImmediate(commitFinished);
       },
     },
   );
+  commitFinished();
   progress.done();
   // The report is built in memory: make room for it first (see memory.ts).
   if (total > 10_000) collectGarbage();

@@ -133,6 +133,11 @@ export class BlobStore {
   }
 
   /** True when a blob with this key is stored. */
+  /** Forgets which keys are stored (after a rolled-back transaction, some marked stored are not). */
+  forget(): void {
+    this.known.clear();
+  }
+
   has(key: string): boolean {
     return this.known.has(key) || this.exists.get(key) !== undefined;
   }

@@ -277,6 +277,7 @@ export class Store {
   private readonly blobs: BlobStore;
   private readonly blobText: GetBlobText;
   private readonly insertWithBlobs: Database.Transaction<(blobs: BlobRow[], row: Record<string, unknown>) => void>;
+  private readonly addBatch: Database.Transaction<(runId: string, ms: readonly MeasurementInput[]) => string[]>;
 
   private readonly insertRun: Database.Statement;
   private readonly insertMeasurement: Database.Statement;
@@ -296,6 +297,7 @@ export class Store {
     this.now = options.now ?? (() => new Date());
     this.blobs = new BlobStore(db);
     this.blobText = (key) => this.blobs.text(key);
+    this.addBatch = db.transaction((runId: string, ms: readonly MeasurementInput[]) => ms.map((m) => this.addMeasurement(runId, m)));
 
     // Prepared once: each later call only binds and steps, which keeps a year of hourly
     // runs cheap to write and read.
@@ -407,6 +409,22 @@ export class Store {
     });
     this.ownRuns.add(id);
     return id;
+  }
+
+  /**
+   * Adds several measurements in one transaction: once this returns all of them survive the
+   * process being killed, and none if it is killed before. A run hands over the results that
+   * finished in one turn of the event loop, and reports them only after this returns: one commit
+   * for many rows costs a fraction of one commit a row.
+   */
+  addMeasurements(runId: string, ms: readonly MeasurementInput[]): string[] {
+    try {
+      return this.addBatch(runId, ms);
+    } catch (err) {
+      // Blobs a rolled-back row marked as stored are not in the file: look them up again.
+      this.blobs.forget();
+      throw err;
+    }
   }
 
   /** Stores one finished measurement, committed before this returns, and returns its id. */
