@@ -2,9 +2,10 @@
  * The first-run notice for volunteers: once, on a terminal, it says what reachprobe sends
  * where and that running it can carry risk. Remembered in the user's config directory.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { makeDirs } from "../base/make-dirs.js";
 
 /** Where reachprobe remembers per-user state (the notice having been shown). */
 export function stateFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -24,7 +25,7 @@ export function noticeSeen(file = stateFile()): boolean {
 /** Remembers that the notice was shown; a read-only home is not an error (it shows again next time). */
 export function rememberNotice(file = stateFile()): void {
   try {
-    mkdirSync(join(file, ".."), { recursive: true });
+    makeDirs(join(file, ".."));
     writeFileSync(file, JSON.stringify({ notice_shown_at: new Date().toISOString() }) + "\n");
   } catch {
     /* shown again next time: better than failing the run */

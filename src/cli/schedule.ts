@@ -5,7 +5,7 @@
  */
 import { ReachprobeError } from "../base/errors.js";
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Command, Option } from "commander";
@@ -17,6 +17,7 @@ import { SERVICE_NAME, TIMER_NAME, renderService, renderTimer, type Invocation, 
 import { EXIT } from "./exit-codes.js";
 import { cliPath, scheduledRunArgs } from "../schedule/command-line.js";
 import { UsageError } from "../base/errors.js";
+import { makeDirs } from "../base/make-dirs.js";
 
 /** The parsed flags of `schedule`. */
 interface ScheduleFlags {
@@ -188,7 +189,7 @@ function systemctl(args: string[]): string | null {
 function installSystemd(dir: string, files: Record<string, string>, enable: boolean): number {
   const enableCmd = `systemctl --user daemon-reload && systemctl --user enable --now ${TIMER_NAME}`;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     for (const [name, text] of Object.entries(files)) {
       const path = join(dir, name);
       process.stdout.write(`${writeIfChanged(path, text) ? "wrote" : "unchanged"} ${path}\n`);
@@ -267,7 +268,7 @@ class CrontabError extends ReachprobeError {
 function installCron(block: string, logFile: string): number {
   const cmd = process.env.REACHPROBE_CRONTAB || "crontab";
   try {
-    mkdirSync(dirname(logFile), { recursive: true });
+    makeDirs(dirname(logFile));
     const before = readCrontab(cmd);
     const after = mergeCronBlock(before, block);
     if (after === before) {

@@ -18,8 +18,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { closeSync, fstatSync, linkSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { makeDirs } from "./make-dirs.js";
-import { hashHostname, isProcessAlive } from "./store.js";
+import { makeDirs } from "../base/make-dirs.js";
+import { hashHostname, isProcessAlive, processStartTime } from "../base/process-identity.js";
 
 /** How long a lock from another host (or a file that is not a lock) is held without being renewed, in seconds. */
 export const LEASE_S = 300;
@@ -79,36 +79,6 @@ export function parseLock(text: string): ParsedLock {
       lease_s: typeof lease === "number" && Number.isFinite(lease) && lease >= 1 && lease <= 86_400 ? lease : null,
     },
   };
-}
-
-/** The start time of a process (field 22 of /proc/PID/stat), or null where /proc is missing. */
-export function processStartTime(pid: number): number | null {
-  try {
-    const stat = readFileCapped(`/proc/${pid}/stat`, 4096);
-    // The command name (field 2) may contain spaces and parentheses: fields count from its last ')'.
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const v = Number(rest[19]);
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
-function readFileCapped(path: string, max: number): string {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(max);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, max - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n === max) break;
-    }
-    return buf.subarray(0, n).toString("utf8");
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Reads a lock file (its first MAX_LOCK_BYTES); undefined when there is none. Other errors are thrown. */

@@ -2,11 +2,12 @@
  * The store: the one writer of the results database. It records runs and measurements as
  * they happen and reads them back; it never interprets them (that is analysis/'s job).
  */
-import { createHash, randomUUID } from "node:crypto";
-import { makeDirs } from "./make-dirs.js";
+import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { makeDirs } from "../base/make-dirs.js";
+import { hashHostname, isProcessAlive } from "../base/process-identity.js";
 import type { Layer, Status, Verdict } from "../analysis/verdict.js";
 import type { Failure } from "../net/failures.js";
 import type { ControlObservation, Observation } from "../probes/observation.js";
@@ -149,25 +150,6 @@ export const PAGE_SIZE = 8192;
 
 /** The busy timeout in ms: how long a connection waits for another one's lock before failing. */
 export const BUSY_TIMEOUT_MS = 5000;
-
-/**
- * A short salted hash of a host name, so that runs from different machines sharing one file
- * can be told apart without the file revealing the name.
- */
-export function hashHostname(name: string): string {
-  return createHash("sha256").update(`reachprobe-host:${name.toLowerCase()}`).digest("hex").slice(0, 12);
-}
-
-/** True when a process with this pid exists (on this host), the default check for markStaleRuns. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 // Always toISOString(): one fixed-width UTC form, so that string order is time order and
 // MAX()/ORDER BY on the TEXT columns work.

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
-import { LAUNCHER, runCli } from "../helpers/cli.js";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CLI, LAUNCHER, runCli } from "../helpers/cli.js";
+import { stateFile } from "../../src/cli/notice.js";
 import { minuteOffset } from "../../src/schedule/calendar.js";
 import { CRON_BEGIN, CRON_END } from "../../src/schedule/crontab.js";
 
@@ -168,6 +170,35 @@ describe("schedule --format cron --install (a fake crontab)", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/could not run .*no-such-crontab.*install cron, or use reachprobe daemon/);
     expect(readFileSync(crontabFile, "utf8")).toBe(mine);
+  });
+});
+
+// Node 20's mkdirSync(..., { recursive: true }) spins forever on such a path (src/base/make-dirs.ts);
+// a hang is killed after 15 s and fails on the exit code.
+describe("a directory that cannot be made under /proc fails at once with the path", () => {
+  it("systemd: the unit directory", async () => {
+    const r = await runCli(["schedule", "--every", "1h", "--format", "systemd", "--install", "--no-enable"], { env: env({ XDG_CONFIG_HOME: "/proc/1/nope" }), cwd: root, killAfterMs: 15_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("could not write the unit files in /proc/1/nope/systemd/user: cannot create directory /proc/1/nope: ENOENT");
+  });
+
+  it("cron: the log directory, before the crontab is touched", async () => {
+    rmSync(crontabFile, { force: true });
+    const r = await runCli(["schedule", "--every", "1h", "--format", "cron", "--install"], { env: env({ XDG_STATE_HOME: "/proc/1/nope" }), cwd: root, killAfterMs: 15_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("reachprobe schedule: cannot create directory /proc/1/nope: ENOENT");
+    expect(existsSync(crontabFile)).toBe(false);
+  });
+
+  it("the first-run notice's state file: not remembered, no error, no hang", () => {
+    // In a child process, so that a spinning mkdir is killed instead of hanging the test run.
+    const notice = pathToFileURL(join(dirname(CLI), "notice.js")).href;
+    const file = stateFile({ XDG_CONFIG_HOME: "/proc/1/nope" });
+    const script = `import { rememberNotice, noticeSeen } from ${JSON.stringify(notice)}; rememberNotice(${JSON.stringify(file)}); console.log(noticeSeen(${JSON.stringify(file)}));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 15_000 });
+    expect(r.signal, "killed: it hung").toBeNull();
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("false\n");
   });
 });
 

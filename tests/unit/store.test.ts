@@ -11,7 +11,8 @@ import type { Verdict } from "../../src/analysis/verdict.js";
 import type { Observation } from "../../src/probes/observation.js";
 import { StoreError } from "../../src/store/errors.js";
 import { CURRENT_SCHEMA_VERSION, migrate } from "../../src/store/schema.js";
-import { hashHostname, isProcessAlive, Store, type MeasurementInput } from "../../src/store/store.js";
+import { hashHostname, isProcessAlive } from "../../src/base/process-identity.js";
+import { Store, type MeasurementInput } from "../../src/store/store.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 

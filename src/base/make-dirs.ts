@@ -1,4 +1,4 @@
-/** Creating the database's directory: `mkdir -p` that fails with a clear error instead of spinning. */
+/** `mkdir -p` that fails with a clear error instead of spinning (the store, the run lock, schedule, notices). */
 import { mkdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
