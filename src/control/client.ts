@@ -9,7 +9,7 @@ import type { Failure } from "../net/failures.js";
 import { unknownFailure } from "../net/failures.js";
 import { classifyHttpError } from "../net/classify.js";
 import { abortReason, startStepTimer } from "../net/deadline.js";
-import { boundedRequest } from "../net/bounded-request.js";
+import { boundedRequest, failureUnless200 } from "../net/bounded-request.js";
 import { invalidResponse, type ControlRequest, type ControlResponse } from "../probes/control-wire.js";
 
 export { redactControlUrl } from "./redact.js";
@@ -93,9 +93,8 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
       }
       res = await send();
     }
-    if (res.status === undefined) return { response: null, failure: res.failure ?? "http_request_failed" };
-    if (res.status !== 200) return { response: null, failure: "http_request_failed", status: res.status };
-    if (res.failure) return { response: null, failure: res.failure, status: 200 };
+    const failed = failureUnless200(res);
+    if (failed) return { response: null, failure: failed, ...(res.status !== undefined ? { status: res.status } : {}) };
     let parsed: unknown;
     try {
       parsed = JSON.parse(res.body.toString("utf8"));
@@ -136,9 +135,8 @@ export async function pingControl(url: string, token: string | undefined, timeou
       tooLarge: tooLarge(MAX_PING_RESPONSE_BYTES),
       dispatcher: getGlobalDispatcher(),
     });
-    if (res.status === undefined) return { ok: false, failure: res.failure ?? "http_request_failed" };
-    if (res.status !== 200) return { ok: false, failure: "http_request_failed", status: res.status };
-    if (res.failure) return { ok: false, failure: res.failure, status: 200 };
+    const failed = failureUnless200(res);
+    if (failed) return { ok: false, failure: failed, ...(res.status !== undefined ? { status: res.status } : {}) };
     let clientIp: string | null = null;
     try {
       const v = (res.body.length < 4096 ? JSON.parse(res.body.toString("utf8")) : null) as { x_client_ip?: unknown } | null;

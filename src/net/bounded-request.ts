@@ -107,3 +107,9 @@ export async function boundedRequest(o: BoundedRequestOptions): Promise<BoundedR
   }
   return result;
 }
+
+/** The failure of a request that expects 200: the network's, `http_request_failed` for another status, or the body's (cap, cut). */
+export function failureUnless200(res: BoundedResponse): Failure | null {
+  if (res.status === undefined) return res.failure ?? "http_request_failed";
+  return res.status === 200 ? res.failure : "http_request_failed";
+}

@@ -5,7 +5,7 @@
 import { randomInt } from "node:crypto";
 import * as packet from "dns-packet";
 import type { Failure } from "./failures.js";
-import { boundedRequest } from "./bounded-request.js";
+import { boundedRequest, failureUnless200 } from "./bounded-request.js";
 import { failureOfResponse } from "./dns-udp.js";
 
 /** What one DoH query produced. */
@@ -57,9 +57,8 @@ export async function dohQuery(q: DohQuery): Promise<DohResult> {
     tooLarge: "unknown_failure: doh response larger than 64 KiB",
     ...(q.ca ? { ca: q.ca } : {}),
   });
-  if (res.status === undefined) return { rcode: null, addresses: [], failure: res.failure ?? "http_request_failed" };
-  if (res.status !== 200) return { rcode: null, addresses: [], failure: "http_request_failed" };
-  if (res.failure) return { rcode: null, addresses: [], failure: res.failure };
+  const failed = failureUnless200(res);
+  if (failed) return { rcode: null, addresses: [], failure: failed };
   let decoded: packet.Packet;
   try {
     decoded = packet.decode(res.body);
