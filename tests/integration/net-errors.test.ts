@@ -549,6 +549,19 @@ describe("boundedRequest (the tool's own requests: DoH, control helper, doctor)"
     expect(r).toMatchObject({ failure: null, status: 200 });
   });
 
+  it("a connection of its own is closed when the request ends, though the server offered keep-alive", async () => {
+    let resolveClosed!: () => void;
+    const closed = new Promise<void>((r) => (resolveClosed = r));
+    const port = await tcpServer((s) => {
+      s.once("data", () => s.write("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=600\r\nContent-Length: 2\r\n\r\nok"));
+      s.once("close", () => resolveClosed());
+    });
+    const r = await bounded(`http://${LOOPBACK}:${port}/`);
+    expect(r).toMatchObject({ failure: null, status: 200 });
+    // Without the close this waits for the test's timeout and fails.
+    await closed;
+  });
+
   it("a closed port is connection_refused, and an aborted signal sends nothing", async () => {
     expect((await bounded(`http://${LOOPBACK}:${await closedPort()}/`)).failure).toBe("connection_refused");
     const r = await boundedRequest({ method: "GET", url: `http://${LOOPBACK}:1/`, signal: AbortSignal.abort(), maxBodyBytes: 10 });
