@@ -105,7 +105,8 @@ export async function boundedRequest(o: BoundedRequestOptions): Promise<BoundedR
     if (res && (result.truncated || result.failure)) res.body.destroy();
     own?.destroy().catch(() => {});
   }
-  return result;
+  // A copy: after a deadline the abandoned read may still run on, and must not change the answer.
+  return { ...result };
 }
 
 /** The failure of a request that expects 200: the network's, `http_request_failed` for another status, or the body's (cap, cut). */
