@@ -4,11 +4,12 @@
  */
 import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "undici";
+import { getGlobalDispatcher } from "undici";
 import type { Failure } from "../net/failures.js";
 import { unknownFailure } from "../net/failures.js";
 import { classifyHttpError } from "../net/classify.js";
-import { abortReason, raceAbort, startStepTimer } from "../net/deadline.js";
+import { abortReason, startStepTimer } from "../net/deadline.js";
+import { boundedRequest, failureUnless200 } from "../net/bounded-request.js";
 import { invalidResponse, type ControlRequest, type ControlResponse } from "../probes/control-wire.js";
 
 export { redactControlUrl } from "./redact.js";
@@ -17,8 +18,6 @@ export { redactControlUrl } from "./redact.js";
 export const MAX_CONTROL_RESPONSE_BYTES = 1 << 20;
 /** Largest health answer read (`GET /`); a real one is under a hundred bytes. */
 export const MAX_PING_RESPONSE_BYTES = 64 * 1024;
-/** Largest error or busy answer drained before the connection is dropped. */
-const MAX_DRAINED_BYTES = 64 * 1024;
 
 /**
  * Where to send a request to the helper and with what authorization: credentials in the URL
@@ -43,24 +42,6 @@ export function helperTarget(url: string, token: string | undefined): { url: str
 /** The failure of an answer that did not stop at `max` bytes (a censor on a plain-http path can inject an endless one). */
 function tooLarge(max: number): Failure {
   return unknownFailure(`invalid control response: larger than ${max} bytes`);
-}
-
-/**
- * Reads a body to its end or to `max` bytes, whichever is first; null when it is larger
- * (the body is destroyed there, so nothing more is read). Errors (a reset, the timer) reject.
- */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, max: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** One query to a helper. */
@@ -88,50 +69,41 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
   const timer = startStepTimer(q.timeoutMs, q.signal);
   const signal = timer.signal;
   try {
-    if (signal.aborted) return { response: null, failure: classifyHttpError(abortReason(signal)) };
-    const body = JSON.stringify(q.request);
     const to = helperTarget(q.url, q.token);
-    // QUIRK: as in net/http.ts, undici acts on an abort only once the request is dispatched;
-    // the race returns at the deadline even when the connect itself stalls.
     const send = () =>
-      request(to.url, {
+      boundedRequest({
         method: "POST",
-        body,
+        url: to.url,
+        body: JSON.stringify(q.request),
         headers: { "content-type": "application/json", accept: "application/json", ...to.headers },
         signal,
-        headersTimeout: 0,
-        bodyTimeout: 0,
+        maxBodyBytes: MAX_CONTROL_RESPONSE_BYTES,
+        tooLarge: tooLarge(MAX_CONTROL_RESPONSE_BYTES),
+        // The process's pool: a run asks the same helper for every target.
+        dispatcher: getGlobalDispatcher(),
       });
-    let res = await raceAbort(signal, send);
+    let res = await send();
     // A busy helper (503) says when to come back; two short waits are worth it, a long one is not.
-    for (let retry = 0; res.statusCode === 503 && retry < 2; retry++) {
-      const after = Math.min(2, Math.max(0.2, Number(res.headers["retry-after"]) || 1));
-      await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});
-      await sleep(after * 1000, undefined, { signal });
-      res = await raceAbort(signal, send);
+    for (let retry = 0; res.status === 503 && retry < 2; retry++) {
+      const after = Math.min(2, Math.max(0.2, Number(res.headers?.["retry-after"]) || 1));
+      try {
+        await sleep(after * 1000, undefined, { signal });
+      } catch {
+        return { response: null, failure: classifyHttpError(abortReason(signal)) };
+      }
+      res = await send();
     }
-    if (res.statusCode !== 200) {
-      await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});
-      return { response: null, failure: "http_request_failed", status: res.statusCode };
-    }
-    let raw: Buffer | null;
-    try {
-      raw = await readCapped(res.body, MAX_CONTROL_RESPONSE_BYTES);
-    } catch (err) {
-      return { response: null, failure: classifyHttpError(signal.aborted ? abortReason(signal) : err), status: 200 };
-    }
-    if (raw === null) return { response: null, failure: tooLarge(MAX_CONTROL_RESPONSE_BYTES), status: 200 };
+    const failed = failureUnless200(res);
+    if (failed) return { response: null, failure: failed, ...(res.status !== undefined ? { status: res.status } : {}) };
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw.toString("utf8"));
+      parsed = JSON.parse(res.body.toString("utf8"));
     } catch {
       return { response: null, failure: unknownFailure("invalid control response: not JSON"), status: 200 };
     }
     const why = invalidResponse(parsed);
     if (why) return { response: null, failure: unknownFailure(`invalid control response: ${why}`), status: 200 };
     return { response: parsed as ControlResponse, failure: null, status: 200 };
-  } catch (err) {
-    return { response: null, failure: classifyHttpError(signal.aborted ? abortReason(signal) : err) };
   } finally {
     timer.dispose();
   }
@@ -154,23 +126,25 @@ export async function pingControl(url: string, token: string | undefined, timeou
   const timer = startStepTimer(timeoutMs);
   try {
     const to = helperTarget(url, token);
-    const res = await raceAbort(timer.signal, () => request(to.url, { method: "GET", headers: to.headers, signal: timer.signal, headersTimeout: 0, bodyTimeout: 0 }));
-    if (res.statusCode !== 200) {
-      await res.body.dump({ limit: MAX_DRAINED_BYTES }).catch(() => {});
-      return { ok: false, failure: "http_request_failed", status: res.statusCode };
-    }
-    const raw = await raceAbort(timer.signal, () => readCapped(res.body, MAX_PING_RESPONSE_BYTES));
-    if (raw === null) return { ok: false, failure: tooLarge(MAX_PING_RESPONSE_BYTES), status: 200 };
+    const res = await boundedRequest({
+      method: "GET",
+      url: to.url,
+      headers: to.headers,
+      signal: timer.signal,
+      maxBodyBytes: MAX_PING_RESPONSE_BYTES,
+      tooLarge: tooLarge(MAX_PING_RESPONSE_BYTES),
+      dispatcher: getGlobalDispatcher(),
+    });
+    const failed = failureUnless200(res);
+    if (failed) return { ok: false, failure: failed, ...(res.status !== undefined ? { status: res.status } : {}) };
     let clientIp: string | null = null;
     try {
-      const v = (raw.length < 4096 ? JSON.parse(raw.toString("utf8")) : null) as { x_client_ip?: unknown } | null;
+      const v = (res.body.length < 4096 ? JSON.parse(res.body.toString("utf8")) : null) as { x_client_ip?: unknown } | null;
       if (typeof v?.x_client_ip === "string" && isIP(v.x_client_ip)) clientIp = v.x_client_ip;
     } catch {
       /* an OONI helper, or garbage: up, but no address */
     }
     return { ok: true, failure: null, status: 200, clientIp };
-  } catch (err) {
-    return { ok: false, failure: timer.signal.aborted ? classifyHttpError(abortReason(timer.signal)) : classifyHttpError(err) };
   } finally {
     timer.dispose();
   }

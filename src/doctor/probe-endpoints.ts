@@ -3,9 +3,10 @@
  * user configured, one small exchange each, never anywhere else. Never throws for network
  * errors: each outcome is a fact for endpoints.ts to judge.
  */
-import { Agent, request, type Dispatcher } from "undici";
-import { classifyHttpError } from "../net/classify.js";
-import { abortReason, raceAbort, startStepTimer } from "../net/deadline.js";
+import { Agent, type Dispatcher } from "undici";
+import type { Failure } from "../net/failures.js";
+import { boundedRequest } from "../net/bounded-request.js";
+import { startStepTimer } from "../net/deadline.js";
 import { dohQuery } from "../net/doh.js";
 import { udpDnsQuery } from "../net/dns-udp.js";
 import { joinHostPort } from "../net/addr.js";
@@ -15,32 +16,17 @@ import { helperTarget, redactControlUrl } from "../control/client.js";
 /** Largest body read from the helper's `GET /`: a health answer is a few bytes. */
 const MAX_HEALTH_BYTES = 64 * 1024;
 
+/** One request under its own timer; a health answer past the cap is judged from what came. */
 async function exchange(
   url: string,
   init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string; dispatcher: Dispatcher },
   timeoutMs: number,
-): Promise<{ status: number; text: string } | { failure: ReturnType<typeof classifyHttpError> }> {
+): Promise<{ status: number; text: string } | { failure: Failure }> {
   const timer = startStepTimer(timeoutMs);
-  const signal = timer.signal;
   try {
-    // QUIRK: as in control/client.ts, undici acts on an abort only once the request is
-    // dispatched; the race returns at the deadline even when the connect itself stalls.
-    return await raceAbort(signal, async () => {
-      const res = await request(url, { ...init, signal, headersTimeout: 0, bodyTimeout: 0 });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_HEALTH_BYTES) {
-          res.body.destroy();
-          break;
-        }
-        chunks.push(chunk);
-      }
-      return { status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") };
-    });
-  } catch (err) {
-    return { failure: classifyHttpError(signal.aborted ? abortReason(signal) : err) };
+    const res = await boundedRequest({ ...init, url, signal: timer.signal, maxBodyBytes: MAX_HEALTH_BYTES });
+    if (res.status === undefined || (res.failure && !res.truncated)) return { failure: res.failure ?? "http_request_failed" };
+    return { status: res.status, text: res.body.toString("utf8") };
   } finally {
     timer.dispose();
   }

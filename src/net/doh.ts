@@ -1,13 +1,11 @@
 /**
- * DNS over HTTPS (RFC 8484): one `application/dns-message` query by GET or POST through undici.
+ * DNS over HTTPS (RFC 8484): one `application/dns-message` query by GET or POST (bounded-request.ts).
  * A control measurement: the censor on the path sees only TLS to the DoH server.
  */
 import { randomInt } from "node:crypto";
-import { Client } from "undici";
 import * as packet from "dns-packet";
 import type { Failure } from "./failures.js";
-import { classifyHttpError } from "./classify.js";
-import { abortReason, raceAbort } from "./deadline.js";
+import { boundedRequest, failureUnless200 } from "./bounded-request.js";
 import { failureOfResponse } from "./dns-udp.js";
 
 /** What one DoH query produced. */
@@ -36,61 +34,41 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Sends one query and decodes the answer; never throws for network errors. */
 export async function dohQuery(q: DohQuery): Promise<DohResult> {
   const url = new URL(q.url);
+  const method = q.method ?? "POST";
   // RFC 8484 asks GET users to send ID 0 so that caches work; POST may use any.
   const wire = packet.encode({
     type: "query",
-    id: q.method === "POST" ? randomInt(0, 65536) : 0,
+    id: method === "POST" ? randomInt(0, 65536) : 0,
     flags: packet.RECURSION_DESIRED,
     questions: [{ type: q.qtype, name: q.name, class: "IN" }],
   });
-  const client = new Client(url.origin, { headersTimeout: 0, bodyTimeout: 0, ...(q.ca ? { connect: { ca: q.ca } } : {}) });
+  const path =
+    method === "GET"
+      ? `${url.pathname}${url.search ? `${url.search}&` : "?"}dns=${wire.toString("base64url")}`
+      : `${url.pathname}${url.search}`;
+  const res = await boundedRequest({
+    method,
+    url: new URL(path, url.origin),
+    headers: method === "POST" ? { accept: "application/dns-message", "content-type": "application/dns-message" } : { accept: "application/dns-message" },
+    ...(method === "POST" ? { body: wire } : {}),
+    signal: q.signal,
+    // A DNS message is at most 64 KiB, and an endless body must not be buffered.
+    maxBodyBytes: MAX_RESPONSE_BYTES,
+    tooLarge: "unknown_failure: doh response larger than 64 KiB",
+    ...(q.ca ? { ca: q.ca } : {}),
+  });
+  const failed = failureUnless200(res);
+  if (failed) return { rcode: null, addresses: [], failure: failed };
+  let decoded: packet.Packet;
   try {
-    const method = q.method ?? "POST";
-    const path =
-      method === "GET"
-        ? `${url.pathname}${url.search ? `${url.search}&` : "?"}dns=${wire.toString("base64url")}`
-        : `${url.pathname}${url.search}`;
-    // QUIRK: undici only acts on an abort once the socket is connected; the race bounds a
-    // stalled connect or handshake by the step timer too.
-    return await raceAbort(q.signal, async () => {
-      const res = await client.request({
-        method,
-        path,
-        headers: method === "POST" ? { accept: "application/dns-message", "content-type": "application/dns-message" } : { accept: "application/dns-message" },
-        ...(method === "POST" ? { body: wire } : {}),
-        signal: q.signal,
-      });
-      if (res.statusCode !== 200) {
-        res.body.destroy();
-        return { rcode: null, addresses: [], failure: "http_request_failed" as Failure };
-      }
-      // Capped: a DNS message is at most 64 KiB, and an endless body must not be buffered.
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          res.body.destroy();
-          return { rcode: null, addresses: [], failure: "unknown_failure: doh response larger than 64 KiB" as Failure };
-        }
-        chunks.push(chunk);
-      }
-      let decoded: packet.Packet;
-      try {
-        decoded = packet.decode(Buffer.concat(chunks));
-      } catch {
-        return { rcode: null, addresses: [], failure: "unknown_failure: malformed dns response" as Failure };
-      }
-      const rcode = (decoded as packet.Packet & { rcode?: string }).rcode ?? "NOERROR";
-      const addresses: string[] = [];
-      for (const a of decoded.answers ?? []) {
-        if (a.type === q.qtype && "data" in a && typeof a.data === "string") addresses.push(a.data);
-      }
-      return { rcode, addresses, failure: failureOfResponse(rcode, addresses) };
-    });
-  } catch (err) {
-    return { rcode: null, addresses: [], failure: q.signal.aborted ? classifyHttpError(abortReason(q.signal)) : classifyHttpError(err) };
-  } finally {
-    client.destroy().catch(() => {});
+    decoded = packet.decode(res.body);
+  } catch {
+    return { rcode: null, addresses: [], failure: "unknown_failure: malformed dns response" };
   }
+  const rcode = (decoded as packet.Packet & { rcode?: string }).rcode ?? "NOERROR";
+  const addresses: string[] = [];
+  for (const a of decoded.answers ?? []) {
+    if (a.type === q.qtype && "data" in a && typeof a.data === "string") addresses.push(a.data);
+  }
+  return { rcode, addresses, failure: failureOfResponse(rcode, addresses) };
 }

@@ -14,9 +14,13 @@ import { closeAll, closedPort, dnsServer, eofServer, resetServer, stallServer, t
 import { startStepTimer } from "../../src/net/deadline.js";
 import { udpDnsQuery, type UdpDnsResult } from "../../src/net/dns-udp.js";
 import { systemLookup } from "../../src/net/dns-system.js";
-import { httpFetch, type HttpFetchOptions, type HttpFetchResult } from "../../src/net/http.js";
+import { boundedRequest, type BoundedRequestOptions, type BoundedResponse } from "../../src/net/bounded-request.js";
 import { tcpConnect } from "../../src/net/tcp.js";
 import { tlsHandshake, type TlsHandshakeResult } from "../../src/net/tls.js";
+import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../../src/probes/config.js";
+import type { HttpObservation, Observation } from "../../src/probes/observation.js";
+import { probeTarget } from "../../src/probes/pipeline.js";
+import { parseTarget } from "../../src/targets/parse.js";
 
 const LOOPBACK = "127.0.0.1";
 /** Step timeout for cases that are meant to time out: small, so the suite stays fast. */
@@ -81,19 +85,39 @@ async function query(port: number, name: string, opts: { timeoutMs?: number; win
   return { ...r, ms: performance.now() - t0 };
 }
 
-async function fetchUrl(url: string, opts: Partial<HttpFetchOptions> & { timeoutMs?: number } = {}): Promise<HttpFetchResult & { ms: number }> {
+/**
+ * Probes `url` as a run does (no system resolver: site.test is answered by a loopback DNS
+ * server) and returns its observations, the HTTP step's first hop, and the first failure in
+ * TCP -> TLS -> HTTP order: what the user reads for the address.
+ */
+async function probe(url: string, over: Partial<ProbeConfig> = {}): Promise<{ obs: Observation[]; http: HttpObservation | undefined; failure: string | null; ms: number }> {
+  const dns = await dnsServer({ "site.test": { a: [LOOPBACK] } });
+  const t0 = performance.now();
+  const { observations } = await probeTarget(parseTarget(url), {
+    ...DEFAULT_PROBE_CONFIG,
+    stepTimeoutMs: ROOMY,
+    targetBudgetMs: 3 * ROOMY,
+    systemResolver: false,
+    resolvers: [{ host: LOOPBACK, port: dns.port }],
+    dnsWindowMs: 0,
+    maxBodyBytes: 1_000_000,
+    ca: ca.cert,
+    now: () => Math.round(performance.now() - t0),
+    ...over,
+  });
+  const ms = performance.now() - t0;
+  const steps = observations.filter((o) => o.step !== "dns");
+  const http = observations.find((o): o is HttpObservation => o.step === "http" && o.hop === 0);
+  return { obs: observations, http, failure: steps.find((o) => o.failure)?.failure ?? null, ms };
+}
+
+/** One boundedRequest under its own step timer. */
+async function bounded(url: string, opts: Partial<BoundedRequestOptions> & { timeoutMs?: number } = {}): Promise<BoundedResponse & { ms: number }> {
   const { timeoutMs = ROOMY, ...rest } = opts;
   const timer = startStepTimer(timeoutMs);
   const t0 = performance.now();
   try {
-    const r = await httpFetch({
-      url: new URL(url),
-      address: LOOPBACK,
-      headers: { "user-agent": "reachprobe-test" },
-      signal: timer.signal,
-      maxBodyBytes: 1_000_000,
-      ...rest,
-    });
+    const r = await boundedRequest({ method: "GET", url, signal: timer.signal, maxBodyBytes: 1_000_000, ...rest });
     return { ...r, ms: performance.now() - t0 };
   } finally {
     timer.dispose();
@@ -181,8 +205,8 @@ describe("tcpConnect", () => {
       expect(firstFailure?.ms).toBeLessThan(3 * 300);
     });
 
-    it("httpFetch to it also stops at its deadline (undici's connect phase)", async () => {
-      const r = await fetchUrl(`http://site.test:${listener.port}/`, { timeoutMs: SHORT });
+    it("boundedRequest to it also stops at its deadline (undici's connect phase)", async () => {
+      const r = await bounded(`http://${LOOPBACK}:${listener.port}/`, { timeoutMs: SHORT });
       expect(r.failure).toBe("generic_timeout_error");
       expect(r.status).toBeUndefined();
       expect(r.ms).toBeLessThan(3 * SHORT);
@@ -324,43 +348,47 @@ describe("udpDnsQuery", () => {
   });
 });
 
-describe("httpFetch", () => {
+/** An HTTP server whose body never ends: 16 KiB chunks as fast as the client reads. */
+async function endlessServer(): Promise<number> {
+  return webServer((_req, res) => {
+    res.writeHead(200, { "Content-Type": "application/octet-stream" });
+    const chunk = Buffer.alloc(16 * 1024, "a");
+    let open = true;
+    res.on("close", () => (open = false));
+    const pump = () => {
+      while (open && res.write(chunk));
+      if (open) res.once("drain", pump);
+    };
+    pump();
+  });
+}
+
+describe("the probe's HTTP step against hostile servers (probeTarget, loopback resolver)", () => {
   it("plain HTTP: status, lower-case headers, title, body length and hash", async () => {
     const body = "<!doctype html><html><head><title>\n  Привет,   мир </title></head><body>hello</body></html>";
     const port = await webServer((_req, res) => {
       res.writeHead(203, { "Content-Type": "text/html; charset=utf-8", "X-Block-Reason": "None" });
       res.end(body);
     });
-    const r = await fetchUrl(`http://site.test:${port}/`);
-    expect(r.failure).toBeNull();
-    expect(r.status).toBe(203);
-    expect(r.headers?.["content-type"]).toBe("text/html; charset=utf-8");
-    expect(r.headers?.["x-block-reason"]).toBe("None");
-    expect(Object.keys(r.headers ?? {}).every((k) => k === k.toLowerCase())).toBe(true);
-    expect(r.title).toBe("Привет, мир");
-    expect(r.bodyLength).toBe(Buffer.byteLength(body)); // bytes, not characters
-    expect(r.bodySha256).toBe(sha256(body));
-    expect(r.bodyTruncated).toBe(false);
+    const { http, failure } = await probe(`http://site.test:${port}/`);
+    expect(failure).toBeNull();
+    expect(http?.status).toBe(203);
+    expect(http?.headers?.["content-type"]).toBe("text/html; charset=utf-8");
+    expect(http?.headers?.["x-block-reason"]).toBe("None");
+    expect(Object.keys(http?.headers ?? {}).every((k) => k === k.toLowerCase())).toBe(true);
+    expect(http?.title).toBe("Привет, мир");
+    expect(http?.bodyLength).toBe(Buffer.byteLength(body)); // bytes, not characters
+    expect(http?.bodySha256).toBe(sha256(body));
+    expect(http?.bodyTruncated).toBe(false);
   });
 
   it("an endless body stops at maxBodyBytes, well before the timer", async () => {
-    const port = await webServer((_req, res) => {
-      res.writeHead(200, { "Content-Type": "application/octet-stream" });
-      const chunk = Buffer.alloc(16 * 1024, "a");
-      let open = true;
-      res.on("close", () => (open = false));
-      const pump = () => {
-        while (open && res.write(chunk));
-        if (open) res.once("drain", pump);
-      };
-      pump();
-    });
-    const r = await fetchUrl(`http://site.test:${port}/`, { maxBodyBytes: 100_000 });
+    const { http } = await probe(`http://site.test:${await endlessServer()}/`, { maxBodyBytes: 100_000 });
     // failure null proves it returned before the step's timer fired.
-    expect(r.failure).toBeNull();
-    expect(r.bodyTruncated).toBe(true);
-    expect(r.bodyLength).toBe(100_000);
-    expect(r.bodySha256).toBe(sha256(Buffer.alloc(100_000, "a")));
+    expect(http?.failure).toBeNull();
+    expect(http?.bodyTruncated).toBe(true);
+    expect(http?.bodyLength).toBe(100_000);
+    expect(http?.bodySha256).toBe(sha256(Buffer.alloc(100_000, "a")));
   });
 
   it("a stall after the headers is generic_timeout_error, keeping status and the bytes read", async () => {
@@ -368,91 +396,176 @@ describe("httpFetch", () => {
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.write("partial");
     });
-    const r = await fetchUrl(`http://site.test:${port}/`, { timeoutMs: SHORT });
-    expect(r.failure).toBe("generic_timeout_error");
-    expect(r.status).toBe(200);
-    expect(r.headers?.["content-type"]).toBe("text/plain");
-    expect(r.bodyLength).toBe(7);
-    expect(r.ms).toBeLessThan(3 * SHORT);
+    const { http, failure, ms } = await probe(`http://site.test:${port}/`, { stepTimeoutMs: SHORT });
+    expect(failure).toBe("generic_timeout_error");
+    expect(http?.failure).toBe("generic_timeout_error");
+    expect(http?.status).toBe(200);
+    expect(http?.headers?.["content-type"]).toBe("text/plain");
+    expect(http?.bodyLength).toBe(7);
+    // DNS, TCP and the HTTP step each get their own timer; only the last one runs out.
+    expect(ms).toBeLessThan(3 * SHORT + 1_000);
   });
 
   it("huge response headers are http_request_failed", async () => {
     const port = await tcpServer((s) =>
       s.once("data", () => s.write(`HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(200_000)}\r\nContent-Length: 0\r\n\r\n`)),
     );
-    const r = await fetchUrl(`http://site.test:${port}/`);
-    expect(r.failure).toBe("http_request_failed");
-    expect(r.status).toBeUndefined();
+    const { http, failure } = await probe(`http://site.test:${port}/`);
+    expect(failure).toBe("http_request_failed");
+    expect(http?.status).toBeUndefined();
   });
 
   it("a server closing mid-body is eof_error, keeping what arrived", async () => {
-    // undici reports this as UND_ERR_SOCKET "other side closed", with no cause.
     const port = await tcpServer((s) =>
       s.once("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")),
     );
-    const r = await fetchUrl(`http://site.test:${port}/`);
-    expect(r.failure).toBe("eof_error");
-    expect(r.status).toBe(200);
-    expect(r.bodyLength).toBe(10);
-    expect(r.bodySample).toBe("0123456789");
+    const { http, failure } = await probe(`http://site.test:${port}/`);
+    expect(failure).toBe("eof_error");
+    expect(http?.status).toBe(200);
+    expect(http?.bodyLength).toBe(10);
+    expect(http?.bodySample).toBe("0123456789");
   });
 
   it("a server closing before any response is eof_error", async () => {
     const port = await tcpServer((s) => s.once("data", () => s.end()));
-    const r = await fetchUrl(`http://site.test:${port}/`);
-    expect(r.failure).toBe("eof_error");
+    const { http, failure } = await probe(`http://site.test:${port}/`);
+    expect(failure).toBe("eof_error");
+    expect(http?.failure).toBe("eof_error");
   });
 
   it("a RST before the response is connection_reset", async () => {
-    const r = await fetchUrl(`http://site.test:${await resetServer()}/`);
-    expect(r.failure).toBe("connection_reset");
-    expect(r.status).toBeUndefined();
+    const { http, failure } = await probe(`http://site.test:${await resetServer()}/`);
+    expect(failure).toBe("connection_reset");
+    expect(http?.status).toBeUndefined();
   });
 
-  it("a closed port is connection_refused", async () => {
-    const r = await fetchUrl(`http://site.test:${await closedPort()}/`);
-    expect(r.failure).toBe("connection_refused");
+  it("a closed port is connection_refused, on the TCP step", async () => {
+    const { obs, failure } = await probe(`http://site.test:${await closedPort()}/`);
+    expect(failure).toBe("connection_refused");
+    expect(obs.find((o) => o.step === "tcp")?.failure).toBe("connection_refused");
   });
 
-  it("HTTPS pinned to an address sends the URL's Host and SNI", async () => {
+  it("HTTPS sends the URL's Host and SNI to the resolved address", async () => {
     let seen: { host?: string; sni?: string | false | null; url?: string } = {};
     const port = await webServer((req, res) => {
       seen = { host: req.headers.host, sni: (req.socket as TLSSocket).servername, url: req.url };
       res.writeHead(200, { "Content-Type": "text/html" });
       res.end("<title>pinned</title>");
     }, ca.issue(["site.test"]));
-    const r = await fetchUrl(`https://site.test:${port}/path?q=1`, { ca: ca.cert });
-    expect(r.failure).toBeNull();
-    expect(r.status).toBe(200);
-    expect(r.title).toBe("pinned");
+    const { http, failure } = await probe(`https://site.test:${port}/path?q=1`);
+    expect(failure).toBeNull();
+    expect(http?.status).toBe(200);
+    expect(http?.address).toBe(`${LOOPBACK}:${port}`);
+    expect(http?.title).toBe("pinned");
     expect(seen).toEqual({ host: `site.test:${port}`, sni: "site.test", url: "/path?q=1" });
   });
 
-  it("HTTPS to a server that never finishes the handshake stops at the deadline", async () => {
-    const r = await fetchUrl(`https://site.test:${await stallServer()}/`, { timeoutMs: SHORT });
-    expect(r.failure).toBe("generic_timeout_error");
-    expect(r.ms).toBeLessThan(3 * SHORT);
+  it("HTTPS to a server that never finishes the handshake stops at the TLS step's deadline", async () => {
+    const { obs, failure, ms } = await probe(`https://site.test:${await stallServer()}/`, { stepTimeoutMs: SHORT });
+    expect(failure).toBe("generic_timeout_error");
+    expect(obs.find((o) => o.step === "tls")?.failure).toBe("generic_timeout_error");
+    expect(ms).toBeLessThan(3 * SHORT + 1_000);
   }, 10_000);
 
-  it("HTTPS to a server that closes after the ClientHello is eof_error, as on the tls step", async () => {
-    const r = await fetchUrl(`https://site.test:${await eofServer()}/`);
-    expect(r.failure).toBe("eof_error");
+  it("HTTPS to a server that closes after the ClientHello is eof_error", async () => {
+    const { failure } = await probe(`https://site.test:${await eofServer()}/`);
+    expect(failure).toBe("eof_error");
   });
 
   it("HTTPS with a RST after the ClientHello is connection_reset", async () => {
-    const r = await fetchUrl(`https://site.test:${await resetServer()}/`);
-    expect(r.failure).toBe("connection_reset");
+    const { failure } = await probe(`https://site.test:${await resetServer()}/`);
+    expect(failure).toBe("connection_reset");
   });
 
   it.each([
     ["a self-signed certificate", () => ca.selfSigned(["site.test"]), "ssl_unknown_authority"],
     ["a certificate for another name", () => ca.issue(["other.test"]), "ssl_invalid_hostname"],
     ["an expired certificate", () => ca.issue(["site.test"], { days: -1 }), "ssl_invalid_certificate"],
-  ] as const)("HTTPS with %s is %s", async (_what, pem, failure) => {
+  ] as const)("HTTPS with %s is %s, and no response is recorded", async (_what, pem, expected) => {
     const port = await tlsServer(pem());
-    const r = await fetchUrl(`https://site.test:${port}/`, { ca: ca.cert });
-    expect(r.failure).toBe(failure);
+    const { obs, http, failure } = await probe(`https://site.test:${port}/`);
+    expect(failure).toBe(expected);
+    expect(obs.find((o) => o.step === "tls")?.failure).toBe(expected);
+    expect(http?.status).toBeUndefined();
+  });
+});
+
+describe("boundedRequest (the tool's own requests: DoH, control helper, doctor)", () => {
+  it("a body past the cap is cut there with the caller's failure, status and bytes kept", async () => {
+    const r = await bounded(`http://${LOOPBACK}:${await endlessServer()}/`, { maxBodyBytes: 100_000, tooLarge: "unknown_failure: too big" });
+    expect(r.failure).toBe("unknown_failure: too big");
+    expect(r.status).toBe(200);
+    expect(r.truncated).toBe(true);
+    expect(r.body).toEqual(Buffer.alloc(100_000, "a"));
+  });
+
+  it("a body exactly at the cap is whole, not cut", async () => {
+    const port = await webServer((_req, res) => res.end(Buffer.alloc(1000, "b")));
+    const r = await bounded(`http://${LOOPBACK}:${port}/`, { maxBodyBytes: 1000 });
+    expect(r).toMatchObject({ failure: null, status: 200, truncated: false });
+    expect(r.body.length).toBe(1000);
+  });
+
+  it("POST sends the method, headers and body", async () => {
+    let seen: { method?: string; type?: string; body?: string } = {};
+    const port = await webServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        seen = { method: req.method, type: req.headers["content-type"], body };
+        res.writeHead(201, { "Retry-After": "1" });
+        res.end("ok");
+      });
+    });
+    const r = await bounded(`http://${LOOPBACK}:${port}/q`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(seen).toEqual({ method: "POST", type: "application/json", body: "{}" });
+    expect(r).toMatchObject({ failure: null, status: 201, headers: { "retry-after": "1" } });
+    expect(r.body.toString()).toBe("ok");
+  });
+
+  it("a stall after the headers is generic_timeout_error, keeping the status and the bytes read", async () => {
+    const port = await webServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.write("partial");
+    });
+    const r = await bounded(`http://${LOOPBACK}:${port}/`, { timeoutMs: SHORT });
+    expect(r.failure).toBe("generic_timeout_error");
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe("partial");
+    expect(r.ms).toBeLessThan(3 * SHORT);
+  });
+
+  it("HTTPS to a server that never finishes the handshake stops at the deadline (undici's connect phase)", async () => {
+    const r = await bounded(`https://${LOOPBACK}:${await stallServer()}/`, { timeoutMs: SHORT });
+    expect(r.failure).toBe("generic_timeout_error");
     expect(r.status).toBeUndefined();
+    expect(r.ms).toBeLessThan(3 * SHORT);
+  }, 10_000);
+
+  it("an untrusted certificate is ssl_unknown_authority, and the extra CA makes it trusted", async () => {
+    const port = await webServer((_req, res) => res.end("hi"), ca.issue([LOOPBACK]));
+    expect((await bounded(`https://${LOOPBACK}:${port}/`)).failure).toBe("ssl_unknown_authority");
+    const r = await bounded(`https://${LOOPBACK}:${port}/`, { ca: ca.cert });
+    expect(r).toMatchObject({ failure: null, status: 200 });
+  });
+
+  it("a connection of its own is closed when the request ends, though the server offered keep-alive", async () => {
+    let resolveClosed!: () => void;
+    const closed = new Promise<void>((r) => (resolveClosed = r));
+    const port = await tcpServer((s) => {
+      s.once("data", () => s.write("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=600\r\nContent-Length: 2\r\n\r\nok"));
+      s.once("close", () => resolveClosed());
+    });
+    const r = await bounded(`http://${LOOPBACK}:${port}/`);
+    expect(r).toMatchObject({ failure: null, status: 200 });
+    // Without the close this waits for the test's timeout and fails.
+    await closed;
+  });
+
+  it("a closed port is connection_refused, and an aborted signal sends nothing", async () => {
+    expect((await bounded(`http://${LOOPBACK}:${await closedPort()}/`)).failure).toBe("connection_refused");
+    const r = await boundedRequest({ method: "GET", url: `http://${LOOPBACK}:1/`, signal: AbortSignal.abort(), maxBodyBytes: 10 });
+    expect(r).toEqual({ failure: "generic_timeout_error", body: Buffer.alloc(0), truncated: false });
   });
 });
 
