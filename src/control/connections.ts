@@ -93,7 +93,11 @@ export function gateConnections(handler: http.RequestListener, limits: Connectio
   const busy = busyAnswer(limits.maxConnections, limits.retryAfterSeconds);
   let closing = false;
 
-  const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => {
+  // QUIRK: an idle kept-alive connection is closed at the headers deadline, so that is also the
+  // keep-alive timeout Node advertises (Keep-Alive: timeout=N); advertising longer made clients
+  // (undici's pool) send a request on a connection being closed, and get a reset (seen in tests
+  // with a 1.5 s request limit: "fetch failed" on a POST right after a 503).
+  const server = http.createServer({ keepAliveTimeout: Math.min(5_000, limits.headersTimeoutMs), requestTimeout: 0 }, (req, res) => {
     const c = conns.get(req.socket);
     if (!c || c.cut) {
       req.socket.destroy();

@@ -342,7 +342,9 @@ describe("refusals", () => {
     const busy = answers.find((a) => a.status === 503)!;
     expect(busy.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(busy.body.reason).toBe("busy");
-    expect(busy.ms, "the 503 waited for a slot").toBeLessThan(1000);
+    // At once: before either measurement in progress ended (each runs to the 1.5 s request limit).
+    const measured = answers.filter((a) => a.status === 200).map((a) => a.ms);
+    expect(busy.ms, "the 503 waited for a slot").toBeLessThan(Math.min(...measured));
     // The slots are free again once those finished.
     expect((await post(h, { http_request: `http://web.test:${ports.http}/`, http_request_headers: {}, tcp_connect: [] })).status).toBe(200);
   });
