@@ -106,7 +106,7 @@ export function analyzeDns(obs: DnsObservation[], ctx: AnalysisContext): Finding
   const failed = obs.filter((o) => o.failure !== null);
   if (failed.length === 0) return null;
   if (failed.length === obs.length && failed.every((o) => o.failure === "dns_nxdomain_error")) {
-    // Why: DESIGN's "down" needs a control to agree ("does not exist anywhere"). The system
+    // Why: "down" needs a control to agree (docs/design.md) ("does not exist anywhere"). The system
     // resolver alone may be the censor's own (NXDOMAIN is a common block), so without an
     // outside resolver confirming it this is an unconfirmed failure: an anomaly.
     if (obs.every((o) => o.engine === "system")) {

@@ -36,7 +36,7 @@ function serviceStatus(c: Record<Status, number>, n: number): ServiceStatus {
   if (c.inconclusive === n) return "inconclusive";
   if (c.down === n) return "down";
   // Why: with no endpoint reached (some down, the rest inconclusive) "ok" would claim a service
-  // nobody reached works; DESIGN's ok means "reached". What is known is that it is down.
+  // nobody reached works; ok means "reached" (docs/verdicts.md). What is known is that it is down.
   if (c.ok === 0) return "down";
   return "ok";
 }

@@ -1,4 +1,4 @@
-/** The verdict vocabulary of DESIGN.md: one verdict per target, one summary per service. */
+/** The verdict vocabulary (docs/design.md, docs/verdicts.md): one verdict per target, one summary per service. */
 import type { Failure } from "../net/failures.js";
 import type { Step } from "../probes/observation.js";
 

@@ -1,7 +1,7 @@
 /**
  * Who a process is, on this machine: the one place that hashes the host name, tells whether a
  * pid is alive and reads a process's start time. The store (runs.pid, runs.hostname_hash) and
- * the run lock (README.md, "Two runs never write one database at once") both judge with these.
+ * the run lock (docs/commands.md, "Exit codes": two runs never write one database at once) both judge with these.
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";

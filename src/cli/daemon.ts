@@ -255,7 +255,7 @@ async function daemonMain(runArgs: string[], flags: DaemonFlags): Promise<number
   const onSignal = (signal: NodeJS.Signals) => daemon.stop(signal);
   // SIGHUP (the terminal went away) stops it too; the run is sent SIGTERM, which it handles.
   // QUIRK: `nohup` does not help: Node resets an inherited SIG_IGN to the default at start
-  // (seen: `nohup node ...` dies of SIGHUP, status 129), so the README says setsid.
+  // (seen: `nohup node ...` dies of SIGHUP, status 129), so docs/scheduling.md says setsid.
   const onHangup = () => daemon.stop("SIGTERM");
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);

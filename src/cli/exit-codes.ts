@@ -1,4 +1,4 @@
-/** Exit codes, documented in `--help` and the README, so that cron jobs can act on them. */
+/** Exit codes, documented in `--help` and the README ("Exit codes"), so that cron jobs can act on them. */
 import { ReachprobeError } from "../base/errors.js";
 
 export const EXIT = {

@@ -3,7 +3,7 @@
 // getaddrinfo runs on libuv's thread pool, which is already started (4 threads, or the size
 // UV_THREADPOOL_SIZE had when node started) when this module runs: setting it here changes
 // nothing. bin/reachprobe.cjs sets it before loading this file; started directly, a command that
-// needs it runs again through that launcher (see src/cli/relaunch.ts, README "Thread pool").
+// needs it runs again through that launcher (see src/cli/relaunch.ts, docs/commands.md "Thread pool").
 {
   const { followParent, needsRelaunch, relaunch } = await import("./relaunch.js");
   if (needsRelaunch(process.argv, process.env)) await relaunch();

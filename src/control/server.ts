@@ -66,7 +66,7 @@ export interface ControlServerOptions {
   logger?: Logger;
 }
 
-/** Defaults of the limits, as documented in the README and `--help`. */
+/** Defaults of the limits, as documented in docs/control-helper.md and `--help`. */
 export const CONTROL_DEFAULTS = {
   maxRequestBytes: 16 * 1024,
   maxEndpoints: 8,

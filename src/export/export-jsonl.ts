@@ -6,7 +6,7 @@
 import { networkKey } from "../store/network.js";
 import type { MeasurementWithRun } from "../store/store.js";
 
-/** One line of the JSONL export, as documented in the README. */
+/** One line of the JSONL export, as documented in docs/commands.md ("reachprobe export"). */
 export interface JsonlRecord {
   id: string;
   run_id: string;

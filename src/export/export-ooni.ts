@@ -1,7 +1,7 @@
 /**
  * The OONI export: each stored measurement as a web_connectivity-style measurement in OONI's
  * data format (data_format_version 0.2.0, one JSON object a line), so that OONI's tooling can
- * read reachprobe's data. Pure: records in, objects out. The README's "reachprobe export"
+ * read reachprobe's data. Pure: records in, objects out. docs/commands.md's "reachprobe export"
  * section documents the mapping, above all how a verdict becomes `blocking` and `accessible`.
  *
  * What reachprobe does not store is left empty rather than invented: no DER certificates
@@ -194,7 +194,7 @@ export function ooniReportId(run: RunRecord): string {
 }
 
 /**
- * A verdict as OONI's `blocking` and `accessible` (the mapping table is in the README):
+ * A verdict as OONI's `blocking` and `accessible` (the mapping table is in docs/commands.md):
  * ok -> false/true; down -> false/false (expected failure); inconclusive -> null/null; blocked or
  * anomaly -> the layer's value, accessible false: dns -> "dns", tcp -> "tcp_ip", tls ->
  * "http-failure" (OONI files TLS interference there), http -> "http-diff" when a response came

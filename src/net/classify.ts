@@ -3,7 +3,7 @@
  * closed list of failures.ts. One classifier per step, each falling back to the generic one;
  * an error that already carries a failure passes through unchanged. System-call errors and
  * DNS errors map as OONI's netxlite maps them on Linux (its errno_linux.go, getaddrinfo_linux.go
- * and dnsdecoder.go; README "Failures" lists where reachprobe differs and why).
+ * and dnsdecoder.go; docs/verdicts.md "Failures" lists where reachprobe differs and why).
  */
 import { ClassifiedError, isFailure, unknownFailure, type Failure } from "./failures.js";
 

@@ -12,7 +12,7 @@
  * is a few stretches of runs with one verdict each, and a cell's counts are how many of the
  * cell's runs measured it. Which runs those are is known without counting rows when a run
  * vouches for it: a run that `completed` measured each of its `target_count` targets once
- * (README, "Run states"), so when that count equals the number of endpoints whose
+ * (docs/database.md, "Run states"), so when that count equals the number of endpoints whose
  * measurements on the network began before the run and went on after it, it measured every
  * one of them, once. Runs that do not vouch for themselves (interrupted, failed, still
  * running, overlapping another run of the network in time, or with another count, as when

@@ -223,5 +223,5 @@ export function* renderReport(d: ReportData, meta: ReportMeta): Generator<string
     yield changesSection(d);
     yield* runsSection(d);
   }
-  yield `</main><footer>Made by reachprobe ${e(meta.version)} from <span class="mono">${e(meta.database)}</span>, opened read-only. Times are UTC. The database holds every observation behind these verdicts; see “The results database” in reachprobe's README to query it.</footer></div></body></html>\n`;
+  yield `</main><footer>Made by reachprobe ${e(meta.version)} from <span class="mono">${e(meta.database)}</span>, opened read-only. Times are UTC. The database holds every observation behind these verdicts; see reachprobe's docs/database.md to query it.</footer></div></body></html>\n`;
 }

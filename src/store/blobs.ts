@@ -1,6 +1,6 @@
 /**
  * The blobs table: byte strings stored once, keyed by the SHA-256 of their bytes (hex), and
- * zlib-compressed when that makes them smaller (README, "Body samples and other blobs").
+ * zlib-compressed when that makes them smaller (docs/database.md, "Body samples and other blobs").
  * Measurements refer to them from their observations (observation-refs.ts), so that a page
  * seen unchanged every hour is stored once, not once an hour.
  */

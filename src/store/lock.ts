@@ -1,5 +1,5 @@
 /**
- * The run lock: two runs never write one database at once. The rules, as README.md ("Two runs
+ * The run lock: two runs never write one database at once. The rules, as docs/commands.md ("Two runs
  * never write one database at once") states them:
  *
  * - The lock is `<real path of the database>.lock`: a symlink to the database shares its lock.

@@ -2,7 +2,7 @@
  * How observations and control answers are written to measurements.observations_json and
  * control_json: the large values that repeat run after run (an HTTP hop's body sample, request
  * and response headers, a TLS certificate chain, the control helper's answer) are stored once in
- * the blobs table (blobs.ts), and the JSON names them by key instead (README, "Body samples and
+ * the blobs table (blobs.ts), and the JSON names them by key instead (docs/database.md, "Body samples and
  * other blobs"). Header values that change on every request (Date, Set-Cookie, ...) stay inline,
  * so that the rest is the same bytes every hour. Reading puts everything back where it was:
  * every reader gets the observations exactly as the probe made them, the same JSON text.

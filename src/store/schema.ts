@@ -1,6 +1,6 @@
 /**
  * The database schema as forward-only migrations keyed by `PRAGMA user_version`.
- * The schema is a public interface (docs/schema.md): analysts open the file with `sqlite3`,
+ * The schema is a public interface (docs/database.md): analysts open the file with `sqlite3`,
  * so a migration may add but never drop or rename what people query, and never loses data.
  */
 import type Database from "better-sqlite3";
@@ -137,7 +137,7 @@ WHEN ${networkKeySql("NEW")} IS NOT ${networkKeySql("OLD")} BEGIN
 END;
 `;
 
-// The views analysts query (README, "Views and queries for analysts"). Their WHERE clauses
+// The views analysts query (docs/database.md, "Views and queries for analysts"). Their WHERE clauses
 // repeat the partial indexes' conditions word for word (SQLite uses a partial index only
 // then), and INDEXED BY holds them to those small indexes: without statistics the planner
 // would rather read a network's every measurement through (network, ...) for
