@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:history`: the query benchmark of DESIGN.md ("Performance": queries over a
+ * `npm run bench:history`: the query benchmark of docs/design.md ("Performance": queries over a
  * year of hourly runs answer in well under a second).
  *
  * Builds a synthetic results database through the real schema (the built store's migrations

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the run benchmark of DESIGN.md ("Performance").
+ * `npm run bench`: the run benchmark of docs/design.md ("Performance").
  *
  * N targets against loopback servers started here, a share of which stall, probed by the
  * BUILT command (`node bin/reachprobe.cjs run ...`, the launcher, exactly as a user runs it) at a given

@@ -91,7 +91,7 @@ const timings: string[] = [];
 const timed = (name: string, r: { ms: number; code: number | null }) => timings.push(`${name} ${(r.ms / 1000).toFixed(1)} s (exit ${r.code})`);
 const show = (e: { status: string; layer: string | null; failure?: string | null } | undefined) => showVerdict(e ? { failure: null, ...e } : undefined);
 
-/** Evidence of a blocked verdict that stands without any control: DESIGN's signatures. */
+/** Evidence of a blocked verdict that stands without any control: the signatures of docs/verdicts.md. */
 const SIGNATURE = /a loopback address|a private address|is a known blocking address|different answers to one query|fingerprint |HTTP 451/;
 
 /** Checks one result against an expectation; the failure message shows the evidence. */

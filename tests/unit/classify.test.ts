@@ -116,7 +116,7 @@ describe("classifyTcpError", () => {
 
 describe("classifyTlsError", () => {
   table(classifyTlsError, [
-    // QUIRK pair from DESIGN.md: same code, told apart by syscall.
+    // QUIRK pair (docs/design.md, "Observations and failures"): same code, told apart by syscall.
     ["peer closed during the handshake: ECONNRESET, no syscall", err("Client network socket disconnected before secure TLS connection was established", { code: "ECONNRESET" }), "eof_error"],
     ["real RST during the handshake: ECONNRESET, syscall read", errno("ECONNRESET", "read"), "connection_reset"],
     ["EPIPE while sending the ClientHello", errno("EPIPE", "write"), "connection_reset"],
