@@ -24,7 +24,9 @@ import Database from "better-sqlite3";
 import * as packet from "dns-packet";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli/main.js");
+// The command as users start it: the launcher sizes the pool and the run is this very process (its
+// pid is the run's pid in the database); dist/cli/main.js would relaunch itself as a child.
+const CLI = join(ROOT, "bin/reachprobe.cjs");
 const RSS_PROBE = fileURLToPath(new URL("./rss-probe.mjs", import.meta.url));
 const QUICK = process.env.CHAOS_QUICK === "1";
 const RSS_LIMIT_MB = 256;

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 const { values } = parseArgs({ options: { clients: { type: "string", default: "500" }, seconds: { type: "string", default: "20" } } });
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
-const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../bin/reachprobe.cjs", import.meta.url));
 const HEALTH_LIMIT_MS = 1000;
 
 function fail(message) {
