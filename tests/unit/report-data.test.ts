@@ -17,8 +17,6 @@ import { summarizeServices } from "../../src/analysis/service.js";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells } from "../../src/report/report-buckets.js";
 import { loadReport, type Change, type ReportData, type ReportQuery, type RunInfo } from "../../src/report/report-data.js";
-import { STATUS_RANK } from "../../src/analysis/status-words.js";
-import { networkKeySql, networkName } from "../../src/store/network.js";
 import { reportRows } from "../../src/store/report-rows.js";
 import * as sql from "../../src/store/report-sql.js";
 import { runFilter } from "../../src/store/report-sql.js";
@@ -62,16 +60,28 @@ interface Row {
   evidence_json: string;
 }
 
+// Written from the stored columns, not with src/store's network key or run filter, so that a
+// mistake there shows as a difference (bucketing and service summaries are checked in
+// report-buckets.test.ts and service.test.ts, and are reused here).
+const RANK: Record<Status, number> = { blocked: 4, anomaly: 3, down: 2, inconclusive: 1, ok: 0 };
+/** The network a run was on: its label without surrounding spaces, else its ASN, else "". */
+const keyOf = (label: string | null, asn: number | null) => (label ?? "").replace(/^ +| +$/g, "") || (asn === null ? "" : `AS${asn}`);
+const nameOf = (key: string) => (key === "" ? "(unlabelled)" : key);
+
 function reference(db: Database.Database, q: ReportQuery): ReportData {
   const maxCells = q.maxCells ?? MAX_CELLS;
   const maxChanges = q.maxChanges ?? 500;
   const maxRuns = q.maxRuns ?? 500;
-  const { where, params } = runFilter(q);
-  const runs = db
-    .prepare<Record<string, string>, { id: string; started_at: string; finished_at: string | null; state: string; target_count: number | null; network: string }>(
-      `SELECT r.id, r.started_at, r.finished_at, r.state, r.target_count, ${networkKeySql("r")} AS network FROM runs AS r ${where} ORDER BY r.started_at, r.rowid`,
+  const everyRun = db
+    .prepare<[], { id: string; started_at: string; finished_at: string | null; state: string; target_count: number | null; network_label: string | null; probe_asn: number | null }>(
+      "SELECT id, started_at, finished_at, state, target_count, network_label, probe_asn FROM runs ORDER BY rowid",
     )
-    .all(params);
+    .all()
+    .map((r, i) => ({ ...r, i, network: keyOf(r.network_label, r.probe_asn) }));
+  const runs = everyRun
+    .filter((r) => (q.since === null || r.started_at >= q.since) && (q.network === null || r.network === q.network))
+    .sort((a, b) => byText(a.started_at, b.started_at) || a.i - b.i);
+  const networkOfRun = new Map(everyRun.map((r) => [r.id, r.network]));
   interface Net {
     name: string;
     runs: RunInfo[];
@@ -83,7 +93,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
   const all: RunInfo[] = [];
   for (const r of runs) {
     let net = nets.get(r.network);
-    if (!net) nets.set(r.network, (net = { name: networkName(r.network), runs: [], times: [], endpoints: new Map() }));
+    if (!net) nets.set(r.network, (net = { name: nameOf(r.network), runs: [], times: [], endpoints: new Map() }));
     const info: RunInfo = { id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, state: r.state, network: net.name, targetCount: r.target_count, measured: 0, counts: { ok: 0, blocked: 0, anomaly: 0, down: 0, inconclusive: 0 } };
     slots.set(r.id, { net, index: net.runs.length, time: Date.parse(r.started_at), info });
     net.runs.push(info);
@@ -92,7 +102,12 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
   }
   const axes = new Map([...nets].map(([k, n]) => [k, chooseAxis(n.times, maxCells)]));
 
-  const rows = db.prepare<[], Row>(`SELECT rowid AS rid, run_id, network, target, service, status, layer, failure, started_at, evidence_json FROM measurements ORDER BY network, target, started_at, rowid`).all();
+  // Each measurement on its run's network, in time order per network and target.
+  const rows = db
+    .prepare<[], Omit<Row, "network">>("SELECT rowid AS rid, run_id, target, service, status, layer, failure, started_at, evidence_json FROM measurements")
+    .all()
+    .map((row) => ({ ...row, network: networkOfRun.get(row.run_id)! }))
+    .sort((a, b) => byText(a.network, b.network) || byText(a.target, b.target) || byText(a.started_at, b.started_at) || a.rid - b.rid);
   const changes: Array<Change & { rid: number }> = [];
   let measurementCount = 0;
   let previous: Row | null = null;
@@ -139,7 +154,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
       const services = [...byService]
         .sort(([a], [b]) => byText(a, b))
         .map(([service, endpoints]) => {
-          endpoints.sort((a, b) => STATUS_RANK[b.latest.status] - STATUS_RANK[a.latest.status] || byText(a.target, b.target));
+          endpoints.sort((a, b) => RANK[b.latest.status] - RANK[a.latest.status] || byText(a.target, b.target));
           return { service, summary: summarizeServices(endpoints.map((e) => ({ service, status: e.latest.status })))[0]!, endpoints };
         });
       return { network: net.name, axis: axes.get(key)!, runCount: net.runs.length, firstRunAt: net.runs[0]!.startedAt, lastRun: net.runs[net.runs.length - 1]!, services };
@@ -147,7 +162,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
 
   return {
     since: q.since,
-    network: q.network === null ? null : networkName(q.network),
+    network: q.network === null ? null : nameOf(q.network),
     networks,
     runCount: all.length,
     measurementCount,
@@ -157,7 +172,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
     firstRunAt: all[0]?.startedAt ?? null,
     lastRunAt: all[all.length - 1]?.startedAt ?? null,
     databaseRunCount: db.prepare<[], number>("SELECT COUNT(*) FROM runs").pluck().get()!,
-    databaseNetworks: db.prepare<[], string>(`SELECT DISTINCT ${networkKeySql("r")} FROM runs AS r`).pluck().all().map(networkName).sort(byText),
+    databaseNetworks: [...new Set(everyRun.map((r) => nameOf(r.network)))].sort(byText),
   };
 }
 
