@@ -14,6 +14,7 @@ import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/export/exp
 import { jsonlLines, toJsonlRecord } from "../../src/export/export-jsonl.js";
 import { NO_CONTROL_FAILURE, canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/export/export-ooni.js";
 import { Store, type MeasurementWithRun, type RunRecord } from "../../src/store/store.js";
+import { seedRun, type SeedRow } from "../helpers/seed.js";
 
 const RUN: RunRecord = {
   id: "3f1c2a9e-5b7d-4c1e-9a2b-0d4e6f8a1b2c",
@@ -396,14 +397,10 @@ describe("Store.iterateMeasurements", () => {
   });
 
   function addRun(startedAt: string, label: string | null, targets: string[]): string {
-    const runId = store.startRun({ startedAt, version: "0.1.0", options: {}, targetCount: targets.length, networkLabel: label, probeAsn: 64500, probeCc: "RU" });
-    targets.forEach((target, i) => {
-      const t = new Date(Date.parse(startedAt) + i * 1000);
-      store.addMeasurement(runId, { target, service: "S", verdict: { status: "ok", layer: null, failure: null, evidence: [] }, observations: [], startedAt: t, finishedAt: t, durationMs: 1 });
-    });
-    store.finishRun(runId, "completed");
-    return runId;
+    const rows = targets.map((target): SeedRow => [target, "S", { status: "ok", layer: null, failure: null, evidence: [] }]);
+    return seedRun(store, { at: startedAt, network: { label, asn: 64500, cc: "RU" }, rows, spacingMs: 1000, durationMs: 1 }).runId;
   }
+
 
   it("reads every measurement with its run, run by run and in order, and filters by time and network", () => {
     // Inserted out of time order: the read orders by the runs' start.

@@ -21,6 +21,7 @@ import { reportRows } from "../../src/store/report-rows.js";
 import * as sql from "../../src/store/report-sql.js";
 import { runFilter } from "../../src/store/report-sql.js";
 import { Store } from "../../src/store/store.js";
+import { seedRun, type SeedRow } from "../helpers/seed.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -364,13 +365,11 @@ describe("loadReport gives what reading every measurement gives", () => {
 describe("cells that hold stretches of runs", () => {
   const net = { label: "n" };
   function run(at: number, rows: Array<[string, Status, Layer | null, Failure | null]>): void {
-    const id = store.startRun({ startedAt: new Date(at), version: "t", options: {}, networkLabel: net.label, targetCount: rows.length });
-    rows.forEach(([target, status, layer, failure], i) =>
-      store.addMeasurement(id, { target, service: "S", verdict: { status, layer, failure, evidence: [] }, observations: [], startedAt: new Date(at + i * 1000), finishedAt: new Date(at + i * 1000 + 500), durationMs: 500 }),
-    );
+    // The clock gives the run its finished_at, 10 s after it started.
     clock.now = at + 10_000;
-    store.finishRun(id, "completed");
+    seedRun(store, { at, network: net, rows: rows.map(([target, status, layer, failure]): SeedRow => [target, "S", { status, layer, failure, evidence: [] }]), version: "t", spacingMs: 1000, durationMs: 500 });
   }
+
 
   test("a bucket counts every run of a stretch and names the failure that began its worst one", () => {
     // Blocked at TCP for 12 hours, first with one failure and then another; a day a cell.
