@@ -237,6 +237,7 @@ interface Built {
  * measurements interleaved with its, the last may be running. Targets join and leave the list
  * (one leaves for a while and comes back). Verdicts stick for a while, then change.
  */
+// Not tests/helpers/seed.ts: runs end in several states, overlap and interleave, each finish time set by the clock.
 function build(seed: number, runs: number, networks: Array<{ label?: string; asn?: number }>): Built {
   const rand = prng(seed);
   const built: Built = { starts: [], kinds: [] };

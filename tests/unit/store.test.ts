@@ -59,6 +59,7 @@ const blockedVerdict: Verdict = {
   evidence: ["TCP to 203.0.113.5:443 connected, then the TLS handshake was reset", "the control completed the handshake"],
 };
 
+// Written out field by field (not with tests/helpers/observations.ts): the round trip must give back exactly these.
 const observations: Observation[] = [
   {
     step: "dns",
