@@ -331,14 +331,13 @@ describe("loadReport gives what reading every measurement gives", () => {
     const verdicts = TARGETS.map(() => VERDICTS[0]!);
     for (let r = 0; r < 300; r++) {
       const start = T0 + r * HOUR;
-      const id = store.startRun({ startedAt: new Date(start), version: "t", options: {}, networkLabel: "n", targetCount: TARGETS.length });
-      TARGETS.forEach(([target, service], i) => {
+      const rows = TARGETS.map(([target, service], i): SeedRow => {
         if (rand() < 0.05) verdicts[i] = VERDICTS[Math.floor(rand() * VERDICTS.length)]!;
         const [status, layer] = verdicts[i]!;
-        store.addMeasurement(id, { target, service, verdict: { status, layer, failure: failureOf(status, layer), evidence: [] }, observations: [], startedAt: new Date(start + i * 1000), finishedAt: new Date(start + i * 1000 + 500), durationMs: 500 });
+        return [target, service, { status, layer, failure: failureOf(status, layer), evidence: [] }];
       });
       clock.now = start + 10_000;
-      store.finishRun(id, "completed");
+      seedRun(store, { at: start, network: { label: "n" }, version: "t", rows, spacingMs: 1000, durationMs: 500 });
     }
     const reads = countRowReads(store.db);
     const q: ReportQuery = { since: null, network: null, maxCells: 40 };
@@ -388,8 +387,9 @@ describe("cells that hold stretches of runs", () => {
 
   test("a run that is still going is read as it is, and the others are not", () => {
     for (let h = 0; h < 30; h++) run(T0 + h * HOUR, [["https://a.test/", "ok", null, null], ["https://b.test/", h % 7 ? "ok" : "down", null, h % 7 ? null : "connection_refused"]]);
-    const id = store.startRun({ startedAt: new Date(T0 + 30 * HOUR), version: "t", options: {}, networkLabel: net.label, targetCount: 2 });
-    store.addMeasurement(id, { target: "https://b.test/", service: "S", verdict: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: ["x"] }, observations: [], startedAt: new Date(T0 + 30 * HOUR + 1), finishedAt: new Date(T0 + 30 * HOUR + 2), durationMs: 1 });
+    const blocked = { status: "blocked" as const, layer: "dns" as const, failure: "dns_nxdomain_error" as const, evidence: ["x"] };
+    const at = T0 + 30 * HOUR;
+    seedRun(store, { at, network: net, version: "t", targetCount: 2, state: null, rows: [["https://b.test/", "S", blocked, { startedAt: new Date(at + 1), finishedAt: new Date(at + 2) }]] });
     const reads = countRowReads(store.db);
     const q: ReportQuery = { since: null, network: null, maxCells: 4 };
     const data = loadReport(reportRows(store.db), q);
