@@ -5,26 +5,21 @@ import { parseTarget } from "../../src/targets/parse.js";
 import { parsePublicRanges } from "../../src/net/bogons.js";
 import type { AnalysisContext } from "../../src/analysis/context.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
+import { controlObs, dnsObs, tcpObs, tlsObs } from "../helpers/observations.js";
 
 const target = parseTarget("https://cdn.example/");
 const observations: Observation[] = [
-  { step: "dns", engine: "system", resolver: "system", hostname: "cdn.example", qtype: "ANY", t0: 0, t: 5, failure: null, addresses: ["203.0.113.77"] },
-  { step: "tcp", address: "203.0.113.77:443", t0: 5, t: 9, failure: null },
-  { step: "tls", address: "203.0.113.77:443", serverName: "cdn.example", t0: 9, t: 20, failure: "connection_reset", certificates: [], verified: false, verifyFailure: null },
+  dnsObs("cdn.example", ["203.0.113.77"]),
+  tcpObs("203.0.113.77:443"),
+  tlsObs("203.0.113.77:443", "cdn.example", { failure: "connection_reset" }),
 ];
-const control: ControlObservation = {
-  helper: "http://control.example/",
-  t0: 0,
-  t: 30,
-  failure: null,
-  response: {
-    dns: { failure: null, addrs: ["203.0.113.10"] },
-    tcp_connect: { "203.0.113.10:443": { status: true, failure: null } },
-    tls_handshake: { "203.0.113.10:443": { server_name: "cdn.example", status: true, failure: null } },
-    http_request: { failure: null, status_code: 200, body_length: 100, title: "CDN", headers: {} },
-    ip_info: {},
-  },
-};
+const control: ControlObservation = controlObs({
+  dns: { failure: null, addrs: ["203.0.113.10"] },
+  tcp_connect: { "203.0.113.10:443": { status: true, failure: null } },
+  tls_handshake: { "203.0.113.10:443": { server_name: "cdn.example", status: true, failure: null } },
+  http_request: { failure: null, status_code: 200, body_length: 100, title: "CDN", headers: {} },
+  ip_info: {},
+});
 // The documentation range stands for public addresses here, as in the lab.
 const base: AnalysisContext = { publicRanges: parsePublicRanges("203.0.113.0/24"), fingerprints: [], networkDown: null };
 

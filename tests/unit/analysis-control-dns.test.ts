@@ -5,42 +5,28 @@ import { parseTarget } from "../../src/targets/parse.js";
 import { parsePublicRanges } from "../../src/net/bogons.js";
 import type { AnalysisContext } from "../../src/analysis/context.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
+import { controlObs, dnsObs, httpObs, tcpObs } from "../helpers/observations.js";
 
 const ctx: AnalysisContext = { publicRanges: parsePublicRanges("203.0.113.0/24"), fingerprints: [], networkDown: null };
 const target = parseTarget("http://site.example/");
-const control: ControlObservation = {
-  helper: "http://control.example/",
-  t0: 0,
-  t: 30,
-  failure: null,
-  response: {
-    dns: { failure: null, addrs: ["203.0.113.10"] },
-    tcp_connect: { "203.0.113.10:80": { status: true, failure: null } },
-    tls_handshake: {},
-    http_request: { failure: null, status_code: 200, body_length: 20, title: "Site", headers: {} },
-    ip_info: {},
-  },
-};
-const dns = (engine: "system" | "udp", addresses: string[]): Observation => ({
-  step: "dns",
-  engine,
-  resolver: engine === "system" ? "system" : "198.51.100.53:53",
-  hostname: "site.example",
-  qtype: "A",
-  t0: 0,
-  t: 3,
-  failure: null,
-  addresses,
+const control: ControlObservation = controlObs({
+  dns: { failure: null, addrs: ["203.0.113.10"] },
+  tcp_connect: { "203.0.113.10:80": { status: true, failure: null } },
+  tls_handshake: {},
+  http_request: { failure: null, status_code: 200, body_length: 20, title: "Site", headers: {} },
+  ip_info: {},
 });
-const http: Observation = { step: "http", address: "203.0.113.10:80", url: "http://site.example/", hop: 0, t0: 10, t: 20, failure: null, requestHeaders: {}, status: 200, headers: {}, title: "Site", bodyLength: 20 };
+const dns = (engine: "system" | "udp", addresses: string[]): Observation =>
+  dnsObs("site.example", addresses, { engine, resolver: engine === "system" ? "system" : "198.51.100.53:53", qtype: "A", t: 3 });
+const http: Observation = httpObs("203.0.113.10:80", "http://site.example/", { t0: 10, t: 20, status: 200, headers: {}, title: "Site", bodyLength: 20 });
 
 describe("DNS with a control, when another answer works", () => {
   it("blames DNS when the system resolver's own answer was never reached", () => {
     const obs: Observation[] = [
       dns("system", ["203.0.113.99"]),
       dns("udp", ["203.0.113.10"]),
-      { step: "tcp", address: "203.0.113.99:80", t0: 3, t: 8, failure: "generic_timeout_error" },
-      { step: "tcp", address: "203.0.113.10:80", t0: 3, t: 4, failure: null },
+      tcpObs("203.0.113.99:80", { t0: 3, t: 8, failure: "generic_timeout_error" }),
+      tcpObs("203.0.113.10:80", { t0: 3, t: 4 }),
       http,
     ];
     const v = analyzeTarget(target, obs, ctx, control);
@@ -49,7 +35,7 @@ describe("DNS with a control, when another answer works", () => {
   });
 
   it("excuses an answer no control shares when that answer itself worked (a CDN)", () => {
-    const obs: Observation[] = [dns("system", ["203.0.113.77"]), { step: "tcp", address: "203.0.113.77:80", t0: 3, t: 4, failure: null }, { ...http, address: "203.0.113.77:80" }];
+    const obs: Observation[] = [dns("system", ["203.0.113.77"]), tcpObs("203.0.113.77:80", { t0: 3, t: 4 }), { ...http, address: "203.0.113.77:80" }];
     const v = analyzeTarget(target, obs, ctx, control);
     expect(v.status, v.evidence.join("; ")).toBe("ok");
   });

@@ -14,6 +14,7 @@ import { failureOfResponse } from "../../src/net/dns-udp.js";
 import type { Failure } from "../../src/net/failures.js";
 import type { DnsObservation, DnsResponse, Observation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
+import { dnsObs } from "../helpers/observations.js";
 
 const HOST = "web.example";
 const TARGET = parseTarget(`https://${HOST}/`, "Example");
@@ -47,18 +48,13 @@ interface DnsSpec {
 function dns(s: DnsSpec = {}): DnsObservation {
   const engine = s.engine ?? "system";
   const failure = s.failure ?? null;
-  return {
-    step: "dns",
+  return dnsObs(s.hostname ?? HOST, s.addresses ?? (failure === null ? [REAL] : []), {
     engine,
     resolver: s.resolver ?? (engine === "system" ? "system" : UDP),
-    hostname: s.hostname ?? HOST,
-    qtype: engine === "system" ? "ANY" : "A",
-    t0: 0,
     t: 20,
     failure,
-    addresses: s.addresses ?? (failure === null ? [REAL] : []),
-    ...(s.responses ? { responses: s.responses } : {}),
-  };
+    responses: s.responses,
+  });
 }
 
 /** A raw UDP lookup: its `addresses` and `failure` follow the first valid response, as the probe does. */

@@ -14,6 +14,7 @@ import type { ControlHttp } from "../../src/probes/control-wire.js";
 import type { Failure } from "../../src/net/failures.js";
 import type { ControlObservation, DnsObservation, HttpObservation, Observation, TcpObservation, TlsObservation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
+import { controlObs, dnsObs, httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
 
 const A = "site.example";
 const B = "cdn.example";
@@ -29,62 +30,33 @@ const FINGERPRINTS = parseFingerprints(
 const CTX: AnalysisContext = { publicRanges: parsePublicRanges("203.0.113.0/24"), fingerprints: FINGERPRINTS, networkDown: null };
 
 function dns(hostname: string, addresses: string[], o: { failure?: Failure | null; hop?: number; engine?: "system" | "udp"; resolver?: string } = {}): DnsObservation {
-  const engine = o.engine ?? "system";
-  return {
-    step: "dns",
-    engine,
-    resolver: o.resolver ?? (engine === "system" ? "system" : "192.0.2.53:53"),
-    hostname,
-    qtype: engine === "system" ? "ANY" : "A",
-    t0: 0,
-    t: 5,
-    failure: o.failure ?? null,
-    addresses,
-    ...(o.hop ? { hop: o.hop } : {}),
-  };
+  return dnsObs(hostname, addresses, { failure: o.failure, engine: o.engine, resolver: o.resolver, ...(o.hop ? { hop: o.hop } : {}) });
 }
 function tcp(ip: string, failure: Failure | null = null, hop?: number): TcpObservation {
-  return { step: "tcp", address: `${ip}:443`, t0: 5, t: 9, failure, ...(hop ? { hop } : {}) };
+  return tcpObs(`${ip}:443`, { failure, ...(hop ? { hop } : {}) });
 }
 function tls(ip: string, serverName: string, failure: Failure | null = null, hop?: number): TlsObservation {
-  return { step: "tls", address: `${ip}:443`, serverName, t0: 9, t: 20, failure, certificates: [], verified: failure === null, verifyFailure: null, ...(hop ? { hop } : {}) };
+  return tlsObs(`${ip}:443`, serverName, { failure, ...(hop ? { hop } : {}) });
 }
 function http(url: string, hop: number, status: number, location?: string, failure: Failure | null = null): HttpObservation {
-  return {
-    step: "http",
-    address: `${hop === 0 ? IP_A : IP_B}:443`,
-    url,
-    hop,
-    t0: 20,
-    t: 30,
-    failure,
-    requestHeaders: {},
-    status,
-    headers: location ? { location } : {},
-    title: null,
-    bodyLength: 20,
-    bodySample: "",
-    location: location ?? null,
-  };
+  const headers: Record<string, string> = location ? { location } : {};
+  return httpObs(`${hop === 0 ? IP_A : IP_B}:443`, url, { hop, failure, status, headers, title: null, bodyLength: 20, bodySample: "", location: location ?? null });
 }
 
 /** Hop 0 worked and answered a redirect to https://cdn.example/. */
 const HOP0: Observation[] = [dns(A, [IP_A]), tcp(IP_A), tls(IP_A, A), http(`https://${A}/`, 0, 302, `https://${B}/`)];
 
 function control(httpRequest: Partial<ControlHttp>): ControlObservation {
-  return {
-    helper: "http://control.example/",
-    t0: 0,
-    t: 40,
-    failure: null,
-    response: {
+  return controlObs(
+    {
       dns: { failure: null, addrs: [IP_A] },
       tcp_connect: { [`${IP_A}:443`]: { status: true, failure: null } },
       tls_handshake: { [`${IP_A}:443`]: { server_name: A, status: true, failure: null } },
       http_request: { failure: null, status_code: 200, body_length: 20, title: "CDN page", headers: {}, x_urls: [`https://${A}/`, `https://${B}/`], ...httpRequest },
       ip_info: {},
     },
-  };
+    { t: 40 },
+  );
 }
 const CONTROL_OK = control({});
 const CONTROL_FAILED = control({ failure: "connection_reset", status_code: -1, body_length: -1, title: "", x_urls: [`https://${A}/`] });

@@ -10,6 +10,7 @@ import type { Layer, Status } from "../../src/analysis/verdict.js";
 import type { Failure } from "../../src/net/failures.js";
 import type { CertificateInfo, DnsObservation, HttpObservation, Observation, TcpObservation, TlsObservation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
+import { certInfo, dnsObs, httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
 import type { Target } from "../../src/targets/target.js";
 
 const HOST = "web.example";
@@ -37,32 +38,21 @@ const CANARY_DOWN: AnalysisContext["networkDown"] = { canary: "https://canary.ex
 
 /** A system-resolver lookup of the target's host. */
 function dns(addresses: string[] = [A1], failure: Failure | null = null): DnsObservation {
-  return { step: "dns", engine: "system", resolver: "system", hostname: HOST, qtype: "ANY", t0: 0, t: 10, failure, addresses };
+  return dnsObs(HOST, addresses, { t: 10, failure });
 }
 
 function tcp(ip: string, failure: Failure | null = null, port = 443): TcpObservation {
-  return { step: "tcp", address: `${ip}:${port}`, t0: 10, t: 20, failure };
+  return tcpObs(`${ip}:${port}`, { t0: 10, t: 20, failure });
 }
 
 function cert(subject: string, issuer: string): CertificateInfo {
-  return { subject, issuer, sans: [], validFrom: "2024-01-01T00:00:00.000Z", validTo: "2034-01-01T00:00:00.000Z", fingerprint256: "AA:BB" };
+  return certInfo(subject, issuer);
 }
 
 /** A handshake; `failure` may be a handshake failure or, with `leaf`, a certificate that did not verify. */
 function tls(ip: string, failure: Failure | null = null, leaf?: CertificateInfo): TlsObservation {
-  const verifyFailure = leaf ? failure : null;
-  return {
-    step: "tls",
-    address: `${ip}:443`,
-    serverName: HOST,
-    t0: 20,
-    t: 40,
-    failure,
-    certificates: leaf ? [leaf] : failure ? [] : [cert(`CN=${HOST}`, "CN=Test CA")],
-    verified: failure === null,
-    verifyFailure,
-    ...(failure === null || leaf ? { version: "TLSv1.3" } : {}),
-  };
+  const certificates = leaf ? [leaf] : failure ? [] : [cert(`CN=${HOST}`, "CN=Test CA")];
+  return tlsObs(`${ip}:443`, HOST, { t0: 20, t: 40, failure, certificates, verifyFailure: leaf ? failure : null, ...(failure === null || leaf ? { version: "TLSv1.3" } : {}) });
 }
 
 interface HopSpec {
@@ -79,19 +69,16 @@ interface HopSpec {
 
 function http(s: HopSpec = {}): HttpObservation {
   const location = s.headers?.location ?? null;
-  return {
-    step: "http",
-    address: s.address ?? `${A1}:443`,
-    url: s.url ?? `https://${HOST}/`,
+  return httpObs(s.address ?? `${A1}:443`, s.url ?? `https://${HOST}/`, {
     hop: s.hop ?? 0,
     t0: 40,
     t: 60,
     failure: s.failure ?? null,
     requestHeaders: { host: HOST },
     ...(s.status !== undefined ? { status: s.status, headers: s.headers ?? {}, bodySample: s.body ?? "", bodyLength: (s.body ?? "").length, location } : {}),
-    ...(s.title !== undefined ? { title: s.title } : {}),
-    ...(s.note !== undefined ? { note: s.note } : {}),
-  };
+    title: s.title,
+    note: s.note,
+  });
 }
 
 /** DNS, TCP and TLS that all worked, to put an HTTP exchange after. */

@@ -17,6 +17,7 @@ import type { ControlObservation, Observation } from "../../src/probes/observati
 import { mergeDatabase } from "../../src/store/merge.js";
 import { CURRENT_SCHEMA_VERSION, MIGRATIONS } from "../../src/store/schema.js";
 import { PAGE_SIZE, Store, type MeasurementInput } from "../../src/store/store.js";
+import { certInfo, controlObs, dnsObs, httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
 
 let dir: string;
 const open: Array<{ close(): void }> = [];
@@ -56,37 +57,40 @@ function observations(site: string, run: number): Observation[] {
     "content-security-policy": "default-src 'self'; img-src * data:",
   };
   return [
-    { step: "dns", engine: "udp", resolver: "192.0.2.53:53", hostname: site, qtype: "A", t0: run, t: run + 5, failure: null, addresses: ["198.51.100.7"], responses: [{ t: run + 4, rcode: "NOERROR", addresses: ["198.51.100.7"], cnames: [] }] },
-    { step: "tcp", address: "198.51.100.7:443", t0: run + 5, t: run + 9, failure: null },
-    {
-      step: "tls", address: "198.51.100.7:443", serverName: site, t0: run + 9, t: run + 20, failure: null, version: "TLSv1.3", alpn: "http/1.1",
+    dnsObs(site, ["198.51.100.7"], { engine: "udp", t0: run, t: run + 5, responses: [{ t: run + 4, rcode: "NOERROR", addresses: ["198.51.100.7"], cnames: [] }] }),
+    tcpObs("198.51.100.7:443", { t0: run + 5, t: run + 9 }),
+    tlsObs("198.51.100.7:443", site, {
+      t0: run + 9,
+      t: run + 20,
+      version: "TLSv1.3",
+      alpn: "http/1.1",
       certificates: [
-        { subject: `CN=${site}`, issuer: "CN=Test CA", sans: [`DNS:${site}`, `DNS:www.${site}`], validFrom: "2026-01-01T00:00:00.000Z", validTo: "2027-01-01T00:00:00.000Z", fingerprint256: "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99" },
-        { subject: "CN=Test CA", issuer: "CN=Test CA", sans: [], validFrom: "2026-01-01T00:00:00.000Z", validTo: "2036-01-01T00:00:00.000Z", fingerprint256: "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00" },
+        certInfo(`CN=${site}`, "CN=Test CA", { sans: [`DNS:${site}`, `DNS:www.${site}`], validFrom: "2026-01-01T00:00:00.000Z", validTo: "2027-01-01T00:00:00.000Z", fingerprint256: "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99" }),
+        certInfo("CN=Test CA", "CN=Test CA", { validFrom: "2026-01-01T00:00:00.000Z", validTo: "2036-01-01T00:00:00.000Z", fingerprint256: "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00" }),
       ],
-      verified: true, verifyFailure: null,
-    },
-    {
-      step: "http", address: "198.51.100.7:443", url: `https://${site}/`, hop: 0, t0: run + 20, t: run + 60, failure: null,
+    }),
+    httpObs("198.51.100.7:443", `https://${site}/`, {
+      t0: run + 20,
+      t: run + 60,
       requestHeaders: { "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36", accept: "text/html" },
       status: 200, headers, title: `${site} — новости`, bodyLength: 9100, bodyTruncated: false, bodySha256: "f".repeat(64), bodySample: page(site), location: null,
-    },
+    }),
     // A short body stays inline: its reference would be longer than it.
-    { step: "http", address: "198.51.100.7:443", url: `https://${site}/x`, hop: 1, t0: run + 60, t: run + 61, failure: null, requestHeaders: {}, status: 204, headers: { date: "x" }, title: null, bodyLength: 2, bodyTruncated: false, bodySha256: "e".repeat(64), bodySample: "ok", location: null },
+    httpObs("198.51.100.7:443", `https://${site}/x`, { hop: 1, t0: run + 60, t: run + 61, status: 204, headers: { date: "x" }, title: null, bodyLength: 2, bodyTruncated: false, bodySha256: "e".repeat(64), bodySample: "ok", location: null }),
   ];
 }
 
 function control(site: string, run: number): ControlObservation {
-  return {
-    helper: "https://control.test/", t0: run, t: run + 100, failure: null, status: 200,
-    response: {
+  return controlObs(
+    {
       tcp_connect: { "198.51.100.7:443": { status: true, failure: null } },
       tls_handshake: { "198.51.100.7:443": { server_name: site, status: true, failure: null } },
       http_request: { failure: null, status_code: 200, body_length: 9100, title: site, headers: { "content-type": "text/html", date: `run ${run}`, server: "nginx/1.24.0" } },
       dns: { failure: null, addrs: ["198.51.100.7"] },
       ip_info: { "198.51.100.7": { asn: 0, flags: 11 } },
     },
-  } as ControlObservation;
+    { helper: "https://control.test/", t0: run, t: run + 100, status: 200 },
+  );
 }
 
 function measurement(site: string, run: number, id?: string): MeasurementInput {
@@ -104,6 +108,7 @@ function measurement(site: string, run: number, id?: string): MeasurementInput {
 }
 
 /** Runs `runs` hourly runs over `sites` and returns what was stored, by measurement id. */
+// Not tests/helpers/seed.ts: each row carries whole observations and a control, kept to compare with what is read back.
 function runs(store: Store, sites: string[], runCount: number, prefix = "r"): Map<string, MeasurementInput> {
   const stored = new Map<string, MeasurementInput>();
   for (let run = 1; run <= runCount; run++) {

@@ -8,6 +8,7 @@ import { renderChanges, shortRunId } from "../../src/cli/changes.js";
 import { paintFor } from "../../src/cli/style.js";
 import { statusChanges, type StatusChange } from "../../src/store/changes.js";
 import { Store } from "../../src/store/store.js";
+import { seedRun, verdict, type SeedRow } from "../helpers/seed.js";
 
 let dir: string;
 let store: Store;
@@ -27,22 +28,9 @@ const LONG = "tcp://long.weixin.qq.com:8080";
 
 /** Records one run at 2026-05-DAY HOUR:00 UTC on a network, one verdict a target ("blocked/dns", "ok"). */
 function run(day: number, hour: number, label: string | null, verdicts: Record<string, string>): string {
-  const startedAt = new Date(Date.UTC(2026, 4, day, hour)).toISOString();
-  const runId = store.startRun({ startedAt, version: "0.1.0", options: {}, networkLabel: label, targetCount: 2 });
-  for (const [target, v] of Object.entries(verdicts)) {
-    const [status, layer] = v.split("/") as [Status, Layer | undefined];
-    store.addMeasurement(runId, {
-      target,
-      service: "WeChat",
-      verdict: { status, layer: layer ?? null, failure: status === "blocked" && layer === "dns" ? "dns_bogon_error" : null, evidence: [] },
-      observations: [],
-      startedAt,
-      finishedAt: startedAt,
-      durationMs: 1,
-    });
-  }
-  store.finishRun(runId, "completed");
-  return runId;
+  const failureOf = (status: Status, layer: Layer | null) => (status === "blocked" && layer === "dns" ? "dns_bogon_error" : null);
+  const rows = Object.entries(verdicts).map(([target, v]): SeedRow => [target, "WeChat", verdict(v, failureOf)]);
+  return seedRun(store, { at: Date.UTC(2026, 4, day, hour), network: { label }, rows, targetCount: 2 }).runId;
 }
 
 function moves(changes: Iterable<StatusChange>): string[] {
@@ -83,16 +71,7 @@ describe("status changes", () => {
   it("never counts a target's first measurement on a network, nor a change of failure string alone", () => {
     run(1, 10, "RT", { [WX]: "blocked/dns" });
     run(1, 11, "MTS", { [WX]: "ok" });
-    const runId = store.startRun({ startedAt: "2026-05-01T12:00:00.000Z", version: "0.1.0", options: {}, networkLabel: "RT", targetCount: 1 });
-    store.addMeasurement(runId, {
-      target: WX,
-      service: "WeChat",
-      verdict: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: [] },
-      observations: [],
-      startedAt: "2026-05-01T12:00:00.000Z",
-      finishedAt: "2026-05-01T12:00:00.000Z",
-      durationMs: 1,
-    });
+    seedRun(store, { at: "2026-05-01T12:00:00.000Z", network: { label: "RT" }, rows: [[WX, "WeChat", { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: [] }]] });
     expect([...statusChanges(store.db)]).toEqual([]);
   });
 

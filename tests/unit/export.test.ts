@@ -14,6 +14,8 @@ import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/export/exp
 import { jsonlLines, toJsonlRecord } from "../../src/export/export-jsonl.js";
 import { NO_CONTROL_FAILURE, canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/export/export-ooni.js";
 import { Store, type MeasurementWithRun, type RunRecord } from "../../src/store/store.js";
+import { dnsObs, httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
+import { seedRun, type SeedRow } from "../helpers/seed.js";
 
 const RUN: RunRecord = {
   id: "3f1c2a9e-5b7d-4c1e-9a2b-0d4e6f8a1b2c",
@@ -33,6 +35,7 @@ const RUN: RunRecord = {
 };
 
 // Observation times count from the run's start; this measurement started 2 s into the run.
+// Every field spelled out, as the export must carry each one into its output.
 const OBSERVATIONS: Observation[] = [
   { step: "dns", engine: "system", resolver: "system", hostname: "web.test", qtype: "ANY", t0: 2000, t: 2012, failure: null, addresses: ["198.51.100.7", "2001:db8::7"] },
   {
@@ -332,9 +335,9 @@ describe("OONI", () => {
 
   it("reports the failures of the classic steps", () => {
     const obs: Observation[] = [
-      { step: "dns", engine: "system", resolver: "system", hostname: "x.test", qtype: "ANY", t0: 0, t: 5, failure: null, addresses: ["192.0.2.1"] },
-      { step: "tcp", address: "192.0.2.1:443", t0: 5, t: 9, failure: null },
-      { step: "tls", address: "192.0.2.1:443", serverName: "x.test", t0: 9, t: 20, failure: "connection_reset", certificates: [], verified: false, verifyFailure: null },
+      dnsObs("x.test", ["192.0.2.1"]),
+      tcpObs("192.0.2.1:443"),
+      tlsObs("192.0.2.1:443", "x.test", { failure: "connection_reset" }),
     ];
     const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
     expect(m.test_keys).toMatchObject({ dns_experiment_failure: null, http_experiment_failure: "connection_reset", blocking: "http-failure", accessible: false, requests: [] });
@@ -342,13 +345,13 @@ describe("OONI", () => {
 
   it("reports the failed connect of a redirect hop as the web step's failure", () => {
     const obs: Observation[] = [
-      { step: "dns", engine: "system", resolver: "system", hostname: "x.test", qtype: "ANY", t0: 0, t: 5, failure: null, addresses: ["192.0.2.1"] },
-      { step: "tcp", address: "192.0.2.1:443", t0: 5, t: 9, failure: null },
-      { step: "tls", address: "192.0.2.1:443", serverName: "x.test", t0: 9, t: 20, failure: null, certificates: [], verified: true, verifyFailure: null },
-      { step: "http", address: "192.0.2.1:443", url: "https://x.test/", hop: 0, t0: 20, t: 30, failure: null, requestHeaders: {}, status: 302, headers: { location: "https://y.test/" }, location: "https://y.test/" },
-      { step: "dns", engine: "system", resolver: "system", hostname: "y.test", qtype: "ANY", t0: 30, t: 35, failure: null, addresses: ["192.0.2.2"], hop: 1 },
-      { step: "tcp", address: "192.0.2.2:443", t0: 35, t: 40, failure: null, hop: 1 },
-      { step: "tls", address: "192.0.2.2:443", serverName: "y.test", t0: 40, t: 50, failure: "connection_reset", certificates: [], verified: false, verifyFailure: null, hop: 1 },
+      dnsObs("x.test", ["192.0.2.1"]),
+      tcpObs("192.0.2.1:443"),
+      tlsObs("192.0.2.1:443", "x.test"),
+      httpObs("192.0.2.1:443", "https://x.test/", { status: 302, headers: { location: "https://y.test/" }, location: "https://y.test/" }),
+      dnsObs("y.test", ["192.0.2.2"], { t0: 30, t: 35, hop: 1 }),
+      tcpObs("192.0.2.2:443", { t0: 35, t: 40, hop: 1 }),
+      tlsObs("192.0.2.2:443", "y.test", { t0: 40, t: 50, failure: "connection_reset", hop: 1 }),
     ];
     const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
     expect(m.test_keys).toMatchObject({ dns_experiment_failure: null, http_experiment_failure: "connection_reset" });
@@ -396,14 +399,10 @@ describe("Store.iterateMeasurements", () => {
   });
 
   function addRun(startedAt: string, label: string | null, targets: string[]): string {
-    const runId = store.startRun({ startedAt, version: "0.1.0", options: {}, targetCount: targets.length, networkLabel: label, probeAsn: 64500, probeCc: "RU" });
-    targets.forEach((target, i) => {
-      const t = new Date(Date.parse(startedAt) + i * 1000);
-      store.addMeasurement(runId, { target, service: "S", verdict: { status: "ok", layer: null, failure: null, evidence: [] }, observations: [], startedAt: t, finishedAt: t, durationMs: 1 });
-    });
-    store.finishRun(runId, "completed");
-    return runId;
+    const rows = targets.map((target): SeedRow => [target, "S", { status: "ok", layer: null, failure: null, evidence: [] }]);
+    return seedRun(store, { at: startedAt, network: { label, asn: 64500, cc: "RU" }, rows, spacingMs: 1000, durationMs: 1 }).runId;
   }
+
 
   it("reads every measurement with its run, run by run and in order, and filters by time and network", () => {
     // Inserted out of time order: the read orders by the runs' start.

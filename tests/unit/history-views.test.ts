@@ -8,8 +8,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Layer, Status } from "../../src/analysis/verdict.js";
+import type { Status } from "../../src/analysis/verdict.js";
 import { Store } from "../../src/store/store.js";
+import { seedRun, verdict, type SeedRow } from "../helpers/seed.js";
 import { sqlBlocks } from "../helpers/doc-sql.js";
 
 const HOUR = 3_600_000;
@@ -33,21 +34,9 @@ beforeAll(() => {
   ];
   for (const [label, hoursAgo, verdicts] of plan) {
     const startedAt = new Date(now - hoursAgo * HOUR).toISOString();
-    const runId = store.startRun({ startedAt, version: "0.1.0", options: {}, networkLabel: label, targetCount: 2 });
-    runs[`${label} -${hoursAgo}h`] = runId;
-    for (const [target, v] of Object.entries(verdicts)) {
-      const [status, layer] = v.split("/") as [Status, Layer | undefined];
-      store.addMeasurement(runId, {
-        target,
-        service: "WeChat",
-        verdict: { status, layer: layer ?? null, failure: status === "blocked" ? "generic_timeout_error" : null, evidence: [] },
-        observations: [],
-        startedAt,
-        finishedAt: startedAt,
-        durationMs: 1,
-      });
-    }
-    store.finishRun(runId, "completed");
+    const failureOf = (status: Status) => (status === "blocked" ? "generic_timeout_error" : null);
+    const rows = Object.entries(verdicts).map(([target, v]): SeedRow => [target, "WeChat", verdict(v, failureOf)]);
+    runs[`${label} -${hoursAgo}h`] = seedRun(store, { at: startedAt, network: { label }, rows }).runId;
   }
   store.close();
 });

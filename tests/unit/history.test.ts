@@ -13,6 +13,7 @@ import { statusChanges, statusChangesSql } from "../../src/store/changes.js";
 import { historySpans, historySpansSql, latestRuns, latestStatuses, type Span } from "../../src/store/history.js";
 import { listNetworks, networkFromInput, networkKey, networkKeySql, networkName } from "../../src/store/network.js";
 import { Store } from "../../src/store/store.js";
+import { seedRun, verdict, type SeedRow } from "../helpers/seed.js";
 
 let dir: string;
 let store: Store;
@@ -30,29 +31,12 @@ afterEach(() => {
 /** A verdict as a test writes it: "ok", "blocked/dns", "anomaly/tcp". */
 type V = `${Status}` | `${Status}/${Layer}`;
 
-function verdictOf(v: V) {
-  const [status, layer] = v.split("/") as [Status, Layer | undefined];
-  return { status, layer: layer ?? null, failure: status === "blocked" && layer === "dns" ? ("dns_bogon_error" as const) : null, evidence: [] };
-}
+const failureOf = (status: Status, layer: Layer | null) => (status === "blocked" && layer === "dns" ? "dns_bogon_error" : null);
 
 /** Records one run at `at` (an hour of 2026-05-04 when a number) on a network, with one verdict a target. */
 function run(at: string | number, network: { label?: string; asn?: number }, verdicts: Record<string, V>, service = "WeChat"): string {
-  const startedAt = typeof at === "number" ? new Date(Date.UTC(2026, 4, 4, at)).toISOString() : at;
-  const runId = store.startRun({
-    startedAt,
-    version: "0.1.0",
-    options: {},
-    networkLabel: network.label ?? null,
-    probeAsn: network.asn ?? null,
-    targetCount: Object.keys(verdicts).length,
-  });
-  let i = 0;
-  for (const [target, v] of Object.entries(verdicts)) {
-    const t = new Date(Date.parse(startedAt) + 1000 * i++).toISOString();
-    store.addMeasurement(runId, { target, service, verdict: verdictOf(v), observations: [], startedAt: t, finishedAt: t, durationMs: 5 });
-  }
-  store.finishRun(runId, "completed");
-  return runId;
+  const rows = Object.entries(verdicts).map(([target, v]): SeedRow => [target, service, verdict(v, failureOf)]);
+  return seedRun(store, { at: typeof at === "number" ? Date.UTC(2026, 4, 4, at) : at, network, rows, spacingMs: 1000, durationMs: 5 }).runId;
 }
 
 const WX = "https://weixin.qq.com/";
@@ -128,16 +112,7 @@ describe("history spans", () => {
 
   it("does not split a span when only the failure string changes", () => {
     run(1, RT, { [WX]: "blocked/dns" });
-    const runId = store.startRun({ startedAt: "2026-05-04T02:00:00.000Z", version: "0.1.0", options: {}, networkLabel: RT.label, targetCount: 1 });
-    store.addMeasurement(runId, {
-      target: WX,
-      service: "WeChat",
-      verdict: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: [] },
-      observations: [],
-      startedAt: "2026-05-04T02:00:00.000Z",
-      finishedAt: "2026-05-04T02:00:00.000Z",
-      durationMs: 1,
-    });
+    seedRun(store, { at: "2026-05-04T02:00:00.000Z", network: RT, rows: [[WX, "WeChat", { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: [] }]] });
     expect(brief(historySpans(store.db))).toEqual([["Rostelecom Moscow", WX, "blocked/dns", "01:00", "02:00", 2, true]]);
     expect([...historySpans(store.db)][0]?.failure, "the span's latest failure").toBe("dns_nxdomain_error");
   });

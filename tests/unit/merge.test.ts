@@ -13,6 +13,8 @@ import type { Verdict } from "../../src/analysis/verdict.js";
 import { MergeError, mergeDatabase, openMergeSource } from "../../src/store/merge.js";
 import { CURRENT_SCHEMA_VERSION } from "../../src/store/schema.js";
 import { Store } from "../../src/store/store.js";
+import { tcpObs } from "../helpers/observations.js";
+import { seedRun, type SeedRow } from "../helpers/seed.js";
 
 let dir: string;
 const open: Store[] = [];
@@ -37,21 +39,8 @@ const blocked: Verdict = { status: "blocked", layer: "dns", failure: "dns_bogon_
 
 /** Adds a finished run with one measurement per target; returns the run id and measurement ids. */
 function addRun(store: Store, runId: string, startedAt: string, label: string | null, targets: string[], verdict: Verdict = ok): { runId: string; ids: string[] } {
-  store.startRun({ id: runId, startedAt, version: "0.1.0", options: { list: null }, targetCount: targets.length, networkLabel: label, probeAsn: 12389, probeCc: "RU" });
-  const ids = targets.map((target, i) =>
-    store.addMeasurement(runId, {
-      id: `${runId}-m${i}`,
-      target,
-      service: "WeChat",
-      verdict,
-      observations: [{ step: "tcp", address: "192.0.2.1:443", t0: 1, t: 2, failure: null }],
-      startedAt: new Date(Date.parse(startedAt) + i),
-      finishedAt: new Date(Date.parse(startedAt) + i + 5),
-      durationMs: 5,
-    }),
-  );
-  store.finishRun(runId, "completed", [{ service: "WeChat" }]);
-  return { runId, ids };
+  const rows = targets.map((target, i): SeedRow => [target, "WeChat", verdict, { id: `${runId}-m${i}`, observations: [tcpObs("192.0.2.1:443", { t0: 1, t: 2 })] }]);
+  return seedRun(store, { id: runId, at: startedAt, network: { label, asn: 12389, cc: "RU" }, options: { list: null }, rows, spacingMs: 1, durationMs: 5, summary: [{ service: "WeChat" }] });
 }
 
 /** Copies a database file whole, as a volunteer's later copy of the same file would be. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { scrubOwnAddresses } from "../../src/runner/privacy.js";
 
 describe("scrubOwnAddresses", () => {
+  // Partial records on purpose (not tests/helpers/observations.ts): scrubbing walks any JSON, whatever its shape.
   const own = ["198.51.100.7", "2001:db8::7"];
 
   it("removes the probe's address from page text, headers and notes", () => {

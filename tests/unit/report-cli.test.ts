@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { reportMain, type ReportFlags } from "../../src/cli/report.js";
 import { writeFileAtomically } from "../../src/report/report-file.js";
 import { Store } from "../../src/store/store.js";
+import { seedRun } from "../helpers/seed.js";
 
 let dir: string;
 
@@ -31,9 +32,8 @@ async function run(flags: Partial<ReportFlags>): Promise<{ code: number; stderr:
 
 function makeDb(path: string): void {
   const s = Store.open(path, { hostname: "t" });
-  const id = s.startRun({ startedAt: "2025-05-18T10:00:00Z", version: "t", options: {}, networkLabel: "lab", targetCount: 1 });
-  s.addMeasurement(id, { target: "https://a.test/", service: "S", verdict: { status: "ok", layer: null, failure: null, evidence: [] }, observations: [], startedAt: "2025-05-18T10:00:01Z", finishedAt: "2025-05-18T10:00:02Z", durationMs: 1000 });
-  s.finishRun(id, "completed");
+  const ok = { status: "ok" as const, layer: null, failure: null, evidence: [] };
+  seedRun(s, { at: "2025-05-18T10:00:00Z", network: { label: "lab" }, version: "t", rows: [["https://a.test/", "S", ok, { startedAt: "2025-05-18T10:00:01Z", finishedAt: "2025-05-18T10:00:02Z", durationMs: 1000 }]] });
   s.close();
 }
 

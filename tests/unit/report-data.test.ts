@@ -17,12 +17,11 @@ import { summarizeServices } from "../../src/analysis/service.js";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells } from "../../src/report/report-buckets.js";
 import { loadReport, type Change, type ReportData, type ReportQuery, type RunInfo } from "../../src/report/report-data.js";
-import { STATUS_RANK } from "../../src/analysis/status-words.js";
-import { networkKeySql, networkName } from "../../src/store/network.js";
 import { reportRows } from "../../src/store/report-rows.js";
 import * as sql from "../../src/store/report-sql.js";
 import { runFilter } from "../../src/store/report-sql.js";
 import { Store } from "../../src/store/store.js";
+import { seedRun, type SeedRow } from "../helpers/seed.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -62,16 +61,28 @@ interface Row {
   evidence_json: string;
 }
 
+// Written from the stored columns, not with src/store's network key or run filter, so that a
+// mistake there shows as a difference (bucketing and service summaries are checked in
+// report-buckets.test.ts and service.test.ts, and are reused here).
+const RANK: Record<Status, number> = { blocked: 4, anomaly: 3, down: 2, inconclusive: 1, ok: 0 };
+/** The network a run was on: its label without surrounding spaces, else its ASN, else "". */
+const keyOf = (label: string | null, asn: number | null) => (label ?? "").replace(/^ +| +$/g, "") || (asn === null ? "" : `AS${asn}`);
+const nameOf = (key: string) => (key === "" ? "(unlabelled)" : key);
+
 function reference(db: Database.Database, q: ReportQuery): ReportData {
   const maxCells = q.maxCells ?? MAX_CELLS;
   const maxChanges = q.maxChanges ?? 500;
   const maxRuns = q.maxRuns ?? 500;
-  const { where, params } = runFilter(q);
-  const runs = db
-    .prepare<Record<string, string>, { id: string; started_at: string; finished_at: string | null; state: string; target_count: number | null; network: string }>(
-      `SELECT r.id, r.started_at, r.finished_at, r.state, r.target_count, ${networkKeySql("r")} AS network FROM runs AS r ${where} ORDER BY r.started_at, r.rowid`,
+  const everyRun = db
+    .prepare<[], { id: string; started_at: string; finished_at: string | null; state: string; target_count: number | null; network_label: string | null; probe_asn: number | null }>(
+      "SELECT id, started_at, finished_at, state, target_count, network_label, probe_asn FROM runs ORDER BY rowid",
     )
-    .all(params);
+    .all()
+    .map((r, i) => ({ ...r, i, network: keyOf(r.network_label, r.probe_asn) }));
+  const runs = everyRun
+    .filter((r) => (q.since === null || r.started_at >= q.since) && (q.network === null || r.network === q.network))
+    .sort((a, b) => byText(a.started_at, b.started_at) || a.i - b.i);
+  const networkOfRun = new Map(everyRun.map((r) => [r.id, r.network]));
   interface Net {
     name: string;
     runs: RunInfo[];
@@ -83,7 +94,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
   const all: RunInfo[] = [];
   for (const r of runs) {
     let net = nets.get(r.network);
-    if (!net) nets.set(r.network, (net = { name: networkName(r.network), runs: [], times: [], endpoints: new Map() }));
+    if (!net) nets.set(r.network, (net = { name: nameOf(r.network), runs: [], times: [], endpoints: new Map() }));
     const info: RunInfo = { id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, state: r.state, network: net.name, targetCount: r.target_count, measured: 0, counts: { ok: 0, blocked: 0, anomaly: 0, down: 0, inconclusive: 0 } };
     slots.set(r.id, { net, index: net.runs.length, time: Date.parse(r.started_at), info });
     net.runs.push(info);
@@ -92,7 +103,12 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
   }
   const axes = new Map([...nets].map(([k, n]) => [k, chooseAxis(n.times, maxCells)]));
 
-  const rows = db.prepare<[], Row>(`SELECT rowid AS rid, run_id, network, target, service, status, layer, failure, started_at, evidence_json FROM measurements ORDER BY network, target, started_at, rowid`).all();
+  // Each measurement on its run's network, in time order per network and target.
+  const rows = db
+    .prepare<[], Omit<Row, "network">>("SELECT rowid AS rid, run_id, target, service, status, layer, failure, started_at, evidence_json FROM measurements")
+    .all()
+    .map((row) => ({ ...row, network: networkOfRun.get(row.run_id)! }))
+    .sort((a, b) => byText(a.network, b.network) || byText(a.target, b.target) || byText(a.started_at, b.started_at) || a.rid - b.rid);
   const changes: Array<Change & { rid: number }> = [];
   let measurementCount = 0;
   let previous: Row | null = null;
@@ -139,7 +155,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
       const services = [...byService]
         .sort(([a], [b]) => byText(a, b))
         .map(([service, endpoints]) => {
-          endpoints.sort((a, b) => STATUS_RANK[b.latest.status] - STATUS_RANK[a.latest.status] || byText(a.target, b.target));
+          endpoints.sort((a, b) => RANK[b.latest.status] - RANK[a.latest.status] || byText(a.target, b.target));
           return { service, summary: summarizeServices(endpoints.map((e) => ({ service, status: e.latest.status })))[0]!, endpoints };
         });
       return { network: net.name, axis: axes.get(key)!, runCount: net.runs.length, firstRunAt: net.runs[0]!.startedAt, lastRun: net.runs[net.runs.length - 1]!, services };
@@ -147,7 +163,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
 
   return {
     since: q.since,
-    network: q.network === null ? null : networkName(q.network),
+    network: q.network === null ? null : nameOf(q.network),
     networks,
     runCount: all.length,
     measurementCount,
@@ -157,7 +173,7 @@ function reference(db: Database.Database, q: ReportQuery): ReportData {
     firstRunAt: all[0]?.startedAt ?? null,
     lastRunAt: all[all.length - 1]?.startedAt ?? null,
     databaseRunCount: db.prepare<[], number>("SELECT COUNT(*) FROM runs").pluck().get()!,
-    databaseNetworks: db.prepare<[], string>(`SELECT DISTINCT ${networkKeySql("r")} FROM runs AS r`).pluck().all().map(networkName).sort(byText),
+    databaseNetworks: [...new Set(everyRun.map((r) => nameOf(r.network)))].sort(byText),
   };
 }
 
@@ -221,6 +237,7 @@ interface Built {
  * measurements interleaved with its, the last may be running. Targets join and leave the list
  * (one leaves for a while and comes back). Verdicts stick for a while, then change.
  */
+// Not tests/helpers/seed.ts: runs end in several states, overlap and interleave, each finish time set by the clock.
 function build(seed: number, runs: number, networks: Array<{ label?: string; asn?: number }>): Built {
   const rand = prng(seed);
   const built: Built = { starts: [], kinds: [] };
@@ -314,14 +331,13 @@ describe("loadReport gives what reading every measurement gives", () => {
     const verdicts = TARGETS.map(() => VERDICTS[0]!);
     for (let r = 0; r < 300; r++) {
       const start = T0 + r * HOUR;
-      const id = store.startRun({ startedAt: new Date(start), version: "t", options: {}, networkLabel: "n", targetCount: TARGETS.length });
-      TARGETS.forEach(([target, service], i) => {
+      const rows = TARGETS.map(([target, service], i): SeedRow => {
         if (rand() < 0.05) verdicts[i] = VERDICTS[Math.floor(rand() * VERDICTS.length)]!;
         const [status, layer] = verdicts[i]!;
-        store.addMeasurement(id, { target, service, verdict: { status, layer, failure: failureOf(status, layer), evidence: [] }, observations: [], startedAt: new Date(start + i * 1000), finishedAt: new Date(start + i * 1000 + 500), durationMs: 500 });
+        return [target, service, { status, layer, failure: failureOf(status, layer), evidence: [] }];
       });
       clock.now = start + 10_000;
-      store.finishRun(id, "completed");
+      seedRun(store, { at: start, network: { label: "n" }, version: "t", rows, spacingMs: 1000, durationMs: 500 });
     }
     const reads = countRowReads(store.db);
     const q: ReportQuery = { since: null, network: null, maxCells: 40 };
@@ -349,13 +365,11 @@ describe("loadReport gives what reading every measurement gives", () => {
 describe("cells that hold stretches of runs", () => {
   const net = { label: "n" };
   function run(at: number, rows: Array<[string, Status, Layer | null, Failure | null]>): void {
-    const id = store.startRun({ startedAt: new Date(at), version: "t", options: {}, networkLabel: net.label, targetCount: rows.length });
-    rows.forEach(([target, status, layer, failure], i) =>
-      store.addMeasurement(id, { target, service: "S", verdict: { status, layer, failure, evidence: [] }, observations: [], startedAt: new Date(at + i * 1000), finishedAt: new Date(at + i * 1000 + 500), durationMs: 500 }),
-    );
+    // The clock gives the run its finished_at, 10 s after it started.
     clock.now = at + 10_000;
-    store.finishRun(id, "completed");
+    seedRun(store, { at, network: net, rows: rows.map(([target, status, layer, failure]): SeedRow => [target, "S", { status, layer, failure, evidence: [] }]), version: "t", spacingMs: 1000, durationMs: 500 });
   }
+
 
   test("a bucket counts every run of a stretch and names the failure that began its worst one", () => {
     // Blocked at TCP for 12 hours, first with one failure and then another; a day a cell.
@@ -373,8 +387,9 @@ describe("cells that hold stretches of runs", () => {
 
   test("a run that is still going is read as it is, and the others are not", () => {
     for (let h = 0; h < 30; h++) run(T0 + h * HOUR, [["https://a.test/", "ok", null, null], ["https://b.test/", h % 7 ? "ok" : "down", null, h % 7 ? null : "connection_refused"]]);
-    const id = store.startRun({ startedAt: new Date(T0 + 30 * HOUR), version: "t", options: {}, networkLabel: net.label, targetCount: 2 });
-    store.addMeasurement(id, { target: "https://b.test/", service: "S", verdict: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: ["x"] }, observations: [], startedAt: new Date(T0 + 30 * HOUR + 1), finishedAt: new Date(T0 + 30 * HOUR + 2), durationMs: 1 });
+    const blocked = { status: "blocked" as const, layer: "dns" as const, failure: "dns_nxdomain_error" as const, evidence: ["x"] };
+    const at = T0 + 30 * HOUR;
+    seedRun(store, { at, network: net, version: "t", targetCount: 2, state: null, rows: [["https://b.test/", "S", blocked, { startedAt: new Date(at + 1), finishedAt: new Date(at + 2) }]] });
     const reads = countRowReads(store.db);
     const q: ReportQuery = { since: null, network: null, maxCells: 4 };
     const data = loadReport(reportRows(store.db), q);

@@ -15,6 +15,7 @@ import { reportRows } from "../../src/store/report-rows.js";
 import { thousands } from "../../src/base/plural.js";
 import { renderReport } from "../../src/report/report-html.js";
 import { Store } from "../../src/store/store.js";
+import { seedRun, type SeedRow } from "../helpers/seed.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 4, 18, 10, 0, 0);
@@ -38,15 +39,13 @@ type V = [Status, Layer | null, Failure | null] | null;
 
 /** Adds one run from `network` at `at` with one measurement per [target, service, verdict] (null: not measured). */
 function addRun(network: { label?: string; asn?: number }, at: number, rows: Array<[string, string, V]>, state: "completed" | "interrupted" = "completed"): string {
-  const id = store.startRun({ startedAt: new Date(at), version: "test", options: {}, networkLabel: network.label ?? null, probeAsn: network.asn ?? null, targetCount: rows.length });
-  rows.forEach(([target, service, v], i) => {
-    if (!v) return;
+  const seeded = rows.map(([target, service, v]): SeedRow => {
+    if (!v) return [target, service, null];
     const [status, layer, failure] = v;
     const evidence = target === EVIL_TARGET ? [EVIL_EVIDENCE] : status === "ok" ? [] : [`${target} looked ${status}`];
-    store.addMeasurement(id, { target, service, verdict: { status, layer, failure, evidence }, observations: [], startedAt: new Date(at + i * 10), finishedAt: new Date(at + i * 10 + 5), durationMs: 5 });
+    return [target, service, { status, layer, failure, evidence }];
   });
-  store.finishRun(id, state);
-  return id;
+  return seedRun(store, { at, network, rows: seeded, version: "test", spacingMs: 10, durationMs: 5, state }).runId;
 }
 
 const OK: V = ["ok", null, null];

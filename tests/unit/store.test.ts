@@ -59,6 +59,7 @@ const blockedVerdict: Verdict = {
   evidence: ["TCP to 203.0.113.5:443 connected, then the TLS handshake was reset", "the control completed the handshake"],
 };
 
+// Written out field by field (not with tests/helpers/observations.ts): the round trip must give back exactly these.
 const observations: Observation[] = [
   {
     step: "dns",
@@ -119,6 +120,7 @@ function measurement(over: Partial<MeasurementInput> = {}): MeasurementInput {
   };
 }
 
+// Not tests/helpers/seed.ts: these tests call the Store's own writes one by one, as the subject under test.
 function startRun(store: Store, startedAt = "2025-05-01T10:00:00.000Z"): string {
   return store.startRun({ startedAt, version: "0.1.0", options: { timeoutMs: 5000, concurrency: 4 }, targetCount: 2 });
 }
