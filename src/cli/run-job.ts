@@ -71,6 +71,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     dnsWindowMs: flags.dnsWindow,
     maxAddresses: flags.maxAddresses,
     maxBodyBytes: flags.maxBody,
+    userAgent: flags.userAgent,
     now: () => Date.now() - start,
   };
   let helperDown: Failure | null = null;

@@ -27,6 +27,7 @@ export interface RunFlags {
   dnsWindow: number;
   maxAddresses: number;
   maxBody: number;
+  userAgent: string;
   publicRanges?: string;
   fingerprints: string;
   canary?: string | false;
@@ -62,6 +63,7 @@ export function runOptions(): Command {
     .option("--concurrency <n>", "targets probed at once", positiveInt("--concurrency", 1, 4096), 16)
     .option("--dns-window <ms>", "after the first UDP answer, keep listening this long for more", positiveInt("--dns-window", 0, 60_000), DEFAULT_PROBE_CONFIG.dnsWindowMs)
     .option("--max-addresses <n>", "addresses connected to per target", positiveInt("--max-addresses", 1, 64), DEFAULT_PROBE_CONFIG.maxAddresses)
+    .option("--user-agent <string>", "the User-Agent sent, and from which the client hints a browser sends with it are derived (default: a current stable desktop Chrome's; docs/browser-request.md)", DEFAULT_PROBE_CONFIG.userAgent)
     .option("--max-body <bytes>", "read at most this much of each HTTP body", positiveInt("--max-body", 0, 1 << 30), DEFAULT_PROBE_CONFIG.maxBodyBytes)
     .addOption(new Option("--public-ranges <cidrs>", "comma-separated CIDRs that count as public internet, not bogons (labs)").env("REACHPROBE_PUBLIC_RANGES"))
     .option("--fingerprints <spec>", "block-page fingerprints: bundled, ooni:DIR_OR_FILE, a CSV path, or a comma-separated mix", "bundled")

@@ -55,6 +55,7 @@ export const CONFIG_KEYS = {
   dnsWindow: { kind: "integer" },
   maxAddresses: { kind: "integer" },
   maxBody: { kind: "integer" },
+  userAgent: { kind: "string" },
   publicRanges: { kind: "comma-list" },
   fingerprints: { kind: "comma-list", paths: "fingerprints" },
   canary: { kind: "string-or-false" },

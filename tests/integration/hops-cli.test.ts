@@ -16,6 +16,7 @@ import type http from "node:http";
 import Database from "better-sqlite3";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
 import { closeAll, countingWebServer, dnsServer, resetServer, type CountingServer } from "../helpers/servers.js";
+import { CHROME_USER_AGENT } from "../../src/probes/browser.js";
 import { runCli } from "../helpers/cli.js";
 
 interface Result {
@@ -187,5 +188,18 @@ describe("https://IP targets", () => {
     const r = result(targets.noIpSan());
     expect({ status: r.status, layer: r.layer, failure: r.failure }).toEqual({ status: "anomaly", layer: "tls", failure: "ssl_invalid_hostname" });
     expect(s.noIpSan!.requests).toHaveLength(0);
+  });
+});
+
+describe("--user-agent", () => {
+  it("sends the User-Agent given, in place of Chrome's, on the wire", async () => {
+    const site = await countingWebServer(page);
+    const ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Safari/537.36";
+    const run = (extra: string[]) =>
+      runCli(["run", "--json", "--no-store", "--no-canary", "--no-system-resolver", "--resolver", "127.0.0.1:9", "--timeout", "2000", ...extra, `http://127.0.0.1:${site.port}/ua`]);
+    expect((await run(["--user-agent", ua])).code).toBe(0);
+    expect((await run([])).code).toBe(0);
+    const sent = site.requests.map((q) => q.rawHeaders[q.rawHeaders.findIndex((h, i) => i % 2 === 0 && h === "User-Agent") + 1]);
+    expect(sent).toEqual([ua, CHROME_USER_AGENT]);
   });
 });

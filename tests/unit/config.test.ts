@@ -51,6 +51,7 @@ describe("a valid config file", () => {
     dnsWindow: 0,
     maxAddresses: 2,
     maxBody: 65536,
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0",
     publicRanges: ["192.0.2.0/24", "198.51.100.0/24"],
     fingerprints: "bundled,ooni:fp,extra.csv",
     canary: "https://example.com/",
@@ -80,6 +81,7 @@ describe("a valid config file", () => {
     expect(valueOf(cfg, "publicRanges")).toBe("192.0.2.0/24,198.51.100.0/24");
     expect(valueOf(cfg, "networkLabel")).toBe("Rostelecom Moscow");
     expect(valueOf(cfg, "wait")).toBe(120);
+    expect(valueOf(cfg, "userAgent")).toBe("Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0");
     expect(valueOf(cfg, "targets")).toEqual(["weixin.qq.com", "tcp://long.weixin.qq.com:8080"]);
   });
 
