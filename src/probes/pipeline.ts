@@ -9,7 +9,7 @@ import { startStepTimer } from "../net/deadline.js";
 import type { Target } from "../targets/target.js";
 import type { ProbeConfig } from "./config.js";
 import type { ControlRequest } from "./control-wire.js";
-import type { ControlObservation, Observation } from "./observation.js";
+import type { ControlObservation, DnsObservation, Observation } from "./observation.js";
 import { dnsStep, addressesToTry } from "./dns.js";
 import { connectFirst } from "./connect.js";
 import { httpStep } from "./http.js";
@@ -20,13 +20,25 @@ export interface ProbeOutcome {
   control: ControlObservation | null;
 }
 
-/** Probes one target within cfg.targetBudgetMs (or until `stop` aborts) and returns what it saw. */
-export async function probeTarget(target: Target, cfg: ProbeConfig, stop?: AbortSignal): Promise<ProbeOutcome> {
+/**
+ * Starts a target's DNS step ahead of its probe, as a browser prefetches DNS: the runner looks up
+ * the next targets while earlier ones are probed, so that a slot of --concurrency holds the
+ * connects, not the wait for a resolver. The step keeps its own timer; null for an IP literal.
+ */
+export function lookupAhead(target: Target, cfg: ProbeConfig, stop: AbortSignal): Promise<DnsObservation[]> | null {
+  return target.isIp ? null : dnsStep(target.host, cfg, stop);
+}
+
+/**
+ * Probes one target within cfg.targetBudgetMs (or until `stop` aborts) and returns what it saw;
+ * `lookup`, when given, is its DNS step already started (lookupAhead).
+ */
+export async function probeTarget(target: Target, cfg: ProbeConfig, stop?: AbortSignal, lookup?: Promise<DnsObservation[]> | null): Promise<ProbeOutcome> {
   const budget = startStepTimer(cfg.targetBudgetMs, stop);
   const outcome: ProbeOutcome = { observations: [], control: null };
   let asked: Promise<ControlObservation> | null = null;
   try {
-    await runSteps(target, cfg, budget.signal, outcome.observations, (addresses) => {
+    await runSteps(target, cfg, budget.signal, lookup ?? null, outcome.observations, (addresses) => {
       // The helper works while the probe connects: it needs only the URL and the endpoints.
       if (cfg.control) asked = cfg.control(controlRequestFor(target, addresses, cfg), budget.signal);
     });
@@ -47,12 +59,19 @@ export function controlRequestFor(target: Target, addresses: readonly string[], 
   };
 }
 
-async function runSteps(target: Target, cfg: ProbeConfig, budget: AbortSignal, out: Observation[], resolved: (addresses: string[]) => void): Promise<void> {
+async function runSteps(
+  target: Target,
+  cfg: ProbeConfig,
+  budget: AbortSignal,
+  lookup: Promise<DnsObservation[]> | null,
+  out: Observation[],
+  resolved: (addresses: string[]) => void,
+): Promise<void> {
   let addresses: string[];
   if (target.isIp) {
     addresses = [target.host];
   } else {
-    const dns = await dnsStep(target.host, cfg, budget);
+    const dns = await (lookup ?? dnsStep(target.host, cfg, budget));
     out.push(...dns);
     addresses = addressesToTry(dns, cfg.maxAddresses);
   }

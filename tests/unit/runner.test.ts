@@ -8,6 +8,7 @@ import { CompactPlan, runTargets } from "../../src/runner/runner.js";
 import { DEFAULT_PROBE_CONFIG } from "../../src/probes/config.js";
 import { parseTarget } from "../../src/targets/parse.js";
 import type { Target } from "../../src/targets/target.js";
+import { dnsObs } from "../helpers/observations.js";
 
 const targets = (n: number) => Array.from({ length: n }, (_, i) => parseTarget(`tcp://127.0.0.${(i % 250) + 1}:${1000 + i}`, i % 2 ? "odd" : "even"));
 
@@ -47,6 +48,53 @@ describe("runTargets", () => {
     expect(most).toBe(4);
     // Each target started with at most 4 pulled beyond those finished: nothing read ahead.
     pulledWhenStarted.forEach((p, i) => expect(p, `target ${i}`).toBeLessThanOrEqual(i + 4));
+  });
+
+  it("with lookups to start, looks up at most `concurrency` targets ahead, and hands each probe its own lookup", async () => {
+    let pulled = 0;
+    let lookupsInFlight = 0;
+    let mostLookups = 0;
+    const pulledWhenStarted: number[] = [];
+    function* plan(): Generator<Target> {
+      for (const t of targets(40)) {
+        pulled++;
+        yield t;
+      }
+    }
+    const given: Array<[string, string]> = [];
+    await runTargets(
+      {
+        targets: plan(),
+        probe: { ...DEFAULT_PROBE_CONFIG, now: () => 0 },
+        concurrency: 4,
+        context: { publicRanges: [], fingerprints: [] },
+        stop: new AbortController().signal,
+        lookupFn: (t) => {
+          lookupsInFlight++;
+          mostLookups = Math.max(mostLookups, lookupsInFlight);
+          return new Promise((r) =>
+            setTimeout(() => {
+              lookupsInFlight--;
+              r([dnsObs(t.input, [])]);
+            }, 5),
+          );
+        },
+        probeFn: async (t, _cfg, _stop, lookup) => {
+          pulledWhenStarted.push(pulled);
+          const dns = (await lookup) ?? [];
+          given.push([t.input, dns[0]?.hostname ?? "none"]);
+          await new Promise((r) => setTimeout(r, 10));
+          return { observations: dns, control: null };
+        },
+      },
+      { onResult: () => {} },
+    );
+    expect(given).toHaveLength(40);
+    expect(given.every(([target, looked]) => target === looked), "each probe got the lookup of its own target").toBe(true);
+    // The 4 in the slots, and at most 4 (plus the one being taken) waiting with their lookups started.
+    pulledWhenStarted.forEach((p, i) => expect(p, `target ${i}`).toBeLessThanOrEqual(i + 4 + 5));
+    expect(mostLookups).toBeLessThanOrEqual(2 * 4 + 1);
+    expect(mostLookups, "lookups were started ahead of the slots").toBeGreaterThan(4);
   });
 
   it("stops pulling once stopped", async () => {
