@@ -168,12 +168,14 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
   };
 
   // A pool of workers, each taking the next target when it is free; nothing finished is kept
-  // here. The next --concurrency targets wait ahead with their lookups started (lookupAhead):
-  // with the lookups in the slots, a resolver's 60-100 ms was added to every target's turn.
-  // At most twice --concurrency lookups are in flight, which the launcher's pool allows for.
+  // here. A quarter of --concurrency more targets wait ahead with their lookups started
+  // (lookupAhead): with the lookups in the slots, a resolver's 60-100 ms was added to every
+  // target's turn. A quarter is enough to cover a resolver's delay once the first targets are
+  // under way (targets finish at about concurrency / duration a second), and keeps bursts of
+  // queries to the resolver near what --concurrency alone sends (twice it, seen on a loopback
+  // resolver, lost queries to a full socket buffer: glibc then waits 5 s to ask again).
   const plan = input.targets[Symbol.iterator]();
-  // Without lookups to start, nothing is read ahead of the workers.
-  const depth = lookupFn ? Math.max(1, input.concurrency) + 1 : 1;
+  const depth = lookupFn ? Math.ceil(Math.max(1, input.concurrency) / 4) + 1 : 1;
   const ahead: Array<{ target: Target; lookup: Promise<DnsObservation[]> | null }> = [];
   const take = (): { target: Target; lookup: Promise<DnsObservation[]> | null } | undefined => {
     while (ahead.length < depth && !input.stop.aborted) {
