@@ -36,7 +36,7 @@ import { createSecureContext } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import packet from "dns-packet";
+import { canonicalName, decodeQuery, responseTo } from "../tests/lab/servers/lib.mjs";
 import { makeCa } from "../tests/lab/certs.mjs";
 
 const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
@@ -160,19 +160,10 @@ const httpPort = http.address().port;
 
 const dns = dgram.createSocket("udp4");
 dns.on("message", (msg, rinfo) => {
-  let q;
-  try {
-    q = packet.decode(msg);
-  } catch {
-    return;
-  }
-  const question = q.questions?.[0];
-  if (!question) return;
-  const name = question.name.toLowerCase();
-  const known = names.includes(name);
-  const answers = known && question.type === "A" ? [{ type: "A", name: question.name, ttl: 300, data: "127.0.0.1" }] : [];
-  const flagsBits = packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (known ? 0 : 3);
-  dns.send(packet.encode({ type: "response", id: q.id, flags: flagsBits, questions: [question], answers }), rinfo.port, rinfo.address);
+  const q = decodeQuery(msg);
+  if (!q) return;
+  const known = names.includes(canonicalName(q.questions[0].name));
+  dns.send(responseTo(q, known ? { addresses: ["127.0.0.1"] } : { rcode: "NXDOMAIN" }), rinfo.port, rinfo.address);
 });
 await new Promise((r) => dns.bind(0, "127.0.0.1", r));
 const resolver = `127.0.0.1:${dns.address().port}`;

@@ -14,7 +14,7 @@ import dgram from "node:dgram";
 import http from "node:http";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import * as packet from "dns-packet";
+import { canonicalName, decodeQuery, responseTo } from "../lab/servers/lib.mjs";
 
 const plan = JSON.parse(readFileSync(process.argv[2], "utf8"));
 
@@ -23,24 +23,17 @@ let maxWaiting = 0;
 let queries = 0;
 const dns = dgram.createSocket("udp4");
 dns.on("message", (msg, rinfo) => {
-  let q;
-  try {
-    q = packet.decode(msg);
-  } catch {
-    return;
-  }
-  const question = q.questions?.[0];
-  if (!question) return;
+  const q = decodeQuery(msg);
+  if (!q) return;
   queries++;
-  const name = question.name.toLowerCase();
+  const name = canonicalName(q.questions[0].name);
   waiting.set(name, (waiting.get(name) ?? 0) + 1);
   maxWaiting = Math.max(maxWaiting, waiting.size);
   setTimeout(() => {
     const left = (waiting.get(name) ?? 1) - 1;
     if (left > 0) waiting.set(name, left);
     else waiting.delete(name);
-    const answers = question.type === "A" ? [{ type: "A", name: question.name, ttl: 60, data: "127.0.0.1" }] : [];
-    dns.send(packet.encode({ type: "response", id: q.id, flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE, questions: [question], answers }), rinfo.port, rinfo.address);
+    dns.send(responseTo(q, { addresses: ["127.0.0.1"] }), rinfo.port, rinfo.address);
   }, plan.delayMs);
 });
 await new Promise((r) => dns.bind(53, "127.0.0.1", r));
