@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { rowsAtLeast } from "../helpers/db-wait.js";
 import { closeAll, closedPort, stallServer, webServer } from "../helpers/servers.js";
 import { LAUNCHER, runCli } from "../helpers/cli.js";
 import { inflateSync } from "node:zlib";
@@ -34,24 +35,6 @@ afterAll(closeAll);
 const common = ["--no-canary", "--no-system-resolver", "--resolver", "127.0.0.1:9", "--public-ranges", "127.0.0.1/32"];
 const fast = () => `http://127.0.0.1:${ports.web}/`;
 const stall = () => `http://127.0.0.1:${ports.stall}/`;
-
-/** Resolves when `db` has at least `n` measurement rows. */
-async function rowsAtLeast(db: string, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(db)) {
-      try {
-        const c = new Database(db, { readonly: true, timeout: 1000 });
-        const got = (c.prepare("SELECT count(*) AS n FROM measurements").get() as { n: number }).n;
-        c.close();
-        if (got >= n) return;
-      } catch {
-        /* not created yet */
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${db} never had ${n} measurements`);
-}
 
 function startRun(args: string[]) {
   const child = spawn(process.execPath, [LAUNCHER, "run", ...args], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });

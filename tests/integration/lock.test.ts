@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, symlinkSync, truncat
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { rowsAtLeast } from "../helpers/db-wait.js";
 import { closeAll, stallServer, webServer } from "../helpers/servers.js";
 import { hermeticEnv, LAUNCHER, runCli } from "../helpers/cli.js";
 import { acquireLock, LEASE_S, LockHeldError, lockPathFor } from "../../src/store/lock.js";
@@ -34,21 +35,6 @@ function startRun(args: string[]) {
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stderr })));
   return { child, exited, stderr: () => stderr };
-}
-
-async function rowsAtLeast(db: string, n: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const c = new Database(db, { readonly: true, timeout: 1000 });
-      const got = (c.prepare("SELECT count(*) AS n FROM measurements").get() as { n: number }).n;
-      c.close();
-      if (got >= n) return;
-    } catch {
-      /* not created yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${db} never had ${n} measurements`);
 }
 
 function query<T>(db: string, sql: string): T[] {
