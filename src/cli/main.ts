@@ -35,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<CommandLike>> = {
   schedule: async () => (await import("./schedule.js")).scheduleCommand(),
   daemon: async () => (await import("./daemon.js")).daemonCommand(),
   doctor: async () => (await import("./doctor.js")).doctorCommand(),
+  collector: async () => (await import("./collector.js")).collectorCommand(),
+  push: async () => (await import("./push.js")).pushCommand(),
 };
 
 const program = new Command("reachprobe")
