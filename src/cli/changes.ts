@@ -1,9 +1,10 @@
 /** `reachprobe changes`: every status change of every target, per network, newest first. */
 import { Command, Option } from "commander";
-import { statusChanges, type ChangesQuery, type StatusChange } from "../store/changes.js";
+import type { ChangesQuery, StatusChange } from "../store/changes.js";
 import { listNetworks, networkFromInput, networkName } from "../store/network.js";
 import { EXIT } from "./exit-codes.js";
-import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
+import { minuteUtc, READ_EXIT_HELP, writeJsonStream } from "./read-command.js";
+import { emptyHintOf, withReadSource } from "./read-source.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
 import { UsageError } from "../base/errors.js";
@@ -28,18 +29,18 @@ export function changesCommand(): Command {
     .option("--since <when>", `only changes since then: ${SINCE_FORMS}`, DEFAULT_CHANGES_SINCE)
     .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
     .option("--json", "print the changes as one JSON document on stdout")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created), or a fleet database's postgresql:// URL").env("REACHPROBE_DB").default("data/reachprobe.db"))
     .addHelpText(
       "after",
       `\nA change is a measurement whose status or layer differs from the previous measurement of\nthe same target on the same network. Times are UTC, to the minute. Without --since, the\nlast 7 days.\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe changes                       # what changed this week: a morning cron job\n  reachprobe changes --since 24h --network "Rostelecom Moscow"\n  reachprobe changes --since 2026-05-01 --json`,
     )
-    .action((flags: ChangesFlags) => {
-      process.exitCode = changesMain(flags);
+    .action(async (flags: ChangesFlags) => {
+      process.exitCode = await changesMain(flags);
     });
 }
 
 /** Runs `changes` and returns its exit code. */
-export function changesMain(flags: ChangesFlags, now: Date = new Date()): number {
+export async function changesMain(flags: ChangesFlags, now: Date = new Date()): Promise<number> {
   const say = (text: string) => process.stderr.write(`reachprobe changes: ${text}\n`);
   const query: ChangesQuery = {};
   try {
@@ -50,9 +51,9 @@ export function changesMain(flags: ChangesFlags, now: Date = new Date()): number
     return EXIT.USAGE;
   }
   if (flags.network !== undefined) query.network = networkFromInput(flags.network);
-  return withReadStore(flags.db, say, (store) => {
+  return withReadSource(flags.db, say, async (source) => {
     if (flags.json) {
-      writeJsonStream(query, "changes", statusChanges(store.db, query), (c) => ({
+      writeJsonStream(query, "changes", (await source.statusChanges(query))[Symbol.iterator](), (c) => ({
         network: c.network,
         target: c.target,
         service: c.service,
@@ -68,9 +69,9 @@ export function changesMain(flags: ChangesFlags, now: Date = new Date()): number
     }
     // The human report does not show the measurement before each change: not reading it keeps
     // a year of changes to one index.
-    const changes = [...statusChanges(store.db, { ...query, withPrevious: false })];
+    const changes = [...(await source.statusChanges({ ...query, withPrevious: false }))];
     process.stdout.write(renderChanges(changes, query, paintFor(useColor(process.stdout))));
-    if (changes.length === 0) process.stdout.write(emptyHint(store, query));
+    if (changes.length === 0) process.stdout.write(await emptyHintOf(source, query));
     return EXIT.OK;
   });
 }

@@ -11,6 +11,8 @@ import { ooniLines } from "../export/export-ooni.js";
 import { networkFromInput } from "../store/network.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
 import { EXIT, reportError } from "./exit-codes.js";
+import { isPgUrl } from "../store/pg/connect.js";
+import { openPgReader } from "./read-source.js";
 import { VERSION } from "../base/package-info.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 
@@ -39,7 +41,7 @@ export function exportCommand(): Command {
     .addOption(new Option("--format <format>", "jsonl (everything, one measurement a line), csv (the summary columns) or ooni (OONI web_connectivity measurements, one a line)").choices(EXPORT_FORMATS).makeOptionMandatory())
     .option("--since <when>", `only measurements started since then: ${SINCE_FORMS}`)
     .option("--network <name>", 'only measurements from this network: its label (reachprobe run --network-label), or AS<number> for an unlabelled run with an ASN, or "(unlabelled)"')
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only), or a fleet database's postgresql:// URL").env("REACHPROBE_DB").default("data/reachprobe.db"))
     .option("--output <file>", "write to this file instead of stdout; it appears only once complete, replacing any file of that name")
     .addHelpText(
       "after",
@@ -48,6 +50,28 @@ export function exportCommand(): Command {
     .action(async (flags: ExportFlags) => {
       process.exitCode = await exportMain(flags);
     });
+}
+
+/**
+ * The lines of an export from rows read asynchronously (the fleet database): read a page at a
+ * time and turned into lines with exportLines, the CSV header once.
+ */
+async function* pagedExportLines(format: ExportFormat, rows: AsyncIterable<MeasurementWithRun>, counted: () => void): AsyncGenerator<string> {
+  const PAGE = 500;
+  let page: MeasurementWithRun[] = [];
+  let first = true;
+  const flush = function* () {
+    let i = 0;
+    for (const line of exportLines(format, page)) if (first || format !== "csv" || i++ > 0) yield line;
+    first = false;
+    page = [];
+  };
+  for await (const row of rows) {
+    counted();
+    page.push(row);
+    if (page.length >= PAGE) yield* flush();
+  }
+  if (page.length > 0 || first) yield* flush();
 }
 
 /** The lines of an export in `format`, produced as `rows` are read. */
@@ -66,20 +90,34 @@ async function exportMain(flags: ExportFlags): Promise<number> {
       return reportError("export", err);
     }
   }
-  let store: Store;
-  try {
-    store = Store.open(flags.db, { readonly: true });
-  } catch (err) {
-    return reportError("export", err);
-  }
+  const query = { since, network: flags.network === undefined ? null : networkFromInput(flags.network) };
   let count = 0;
-  const rows = (function* counted() {
-    for (const row of store.iterateMeasurements({ since, network: flags.network === undefined ? null : networkFromInput(flags.network) })) {
-      count++;
-      yield row;
+  let lines: Iterable<string> | AsyncIterable<string>;
+  let close: () => unknown;
+  if (isPgUrl(flags.db)) {
+    const opened = await openPgReader(flags.db);
+    if (typeof opened === "string") {
+      process.stderr.write(`reachprobe export: ${opened}\n`);
+      return EXIT.FAILURE;
     }
-  })();
-  const lines = exportLines(flags.format, rows);
+    lines = pagedExportLines(flags.format, opened.reader.iterateMeasurements(query), () => count++);
+    close = opened.close;
+  } else {
+    let store: Store;
+    try {
+      store = Store.open(flags.db, { readonly: true });
+    } catch (err) {
+      return reportError("export", err);
+    }
+    const rows = (function* counted() {
+      for (const row of store.iterateMeasurements(query)) {
+        count++;
+        yield row;
+      }
+    })();
+    lines = exportLines(flags.format, rows);
+    close = () => store.close();
+  }
   try {
     if (flags.output === undefined) {
       await pump(lines, process.stdout, () => false);
@@ -94,7 +132,7 @@ async function exportMain(flags: ExportFlags): Promise<number> {
     process.stderr.write(`reachprobe export: ${where}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   } finally {
-    store.close();
+    await close();
   }
 }
 
@@ -104,7 +142,7 @@ async function exportMain(flags: ExportFlags): Promise<number> {
  * that went away, as with `| head`), or `stopped()` said so. Leaving the loop early closes the
  * lines' generators, which ends the database read.
  */
-async function pump(lines: Iterable<string>, stream: Writable, stopped: () => boolean): Promise<boolean> {
+async function pump(lines: Iterable<string> | AsyncIterable<string>, stream: Writable, stopped: () => boolean): Promise<boolean> {
   const gone = () => stream.destroyed || stream.errored !== null || stream.writableEnded;
   const drained = () =>
     new Promise<void>((resolve) => {
@@ -119,7 +157,8 @@ async function pump(lines: Iterable<string>, stream: Writable, stopped: () => bo
       stream.on("error", done);
     });
   let chunk = "";
-  for (const line of lines) {
+  // A file's rows come synchronously, the fleet database's asynchronously.
+  for await (const line of lines) {
     chunk += line;
     if (chunk.length < CHUNK_CHARS) continue;
     if (gone()) return false;
@@ -137,7 +176,7 @@ async function pump(lines: Iterable<string>, stream: Writable, stopped: () => bo
  * `path`: readers of `path` see the old file or the whole new one, never half of it. On an
  * error or a SIGINT/SIGTERM the temporary file is removed and `path` is left as it was.
  */
-async function writeFileWhole(path: string, lines: Iterable<string>): Promise<"written" | "SIGINT" | "SIGTERM"> {
+async function writeFileWhole(path: string, lines: Iterable<string> | AsyncIterable<string>): Promise<"written" | "SIGINT" | "SIGTERM"> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   let signal: "SIGINT" | "SIGTERM" | null = null;
   const onSignal = (sig: NodeJS.Signals) => {

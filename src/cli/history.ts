@@ -2,11 +2,12 @@
 import { plural } from "../base/plural.js";
 import { Command, Option } from "commander";
 import type { Layer, Status } from "../analysis/verdict.js";
-import { historySpans, latestRuns, type HistoryQuery, type Span } from "../store/history.js";
+import type { HistoryQuery, Span } from "../store/history.js";
 import { networkFromInput, networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
 import { EXIT } from "./exit-codes.js";
-import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
+import { minuteUtc, READ_EXIT_HELP, writeJsonStream } from "./read-command.js";
+import { emptyHintOf, withReadSource } from "./read-source.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
 import { UsageError } from "../base/errors.js";
@@ -32,13 +33,13 @@ export function historyCommand(): Command {
     .option("--since <when>", `only spans current at some time since then: ${SINCE_FORMS}; default: all`)
     .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
     .option("--json", "print the spans as one JSON document on stdout")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created), or a fleet database's postgresql:// URL").env("REACHPROBE_DB").default("data/reachprobe.db"))
     .addHelpText(
       "after",
       `\nTimes are UTC, to the minute. A span that began before --since is shown whole.\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe history\n  reachprobe history weixin.qq.com --since 30d\n  reachprobe history --service WeChat --network "Rostelecom Moscow" --json`,
     )
-    .action((target: string | undefined, flags: HistoryFlags) => {
-      process.exitCode = historyMain(target, flags);
+    .action(async (target: string | undefined, flags: HistoryFlags) => {
+      process.exitCode = await historyMain(target, flags);
     });
 }
 
@@ -63,7 +64,7 @@ function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): Hi
 }
 
 /** Runs `history` and returns its exit code. */
-export function historyMain(target: string | undefined, flags: HistoryFlags, now: Date = new Date()): number {
+export async function historyMain(target: string | undefined, flags: HistoryFlags, now: Date = new Date()): Promise<number> {
   const say = (text: string) => process.stderr.write(`reachprobe history: ${text}\n`);
   let query: HistoryQuery;
   try {
@@ -73,9 +74,9 @@ export function historyMain(target: string | undefined, flags: HistoryFlags, now
     say(err.message);
     return EXIT.USAGE;
   }
-  return withReadStore(flags.db, say, (store) => {
+  return withReadSource(flags.db, say, async (source) => {
     if (flags.json) {
-      writeJsonStream(query, "spans", historySpans(store.db, query), (s) => ({
+      writeJsonStream(query, "spans", (await source.historySpans(query))[Symbol.iterator](), (s) => ({
         network: s.network,
         target: s.target,
         service: s.service,
@@ -90,10 +91,10 @@ export function historyMain(target: string | undefined, flags: HistoryFlags, now
       }));
       return EXIT.OK;
     }
-    const latest = latestRuns(store.db);
-    const spans = [...historySpans(store.db, query)];
+    const latest = await source.latestRuns();
+    const spans = [...(await source.historySpans(query))];
     process.stdout.write(renderHistory(spans, latest, query, paintFor(useColor(process.stdout))));
-    if (spans.length === 0) process.stdout.write(emptyHint(store, query));
+    if (spans.length === 0) process.stdout.write(await emptyHintOf(source, query));
     return EXIT.OK;
   });
 }

@@ -8,6 +8,9 @@ import { networkFromInput } from "../store/network.js";
 import { reportRows } from "../store/report-rows.js";
 import { Store } from "../store/store.js";
 import { EXIT, exitCodeOf } from "./exit-codes.js";
+import { isPgUrl } from "../store/pg/connect.js";
+import { computeWithPgRows } from "../store/pg/report-rows.js";
+import { openPgReader } from "./read-source.js";
 import { VERSION } from "../base/package-info.js";
 import { parseSince } from "./since.js";
 
@@ -38,7 +41,7 @@ export function reportCommand(): Command {
     .requiredOption("--html <file>", "the HTML file to write; it appears only once complete, replacing any file of that name")
     .option("--since <when>", "only runs started since then: a duration back from now (7d, 12h, 30m, 2w) or a date (2025-05-01, or an ISO time)")
     .option("--network <label>", "only runs from this network: its label, AS<number> when it has none, or (unlabelled)")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created), or a fleet database's postgresql:// URL").env("REACHPROBE_DB").default("data/reachprobe.db"))
     .addHelpText(
       "after",
       `\nThe page needs nothing else to open: styles and charts are inline, it loads nothing.\n\n${EXIT_HELP}\n\nExamples:\n  reachprobe report --html report.html\n  reachprobe report --html last-week.html --since 7d --network home-isp`,
@@ -65,6 +68,24 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
     say("--html needs a file name");
     return EXIT.USAGE;
   }
+  const query = { since, network: flags.network === undefined ? null : networkFromInput(flags.network) };
+  if (isPgUrl(flags.db)) {
+    const opened = await openPgReader(flags.db);
+    if (typeof opened === "string") {
+      say(opened);
+      return EXIT.FAILURE;
+    }
+    let data: ReturnType<typeof loadReport>;
+    try {
+      data = await computeWithPgRows(opened.reader, (rows) => loadReport(rows, query));
+    } catch (err) {
+      say(`could not read ${opened.reader.path}: ${(err as Error).message}`);
+      return EXIT.FAILURE;
+    } finally {
+      await opened.close();
+    }
+    return writeReport(flags, data, opened.reader.path, now, say);
+  }
   // Read-only opens never create a file, but the message for a missing one is worth its own words.
   if (!existsSync(flags.db)) {
     say(`no database at ${flags.db}: measure first (reachprobe run --db ${flags.db}), or name another with --db`);
@@ -78,16 +99,28 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
     return exitCodeOf(err);
   }
 
+  let data: ReturnType<typeof loadReport>;
+  try {
+    data = loadReport(reportRows(store.db), query);
+  } catch (err) {
+    say(`could not read ${flags.db}: ${(err as Error).message}`);
+    return EXIT.FAILURE;
+  } finally {
+    store.close();
+  }
+  return writeReport(flags, data, flags.db, now, say);
+}
+
+async function writeReport(flags: ReportFlags, data: ReturnType<typeof loadReport>, database: string, now: Date, say: (text: string) => void): Promise<number> {
   // Signals are only noted: the writer checks between chunks, then removes its temporary file.
   const stop: { signal: NodeJS.Signals | null } = { signal: null };
   const onSignal = (sig: NodeJS.Signals) => {
     stop.signal = sig;
   };
   try {
-    const data = loadReport(reportRows(store.db), { since, network: flags.network === undefined ? null : networkFromInput(flags.network) });
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const outcome = await writeFileAtomically(flags.html, renderReport(data, { database: flags.db, generatedAt: now, version: VERSION }), () => stop.signal !== null);
+    const outcome = await writeFileAtomically(flags.html, renderReport(data, { database, generatedAt: now, version: VERSION }), () => stop.signal !== null);
     if (!outcome.written) {
       say(`${stop.signal}: stopped; ${flags.html} was not written`);
       return stop.signal === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
@@ -96,14 +129,10 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
     say(`wrote ${flags.html} (${what}; ${Math.ceil(outcome.bytes / 1024)} KiB)`);
     return EXIT.OK;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // A file system error is about the output file; anything else came from the database.
-    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) say(`could not write ${flags.html}: ${(err as Error).message}`);
-    else say(`could not read ${flags.db}: ${(err as Error).message}`);
+    say(`could not write ${flags.html}: ${(err as Error).message}`);
     return EXIT.FAILURE;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    store.close();
   }
 }

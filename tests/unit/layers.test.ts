@@ -26,6 +26,7 @@ export const ALLOWED: Record<string, readonly string[]> = {
   schedule: ["base"],
   export: ["base", "net", "targets", "probes", "analysis", "store"],
   report: ["base", "net", "targets", "probes", "analysis", "store"],
+  collector: ["base", "net", "targets", "probes", "analysis", "store"],
   doctor: ["base", "net", "targets", "probes", "analysis", "store", "control", "config", "geo", "fingerprints"],
   cli: ["*"],
 };

@@ -34,7 +34,9 @@ CREATE TABLE tokens (
   revoked_at timestamptz
 );
 
+-- seq orders runs that share a started_at, as SQLite's rowid does, and names them in the report.
 CREATE TABLE runs (
+  seq                bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
   id                 text PRIMARY KEY,
   probe_id           bigint NOT NULL REFERENCES probes (id),
   started_at         timestamptz NOT NULL,
@@ -99,7 +101,8 @@ CREATE TABLE measurements (
 ALTER SEQUENCE measurements_seq OWNED BY measurements.seq;
 
 CREATE INDEX measurements_network_target_started_at ON measurements (network, target, started_at, seq);
-CREATE INDEX measurements_run_id ON measurements (run_id);
+CREATE INDEX measurements_run_id ON measurements (run_id, seq);
+CREATE INDEX measurements_seq ON measurements (seq);
 CREATE INDEX measurements_service_started_at ON measurements (service, started_at);
 CREATE INDEX measurements_span_starts ON measurements (network, target, started_at, seq) INCLUDE (status, layer)
   WHERE changed IS DISTINCT FROM false;

@@ -1,0 +1,100 @@
+/**
+ * Where the reading commands (history, changes, export, report) read from: an SQLite file, or
+ * the fleet's PostgreSQL database when --db is a postgresql:// URL (docs/fleet.md). Both give
+ * the same answers for the same rows (tests/integration/read-contract.test.ts).
+ */
+import pg from "pg";
+import type { ChangesQuery, StatusChange } from "../store/changes.js";
+import { statusChanges } from "../store/changes.js";
+import type { HistoryQuery, Span } from "../store/history.js";
+import { historySpans, latestRuns } from "../store/history.js";
+import { listNetworks, networkName, type NetworkSummary } from "../store/network.js";
+import { isPgUrl, pgFailure, redactUrl } from "../store/pg/connect.js";
+import { PgReader } from "../store/pg/read.js";
+import { PG_SCHEMA_VERSION, pgSchemaVersion } from "../store/pg/schema.js";
+import { EXIT } from "./exit-codes.js";
+import { openForReading, readFailure } from "./read-command.js";
+
+/** What history and changes read, from either store. */
+export interface ReadSource {
+  /** The database as people should see it (a URL without its password). */
+  path: string;
+  historySpans(q: HistoryQuery): Promise<Iterable<Span>>;
+  latestRuns(): Promise<Map<string, { runId: string; at: string }>>;
+  statusChanges(q: ChangesQuery): Promise<Iterable<StatusChange>>;
+  listNetworks(): Promise<NetworkSummary[]>;
+}
+
+/** Opens a PostgreSQL fleet database for reading; a message to print when it cannot be. */
+export async function openPgReader(url: string): Promise<{ reader: PgReader; close: () => Promise<void> } | string> {
+  const client = new pg.Client({ connectionString: url, application_name: "reachprobe", connectionTimeoutMillis: 10_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const version = await pgSchemaVersion(client);
+    if (version === 0) throw new Error("it holds no reachprobe fleet schema (start reachprobe collector on it first)");
+    if (version > PG_SCHEMA_VERSION) throw new Error(`it has schema version ${version}, newer than this reachprobe's ${PG_SCHEMA_VERSION}; upgrade reachprobe`);
+    return { reader: new PgReader(client, redactUrl(url)), close: () => client.end() };
+  } catch (err) {
+    await client.end().catch(() => {});
+    return pgFailure(url, err).message;
+  }
+}
+
+/** Opens `db` (a file, or a postgresql:// URL) for reading, runs `body`, and turns a database that cannot be read into a message and exit 1. */
+export async function withReadSource(db: string, say: (text: string) => void, body: (source: ReadSource) => Promise<number>): Promise<number> {
+  if (isPgUrl(db)) {
+    const opened = await openPgReader(db);
+    if (typeof opened === "string") {
+      say(opened);
+      return EXIT.FAILURE;
+    }
+    const r = opened.reader;
+    try {
+      return await body({
+        path: r.path,
+        historySpans: (q) => r.historySpans(q),
+        latestRuns: () => r.latestRuns(),
+        statusChanges: (q) => r.statusChanges(q),
+        listNetworks: () => r.listNetworks(),
+      });
+    } catch (err) {
+      if (typeof (err as { code?: unknown }).code !== "string" || err instanceof TypeError) throw err;
+      say(`cannot read ${r.path}: ${(err as Error).message}`);
+      return EXIT.FAILURE;
+    } finally {
+      await opened.close();
+    }
+  }
+  const store = openForReading(db);
+  if (typeof store === "string") {
+    say(store);
+    return EXIT.FAILURE;
+  }
+  try {
+    return await body({
+      path: store.path,
+      historySpans: async (q) => historySpans(store.db, q),
+      latestRuns: async () => latestRuns(store.db),
+      statusChanges: async (q) => statusChanges(store.db, q),
+      listNetworks: async () => listNetworks(store.db),
+    });
+  } catch (err) {
+    const message = readFailure(db, err);
+    if (message === null) throw err;
+    say(message);
+    return EXIT.FAILURE;
+  } finally {
+    store.close();
+  }
+}
+
+/** Why an empty answer is empty: no measurements at all, or a network that is not in the database. */
+export async function emptyHintOf(source: ReadSource, query: { network?: string | null }): Promise<string> {
+  const networks = await source.listNetworks();
+  if (networks.length === 0) return `The database ${source.path} holds no measurements yet.\n`;
+  if (query.network != null && !networks.some((n) => n.network === query.network)) {
+    return `No network "${networkName(query.network)}" in ${source.path}; its networks: ${networks.map((n) => networkName(n.network)).join(", ")}.\n`;
+  }
+  return "";
+}

@@ -1,0 +1,153 @@
+/**
+ * The HTML report's reads (report-rows.ts, ReportRows) on the fleet database. The report
+ * (src/report/report-data.ts) reads synchronously, row by row, and a PostgreSQL connection
+ * answers asynchronously, so the report is computed in passes: each pass answers from what
+ * earlier passes fetched and notes what it asked for and did not get; those queries are then
+ * run, all in one REPEATABLE READ snapshot, and the report computed again, until a pass asks
+ * for nothing new. The report's reads depend on one another in a few steps (runs, then each
+ * network's endpoints and changes, then some runs' measurements, then the details shown), so
+ * a handful of passes, each a fraction of the report's own work, do it.
+ */
+import type pg from "pg";
+import type {
+  ReportChangeDetail,
+  ReportChangeRow,
+  ReportEndpointRow,
+  ReportListedChangeRow,
+  ReportNetworkParams,
+  ReportRows,
+  ReportRunBefore,
+  ReportRunDetail,
+  ReportRunMeasurementRow,
+  ReportRunRow,
+} from "../report-rows.js";
+import type { PgReader } from "./read.js";
+
+// "" (the report's "from the beginning") is before every time.
+const from = (t: string) => (t === "" ? "-infinity" : t);
+
+const IN_PERIOD_RUN = "(c.run_id IN (SELECT r.id FROM runs AS r WHERE r.started_at >= $3::timestamptz))::integer";
+
+/** The queries, each returning what the ReportRows method of the same name returns. */
+function queries(db: pg.ClientBase) {
+  const rows = async <R>(text: string, params: unknown[]) => (await db.query(text, params)).rows as R[];
+  const arrays = async <R>(text: string, params: unknown[]) => (await db.query({ text, values: params, rowMode: "array" })).rows as R[];
+  return {
+    runs: (f: { since: string | null; network: string | null }) => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (f.since !== null) where.push(`r.started_at >= $${params.push(f.since)}::timestamptz`);
+      if (f.network !== null) where.push(`r.network = $${params.push(f.network)}`);
+      return arrays<ReportRunRow>(
+        `SELECT r.seq, iso(r.started_at), iso(r.finished_at), (r.state = 'completed')::integer, r.target_count, r.network
+         FROM runs AS r ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq`,
+        params,
+      );
+    },
+    run: async (rowid: number) =>
+      (await rows<ReportRunDetail>(`SELECT id, iso(started_at) AS started_at, iso(finished_at) AS finished_at, state, target_count FROM runs WHERE seq = $1`, [rowid]))[0],
+    runBefore: async (since: string, network: string) =>
+      (await rows<ReportRunBefore>(
+        `SELECT seq AS rowid, iso(finished_at) AS finished_at FROM runs WHERE started_at < $1::timestamptz AND network = $2 ORDER BY started_at DESC, seq DESC LIMIT 1`,
+        [since, network],
+      ))[0],
+    runLastMeasurement: async (rowid: number) =>
+      (await arrays<[string | null]>(`SELECT iso(max(m.started_at)) FROM measurements AS m WHERE m.run_id = (SELECT r.id FROM runs AS r WHERE r.seq = $1)`, [rowid]))[0]?.[0] ?? null,
+    runMeasurements: (rowid: number) =>
+      arrays<ReportRunMeasurementRow>(`SELECT m.target, m.status, m.layer, m.failure FROM measurements AS m WHERE m.run_id = (SELECT r.id FROM runs AS r WHERE r.seq = $1) ORDER BY m.seq`, [rowid]),
+    endpoints: (p: ReportNetworkParams) =>
+      rows<ReportEndpointRow>(
+        `SELECT f.target, l.service, l.status, l.layer, l.failure, iso(l.started_at) AS "latestAt", l.evidence_json AS evidence,
+                iso(e.started_at) AS "firstAt", e.status AS "firstStatus", e.layer AS "firstLayer", e.failure AS "firstFailure"
+         FROM measurements AS f
+         CROSS JOIN LATERAL (SELECT x.service, x.status, x.layer, x.failure, x.started_at, x.evidence_json FROM measurements AS x
+           WHERE x.network = f.network AND x.target = f.target ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS l
+         CROSS JOIN LATERAL (SELECT x.started_at, x.status, x.layer, x.failure FROM measurements AS x
+           WHERE x.network = f.network AND x.target = f.target AND x.started_at >= $2::timestamptz ORDER BY x.started_at, x.seq LIMIT 1) AS e
+         WHERE f.changed IS NULL AND f.network = $1`,
+        [p.network, from(p.from)],
+      ),
+    changes: (p: ReportNetworkParams, straddled: boolean) =>
+      arrays<ReportChangeRow>(
+        `SELECT c.target, c.status, c.layer, c.failure, iso(c.started_at), ${straddled ? IN_PERIOD_RUN : "1"}
+         FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1
+         ORDER BY c.started_at, c.target, c.seq`,
+        straddled ? [p.network, from(p.from), p.since] : [p.network, from(p.from)],
+      ),
+    newestChanges: (p: ReportNetworkParams, straddled: boolean, limit: number) =>
+      rows<ReportListedChangeRow>(
+        `SELECT iso(c.started_at) AS at, c.seq AS rid, c.service, c.target, c.prev_status, c.prev_layer, c.status, c.layer, c.failure
+         FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1
+         ${straddled ? `AND ${IN_PERIOD_RUN.replace("::integer", "")}` : ""}
+         ORDER BY c.started_at DESC, c.seq DESC LIMIT ${straddled ? "$4" : "$3"}`,
+        straddled ? [p.network, from(p.from), p.since, limit] : [p.network, from(p.from), limit],
+      ),
+    changeDetail: async (rid: number) =>
+      (await rows<ReportChangeDetail>(
+        `SELECT (c.evidence_json::jsonb ->> 0) AS evidence, iso(p.started_at) AS "previousAt", p.failure AS "previousFailure"
+         FROM measurements AS c
+         LEFT JOIN LATERAL (SELECT x.started_at, x.failure FROM measurements AS x
+           WHERE x.network = c.network AND x.target = c.target AND (x.started_at, x.seq) < (c.started_at, c.seq)
+           ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS p ON true
+         WHERE c.seq = $1`,
+        [rid],
+      ))[0],
+    databaseRunCount: async () => (await arrays<[number]>(`SELECT count(*)::integer FROM runs`, []))[0]?.[0] ?? 0,
+    databaseNetworks: async () => (await arrays<[string]>(`SELECT DISTINCT network FROM runs`, [])).map((r) => r[0]),
+  };
+}
+
+type Queries = ReturnType<typeof queries>;
+
+// What a method returns before its rows are fetched: nothing.
+const EMPTY: { [K in keyof Queries]: unknown } = {
+  runs: [], run: undefined, runBefore: undefined, runLastMeasurement: null, runMeasurements: [], endpoints: [], changes: [],
+  newestChanges: [], changeDetail: undefined, databaseRunCount: 0, databaseNetworks: [],
+};
+
+/** The most passes before giving up (the report's reads are a few steps deep). */
+const MAX_PASSES = 12;
+
+/** Computes `compute(rows)` (the report: loadReport) over the fleet database, in passes (see above). */
+export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: ReportRows) => T): Promise<T> {
+  const q = queries(reader.db);
+  const cache = new Map<string, unknown>();
+  await reader.snapshot();
+  try {
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const misses = new Map<string, () => Promise<unknown>>();
+      const answer = <K extends keyof Queries>(name: K, args: Parameters<Queries[K]>): Awaited<ReturnType<Queries[K]>> => {
+        const key = `${name}\n${JSON.stringify(args)}`;
+        if (cache.has(key)) return cache.get(key) as Awaited<ReturnType<Queries[K]>>;
+        misses.set(key, () => (q[name] as (...a: unknown[]) => Promise<unknown>)(...args));
+        return EMPTY[name] as Awaited<ReturnType<Queries[K]>>;
+      };
+      const rows: ReportRows = {
+        snapshot: (read) => read(),
+        runs: (f) => answer("runs", [f]),
+        run: (rowid) => answer("run", [rowid]),
+        runBefore: (since, network) => answer("runBefore", [since, network]),
+        runLastMeasurement: (rowid) => answer("runLastMeasurement", [rowid]),
+        runMeasurements: (rowid) => answer("runMeasurements", [rowid]),
+        endpoints: (p) => answer("endpoints", [p]),
+        changes: (p, straddled) => answer("changes", [p, straddled]),
+        newestChanges: (p, straddled, limit) => answer("newestChanges", [p, straddled, limit]),
+        changeDetail: (rid) => answer("changeDetail", [rid]),
+        databaseRunCount: () => answer("databaseRunCount", []),
+        databaseNetworks: () => answer("databaseNetworks", []),
+      };
+      let result: T | undefined;
+      try {
+        result = compute(rows);
+      } catch (err) {
+        // A pass that lacked rows may fail on what it did not get; one that lacked nothing may not.
+        if (misses.size === 0) throw err;
+      }
+      if (misses.size === 0) return result as T;
+      for (const [key, fetch] of misses) cache.set(key, await fetch());
+    }
+    throw new Error(`the report needed more than ${MAX_PASSES} rounds of queries`);
+  } finally {
+    await reader.db.query("ROLLBACK").catch(() => {});
+  }
+}
