@@ -145,7 +145,8 @@ async function collectorMain(flags: CollectorFlags): Promise<number> {
     });
     const addr = server.address() as AddressInfo;
     const shown = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-    process.stderr.write(`reachprobe collector: listening on ${tls ? "https" : "http"}://${shown}:${addr.port}, writing to ${redactUrl(db)}\n`);
+    // On stdout, alone on its line: what a supervisor (or a test) waits for.
+    process.stdout.write(`reachprobe collector: listening on ${tls ? "https" : "http"}://${shown}:${addr.port}, writing to ${redactUrl(db)}\n`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);

@@ -99,14 +99,15 @@ function queries(db: pg.ClientBase) {
 
 type Queries = ReturnType<typeof queries>;
 
-// What a method returns before its rows are fetched: nothing.
+// What a method returns before its rows are fetched: nothing, or for a run, a stand-in (the
+// report takes a run it was told of to exist, and would stop at the first one it lacks).
 const EMPTY: { [K in keyof Queries]: unknown } = {
-  runs: [], run: undefined, runBefore: undefined, runLastMeasurement: null, runMeasurements: [], endpoints: [], changes: [],
+  runs: [], run: { id: "", started_at: "", finished_at: null, state: "completed", target_count: null } satisfies ReportRunDetail, runBefore: undefined, runLastMeasurement: null, runMeasurements: [], endpoints: [], changes: [],
   newestChanges: [], changeDetail: undefined, databaseRunCount: 0, databaseNetworks: [],
 };
 
 /** The most passes before giving up (the report's reads are a few steps deep). */
-const MAX_PASSES = 12;
+const MAX_PASSES = 16;
 
 /** Computes `compute(rows)` (the report: loadReport) over the fleet database, in passes (see above). */
 export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: ReportRows) => T): Promise<T> {
@@ -143,6 +144,7 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         // A pass that lacked rows may fail on what it did not get; one that lacked nothing may not.
         if (misses.size === 0) throw err;
       }
+      if (process.env.REACHPROBE_DEBUG_REPORT) process.stderr.write(`report pass ${pass}: ${misses.size} queries\n`);
       if (misses.size === 0) return result as T;
       for (const [key, fetch] of misses) cache.set(key, await fetch());
     }

@@ -102,7 +102,7 @@ ALTER SEQUENCE measurements_seq OWNED BY measurements.seq;
 
 CREATE INDEX measurements_network_target_started_at ON measurements (network, target, started_at, seq);
 CREATE INDEX measurements_run_id ON measurements (run_id, seq);
-CREATE INDEX measurements_seq ON measurements (seq);
+CREATE INDEX measurements_by_seq ON measurements (seq);
 CREATE INDEX measurements_service_started_at ON measurements (service, started_at);
 CREATE INDEX measurements_span_starts ON measurements (network, target, started_at, seq) INCLUDE (status, layer)
   WHERE changed IS DISTINCT FROM false;

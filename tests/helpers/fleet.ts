@@ -1,0 +1,58 @@
+/**
+ * Fleet test pieces: probe databases seeded as `reachprobe run` writes them, a collector
+ * process on a loopback port, and tokens made through the CLI.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Store } from "../../src/store/store.js";
+import { runCli, startCli, type LongRunningCli } from "./cli.js";
+import { dnsObs, httpObs } from "./observations.js";
+import { seedRun, verdict, type SeedRow } from "./seed.js";
+
+/** A temporary directory for one test file. */
+export function tempDir(prefix = "reachprobe-fleet-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+const TARGETS = ["https://a.example/", "https://b.example/", "tcp://c.example:443", "https://d.example/x"];
+const STATUSES = ["ok", "blocked/dns", "ok", "anomaly/http", "down", "blocked/tcp", "inconclusive"];
+
+/**
+ * A probe's database: `runs` hourly runs from `start` on network `label` (null: ASN only),
+ * statuses turning over so that there are changes, with HTTP bodies big enough to be blobs.
+ */
+export function seedProbe(file: string, o: { runs: number; start: string; label: string | null; asn?: number; salt?: number; stepMs?: number }): void {
+  const store = Store.open(file);
+  try {
+    const t0 = Date.parse(o.start);
+    for (let r = 0; r < o.runs; r++) {
+      const rows: SeedRow[] = TARGETS.map((target, i) => {
+        const status = STATUSES[(Math.floor((r + (o.salt ?? 0)) / (i + 1)) + i) % STATUSES.length]!;
+        const obs = [dnsObs(new URL(target).hostname, ["192.0.2.1"]), httpObs("192.0.2.1:443", target, { bodySample: `<html>${"page ".repeat(40)}${i}</html>` })];
+        return [target, `Service ${i % 2}`, verdict(status, (s) => (s === "ok" ? null : "generic_timeout_error"), [`seen ${status}`]), { observations: obs }];
+      });
+      seedRun(store, { at: t0 + r * (o.stepMs ?? 3_600_000), network: { label: o.label, asn: o.asn ?? null }, rows, spacingMs: 7 });
+    }
+  } finally {
+    store.close();
+  }
+}
+
+/** Makes a token for probe `name` through the CLI and returns it. */
+export async function makeToken(db: string, name: string, extra: string[] = []): Promise<string> {
+  const r = await runCli(["collector", "token", "add", name, "--db", db, ...extra]);
+  if (r.code !== 0) throw new Error(`token add failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Starts a collector process on a free loopback port; resolves with its URL once it listens. */
+export async function startCollector(db: string, killAfterMs = 600_000): Promise<{ cli: LongRunningCli; url: string }> {
+  const cli = await startCli(["collector", "--listen", "127.0.0.1:0", "--db", db], /listening on (http:\/\/127\.0\.0\.1:\d+)/, { killAfterMs });
+  return { cli, url: cli.match[1]! };
+}
+
+/** Pushes `file` to `url` with `token` through the CLI. */
+export function pushCli(file: string, url: string, token: string, extra: string[] = []) {
+  return runCli(["push", "--to", url, "--db", file, ...extra], { env: { REACHPROBE_PUSH_TOKEN: token }, killAfterMs: 120_000 });
+}
