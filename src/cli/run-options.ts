@@ -38,6 +38,9 @@ export interface RunFlags {
   notice: boolean;
   asnDb?: string;
   category?: string[];
+  push?: boolean;
+  pushTo?: string;
+  pushTokenFile?: string;
 }
 
 /** The `run` command with its arguments and options, and no action: what a config file is checked against. */
@@ -73,6 +76,9 @@ export function runOptions(): Command {
     .addOption(new Option("--asn-db <path>", "a MaxMind-format ASN/country database (.mmdb): records the probe's ASN and country (never its address), and lets answers in the control's ASN count as consistent").env("REACHPROBE_ASN_DB"))
     .option("--quiet", "print nothing unless something needs a human: blocking or anomalies found, or an error")
     .option("--wait [seconds]", "if another run holds the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
+    .option("--push", "after the run, push what the fleet collector has not acknowledged (docs/fleet.md); a failed push loses nothing")
+    .addOption(new Option("--push-to <url>", "the collector for --push").env("REACHPROBE_PUSH_URL"))
+    .option("--push-token-file <file>", "the probe's token for --push (else $REACHPROBE_PUSH_TOKEN)")
     .option("--no-notice", "do not show the first-run notice about what is sent where and the risk")
     .addOption(new Option("--log-level <level>", "log level on stderr").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"))
     .addHelpText("after", `\n${EXIT_HELP}\n\nExamples:\n  reachprobe run                          # the bundled WeChat list\n  reachprobe run --json weixin.qq.com tcp://long.weixin.qq.com:8080\n  reachprobe run --file my-targets.txt --resolver 192.0.2.53`);

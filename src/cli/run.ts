@@ -1,7 +1,8 @@
 /** The `run` command: its options (run-options.ts), the configuration file, then the run (run-job.ts). */
 import type { Command } from "commander";
 import { applyConfigFile } from "../config/apply.js";
-import { reportError } from "./exit-codes.js";
+import { EXIT, reportError } from "./exit-codes.js";
+import { pushMain } from "./push-run.js";
 import { runMain } from "./run-job.js";
 import { runOptions, type RunFlags } from "./run-options.js";
 
@@ -16,6 +17,13 @@ export function runCommand(): Command {
       process.exitCode = reportError("run", err);
       return;
     }
-    process.exitCode = await runMain(fromConfig.targets, command.opts<RunFlags>(), fromConfig.configPath);
+    const flags = command.opts<RunFlags>();
+    const code = await runMain(fromConfig.targets, flags, fromConfig.configPath);
+    process.exitCode = code;
+    // --push: after a run that stored something; the run's exit code stands unless the push failed.
+    if (flags.push && flags.store && [EXIT.OK, EXIT.BLOCKED, EXIT.ANOMALY, EXIT.INCONCLUSIVE, EXIT.SIGINT, EXIT.SIGTERM].includes(code as 0)) {
+      const pushed = await pushMain({ to: flags.pushTo, tokenFile: flags.pushTokenFile, db: flags.db ?? "data/reachprobe.db", quiet: flags.quiet }, "run --push");
+      if (pushed !== EXIT.OK && code === EXIT.OK) process.exitCode = pushed;
+    }
   });
 }

@@ -66,6 +66,9 @@ export const CONFIG_KEYS = {
   notice: { kind: "boolean" },
   logLevel: { kind: "string" },
   wait: { kind: "boolean-or-integer" },
+  push: { kind: "boolean" },
+  pushTo: { kind: "string" },
+  pushTokenFile: { kind: "string", paths: "path" },
 } as const satisfies Record<string, KeySpec>;
 
 /** A config key. */

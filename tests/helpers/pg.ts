@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-// @ts-expect-error: a plain .mjs script shared with `npm run pg:up`, without type declarations.
+// A plain .mjs script shared with `npm run pg:up` (allowJs types it loosely).
 import { pgUnavailable as unavailable, startCluster } from "../../scripts/pg-cluster.mjs";
 
 /** A running cluster: its superuser URL and how to stop it. */

@@ -62,6 +62,9 @@ describe("a valid config file", () => {
     notice: false,
     logLevel: "info",
     wait: 120,
+    push: true,
+    pushTo: "https://collector.example:8443",
+    pushTokenFile: "token",
   });
 
   it("keeps every key but $schema, in file order", () => {
