@@ -40,6 +40,8 @@ Builds a synthetic database of hourly runs and times reachprobe history, changes
 on it, as CLI processes and as queries alone, against a budget of ${BUDGET_MS} ms each.
 
 options:
+  --store pg      the same on PostgreSQL (bench/history-bench-pg.mjs; default 12 networks,
+                  10.5 million measurements; --db takes a postgresql:// URL)
   --runs N        hourly runs per network (default 8760: a year)
   --targets N     targets measured by every run (default 100)
   --networks N    networks, each with its own runs (default 3)
@@ -450,4 +452,13 @@ async function main() {
   process.exit(over === 0 && scans === 0 ? 0 : 1);
 }
 
-await main();
+// --store pg: the same data and commands on the fleet's PostgreSQL (bench/history-bench-pg.mjs).
+const storeAt = process.argv.indexOf("--store");
+if (storeAt !== -1 && process.argv[storeAt + 1] === "pg") {
+  const { pgBench } = await import("./history-bench-pg.mjs");
+  const rest = process.argv.slice(2).filter((_a, i) => i !== storeAt - 2 && i !== storeAt - 1);
+  await pgBench({ prng, regimes, targetName, SERVICES, NETWORK_NAMES, BLOCK_FAILURE, LAYERS }, rest);
+} else {
+  if (storeAt !== -1) process.argv.splice(storeAt, 2);
+  await main();
+}

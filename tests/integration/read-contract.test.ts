@@ -42,7 +42,7 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
       const r = await pushCli(file, started.url, token, ["--batch-size", "37"]);
       expect(r.code, r.stderr).toBe(0);
     }
-  }, 120_000);
+  }, 240_000);
 
   afterAll(() => {
     collector?.child.kill("SIGKILL");
@@ -71,13 +71,13 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     const [s, p] = await both(args);
     expect(s.length).toBeGreaterThan(200);
     expect(p).toBe(s);
-  });
+  }, 90_000);
 
   it("history and changes find the changes of two probes on one network, whichever arrived first", async () => {
     const [s] = await both(["changes", "--since", "2020-01-01", "--json"]);
     const changes = JSON.parse(s).changes as Array<{ network: string }>;
     expect(changes.filter((c) => c.network === "Rostelecom Moscow").length).toBeGreaterThan(20);
-  });
+  }, 90_000);
 
   it("report writes the same page", async () => {
     const pages = [];
@@ -90,5 +90,5 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     }
     expect(pages[0]!.length).toBeGreaterThan(5000);
     expect(pages[1]).toBe(pages[0]);
-  });
+  }, 90_000);
 });

@@ -99,6 +99,46 @@ function queries(db: pg.ClientBase) {
 
 type Queries = ReturnType<typeof queries>;
 
+/**
+ * The per-run and per-change reads, many keys in one query: a report over a year asks for
+ * hundreds of runs' rows and change details in one pass. Each returns the rows by key.
+ */
+function batchQueries(db: pg.ClientBase) {
+  const byKey = async <R>(text: string, keys: number[], shape: (row: Record<string, unknown>) => R, many = false) => {
+    const out = new Map<number, R | R[]>();
+    if (many) for (const k of keys) out.set(k, []);
+    for (const row of (await db.query(text, [keys])).rows as Array<Record<string, unknown>>) {
+      const k = Number(row.k);
+      if (many) (out.get(k) as R[]).push(shape(row));
+      else out.set(k, shape(row));
+    }
+    return out;
+  };
+  return {
+    run: (keys: number[]) =>
+      byKey<ReportRunDetail>(`SELECT seq AS k, id, iso(started_at) AS started_at, iso(finished_at) AS finished_at, state, target_count FROM runs WHERE seq = ANY($1::bigint[])`, keys,
+        ({ id, started_at, finished_at, state, target_count }) => ({ id, started_at, finished_at, state, target_count }) as ReportRunDetail),
+    runLastMeasurement: (keys: number[]) =>
+      byKey<string | null>(`SELECT r.seq AS k, iso(max(m.started_at)) AS t FROM runs AS r JOIN measurements AS m ON m.run_id = r.id WHERE r.seq = ANY($1::bigint[]) GROUP BY r.seq`, keys, (row) => row.t as string | null),
+    runMeasurements: (keys: number[]) =>
+      byKey<ReportRunMeasurementRow>(
+        `SELECT r.seq AS k, m.target, m.status, m.layer, m.failure FROM runs AS r JOIN measurements AS m ON m.run_id = r.id WHERE r.seq = ANY($1::bigint[]) ORDER BY r.seq, m.seq`,
+        keys, (row) => [row.target, row.status, row.layer, row.failure] as ReportRunMeasurementRow, true),
+    changeDetail: (keys: number[]) =>
+      byKey<ReportChangeDetail>(
+        `SELECT c.seq AS k, (c.evidence_json::jsonb ->> 0) AS evidence, iso(p.started_at) AS "previousAt", p.failure AS "previousFailure"
+         FROM measurements AS c
+         LEFT JOIN LATERAL (SELECT x.started_at, x.failure FROM measurements AS x
+           WHERE x.network = c.network AND x.target = c.target AND (x.started_at, x.seq) < (c.started_at, c.seq)
+           ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS p ON true
+         WHERE c.seq = ANY($1::bigint[])`,
+        keys, ({ evidence, previousAt, previousFailure }) => ({ evidence, previousAt, previousFailure }) as ReportChangeDetail),
+  };
+}
+
+// What a batched read gives for a key the database has no row for.
+const MISSING: Record<string, unknown> = { run: undefined, runLastMeasurement: null, runMeasurements: [], changeDetail: undefined };
+
 // What a method returns before its rows are fetched: nothing, or for a run, a stand-in (the
 // report takes a run it was told of to exist, and would stop at the first one it lacks).
 const EMPTY: { [K in keyof Queries]: unknown } = {
@@ -112,6 +152,7 @@ const MAX_PASSES = 16;
 /** Computes `compute(rows)` (the report: loadReport) over the fleet database, in passes (see above). */
 export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: ReportRows) => T): Promise<T> {
   const q = queries(reader.db);
+  const batch = batchQueries(reader.db);
   const cache = new Map<string, unknown>();
   await reader.snapshot();
   try {
@@ -144,9 +185,25 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         // A pass that lacked rows may fail on what it did not get; one that lacked nothing may not.
         if (misses.size === 0) throw err;
       }
-      if (process.env.REACHPROBE_DEBUG_REPORT) process.stderr.write(`report pass ${pass}: ${misses.size} queries\n`);
+      if (process.env.REACHPROBE_DEBUG_REPORT) {
+        const by: Record<string, number> = {};
+        for (const k of misses.keys()) by[k.split("\n")[0]!] = (by[k.split("\n")[0]!] ?? 0) + 1;
+        process.stderr.write(`report pass ${pass}: ${JSON.stringify(by)}\n`);
+      }
       if (misses.size === 0) return result as T;
-      for (const [key, fetch] of misses) cache.set(key, await fetch());
+      const batched = new Map<keyof ReturnType<typeof batchQueries>, number[]>();
+      for (const [key, fetch] of misses) {
+        const [name, args] = key.split("\n") as [string, string];
+        if (Object.hasOwn(batch, name)) {
+          const list = batched.get(name as keyof ReturnType<typeof batchQueries>) ?? [];
+          list.push((JSON.parse(args) as [number])[0]);
+          batched.set(name as keyof ReturnType<typeof batchQueries>, list);
+        } else cache.set(key, await fetch());
+      }
+      for (const [name, keys] of batched) {
+        const found = await batch[name](keys);
+        for (const k of keys) cache.set(`${name}\n${JSON.stringify([k])}`, found.has(k) ? found.get(k) : MISSING[name]);
+      }
     }
     throw new Error(`the report needed more than ${MAX_PASSES} rounds of queries`);
   } finally {

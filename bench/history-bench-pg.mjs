@@ -1,0 +1,252 @@
+/**
+ * The PostgreSQL mode of bench/history-bench.mjs (`npm run bench:history -- --store pg`):
+ * builds the same synthetic hourly runs in the fleet schema (src/store/pg/schema.ts), by
+ * default 8760 hourly runs x 100 targets x 12 networks = 10.5 million measurements, then times
+ * history, changes --since 7d and 365d and report as CLI processes with --db postgresql://...,
+ * and prints the plans of the history and changes queries, flagging any sequential scan of a
+ * measurements partition. Loopback only: without --db it starts a throwaway cluster
+ * (scripts/pg-cluster.mjs).
+ *
+ * The build writes through COPY with the derived columns computed by the generator (as the
+ * SQLite build does), indexes and keys dropped and made again at the end, then VACUUM ANALYZE
+ * (what autovacuum does for a live database).
+ */
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import copyStreams from "pg-copy-streams";
+import { startCluster } from "../scripts/pg-cluster.mjs";
+
+const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
+const CLI = join(DIST, "cli/main.js");
+const BUDGET_MS = 1000;
+
+const say = (t) => process.stderr.write(`bench: ${t}\n`);
+function fail(msg) {
+  say(msg);
+  process.exit(1);
+}
+
+// COPY's text format: \N for null; backslash, tab and newline escaped.
+const field = (v) => (v === null || v === undefined ? "\\N" : String(v).replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n"));
+const line = (values) => `${values.map(field).join("\t")}\n`;
+
+async function copyRows(client, sql, rows) {
+  await pipeline(Readable.from(rows), client.query(copyStreams.from(sql)));
+}
+
+async function build(client, o, gen) {
+  const { prng, regimes, targetName, SERVICES, NETWORK_NAMES, BLOCK_FAILURE } = gen;
+  const { PG_MIGRATIONS, migratePg, ensurePartitions } = await import(pathToFileURL(join(DIST, "store/pg/schema.js")).href);
+  const started = performance.now();
+  await migratePg(client, "bench");
+  const start = Date.UTC(2025, 4, 1, 0, 0, 0);
+  const HOUR = 3_600_000;
+  const months = [];
+  for (let t = start; t <= start + o.runs * HOUR + HOUR; t += 20 * 86_400_000) months.push(new Date(t).toISOString().slice(0, 7));
+  months.push(new Date(start + o.runs * HOUR + HOUR).toISOString().slice(0, 7));
+  await ensurePartitions(client, "bench", months);
+  // Indexes and keys made once at the end, sorted, instead of row by row.
+  const indexSql = [...PG_MIGRATIONS[0].matchAll(/CREATE INDEX measurements_\w+ ON measurements[^;]+;/g)].map((m) => m[0]);
+  for (const s of indexSql) await client.query(`DROP INDEX IF EXISTS ${/CREATE INDEX (\w+)/.exec(s)[1]}`);
+  await client.query("ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_pkey");
+  await client.query("ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_run_id_fkey");
+
+  const targets = Array.from({ length: o.targets }, (_v, i) => ({ target: targetName(i), service: SERVICES[i % SERVICES.length] }));
+  const networks = Array.from({ length: o.networks }, (_v, n) => ({ label: n < NETWORK_NAMES.length ? NETWORK_NAMES[n] : `Network ${n + 1}`, asn: 64500 + n }));
+  const probeIds = [];
+  for (const net of networks) probeIds.push((await client.query("INSERT INTO probes (name) VALUES ($1) RETURNING id", [`probe-${net.asn}`])).rows[0].id);
+  const state = networks.map((_net, n) =>
+    targets.map((_t, i) => {
+      const rand = prng(1 + n * 100_003 + i);
+      const it = regimes(rand, o.runs);
+      return { rand, it, regime: it.next().value, prev: null };
+    }),
+  );
+  const noise = prng(7);
+  const runRows = [];
+  let measurements = 0;
+  let seq = 0;
+  let lastReport = performance.now();
+  function* measurementLines() {
+    for (let h = 0; h < o.runs; h++) {
+      for (let n = 0; n < networks.length; n++) {
+        const net = networks[n];
+        const runId = randomUUID();
+        const runStart = start + h * HOUR + n * 60_000;
+        const down = noise() < 0.001;
+        runRows.push(line([probeIds[n], runId, new Date(runStart).toISOString(), new Date(runStart + 40_000).toISOString(), "completed", "0.1.0", 4242, `host${n}`, net.label, net.asn, "RU", "{}", o.targets, "[]"]));
+        for (let i = 0; i < targets.length; i++) {
+          const s = state[n][i];
+          while (h >= s.regime.to) s.regime = s.it.next().value;
+          let status = s.regime.status;
+          let layer = s.regime.layer;
+          let failure = status === "blocked" ? BLOCK_FAILURE[layer] : null;
+          if (down) {
+            status = "inconclusive";
+            layer = null;
+            failure = "network_unreachable";
+          } else if (status === "ok" && s.rand() < 0.003) {
+            status = "anomaly";
+            layer = "tcp";
+            failure = "generic_timeout_error";
+          }
+          const t0 = runStart + i * 300;
+          const changed = s.prev === null ? null : s.prev.status !== status || s.prev.layer !== layer ? "t" : "f";
+          const observations = `[{"step":"dns","t0":0,"t":12,"failure":null,"engine":"system","resolver":"system","hostname":"host${i}.example","qtype":"A","addresses":["198.51.100.${i % 250}"]},{"step":"tcp","t0":12,"t":40,"failure":${failure ? `"${failure}"` : "null"},"address":"198.51.100.${i % 250}:443"}]`;
+          yield line([
+            ++seq, probeIds[n], randomUUID(), runId, net.label, targets[i].target, targets[i].service, status, layer, failure,
+            s.prev?.status ?? null, s.prev?.layer ?? null, changed, new Date(t0).toISOString(), new Date(t0 + 250).toISOString(), 250,
+            status === "ok" ? "[]" : `["synthetic ${status}${layer ? ` at ${layer}` : ""}"]`, observations, null,
+          ]);
+          s.prev = { status, layer };
+          measurements++;
+        }
+      }
+      if (performance.now() - lastReport > 15_000) {
+        say(`building… ${h + 1} of ${o.runs} hours, ${measurements.toLocaleString("en")} measurements`);
+        lastReport = performance.now();
+      }
+    }
+  }
+  // Runs first would need two passes of the generator: measurements go in first (no foreign key yet).
+  await copyRows(client, `COPY measurements (seq, probe_id, id, run_id, network, target, service, status, layer, failure, prev_status, prev_layer, changed,
+    started_at, finished_at, duration_ms, evidence_json, observations_json, control_json) FROM STDIN`, measurementLines());
+  await copyRows(client, `COPY runs (probe_id, id, started_at, finished_at, state, reachprobe_version, pid, hostname_hash, network_label, probe_asn, probe_cc,
+    options_json, target_count, summary_json) FROM STDIN`, runRows);
+  await client.query(`SELECT setval('measurements_seq', $1)`, [seq]);
+  say(`creating ${indexSql.length} indexes and the keys…`);
+  await client.query("SET maintenance_work_mem = '512MB'");
+  for (const s of indexSql) await client.query(s);
+  await client.query("ALTER TABLE measurements ADD PRIMARY KEY (id, started_at)");
+  await client.query("ALTER TABLE measurements ADD CONSTRAINT measurements_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs (id)");
+  say("VACUUM ANALYZE…");
+  await client.query("VACUUM ANALYZE measurements");
+  await client.query("VACUUM ANALYZE runs");
+  return { measurements, seconds: (performance.now() - started) / 1000 };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timeCli(args, repeat) {
+  const times = [];
+  let last;
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    last = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: "1" } });
+    times.push(performance.now() - t0);
+    if (last.status !== 0) fail(`reachprobe ${args.join(" ")} exited ${last.status}: ${last.stderr}`);
+  }
+  return { ms: median(times), stdout: last.stdout };
+}
+
+// Every node of a JSON plan that scans a measurements partition sequentially.
+function seqScans(node, out = []) {
+  if (node["Node Type"] === "Seq Scan" && /^measurements/.test(node["Relation Name"] ?? "")) out.push(`Seq Scan on ${node["Relation Name"]}`);
+  for (const child of node.Plans ?? []) seqScans(child, out);
+  return out;
+}
+
+function planLines(node, depth = 0, out = []) {
+  out.push(`${"  ".repeat(depth + 1)}${node["Node Type"]}${node["Relation Name"] ? ` on ${node["Relation Name"]}` : ""}${node["Index Name"] ? ` using ${node["Index Name"]}` : ""}${node["Actual Total Time"] !== undefined ? ` (${node["Actual Total Time"].toFixed(1)} ms, ${node["Actual Rows"]} rows x ${node["Actual Loops"]})` : ""}`);
+  for (const child of node.Plans ?? []) planLines(child, depth + 1, out);
+  return out;
+}
+
+/** Runs the PostgreSQL benchmark; `gen` is the SQLite bench's generator, `argv` its flags without --store. */
+export async function pgBench(gen, argv) {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: "string", default: "8760" },
+      targets: { type: "string", default: "100" },
+      networks: { type: "string", default: "12" },
+      repeat: { type: "string", default: "3" },
+      db: { type: "string" },
+      plans: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const o = { runs: Number(v.runs), targets: Number(v.targets), networks: Number(v.networks), repeat: Number(v.repeat) };
+  const { pgHistorySql, pgChangesSql } = await import(pathToFileURL(join(DIST, "store/pg/read.js")).href);
+  let cluster = null;
+  const dir = mkdtempSync(join(tmpdir(), "reachprobe-history-bench-pg-"));
+  try {
+    let url = v.db;
+    if (!url) {
+      cluster = await startCluster();
+      url = cluster.url;
+      say(`PostgreSQL on ${url}`);
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const has = (await client.query("SELECT to_regclass('measurements') IS NOT NULL AS t")).rows[0].t;
+    if (!has || Number((await client.query("SELECT count(*) AS n FROM runs")).rows[0].n) === 0) {
+      process.stdout.write(`Building ${o.runs} hourly runs x ${o.targets} targets x ${o.networks} networks in PostgreSQL…\n`);
+      const built = await build(client, o, gen);
+      process.stdout.write(`built ${built.measurements.toLocaleString("en")} measurements in ${built.seconds.toFixed(1)} s\n`);
+    } else process.stdout.write(`Using the existing database ${url}\n`);
+    const one = async (sql, params = []) => (await client.query(sql, params)).rows[0];
+    const counts = await one("SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM measurements) AS measurements, (SELECT count(*) FROM measurements WHERE changed) AS changes");
+    const size = (await one("SELECT pg_database_size(current_database()) AS s")).s;
+    const network = (await one("SELECT network FROM measurements WHERE changed IS NULL ORDER BY network LIMIT 1")).network;
+    const target = (await one("SELECT target FROM measurements WHERE changed IS NULL ORDER BY target LIMIT 1")).target;
+    const nowMs = Date.parse((await one("SELECT iso(max(started_at)) AS t FROM runs")).t);
+    const ago = (days) => new Date(nowMs - days * 86_400_000).toISOString();
+    process.stdout.write(`\ndatabase: ${(size / 1e6).toFixed(0)} MB, ${counts.runs.toLocaleString("en")} runs, ${counts.measurements.toLocaleString("en")} measurements, ${counts.changes.toLocaleString("en")} status changes\n\n`);
+
+    const html = join(dir, "report.html");
+    const cases = [
+      { name: `history --network "${network}"`, args: ["history", "--network", network], sql: pgHistorySql({ network }) },
+      { name: `history ${target}`, args: ["history", target], sql: pgHistorySql({ target: [target] }) },
+      { name: "changes --since 7d", args: ["changes", "--since", ago(7)], sql: pgChangesSql({ since: ago(7), withPrevious: false }) },
+      { name: "changes --since 365d", args: ["changes", "--since", ago(365)], sql: pgChangesSql({ since: ago(365), withPrevious: false }) },
+      { name: "report --html FILE --since 7d", args: ["report", "--html", html, "--since", ago(7)], sql: null },
+      { name: "report --html FILE", args: ["report", "--html", html], sql: null },
+    ];
+    const rows = [];
+    let over = 0;
+    let scans = 0;
+    for (const c of cases) {
+      const cli = timeCli([...c.args, "--db", url], o.repeat);
+      let plan = [];
+      let bad = [];
+      if (c.sql) {
+        const r = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${c.sql.text}`, c.sql.params);
+        const root = r.rows[0]["QUERY PLAN"][0].Plan;
+        plan = planLines(root);
+        bad = seqScans(root);
+      }
+      scans += bad.length;
+      if (cli.ms > BUDGET_MS) over++;
+      rows.push({ c, cli, plan, bad });
+    }
+    await client.end();
+    const baseline = timeCli(["--version"], o.repeat);
+    const w = Math.max(...rows.map((r) => r.c.name.length));
+    process.stdout.write(`${"command (--db postgresql://...)".padEnd(w)}  ${"CLI wall".padStart(9)}  ${"of budget".padStart(9)}  ${"CLI - start-up".padStart(14)}\n`);
+    for (const r of rows) {
+      process.stdout.write(`${r.c.name.padEnd(w)}  ${`${r.cli.ms.toFixed(0)} ms`.padStart(9)}  ${`${(r.cli.ms / BUDGET_MS).toFixed(2)}x`.padStart(9)}  ${`${Math.max(0, r.cli.ms - baseline.ms).toFixed(0)} ms`.padStart(14)}${r.bad.length ? "  SEQ SCAN" : ""}\n`);
+    }
+    process.stdout.write(`start-up alone (reachprobe --version): ${baseline.ms.toFixed(0)} ms; medians of ${o.repeat}\n`);
+    for (const r of rows) {
+      if (!v.plans && r.bad.length === 0) continue;
+      process.stdout.write(`\nplan of ${r.c.name}:\n${r.plan.join("\n")}\n`);
+    }
+    process.stdout.write(`\n${over === 0 ? "every figure within" : `${over} figure(s) over`} the ${BUDGET_MS} ms budget; ${scans === 0 ? "no sequential scan of measurements in the history and changes plans" : `${scans} sequential scan(s) of measurements`}\n`);
+    process.exitCode = over === 0 && scans === 0 ? 0 : 1;
+  } finally {
+    cluster?.stop();
+    if (!v.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
