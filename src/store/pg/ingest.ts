@@ -190,10 +190,34 @@ export async function ingestBatch(db: pg.ClientBase, database: string, probeId: 
       // batch's relink then sees their rows (READ COMMITTED: each statement a fresh snapshot).
       await db.query(NETWORK_LOCK_SQL, [[...new Set(networks)]]);
       await db.query(
-        `INSERT INTO measurements (probe_id, network, id, run_id, target, service, status, layer, failure, evidence_json,
-                                   observations_json, control_json, started_at, finished_at, duration_ms)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                                  $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::integer[])`,
+        // The derived columns as they are when the batch's rows come after every stored row of
+        // their (network, target), the usual case: a row's previous is the one before it in the
+        // batch, or for the first, the last stored. The relink below corrects what a late row
+        // changes, writing nothing when nothing is wrong: rows are not written twice.
+        `INSERT INTO measurements (seq, probe_id, network, id, run_id, target, service, status, layer, failure, evidence_json,
+                                   observations_json, control_json, started_at, finished_at, duration_ms, prev_status, prev_layer, changed)
+         WITH n AS (
+           SELECT u.*, nextval('measurements_seq') AS seq
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::integer[]) WITH ORDINALITY
+             AS u(network, id, run_id, target, service, status, layer, failure, evidence_json, observations_json, control_json,
+                  started_at, finished_at, duration_ms, ord)
+           ORDER BY u.ord
+         ),
+         w AS (
+           SELECT n.*, LAG(n.status) OVER win AS ps, LAG(n.layer) OVER win AS pl, ROW_NUMBER() OVER win AS rn
+           FROM n WINDOW win AS (PARTITION BY n.network, n.target ORDER BY n.started_at, n.seq)
+         )
+         SELECT w.seq, $1, w.network, w.id, w.run_id, w.target, w.service, w.status, w.layer, w.failure, w.evidence_json,
+                w.observations_json, w.control_json, w.started_at, w.finished_at, w.duration_ms,
+                CASE WHEN w.rn = 1 THEN p.status ELSE w.ps END,
+                CASE WHEN w.rn = 1 THEN p.layer ELSE w.pl END,
+                CASE WHEN w.rn > 1 THEN (w.ps IS DISTINCT FROM w.status OR w.pl IS DISTINCT FROM w.layer)
+                     WHEN p.status IS NOT NULL THEN (p.status IS DISTINCT FROM w.status OR p.layer IS DISTINCT FROM w.layer) END
+         FROM w LEFT JOIN LATERAL (
+           SELECT x.status, x.layer FROM measurements AS x
+           WHERE w.rn = 1 AND x.network = w.network AND x.target = w.target AND x.started_at <= w.started_at
+           ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS p ON true`,
         [
           probeId,
           networks,
