@@ -85,6 +85,10 @@ async function post(o: PushOptions, batch: Batch): Promise<{ measurements_added:
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    // A certificate that does not check out will not by trying again.
+    if (typeof e.code === "string" && /CERT|SIGNATURE|ALTNAME|ISSUER/.test(e.code)) {
+      throw new PushError(`the collector's certificate was refused (${e.code}): ${e.message}; nothing was sent`, true, { batches: 0, measurementsSent: 0, measurementsAdded: 0, measurementsDuplicate: 0, runsSent: 0 });
+    }
     throw new Transient(`${e.code ? `${e.code}: ` : ""}${e.message}`);
   }
   let text: string;

@@ -6,13 +6,14 @@
  * nothing stored twice, and the derived columns as a full recomputation gives them.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, rmSync } from "node:fs";
+import { copyFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAUNCHER, hermeticEnv, runCli, startCli } from "../helpers/cli.js";
+import { makeTestCa } from "../helpers/certs.js";
 import { makeToken, pushCli, seedProbe, startCollector, tempDir } from "../helpers/fleet.js";
 import { freshDatabase, pgUnavailable, startPg, type PgCluster } from "../helpers/pg.js";
 import { skipTag } from "../helpers/skip.js";
@@ -93,6 +94,32 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
       await client.end();
     }
   }, 180_000);
+
+  it("over HTTPS: the collector serves its certificate and the probe checks it", async () => {
+    const { url, client, count } = await database();
+    const ca = makeTestCa();
+    const leaf = ca.issue(["127.0.0.1"]);
+    writeFileSync(join(dir, "cert.pem"), leaf.cert);
+    writeFileSync(join(dir, "key.pem"), leaf.key);
+    const cli = await startCli(["collector", "--listen", "127.0.0.1:0", "--db", url, "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")], /listening on (https:\/\/127\.0\.0\.1:\d+)/);
+    try {
+      const file = join(dir, "tls.db");
+      seedProbe(file, { runs: 2, start: "2026-03-01T00:00:00.000Z", label: "home" });
+      const token = await makeToken(url, "tls");
+      const untrusted = await runCli(["push", "--to", cli.match[1]!, "--db", file], { env: { REACHPROBE_PUSH_TOKEN: token } });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/the collector's certificate was refused \(\w+\)/);
+      expect(untrusted.stderr).not.toContain("trying again");
+      expect(await count("SELECT count(*) AS n FROM measurements")).toBe(0);
+      const r = await runCli(["push", "--to", cli.match[1]!, "--db", file], { env: { REACHPROBE_PUSH_TOKEN: token, NODE_EXTRA_CA_CERTS: ca.certFile } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(await count("SELECT count(*) AS n FROM measurements")).toBe(8);
+    } finally {
+      cli.child.kill("SIGKILL");
+      await client.end();
+      rmSync(ca.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("a push sent twice (its acknowledgement lost) stores every row once and says they were there", async () => {
     const { url, client, count } = await database();
