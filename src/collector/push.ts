@@ -7,7 +7,7 @@
  * message and leaves the queue as it was. The local database is only read, besides the marks.
  */
 import type Database from "better-sqlite3";
-import { request } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import { referencedBlobs } from "../store/observation-refs.js";
 import type { Batch, WireBlob, WireMeasurement, WireRun } from "../store/pg/ingest.js";
 import { PushMarks } from "./push-marks.js";
@@ -72,12 +72,13 @@ export function collectorKey(url: string): string {
 
 class Transient extends Error {}
 
-async function post(o: PushOptions, batch: Batch): Promise<{ measurements_added: number; measurements_duplicate: number }> {
+async function post(o: PushOptions, dispatcher: Dispatcher, batch: Batch): Promise<{ measurements_added: number; measurements_duplicate: number }> {
   const body = JSON.stringify(batch);
   let res;
   try {
     res = await request(`${collectorKey(o.url)}/v1/batches`, {
       method: "POST",
+      dispatcher,
       headers: { authorization: `Bearer ${o.token}`, "content-type": "application/json" },
       body,
       headersTimeout: o.timeoutMs ?? 120_000,
@@ -130,11 +131,13 @@ export async function push(db: Database.Database, o: PushOptions): Promise<PushS
   const blobRow = db.prepare<[string], { sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ?`);
   const hasBlobs = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blobs'`).get() !== undefined;
   const sentBlobs = new Set<string>();
+  // A dispatcher of its own: `run --push` pushes after the run has closed undici's global one.
+  const dispatcher = new Agent({ connections: 1 });
 
   const send = async (batch: Batch, lastRowid: number) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await post(o, batch);
+        const r = await post(o, dispatcher, batch);
         marks.acknowledge(lastRowid, batch.runs, now());
         summary.batches++;
         summary.measurementsSent += batch.measurements.length;
@@ -154,49 +157,57 @@ export async function push(db: Database.Database, o: PushOptions): Promise<PushS
     }
   };
 
-  let after = marks.highWater();
-  for (;;) {
-    const rows = nextMeasurements.all(after, batchSize);
-    if (rows.length === 0) break;
-    const measurements: WireMeasurement[] = [];
-    const blobs: WireBlob[] = [];
-    let bytes = 0;
-    let last = after;
-    for (const { rowid, ...m } of rows) {
-      if (measurements.length > 0 && bytes > BATCH_BYTES) break;
-      measurements.push(m);
-      bytes += m.observations_json.length + (m.control_json?.length ?? 0) + m.evidence_json.length + 500;
-      last = rowid;
-      if (!hasBlobs) continue;
-      let observations: unknown = null;
-      let control: unknown = null;
-      try {
-        observations = JSON.parse(m.observations_json);
-        control = m.control_json === null ? null : JSON.parse(m.control_json);
-      } catch {
-        // the collector refuses what does not parse, with the row named
+  try {
+    return await pushAll();
+  } finally {
+    await dispatcher.close().catch(() => {});
+  }
+
+  async function pushAll(): Promise<PushSummary> {
+    let after = marks.highWater();
+    for (;;) {
+      const rows = nextMeasurements.all(after, batchSize);
+      if (rows.length === 0) break;
+      const measurements: WireMeasurement[] = [];
+      const blobs: WireBlob[] = [];
+      let bytes = 0;
+      let last = after;
+      for (const { rowid, ...m } of rows) {
+        if (measurements.length > 0 && bytes > BATCH_BYTES) break;
+        measurements.push(m);
+        bytes += m.observations_json.length + (m.control_json?.length ?? 0) + m.evidence_json.length + 500;
+        last = rowid;
+        if (!hasBlobs) continue;
+        let observations: unknown = null;
+        let control: unknown = null;
+        try {
+          observations = JSON.parse(m.observations_json);
+          control = m.control_json === null ? null : JSON.parse(m.control_json);
+        } catch {
+          // the collector refuses what does not parse, with the row named
+        }
+        for (const k of referencedBlobs(observations, control)) {
+          if (sentBlobs.has(k) || blobs.some((b) => b.sha256 === k)) continue;
+          const b = blobRow.get(k);
+          if (!b) continue;
+          blobs.push({ sha256: b.sha256, size: b.size, compression: b.compression as WireBlob["compression"], data: b.data.toString("base64") });
+          bytes += b.data.length * 1.34;
+        }
       }
-      for (const k of referencedBlobs(observations, control)) {
-        if (sentBlobs.has(k) || blobs.some((b) => b.sha256 === k)) continue;
-        const b = blobRow.get(k);
-        if (!b) continue;
-        blobs.push({ sha256: b.sha256, size: b.size, compression: b.compression as WireBlob["compression"], data: b.data.toString("base64") });
-        bytes += b.data.length * 1.34;
+      const runs = pendingRunsOf([...new Set(measurements.map((m) => m.run_id))]);
+      await send({ version: 1, runs, measurements, blobs }, last);
+      after = last;
+    }
+    // Runs that changed without new measurements (finished, summarized), and runs without any.
+    for (;;) {
+      const runs = pendingRuns.all({ collector: key });
+      if (runs.length === 0) break;
+      await send({ version: 1, runs, measurements: [], blobs: [] }, after);
+      if (runs.length < 1000) {
+        // A run still changing as we push is sent by the next push.
+        break;
       }
     }
-    const runs = pendingRunsOf([...new Set(measurements.map((m) => m.run_id))]);
-    await send({ version: 1, runs, measurements, blobs }, last);
-    after = last;
+    return summary;
   }
-  // Runs that changed without new measurements (finished, summarized), and runs without any.
-  for (;;) {
-    const runs = pendingRuns.all({ collector: key });
-    if (runs.length === 0) break;
-    await send({ version: 1, runs, measurements: [], blobs: [] }, after);
-    if (runs.length < 1000) {
-      // A run still changing as we push is sent by the next push.
-      break;
-    }
-  }
-  return summary;
 }
