@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import type { Verdict } from "../analysis/verdict.js";
-import { failedHop } from "../analysis/redirect.js";
+import { stoppedHopFailure } from "../analysis/target.js";
 import { splitHostPort } from "../net/addr.js";
 import { classifyDnsRcode } from "../net/classify.js";
 import type { Failure } from "../net/failures.js";
@@ -360,7 +360,7 @@ function httpExperimentFailure(target: string, obs: readonly Observation[], dnsF
   if (target.startsWith("tcp://")) return null;
   const hops = obs.filter((o): o is HttpObservation => o.step === "http");
   const last = hops[hops.length - 1];
-  if (last) return last.failure ?? failedHop(obs)?.failure ?? null;
+  if (last) return last.failure ?? stoppedHopFailure(obs);
   const connect = obs.find((o) => (o.step === "tcp" || o.step === "tls") && o.failure !== null);
   return connect?.failure ?? dnsFailure;
 }

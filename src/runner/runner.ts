@@ -12,6 +12,7 @@ import type { ControlObservation, DnsObservation, Observation } from "../probes/
 import { lookupAhead, probeTarget, type ProbeOutcome } from "../probes/pipeline.js";
 import type { AnalysisContext } from "../analysis/context.js";
 import { analyzeTarget, failedAtNetworkLevel } from "../analysis/target.js";
+import { notMeasured } from "../analysis/classify.js";
 import type { Verdict } from "../analysis/verdict.js";
 import { scrubOwnAddresses } from "./privacy.js";
 import { collectGarbage } from "./memory.js";
@@ -146,12 +147,7 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
       // Probing every target of an offline machine would only time out, slowly, target by
       // target: each is recorded as not measured.
       completed++;
-      const verdict: Verdict = {
-        status: "inconclusive",
-        layer: null,
-        failure: null,
-        evidence: [`not measured: this machine's network seems down (the canary ${canary.target} failed: ${canary.reason})`],
-      };
+      const verdict: Verdict = notMeasured(canary.target, canary.reason ?? "failed");
       sink.onResult({ target, verdict, observations: [], control: null, startedAt, finishedAt: startedAt, durationMs: 0 });
       return;
     }
