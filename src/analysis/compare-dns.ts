@@ -118,8 +118,10 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
   if (!anyAddress && others.some((r) => r.failure !== null && NO_ADDRESS.has(r.failure))) {
     const allNx = own.every((r) => r.failure === "dns_nxdomain_error");
     // The most telling answer names the failure: the name does not exist, has no address, or no server for it works.
-    const said = (f: Failure) => own.some((r) => r.failure === f);
-    const failure: Failure = (["dns_nxdomain_error", "dns_no_answer", "dns_servfail_error"] as const).find(said) ?? own[0]!.failure!;
+    // Outside resolvers and controls first: getaddrinfo says NXDOMAIN for a name with no address too.
+    const said = (rows: readonly DnsRow[]) => (f: Failure) => rows.some((r) => r.failure === f);
+    const order = ["dns_nxdomain_error", "dns_no_answer", "dns_servfail_error"] as const;
+    const failure: Failure = order.find(said(others)) ?? order.find(said(own)) ?? own[0]!.failure!;
     const answers = own.map((r) => `${resolverName(r)}|${r.failure}`).join("\n");
     out.push(fact("dns_no_address_anywhere", "dns", failure, own.map((r) => r.id), { name, allNx: allNx ? "yes" : "", said: answers }));
     return out;
@@ -129,11 +131,15 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
   // (outside, DoH) and the helper could not be reached, and something says this machine is
   // cut off: no route, or glibc's EAI_AGAIN (which no network at all gives too; a censor that
   // drops queries gives our own timeout instead).
+  // A DoH resolver's dns_server_misbehaving is getaddrinfo's, failing on the DoH server's own name
+  // (its answers' rcodes have names of their own): it was not reached either.
+  const unreached = (r: DnsRow) => r.failure !== null && (UNREACHED.has(r.failure) || (r.engine === "doh" && r.failure === "dns_server_misbehaving"));
   const unreachedFailures = [...others.map((r) => r.failure), ...(table.helper ? [table.helper.failure] : [])];
   if (
     system?.failure &&
     unreachedFailures.length > 0 &&
-    unreachedFailures.every((f) => f !== null && UNREACHED.has(f)) &&
+    others.every(unreached) &&
+    (!table.helper || (table.helper.failure !== null && UNREACHED.has(table.helper.failure))) &&
     (system.failure === "dns_server_misbehaving" || unreachedFailures.some((f) => NO_ROUTE.has(f!)))
   ) {
     const outside = others.map((r) => `${resolverName(r)}|${r.failure}`);

@@ -9,6 +9,8 @@
  *   control-less rules apply, so a failure a censor would cause is an `anomaly`, and only
  *   signatures (bogon, block-page address, two answers, fingerprint, 451) make `blocked`.
  * - `notBlocked`: not censorship; never to be called blocked, with or without controls.
+ * - `withDohOnly`: the verdict with the helper unreachable but DoH working (the `helperDownDoh`
+ *   run, a few cases): DNS is still compared with a control; the rest is control-less.
  * - `helperSees`: part of the control helper's answer (matched as a subset): the helper lives in
  *   the internet namespace, so the censor's filters, interceptions and injector never touch it.
  * Each `{status, layer, failure, evidence?}`: failure is the deciding step's failure string (or
@@ -66,6 +68,7 @@ export const CASES = [
     what: "the ISP resolver answers NXDOMAIN for a blocked name (the outside resolver has its address)",
     target: "https://nx-blocked.lab.example/",
     expect: { status: "anomaly", layer: "dns", failure: "dns_nxdomain_error" },
+    withDohOnly: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /but DoH \S+ resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /NXDOMAIN.*but the control helper and DoH \S+ resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "nx-blocked.lab.example": { rcode: "NXDOMAIN" } }, outsideZone: { "nx-blocked.lab.example": a(SITE.ok) } },
@@ -75,7 +78,8 @@ export const CASES = [
     technique: "ISP resolver: 127.0.0.1",
     what: "the ISP resolver answers 127.0.0.1",
     target: "https://bogon.lab.example/",
-    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
+    // Without any control answer a bogon may be the site's own setting (dns-bogon-everywhere): unconfirmed.
+    expect: { status: "anomaly", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "bogon.lab.example": a("127.0.0.1") }, outsideZone: { "bogon.lab.example": a(SITE.ok) } },
@@ -85,7 +89,7 @@ export const CASES = [
     technique: "ISP resolver: private address",
     what: "the ISP resolver answers a private address (10.10.34.35)",
     target: "https://private.lab.example/",
-    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
+    expect: { status: "anomaly", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "private.lab.example": a("10.10.34.35") }, outsideZone: { "private.lab.example": a(SITE.ok) } },
@@ -106,6 +110,7 @@ export const CASES = [
     what: "the ISP resolver never answers for a blocked name",
     target: "https://dns-drop.lab.example/",
     expect: { status: "anomaly", layer: "dns", failure: "generic_timeout_error" },
+    withDohOnly: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /but DoH \S+ resolved dns-drop\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /timed out.*but the control helper and DoH \S+ resolved dns-drop\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "dns-drop.lab.example": { drop: true } }, outsideZone: { "dns-drop.lab.example": a(SITE.ok) } },
@@ -117,6 +122,7 @@ export const CASES = [
     target: "https://servfail.lab.example/",
     // Through getaddrinfo a SERVFAIL is EAI_AGAIN, which proves nothing alone (README "Failures").
     expect: { status: "anomaly", layer: "dns", failure: "dns_server_misbehaving" },
+    withDohOnly: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /but DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /could not resolve the name .*but the control helper and DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "servfail.lab.example": { rcode: "SERVFAIL" } }, outsideZone: { "servfail.lab.example": a(SITE.ok) } },
@@ -139,6 +145,7 @@ export const CASES = [
     what: "packets to the site's address are silently dropped",
     target: "https://tcp-drop.lab.example/",
     expect: { status: "anomaly", layer: "tcp", failure: "generic_timeout_error" },
+    withDohOnly: { status: "anomaly", layer: "tcp", failure: "generic_timeout_error" },
     withControl: { status: "blocked", layer: "tcp", failure: "generic_timeout_error", evidence: /203\.0\.113\.30:443 timed out .*but the control helper connected to it/ },
     helperSees: { tcp_connect: { "203.0.113.30:443": { status: true, failure: null } } },
     lab: { outsideZone: { "tcp-drop.lab.example": a(SITE.tcpDrop) }, sites: [site(SITE.tcpDrop)], nftForward: [`ip daddr ${SITE.tcpDrop} drop`] },
@@ -308,9 +315,34 @@ export const CASES = [
     target: "https://nowhere.lab.example/",
     expect: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     notBlocked: true,
+    withDohOnly: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     withControl: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     helperSees: { dns: { failure: "dns_nxdomain_error", addrs: [] } },
     lab: {},
+  },
+  {
+    name: "dns-bogon-everywhere",
+    technique: "(not censorship) a name that points to 127.0.0.1 for everyone",
+    what: "the name resolves to 127.0.0.1 at the ISP's resolver and outside alike, the helper and DoH included (a misconfigured site; OONI's localhostWithHTTP)",
+    target: "https://localhost-everywhere.lab.example/",
+    // With no control answering, a bogon alone cannot tell a block from the site's own setting.
+    expect: { status: "anomaly", layer: "dns", failure: "dns_bogon_error" },
+    notBlocked: true,
+    withControl: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /for everyone/ },
+    withDohOnly: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /DoH \S+ resolved the name to 127\.0\.0\.1 too/ },
+    lab: { ispZone: { "localhost-everywhere.lab.example": a("127.0.0.1") }, outsideZone: { "localhost-everywhere.lab.example": a("127.0.0.1") } },
+  },
+  {
+    name: "dns-no-data",
+    technique: "(not censorship) a name with no address anywhere",
+    what: "the name exists but has no A record (NOERROR, no data) at the ISP's resolver and outside alike",
+    target: "https://nodata.lab.example/",
+    // The outside resolver (--resolver) is asked in every run: its NOERROR-no-data answer is enough.
+    expect: { status: "down", layer: null, failure: "dns_no_answer" },
+    notBlocked: true,
+    withControl: { status: "down", layer: null, failure: "dns_no_answer" },
+    withDohOnly: { status: "down", layer: null, failure: "dns_no_answer" },
+    lab: { ispZone: { "nodata.lab.example": a() }, outsideZone: { "nodata.lab.example": a() } },
   },
   {
     name: "origin-resets",
@@ -330,6 +362,7 @@ export const CASES = [
     target: "https://ok.lab.example/",
     expect: { status: "ok", layer: null, failure: null },
     notBlocked: true,
+    withDohOnly: { status: "ok", layer: null, failure: null },
     withControl: { status: "ok", layer: null, failure: null },
     helperSees: { http_request: { failure: null, status_code: 200 } },
     lab: {},
