@@ -27,6 +27,7 @@ export interface HopFailure {
  * was tried got its request sent (or the data predate per-hop steps, which carry no `hop` on them).
  */
 export function failedHop(obs: readonly Observation[]): HopFailure | null {
+  obs = obs.filter((o) => o.step === "dns" || !o.purpose);
   const sent = new Set(obs.filter((o) => o.step === "http").map((o) => o.hop));
   const tagged = new Set<number>();
   for (const o of obs) if (o.step !== "http" && o.hop !== undefined && o.hop > 0) tagged.add(o.hop);

@@ -29,9 +29,9 @@ export function byStep(target: Pick<Target, "host">, obs: readonly Observation[]
   return {
     dns: own.filter((o) => o.engine !== "doh"),
     doh: own.filter((o) => o.engine === "doh"),
-    tcp: obs.filter((o): o is TcpObservation => o.step === "tcp" && !o.hop),
-    tls: obs.filter((o): o is TlsObservation => o.step === "tls" && !o.hop),
-    http: obs.filter((o): o is HttpObservation => o.step === "http"),
+    tcp: obs.filter((o): o is TcpObservation => o.step === "tcp" && !o.hop && !o.purpose),
+    tls: obs.filter((o): o is TlsObservation => o.step === "tls" && !o.hop && !o.purpose),
+    http: obs.filter((o): o is HttpObservation => o.step === "http" && !o.purpose),
   };
 }
 
