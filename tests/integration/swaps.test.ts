@@ -2,7 +2,8 @@
  * The swaps of docs/verdicts.md ("Proof without a helper") in-process, behind a loopback
  * middlebox that resets what names a blocked host (its SNI, or its `Host:` line) and relays
  * everything else to the real server: the target's own step fails, the swap to the same address
- * with an innocuous name succeeds, both are recorded, and today's verdict does not change.
+ * with an innocuous name succeeds, both are recorded, and today's verdict does not change; and
+ * the built command's flags that name the swaps or turn them off.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type http from "node:http";
@@ -15,6 +16,7 @@ import { probeTarget } from "../../src/probes/pipeline.js";
 import type { HttpObservation, Observation, TcpObservation, TlsObservation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
+import { runCli } from "../helpers/cli.js";
 import { closeAll, closedPort, countingWebServer, dnsServer, filteringProxy, type CountingServer, type Middlebox } from "../helpers/servers.js";
 
 let ca: TestCa;
@@ -191,5 +193,38 @@ describe("Host swap", () => {
     expect(swaps(off.observations)).toEqual([]);
     const tls = await probeTarget(parseTarget(`https://ok.test:${tlsBox.port}/404`), config());
     expect(swaps(tls.observations)).toEqual([]);
+  });
+});
+
+describe("reachprobe run: --sni-swap, --host-swap, --no-swap", () => {
+  const run = async (extra: string[]) => {
+    const r = await runCli([
+      "run",
+      "--json",
+      "--no-store",
+      "--no-config",
+      "--no-canary",
+      "--no-system-resolver",
+      "--resolver",
+      `127.0.0.1:${resolverPort}`,
+      "--public-ranges",
+      "127.0.0.0/8",
+      "--timeout",
+      "3000",
+      ...extra,
+      `https://blocked.test:${tlsBox.port}/`,
+      `http://blocked.test:${httpBox.port}/page`,
+    ]);
+    expect(r.stderr).toBe("");
+    return (JSON.parse(r.stdout) as { results: Array<{ target: string; observations: Observation[] }> }).results;
+  };
+
+  it("sends the names given, and nothing swapped with --no-swap", async () => {
+    const named = await run(["--sni-swap", "Innocuous.Test", "--host-swap", "other.test"]);
+    const [tls, http] = named.map((r) => swaps(r.observations).filter((o) => o.step !== "tcp"));
+    expect(tls).toMatchObject([{ step: "tls", serverName: "innocuous.test", failure: null }]);
+    expect(http).toMatchObject([{ step: "http", swappedHost: "other.test", requestHeaders: { Host: `other.test:${httpBox.port}` }, status: 200 }]);
+    const none = await run(["--no-swap"]);
+    expect(none.map((r) => swaps(r.observations))).toEqual([[], []]);
   });
 });
