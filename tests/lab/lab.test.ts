@@ -93,7 +93,7 @@ const timed = (name: string, r: { ms: number; code: number | null }) => timings.
 const show = (e: { status: string; layer: string | null; failure?: string | null } | undefined) => showVerdict(e ? { failure: null, ...e } : undefined);
 
 /** Evidence of a blocked verdict that stands without any control: the signatures of docs/verdicts.md. */
-const SIGNATURE = /a loopback address|a private address|is a known blocking address|different answers to one query|fingerprint |HTTP 451/;
+const SIGNATURE = /where a block page was served|is a known blocking address|different answers to one query|fingerprint |HTTP 451|a filter on the name in the ClientHello|a filter on the Host header/;
 
 /** Checks one result against an expectation; the failure message shows the evidence. */
 function expectVerdict(r: Result | undefined, want: Expectation, c: Case, stderr: string) {
@@ -260,6 +260,38 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
         expectVerdict(byTarget(run, c.target), c.expect, c, run.stderr);
       });
     }
+
+    // Proof without a helper (docs/verdicts.md): the censor matches our name, not the address,
+    // so the same address answers the swap's innocuous name (example.com, the default).
+    type Obs = Record<string, unknown>;
+    const sameStep = (a: Obs, b: Obs) => a.address === b.address && (a.hop ?? 0) === (b.hop ?? 0);
+    for (const c of cases.filter((x) => /^SNI filter/.test(x.technique))) {
+      it(`${c.name}: the handshake with our SNI failed, the SNI swap to the same address completed`, () => {
+        const obs = byTarget(run, c.target)!.observations;
+        const failed = obs.filter((o) => o.step === "tls" && !o.purpose && o.failure !== null);
+        expect(failed, `${c.name}: no failed handshake`).not.toEqual([]);
+        for (const f of failed) {
+          const swap = obs.find((o) => o.step === "tls" && o.purpose === "sni_swap" && sameStep(o, f));
+          expect(swap, `${c.name}: no SNI swap for ${String(f.address)}`).toMatchObject({ serverName: "example.com", failure: null });
+        }
+      });
+    }
+    for (const c of cases.filter((x) => /^Host filter/.test(x.technique))) {
+      it(`${c.name}: the request with our Host failed, the Host swap to the same address got HTTP 200`, () => {
+        const obs = byTarget(run, c.target)!.observations;
+        const failed = obs.filter((o) => o.step === "http" && !o.purpose && o.failure !== null);
+        expect(failed, `${c.name}: no failed request`).toHaveLength(1);
+        const swap = obs.find((o) => o.step === "http" && o.purpose === "host_swap" && sameStep(o, failed[0]!));
+        expect(swap, `${c.name}: no Host swap`).toMatchObject({ url: c.target, swappedHost: "example.com", failure: null, status: 200, requestHeaders: { Host: "example.com" } });
+      });
+    }
+    it("makes no swap for the working sites", () => {
+      const working = cases.filter((x) => new URL(x.target).hostname === "ok.lab.example");
+      expect(working.map((x) => x.target).sort()).toEqual(["http://ok.lab.example/", "https://ok.lab.example/"]);
+      for (const c of working) {
+        expect(byTarget(run, c.target)!.observations.filter((o) => o.purpose), c.name).toEqual([]);
+      }
+    });
   });
 
   describe(`a slow origin and a throttled one, with controls (--timeout ${TIMEOUT_MS})`, () => {

@@ -29,7 +29,7 @@ import { LAB_RANGES } from "./topology.mjs";
 
 const FIXTURES = join(REPO, "tests", "fixtures");
 /** Cases that also get a fixture from the run whose helper never answers: one of each kind of verdict. */
-const NO_CONTROL = ["dns-nxdomain", "dns-bogon-everywhere", "dns-no-data", "dns-injection", "tcp-drop", "tls-mitm", "tls-redirect-sni", "http-host-rst", "http-host-case", "http-blockpage", "server-down", "origin-resets", "ok-https"];
+const NO_CONTROL = ["dns-nxdomain", "dns-bogon-everywhere", "dns-no-data", "dns-injection", "tcp-drop", "tls-sni-rst", "tls-sni-drop", "tls-mitm", "tls-redirect-sni", "http-host-rst", "http-host-case", "http-blockpage", "server-down", "origin-resets", "ok-https"];
 /** The offline run's targets that get a fixture, by case name (from the run with a canary, and the one without). */
 const NETWORK_DOWN_CASES = ["dns-bogon", "tcp-drop"];
 const OFFLINE_NO_CANARY_CASES = ["ok-https", "tcp-drop"];

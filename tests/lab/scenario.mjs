@@ -7,7 +7,8 @@
  *   namespace and the lab's DoH): what the case really is. The main run asserts it.
  * - `expect`: the verdict without a usable control (the helper unreachable, no DoH): only the
  *   control-less rules apply, so a failure a censor would cause is an `anomaly`, and only
- *   signatures (bogon, block-page address, two answers, fingerprint, 451) make `blocked`.
+ *   signatures (block-page address, two answers, fingerprint, 451) and the SNI and Host swaps
+ *   make `blocked`.
  * - `notBlocked`: not censorship; never to be called blocked, with or without controls.
  * - `withDohOnly`: the verdict with the helper unreachable but DoH working (the `helperDownDoh`
  *   run, a few cases): DNS is still compared with a control; the rest is control-less.
@@ -177,7 +178,8 @@ export const CASES = [
     technique: "SNI filter: RST",
     what: "a ClientHello carrying a blocked SNI is answered with a RST (same address as ok.lab.example)",
     target: "https://sni-rst.lab.example/",
-    expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
+    // Without a helper, the SNI swap proves it: the same address completed a handshake for another name.
+    expect: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /SNI sni-rst\.lab\.example was reset .*same address completed one for SNI example\.com/ },
     withControl: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /SNI sni-rst\.lab\.example was reset .*but the control helper's handshake succeeded/ },
     helperSees: { tls_handshake: { "203.0.113.11:443": { server_name: "sni-rst.lab.example", status: true, failure: null } } },
     lab: { outsideZone: { "sni-rst.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-rst.lab.example", "-j", "REJECT", "--reject-with", "tcp-reset")] },
@@ -187,7 +189,7 @@ export const CASES = [
     technique: "SNI filter: drop",
     what: "a ClientHello carrying a blocked SNI is silently dropped (same address as ok.lab.example)",
     target: "https://sni-drop.lab.example/",
-    expect: { status: "anomaly", layer: "tls", failure: "generic_timeout_error" },
+    expect: { status: "blocked", layer: "tls", failure: "generic_timeout_error", evidence: /SNI sni-drop\.lab\.example timed out .*same address completed one for SNI example\.com/ },
     withControl: { status: "blocked", layer: "tls", failure: "generic_timeout_error", evidence: /SNI sni-drop\.lab\.example timed out .*but the control helper's handshake succeeded/ },
     helperSees: { tls_handshake: { "203.0.113.11:443": { server_name: "sni-drop.lab.example", status: true, failure: null } } },
     lab: { outsideZone: { "sni-drop.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-drop.lab.example", "-j", "DROP")] },
@@ -210,7 +212,7 @@ export const CASES = [
     target: "https://sni-redir.lab.example/",
     // The first hop's TLS works; the redirect hop's handshake is reset: the failing step is TLS,
     // measured on the hop's own connection (issue 9), not an HTTP failure of the redirect chain.
-    expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
+    expect: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /redirect to sni-redir-target\.lab\.example stopped: .*same address completed one for SNI example\.com/ },
     withControl: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /sni-redir-target\.lab\.example/ },
     helperSees: { http_request: { failure: null, status_code: 200, title: "sni-redir-target.lab.example: a lab site" } },
     lab: {
@@ -226,7 +228,8 @@ export const CASES = [
     technique: "Host filter: RST",
     what: "a request whose Host is blocked is answered with a RST (same address as ok.lab.example)",
     target: "http://http-rst.lab.example/",
-    expect: { status: "anomaly", layer: "http", failure: "connection_reset" },
+    // Without a helper, the Host swap proves it: the same address answered the same request for another name.
+    expect: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*answered the same request with Host: example\.com/ },
     withControl: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*here, but the control fetched it \(HTTP 200/ },
     helperSees: { http_request: { failure: null, status_code: 200, title: "http-rst.lab.example: a lab site" } },
     lab: {
@@ -241,7 +244,8 @@ export const CASES = [
     target: "http://hostcase.lab.example/",
     // A request written `host: hostcase...` (lower case, as undici writes it) slips through: the
     // probe must send the header as a browser does (issue 9) to see what a browser's user sees.
-    expect: { status: "anomaly", layer: "http", failure: "connection_reset" },
+    // Without a helper, the Host swap proves it: the same address answered the same request for another name.
+    expect: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*answered the same request with Host: example\.com/ },
     withControl: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*here, but the control fetched it \(HTTP 200/ },
     helperSees: { http_request: { failure: null, status_code: 200, title: "hostcase.lab.example: a lab site" } },
     lab: {
