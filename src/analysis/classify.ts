@@ -116,3 +116,19 @@ export function runOutcome(statuses: Iterable<Status | string>): RunOutcome {
   if (anomalies) return "anomaly";
   return any && allInconclusive ? "inconclusive" : "ok";
 }
+
+/** What a service's endpoints add up to. */
+export type ServiceStatus = "blocked" | "partly blocked" | "anomalies" | "ok" | "down" | "inconclusive";
+
+/** A service's status from its endpoints' counts (docs/verdicts.md): blocked when all are, partly when some are. */
+export function serviceStatus(c: Readonly<Record<Status, number>>, n: number): ServiceStatus {
+  if (c.blocked === n) return "blocked";
+  if (c.blocked > 0) return "partly blocked";
+  if (c.anomaly > 0) return "anomalies";
+  if (c.inconclusive === n) return "inconclusive";
+  if (c.down === n) return "down";
+  // With no endpoint reached (some down, the rest inconclusive) "ok" would claim a service
+  // nobody reached works; ok means "reached" (docs/verdicts.md). What is known is that it is down.
+  if (c.ok === 0) return "down";
+  return "ok";
+}
