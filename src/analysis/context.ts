@@ -1,8 +1,6 @@
 /** What the analysis knows beyond a target's own observations. */
 import type { Cidr } from "../net/bogons.js";
 import type { Fingerprint } from "./fingerprints.js";
-import type { Layer, Status } from "./verdict.js";
-import type { Failure } from "../net/failures.js";
 
 /** Run-wide facts the per-target analysis takes into account. */
 export interface AnalysisContext {
@@ -13,12 +11,4 @@ export interface AnalysisContext {
   asnOf?: (ip: string) => number | null;
   /** Set when the canary failed at the network level: the local network may be down. */
   networkDown: { canary: string; reason: string } | null;
-}
-
-/** What one layer's analysis concluded; null from a layer means "nothing to say". */
-export interface Finding {
-  status: Exclude<Status, "ok">;
-  layer: Layer;
-  failure: Failure | null;
-  evidence: string[];
 }

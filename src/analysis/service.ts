@@ -1,8 +1,8 @@
-/** Service summaries: a service (WeChat) groups endpoints, and is blocked when all of them are. */
+/** Service summaries: a service (WeChat) groups endpoints; what they add up to is decided in classify.ts. */
 import type { Status } from "./verdict.js";
+import { serviceStatus, type ServiceStatus } from "./classify.js";
 
-/** What a service's endpoints add up to. */
-export type ServiceStatus = "blocked" | "partly blocked" | "anomalies" | "ok" | "down" | "inconclusive";
+export type { ServiceStatus };
 
 /** One service's summary line. */
 export interface ServiceSummary {
@@ -27,16 +27,4 @@ export function summarizeServices(results: ReadonlyArray<{ service: string; stat
     const endpoints = Object.values(counts).reduce((a, b) => a + b, 0);
     return { service, endpoints, counts, status: serviceStatus(counts, endpoints) };
   });
-}
-
-function serviceStatus(c: Record<Status, number>, n: number): ServiceStatus {
-  if (c.blocked === n) return "blocked";
-  if (c.blocked > 0) return "partly blocked";
-  if (c.anomaly > 0) return "anomalies";
-  if (c.inconclusive === n) return "inconclusive";
-  if (c.down === n) return "down";
-  // Why: with no endpoint reached (some down, the rest inconclusive) "ok" would claim a service
-  // nobody reached works; ok means "reached" (docs/verdicts.md). What is known is that it is down.
-  if (c.ok === 0) return "down";
-  return "ok";
 }

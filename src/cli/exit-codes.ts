@@ -1,5 +1,6 @@
 /** Exit codes, documented in `--help` and the README ("Exit codes"), so that cron jobs can act on them. */
 import { ReachprobeError } from "../base/errors.js";
+import { runOutcome } from "../analysis/classify.js";
 
 export const EXIT = {
   /** The run finished and nothing looked blocked. */
@@ -33,20 +34,10 @@ export const EXIT_HELP = `Exit codes:
   6    another run is writing the same database (use --wait to wait for it)
   130  interrupted by SIGINT, 143 by SIGTERM (finished measurements kept)`;
 
-/** Picks the exit code of a finished run from its verdicts. */
+/** The exit code of a finished run, from what its verdicts add up to (decided in src/analysis/classify.ts). */
 export function exitCodeFor(statuses: Iterable<string>): number {
-  let any = false;
-  let anomaly = false;
-  let allInconclusive = true;
-  for (const s of statuses) {
-    any = true;
-    if (s === "blocked") return EXIT.BLOCKED;
-    if (s === "anomaly") anomaly = true;
-    if (s !== "inconclusive") allInconclusive = false;
-  }
-  if (anomaly) return EXIT.ANOMALY;
-  if (any && allInconclusive) return EXIT.INCONCLUSIVE;
-  return EXIT.OK;
+  const outcome = runOutcome(statuses);
+  return outcome === "blocked" ? EXIT.BLOCKED : outcome === "anomaly" ? EXIT.ANOMALY : outcome === "inconclusive" ? EXIT.INCONCLUSIVE : EXIT.OK;
 }
 
 /**

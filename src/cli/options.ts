@@ -4,6 +4,7 @@ import { parseCategoryCodes } from "../targets/citizenlab.js";
 import { splitHostPort } from "../net/addr.js";
 import { isIP } from "node:net";
 import { redactControlUrl } from "../control/redact.js";
+import { swapNameProblem } from "../probes/config.js";
 
 
 /** Parses a `--resolver IP[:PORT]` value (port 53 by default). */
@@ -64,4 +65,13 @@ export function parseLabel(v: string): string {
  */
 export function parseCategoryFlag(value: string, previous: string[] | undefined): string[] {
   return [...new Set([...(previous ?? []), ...parseCategoryCodes(value)])];
+}
+
+/** The parser of `--sni-swap` / `--host-swap`: a host name, lower-cased, without a final dot. */
+export function parseSwapName(flag: string): (v: string) => string {
+  return (v) => {
+    const problem = swapNameProblem(v);
+    if (problem) throw new UsageError(`${flag} ${problem}, got ${JSON.stringify(v)}`);
+    return v.toLowerCase().replace(/\.$/, "");
+  };
 }

@@ -72,6 +72,8 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     maxAddresses: flags.maxAddresses,
     maxBodyBytes: flags.maxBody,
     userAgent: flags.userAgent,
+    sniSwap: flags.swap ? flags.sniSwap : null,
+    hostSwap: flags.swap ? flags.hostSwap : null,
     now: () => Date.now() - start,
   };
   let helperDown: Failure | null = null;
@@ -104,6 +106,8 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     control: controlShown,
     system_resolver: probe.systemResolver,
     dns_window_ms: probe.dnsWindowMs,
+    sni_swap: probe.sniSwap ?? null,
+    host_swap: probe.hostSwap ?? null,
     fingerprints: flags.fingerprints,
     public_ranges: flags.publicRanges ?? null,
     asn_db: flags.asnDb ? basename(flags.asnDb) : null,

@@ -5,9 +5,9 @@
 import { Command, Option } from "commander";
 import { configOption, noConfigOption } from "../config/apply.js";
 import { positiveInt } from "../base/positive-int.js";
-import { DEFAULT_PROBE_CONFIG } from "../probes/config.js";
+import { DEFAULT_PROBE_CONFIG, DEFAULT_SWAP_NAME } from "../probes/config.js";
 import { EXIT_HELP } from "./exit-codes.js";
-import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver } from "./options.js";
+import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver, parseSwapName } from "./options.js";
 
 /** The parsed flags of `run`. */
 export interface RunFlags {
@@ -38,6 +38,9 @@ export interface RunFlags {
   notice: boolean;
   asnDb?: string;
   category?: string[];
+  swap: boolean;
+  sniSwap: string;
+  hostSwap: string;
   push?: boolean;
   pushTo?: string;
   pushTokenFile?: string;
@@ -68,6 +71,9 @@ export function runOptions(): Command {
     .option("--max-addresses <n>", "addresses connected to per target", positiveInt("--max-addresses", 1, 64), DEFAULT_PROBE_CONFIG.maxAddresses)
     .option("--user-agent <string>", "the User-Agent sent, and from which the client hints a browser sends with it are derived (default: a current stable desktop Chrome's; docs/browser-request.md)", DEFAULT_PROBE_CONFIG.userAgent)
     .option("--max-body <bytes>", "read at most this much of each HTTP body", positiveInt("--max-body", 0, 1 << 30), DEFAULT_PROBE_CONFIG.maxBodyBytes)
+    .option("--sni-swap <name>", "when a TLS handshake fails, repeat it to the same address with this innocuous SNI (docs/verdicts.md, proof without a helper)", parseSwapName("--sni-swap"), DEFAULT_SWAP_NAME)
+    .option("--host-swap <name>", "when a plain-HTTP request fails or gets an error status, repeat it to the same address with this innocuous Host", parseSwapName("--host-swap"), DEFAULT_SWAP_NAME)
+    .option("--no-swap", "repeat nothing with an innocuous SNI or Host")
     .addOption(new Option("--public-ranges <cidrs>", "comma-separated CIDRs that count as public internet, not bogons (labs)").env("REACHPROBE_PUBLIC_RANGES"))
     .option("--fingerprints <spec>", "block-page fingerprints: bundled, ooni:DIR_OR_FILE, a CSV path, or a comma-separated mix", "bundled")
     .option("--canary <url>", "a target that should always work, probed first to tell a dead network from blocking (default: the list's)")

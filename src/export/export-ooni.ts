@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import type { Verdict } from "../analysis/verdict.js";
-import { failedHop } from "../analysis/redirect.js";
+import { stoppedHopFailure } from "../analysis/target.js";
 import { splitHostPort } from "../net/addr.js";
 import { classifyDnsRcode } from "../net/classify.js";
 import type { Failure } from "../net/failures.js";
@@ -69,6 +69,8 @@ export interface OoniTcpConnect {
   status: { success: boolean; failure: string | null; blocked: boolean | null };
   t0: number;
   t: number;
+  /** `["sni_swap"]` or `["host_swap"]` on a swap's connect (in x_swaps only). */
+  tags?: string[];
 }
 
 /** One TLS handshake (df-006-tlshandshake). */
@@ -79,13 +81,16 @@ export interface OoniTlsHandshake {
   tls_version: string;
   negotiated_protocol: string;
   cipher_suite: string;
-  no_tls_verify: false;
+  /** true on an SNI swap's handshake, whose certificate is recorded, not required. */
+  no_tls_verify: boolean;
   /** Always empty: reachprobe keeps what certificates say (x_certificates), not their DER bytes. */
   peer_certificates: Array<{ format: "base64"; data: string }>;
   failure: string | null;
   t0: number;
   t: number;
   x_certificates: TlsObservation["certificates"];
+  /** `["sni_swap"]` on a swap's handshake (in x_swaps only). */
+  tags?: string[];
 }
 
 /** Headers as df-001-httpt has them: a map (first value) and a list. */
@@ -131,6 +136,12 @@ export interface OoniTestKeys {
   http_experiment_failure: string | null;
   blocking: OoniBlocking;
   accessible: boolean | null;
+  /**
+   * The swaps (docs/verdicts.md, "Proof without a helper"): the steps repeated with an innocuous
+   * SNI or Host, each tagged `sni_swap` or `host_swap`. Kept out of tcp_connect, tls_handshakes
+   * and requests, which hold only the target's own steps as OONI's tools read them.
+   */
+  x_swaps: { tcp_connect: OoniTcpConnect[]; tls_handshakes: OoniTlsHandshake[]; requests: OoniRequest[] };
   /** reachprobe's own verdict, which the OONI keys above only approximate. */
   x_reachprobe: { status: string; layer: string | null; failure: string | null; evidence: string[] };
 }
@@ -270,13 +281,14 @@ function tcpConnect(o: TcpObservation, control: ControlObservation | null, sec: 
   const ep = splitHostPort(o.address, 0);
   // web_connectivity's per-endpoint `blocked`: the probe failed where the helper connected.
   const seen = control?.response?.tcp_connect?.[o.address];
-  const blocked = o.failure === null ? false : seen ? seen.status : null;
+  const blocked = o.failure === null ? false : seen && !o.purpose ? seen.status : null;
   return {
     ip: ep?.host ?? o.address,
     port: ep?.port ?? 0,
     status: { success: o.failure === null, failure: o.failure, blocked },
     t0: sec(o.t0),
     t: sec(o.t),
+    ...(o.purpose ? { tags: [o.purpose] } : {}),
   };
 }
 
@@ -288,12 +300,13 @@ function tlsHandshake(o: TlsObservation, sec: Clock): OoniTlsHandshake {
     tls_version: o.version ?? "",
     negotiated_protocol: o.alpn ?? "",
     cipher_suite: "",
-    no_tls_verify: false,
+    no_tls_verify: o.purpose === "sni_swap",
     peer_certificates: [],
     failure: o.failure,
     t0: sec(o.t0),
     t: sec(o.t),
     x_certificates: o.certificates,
+    ...(o.purpose ? { tags: [o.purpose] } : {}),
   };
 }
 
@@ -343,7 +356,7 @@ function httpRequest(o: HttpObservation, sec: Clock): OoniRequest {
     },
     t0: sec(o.t0),
     t: sec(o.t),
-    tags: [`depth=${o.hop}`],
+    tags: [`depth=${o.hop}`, ...(o.purpose ? [o.purpose] : [])],
     ...(o.bodyLength !== undefined ? { x_body_length: o.bodyLength } : {}),
     ...(o.bodySha256 ? { x_body_sha256: o.bodySha256 } : {}),
   };
@@ -360,7 +373,7 @@ function httpExperimentFailure(target: string, obs: readonly Observation[], dnsF
   if (target.startsWith("tcp://")) return null;
   const hops = obs.filter((o): o is HttpObservation => o.step === "http");
   const last = hops[hops.length - 1];
-  if (last) return last.failure ?? failedHop(obs)?.failure ?? null;
+  if (last) return last.failure ?? stoppedHopFailure(obs);
   const connect = obs.find((o) => (o.step === "tcp" || o.step === "tls") && o.failure !== null);
   return connect?.failure ?? dnsFailure;
 }
@@ -370,7 +383,9 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
   // Observation times count from the run's start; OONI's count from the measurement's.
   const offset = Date.parse(m.startedAt) - Date.parse(run.startedAt);
   const sec: Clock = (ms) => Math.round((ms - offset) * 1000) / 1e6;
-  const obs = m.observations;
+  // The target's own steps fill OONI's keys; the swaps go to x_swaps, tagged.
+  const obs = m.observations.filter((o) => o.step === "dns" || !o.purpose);
+  const swaps = m.observations.filter((o) => o.step !== "dns" && o.purpose);
   const dns = obs.filter((o): o is DnsObservation => o.step === "dns");
   const queries: OoniQuery[] = [];
   const duplicates: OoniQuery[] = [];
@@ -424,6 +439,11 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
       http_experiment_failure: httpExperimentFailure(m.target, obs, dnsFailure),
       blocking,
       accessible,
+      x_swaps: {
+        tcp_connect: swaps.filter((o): o is TcpObservation => o.step === "tcp").map((o) => tcpConnect(o, m.control, sec)),
+        tls_handshakes: swaps.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec)),
+        requests: swaps.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec)),
+      },
       x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: m.verdict.evidence },
     },
     test_name: "web_connectivity",

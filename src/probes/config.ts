@@ -37,6 +37,13 @@ export interface ProbeConfig {
   allowRedirect?: (url: URL) => string | null;
   /** Extra trust for the TLS step (tests of the control helper); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * The innocuous SNI a failed TLS handshake is repeated with, to the same address (docs/verdicts.md,
+   * "Proof without a helper"). Unset or null: no SNI swap (the control helper makes none).
+   */
+  sniSwap?: string | null;
+  /** The innocuous Host a failed plain-HTTP request is repeated with, to the same address. Unset or null: no Host swap. */
+  hostSwap?: string | null;
   /** Asks the control helper, when one is configured; never rejects. */
   control?: (request: ControlRequest, signal: AbortSignal) => Promise<ControlObservation>;
 }
@@ -54,6 +61,28 @@ export const DEFAULT_PROBE_CONFIG: Omit<ProbeConfig, "now"> = {
   maxRedirects: 10,
   userAgent: CHROME_USER_AGENT,
 };
+
+/**
+ * The innocuous name of both swaps unless --sni-swap / --host-swap say otherwise: reserved for
+ * documentation by IANA (RFC 2606), served by large CDNs, and the control SNI of OONI's
+ * sni_blocking experiment, so no censor has a reason to block it.
+ */
+export const DEFAULT_SWAP_NAME = "example.com";
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Why `name` cannot be a swap name (a DNS name of letters, digits and hyphens, not an IP
+ * literal, at most 253 characters), or null when it can. Pure; the CLI turns it into a usage error.
+ */
+export function swapNameProblem(name: string): string | null {
+  const n = name.toLowerCase().replace(/\.$/, "");
+  if (n === "" || n.length > 253) return "must be a host name such as example.com";
+  const labels = n.split(".");
+  if (!labels.every((l) => LABEL.test(l))) return "must be a host name such as example.com: letters, digits, hyphens and dots only";
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return "must be a host name, not an IP address (an SNI cannot carry one)";
+  return null;
+}
 
 /** Marker for a failure that a step reports; re-exported for probe files. */
 export type { Failure };

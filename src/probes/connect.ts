@@ -1,7 +1,8 @@
 /**
  * Connecting as a browser does: TCP (then TLS, for https) to each address at once, keeping
  * the connection of the first address, in the given order, whose steps all succeeded; every
- * other socket is closed. The kept connection carries the HTTP request.
+ * other socket is closed. The kept connection carries the HTTP request. A handshake that failed
+ * is repeated with an innocuous SNI when cfg.sniSwap is set (sni-swap.ts).
  */
 import type net from "node:net";
 import { joinHostPort } from "../net/addr.js";
@@ -9,6 +10,7 @@ import type { ProbeConfig } from "./config.js";
 import type { TcpObservation, TlsObservation } from "./observation.js";
 import { tcpStep } from "./tcp.js";
 import { tlsStep } from "./tls.js";
+import { sniSwap, sniSwapName } from "./sni-swap.js";
 
 /** An open connection to one address, ready for HTTP; its owner destroys `socket`. */
 export interface Connection {
@@ -61,5 +63,8 @@ async function attempt(ip: string, plan: ConnectPlan, cfg: ProbeConfig, budget: 
   if (!socket) return { steps: [obs], socket: null, alpn: null };
   if (plan.serverName === null) return { steps: [obs], socket, alpn: null };
   const tls = await tlsStep(socket, joinHostPort(ip, plan.port), plan.serverName, cfg, budget);
-  return { steps: [obs, tls.obs], socket: tls.socket, alpn: tls.obs.alpn ?? null };
+  // A handshake that failed after TCP connected is repeated with an innocuous SNI (sni-swap.ts).
+  const swapName = tls.socket ? null : sniSwapName(tls.obs, cfg, budget);
+  const swap = swapName ? await sniSwap(ip, plan.port, swapName, cfg, budget) : [];
+  return { steps: [obs, tls.obs, ...swap], socket: tls.socket, alpn: tls.obs.alpn ?? null };
 }

@@ -171,8 +171,9 @@ async function openHop(next: URL, hop: number, resolved: Map<string, readonly st
   const c = await connectFirst({ addresses: capped, port, serverName: next.protocol === "https:" ? host : null, hop }, cfg, budget);
   out.push(...c.observations);
   if (c.connection) return { connection: c.connection };
-  const tls = c.observations.filter((o) => o.step === "tls");
-  const failed = (tls.length > 0 ? tls : c.observations).find((o) => o.failure !== null);
+  const own = c.observations.filter((o) => !o.purpose);
+  const tls = own.filter((o) => o.step === "tls");
+  const failed = (tls.length > 0 ? tls : own).find((o) => o.failure !== null);
   const step = tls.length > 0 ? "tls" : "tcp";
   const failure = failed?.failure ?? "generic_timeout_error";
   return { stopped: { hop, url: next.href, step, failure }, note: `redirect target ${next.host} could not be connected to: ${step} ${failure}` };
@@ -180,10 +181,25 @@ async function openHop(next: URL, hop: number, resolved: Map<string, readonly st
 
 /** One request over `conn`; `chain` holds the URLs that redirected here, oldest first (Chrome's headers depend on them). */
 async function fetchOnce(url: URL, conn: Connection, hop: number, chain: readonly URL[], cfg: ProbeConfig, budget: AbortSignal): Promise<{ obs: HttpObservation; reusable: boolean }> {
-  const t0 = cfg.now();
   const protocol = conn.alpn === "h2" ? "h2" : "http/1.1";
   const from = chain[chain.length - 1];
   const headers = browserRequestHeaders({ url, hop, ...(from ? { from, chain: [...chain] } : {}), userAgent: cfg.userAgent, protocol });
+  return requestOver(url, conn, hop, headers, cfg, budget);
+}
+
+/**
+ * Sends GET `url` with exactly `headers` over `conn` and records the exchange as hop `hop`; the
+ * connection is destroyed unless `reusable` (the Host swap sends its own headers through this).
+ */
+export async function requestOver(
+  url: URL,
+  conn: Connection,
+  hop: number,
+  headers: ReadonlyArray<[string, string]>,
+  cfg: ProbeConfig,
+  budget: AbortSignal,
+): Promise<{ obs: HttpObservation; reusable: boolean }> {
+  const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
   try {
     const r = await httpExchange({ url, socket: conn.socket, alpn: conn.alpn, headers, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes });

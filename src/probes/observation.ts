@@ -8,6 +8,14 @@ import type { CertificateInfo } from "../net/tls.js";
 /** The step a record belongs to. */
 export type Step = "dns" | "tcp" | "tls" | "http";
 
+/**
+ * Why a step was made besides the target's own navigation: to repeat a failed TLS handshake with
+ * an innocuous SNI (`sni_swap`), or a failed plain-HTTP request with an innocuous Host
+ * (`host_swap`), to the same address (docs/verdicts.md, "Proof without a helper"). Absent on
+ * the target's own steps.
+ */
+export type SwapPurpose = "sni_swap" | "host_swap";
+
 /** Fields every observation carries. */
 export interface BaseObservation {
   step: Step;
@@ -56,6 +64,8 @@ export interface TcpObservation extends BaseObservation {
   address: string;
   /** The redirect hop this step belongs to (1 for the first redirect followed); absent for the target's own steps (hop 0). */
   hop?: number;
+  /** Set on the steps of a swap (the swap's own TCP connect included); absent on the target's own steps. */
+  purpose?: SwapPurpose;
 }
 
 /** What a certificate in the chain says about itself (defined where the handshake reads it). */
@@ -77,6 +87,12 @@ export interface TlsObservation extends BaseObservation {
   verifyFailure?: Failure | null;
   /** The redirect hop this step belongs to (1 for the first redirect followed); absent for the target's own steps (hop 0). */
   hop?: number;
+  /**
+   * Set on an SNI swap's handshake: serverName is then the innocuous name, `failure` is null once
+   * the handshake completed whatever the certificate, and verified/verifyFailure say how the
+   * chain validated against that name (recorded, not required).
+   */
+  purpose?: SwapPurpose;
 }
 
 /** One HTTP exchange (a redirect chain gives one record per hop). */
@@ -87,6 +103,10 @@ export interface HttpObservation extends BaseObservation {
   url: string;
   /** 0 for the first request, then one more per redirect followed. */
   hop: number;
+  /** Set on a Host swap's request (url stays the original URL; the Host sent is in requestHeaders). */
+  purpose?: SwapPurpose;
+  /** The innocuous name a Host swap sent in place of the URL's host (without the port). */
+  swappedHost?: string;
   /** The request headers as sent: names as written on the wire, in order. */
   requestHeaders: Record<string, string>;
   status?: number;

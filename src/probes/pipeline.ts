@@ -1,7 +1,8 @@
 /**
  * A target's pipeline: DNS, then TCP (and TLS) to each address at once, then HTTP over the
  * connection of the first address that connected (one connection per target, as a browser),
- * with redirects measured hop by hop. Returns every observation; never throws for network
+ * with redirects measured hop by hop, and the swaps of docs/verdicts.md's "Proof without a
+ * helper" when a handshake or a plain-HTTP request failed. Returns every observation; never throws for network
  * failures, never decides a verdict, and leaves no socket open.
  */
 import { joinHostPort } from "../net/addr.js";
@@ -13,6 +14,7 @@ import type { ControlObservation, DnsObservation, Observation } from "./observat
 import { dnsStep, addressesToTry } from "./dns.js";
 import { connectFirst } from "./connect.js";
 import { httpStep } from "./http.js";
+import { hostSwap, hostSwapName } from "./host-swap.js";
 
 /** What a target's pipeline saw, and what the control helper saw for it. */
 export interface ProbeOutcome {
@@ -87,5 +89,11 @@ async function runSteps(
     return;
   }
   // httpStep owns the connection from here and closes it.
-  await httpStep(new URL(target.input), connection, addresses, cfg, budget, out);
+  const { hops } = await httpStep(new URL(target.input), connection, addresses, cfg, budget, out);
+  // A plain-HTTP navigation that ended in a failure or an error status is asked again with an
+  // innocuous Host, to the same address (host-swap.ts); a failed handshake was already repeated
+  // with an innocuous SNI as it was made (connect.ts).
+  const last = hops[hops.length - 1];
+  const swapName = last ? hostSwapName(last, cfg, budget) : null;
+  if (last && swapName) out.push(...(await hostSwap(last, swapName, cfg, budget)));
 }

@@ -10,7 +10,9 @@ import { BROWSER_ALPN } from "./browser.js";
 /**
  * Runs the handshake, offering a browser's ALPN list. On success (handshake done and the
  * certificate valid for serverName) returns the TLS socket for the HTTP step (the caller
- * destroys it); on any failure the socket is destroyed here and `socket` is null.
+ * destroys it); on any failure the socket is destroyed here and `socket` is null. With
+ * `requireValid` false (an SNI swap), a completed handshake is a success whatever the
+ * certificate: `verified` and `verifyFailure` still say how it validated.
  */
 export async function tlsStep(
   socket: net.Socket,
@@ -18,6 +20,7 @@ export async function tlsStep(
   serverName: string,
   cfg: ProbeConfig,
   budget: AbortSignal,
+  requireValid = true,
 ): Promise<{ obs: TlsObservation; socket: tls.TLSSocket | null }> {
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
@@ -29,14 +32,15 @@ export async function tlsStep(
       serverName,
       t0,
       t: cfg.now(),
-      failure: r.failure,
+      // A completed handshake hands back its socket; its failure is then the verification's.
+      failure: !requireValid && r.socket ? null : r.failure,
       ...(r.version ? { version: r.version } : {}),
       ...(r.alpn !== undefined ? { alpn: r.alpn } : {}),
       certificates: r.certificates,
       verified: r.verified,
       verifyFailure: r.verifyFailure,
     };
-    if (r.failure !== null || !r.socket) {
+    if (obs.failure !== null || !r.socket) {
       r.socket?.destroy();
       socket.destroy();
       return { obs, socket: null };

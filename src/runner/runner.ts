@@ -12,6 +12,7 @@ import type { ControlObservation, DnsObservation, Observation } from "../probes/
 import { lookupAhead, probeTarget, type ProbeOutcome } from "../probes/pipeline.js";
 import type { AnalysisContext } from "../analysis/context.js";
 import { analyzeTarget, failedAtNetworkLevel } from "../analysis/target.js";
+import { notMeasured } from "../analysis/classify.js";
 import type { Verdict } from "../analysis/verdict.js";
 import { scrubOwnAddresses } from "./privacy.js";
 import { collectGarbage } from "./memory.js";
@@ -84,7 +85,8 @@ export interface RunnerOutcome {
 async function preflight(input: RunnerInput, probe: NonNullable<RunnerInput["probeFn"]>): Promise<CanaryResult | null> {
   if (!input.canary || input.stop.aborted) return null;
   // The canary asks no control: it tests this machine's network, not the helper's.
-  const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined }, input.stop);
+  // Nor does it swap SNI or Host: its failure is taken as the network's, whatever the cause.
+  const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined, sniSwap: null, hostSwap: null }, input.stop);
   const control = input.controlUp ?? null;
   const down = failedAtNetworkLevel(input.canary, obs);
   const firstFailure = obs.find((o) => o.failure !== null)?.failure;
@@ -146,12 +148,7 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
       // Probing every target of an offline machine would only time out, slowly, target by
       // target: each is recorded as not measured.
       completed++;
-      const verdict: Verdict = {
-        status: "inconclusive",
-        layer: null,
-        failure: null,
-        evidence: [`not measured: this machine's network seems down (the canary ${canary.target} failed: ${canary.reason})`],
-      };
+      const verdict: Verdict = notMeasured(canary.target, canary.reason ?? "failed");
       sink.onResult({ target, verdict, observations: [], control: null, startedAt, finishedAt: startedAt, durationMs: 0 });
       return;
     }

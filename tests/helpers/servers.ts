@@ -237,3 +237,37 @@ export async function countingWebServer(handler: http.RequestListener, pem?: Pem
   stats.port = (server.address() as net.AddressInfo).port;
   return stats;
 }
+
+/** What a filtering middlebox saw: the first bytes of each connection, in order, and how many it reset. */
+export interface Middlebox {
+  port: number;
+  first: Buffer[];
+  resets: number;
+}
+
+/**
+ * A censor in front of a backend on 127.0.0.1:`backend`: the first bytes of each connection (a
+ * ClientHello, a request head) that contain `blocked` get a RST and never reach the backend;
+ * any other connection is relayed both ways, as a censor's DPI box on the path does.
+ */
+export async function filteringProxy(backend: number, blocked: string): Promise<Middlebox> {
+  const box: Middlebox = { port: 0, first: [], resets: 0 };
+  box.port = await tcpServer((s) => {
+    s.once("data", (chunk: Buffer) => {
+      box.first.push(chunk);
+      if (chunk.includes(blocked)) {
+        box.resets++;
+        s.resetAndDestroy();
+        return;
+      }
+      const up = net.connect({ host: "127.0.0.1", port: backend });
+      up.on("error", () => s.destroy());
+      up.on("close", () => s.destroy());
+      s.on("close", () => up.destroy());
+      up.write(chunk);
+      s.pipe(up);
+      up.pipe(s);
+    });
+  });
+  return box;
+}

@@ -146,12 +146,16 @@ describe("one connection per target", () => {
 describe("redirect hops measured step by step", () => {
   it("a redirect to a host whose TLS server resets after the ClientHello: stored dns, tcp and tls of hop 1", () => {
     const obs = stored.get(targets.toReset())!;
-    const hop1 = obs.filter((o) => o.hop === 1).map((o) => [o.step, o.failure]);
+    const hop1 = obs.filter((o) => o.hop === 1).map((o) => [o.step, o.failure, o.purpose ?? null]);
+    // Then the SNI swap (docs/verdicts.md): the same address with example.com, reset too by a
+    // server that resets every ClientHello.
     expect(hop1).toEqual([
-      ["dns", null],
-      ["dns", null],
-      ["tcp", null],
-      ["tls", "connection_reset"],
+      ["dns", null, null],
+      ["dns", null, null],
+      ["tcp", null, null],
+      ["tls", "connection_reset", null],
+      ["tcp", null, "sni_swap"],
+      ["tls", "connection_reset", "sni_swap"],
     ]);
     expect(obs.find((o) => o.step === "tls" && o.hop === 1)).toMatchObject({ serverName: "b.test", address: `127.0.0.1:${resetPort}` });
     // The target's own steps keep no hop field: stored data of hop 0 keep their shape.

@@ -10,11 +10,15 @@
  *                                        in scenario.mjs, never what the analysis said
  *
  * from the run with controls (`withControl`), and `<case>--no-control` for a few cases from the
- * run whose helper never answers (`expect`), plus `network-down--<case>` from the offline run.
+ * run whose helper never answers (`expect`), `<case>--doh-only` from the run whose helper never
+ * answers but DoH does (`withDohOnly`), plus `network-down--<case>` and `offline-no-canary--<case>`
+ * from the offline runs. Then the golden test, in update mode, writes each fixture's
+ * analysis.json, result.json and ooni.json (tests/unit/golden.test.ts).
  * Observations and control answers are the run's own, unedited. tests/unit/golden.test.ts reads
  * them. The script prints what the analysis said next to what each fixture expects and exits 1
  * when they differ (the fixtures are written anyway, so that the diff can be read).
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CLI, CONTROL_LIMITS, LAB_FINGERPRINTS, REPO, buildLab, teardownOnExit } from "./lab.mjs";
@@ -25,9 +29,10 @@ import { LAB_RANGES } from "./topology.mjs";
 
 const FIXTURES = join(REPO, "tests", "fixtures");
 /** Cases that also get a fixture from the run whose helper never answers: one of each kind of verdict. */
-const NO_CONTROL = ["dns-nxdomain", "dns-injection", "tcp-drop", "tls-mitm", "tls-redirect-sni", "http-host-rst", "http-host-case", "http-blockpage", "server-down", "origin-resets", "ok-https"];
-/** The offline run's targets that get a fixture, by case name. */
+const NO_CONTROL = ["dns-nxdomain", "dns-bogon-everywhere", "dns-no-data", "dns-injection", "tcp-drop", "tls-sni-rst", "tls-sni-drop", "tls-mitm", "tls-redirect-sni", "http-host-rst", "http-host-case", "http-blockpage", "server-down", "origin-resets", "ok-https"];
+/** The offline run's targets that get a fixture, by case name (from the run with a canary, and the one without). */
 const NETWORK_DOWN_CASES = ["dns-bogon", "tcp-drop"];
+const OFFLINE_NO_CANARY_CASES = ["ok-https", "tcp-drop"];
 
 const can = canMakeNamespaces();
 if (!can.ok) {
@@ -78,7 +83,7 @@ try {
   const dir = join(lab.dir, "runs");
   mkdirSync(dir);
   const runs = {};
-  for (const name of ["withControls", "deadControl", "slow"]) {
+  for (const name of ["withControls", "deadControl", "slow", "helperDownDoh"]) {
     process.stderr.write(`fixtures:regen: lab ${lab.id}: run ${name}...\n`);
     runs[name] = await probeRun(lab, RUNS[name], dir);
     if (!runs[name].doc) throw new Error(`fixtures:regen: run ${name} printed no JSON (exit ${runs[name].code}); stderr:\n${runs[name].stderr}`);
@@ -87,10 +92,12 @@ try {
   try {
     process.stderr.write(`fixtures:regen: lab ${lab.id}: run networkDown...\n`);
     runs.networkDown = await probeRun(lab, RUNS.networkDown, dir);
+    process.stderr.write(`fixtures:regen: lab ${lab.id}: run offlineNoCanary...\n`);
+    runs.offlineNoCanary = await probeRun(lab, RUNS.offlineNoCanary, dir);
   } finally {
     lab.setClientLink(true);
   }
-  if (!runs.networkDown.doc) throw new Error(`fixtures:regen: run networkDown printed no JSON; stderr:\n${runs.networkDown.stderr}`);
+  for (const name of ["networkDown", "offlineNoCanary"]) if (!runs[name].doc) throw new Error(`fixtures:regen: run ${name} printed no JSON; stderr:\n${runs[name].stderr}`);
 
   // Every fixture directory is this script's: start from a clean slate so that removed cases go.
   // http-request/ holds hand-written request bytes (tests/integration/http-bytes.test.ts), not a lab case.
@@ -110,10 +117,20 @@ try {
     if (!NETWORK_DOWN.targets.includes(c.target)) throw new Error(`fixtures:regen: ${c.target} is not a target of the offline run`);
     writeFixture(`network-down--${name}`, find(runs.networkDown, c.target), expectedOf(NETWORK_DOWN.expect), { networkDown: { canary: canary.target, reason: canary.reason ?? "failed" } });
   }
+  for (const name of OFFLINE_NO_CANARY_CASES) {
+    const c = CASES.find((x) => x.name === name);
+    writeFixture(`offline-no-canary--${name}`, find(runs.offlineNoCanary, c.target), expectedOf(NETWORK_DOWN.expect));
+  }
+  for (const c of CASES.filter((x) => x.withDohOnly)) writeFixture(`${c.name}--doh-only`, find(runs.helperDownDoh, c.target), expectedOf(c.withDohOnly));
 } finally {
   lab.stop();
   removeHandlers();
 }
+
+// Every stage's golden (analysis.json, result.json, ooni.json) from the new fixtures: written by
+// the golden test itself, in update mode, so that it and this script can never disagree on them.
+const golden = spawnSync(process.execPath, [join(REPO, "node_modules", "vitest", "vitest.mjs"), "run", "tests/unit/golden.test.ts", "-u"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+if (golden.status !== 0) mismatches.push(`the golden test failed on the new fixtures (exit ${golden.status}): run "npx vitest run tests/unit/golden.test.ts" to see why`);
 
 const w = Math.max(...written.map((r) => r.name.length));
 process.stdout.write(`fixtures:regen: wrote ${written.length} fixtures in ${relative(REPO, FIXTURES)}/\n`);

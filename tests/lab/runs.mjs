@@ -9,7 +9,8 @@
  *   control-less rules apply (`expect`), and the evidence says the helper could not be used.
  * - `slow`: the slow and throttled origins, with controls, a longer --timeout.
  * - `networkDown`: the client's link is down (the caller takes it down), with controls; every
- *   target inconclusive, exit 5.
+ *   target inconclusive, exit 5. `offlineNoCanary`: the same without a canary.
+ * - `helperDownDoh`: the helper unreachable but DoH working, over the cases with `withDohOnly`.
  */
 import { join } from "node:path";
 import { CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, labRunFlags } from "./lab.mjs";
@@ -52,6 +53,15 @@ export const RUNS = Object.freeze({
   deadControl: { name: "deadControl", db: "dead-control.db", flags: [...FAST, "--control", DEAD_CONTROL_URL], targets: CASES.map((c) => c.target) },
   slow: { name: "slow", db: "slow.db", flags: ["--timeout", String(TIMEOUT_MS), "--dns-window", String(DNS_WINDOW_MS), "--concurrency", "8", "--budget", String(BUDGET_MS), ...CONTROLS], targets: [...SLOW_CASES.map((c) => c.target), THROTTLE.target] },
   networkDown: { name: "networkDown", db: "down.db", flags: [...FAST, ...CONTROLS], targets: NETWORK_DOWN.targets },
+  // Offline with targets on the command line and no canary: the controls' own failures must say so.
+  offlineNoCanary: { name: "offlineNoCanary", db: "down-no-canary.db", canary: false, flags: [...FAST, ...CONTROLS], targets: NETWORK_DOWN.targets },
+  // The helper unreachable, DoH working: DNS is still compared with a control.
+  helperDownDoh: {
+    name: "helperDownDoh",
+    db: "helper-down-doh.db",
+    flags: [...FAST, "--control", DEAD_CONTROL_URL, "--doh", DOH_URL],
+    targets: CASES.filter((c) => c.withDohOnly).map((c) => c.target),
+  },
 });
 
 /** What the budgets must satisfy; returns the problems (empty when fine). */
@@ -68,7 +78,8 @@ export function budgetProblems() {
 
 /** The full argument list of `reachprobe run` for `run`, its database in `dir`. */
 export function runArgs(lab, run, dir) {
-  return ["run", "--json", ...labRunFlags(lab), "--canary", CANARY, "--db", join(dir, run.db), ...run.flags, ...run.targets];
+  const canary = run.canary === false ? ["--no-canary"] : ["--canary", CANARY];
+  return ["run", "--json", ...labRunFlags(lab), ...canary, "--db", join(dir, run.db), ...run.flags, ...run.targets];
 }
 
 /** Runs `run` in the lab's client; resolves with code, stdout, stderr, wall time and the parsed JSON document (null if stdout was not JSON). */

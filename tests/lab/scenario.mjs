@@ -5,10 +5,13 @@
  *
  * - `withControl`: the EXACT verdict with controls (the control helper in the internet
  *   namespace and the lab's DoH): what the case really is. The main run asserts it.
- * - `expect`: the verdict without a usable control (the helper unreachable, no DoH): only the
- *   control-less rules apply, so a failure a censor would cause is an `anomaly`, and only
- *   signatures (bogon, block-page address, two answers, fingerprint, 451) make `blocked`.
+ * - `expect`: the verdict without a usable control (the helper unreachable, no DoH): the outside
+ *   resolver (--resolver) still witnesses the system resolver's DNS; otherwise a failure a censor
+ *   would cause is an `anomaly`, and only signatures (block-page address, two answers,
+ *   fingerprint, 451) and the SNI and Host swaps make `blocked`.
  * - `notBlocked`: not censorship; never to be called blocked, with or without controls.
+ * - `withDohOnly`: the verdict with the helper unreachable but DoH working (the `helperDownDoh`
+ *   run, a few cases): DNS is still compared with a control; the rest is control-less.
  * - `helperSees`: part of the control helper's answer (matched as a subset): the helper lives in
  *   the internet namespace, so the censor's filters, interceptions and injector never touch it.
  * Each `{status, layer, failure, evidence?}`: failure is the deciding step's failure string (or
@@ -65,7 +68,9 @@ export const CASES = [
     technique: "ISP resolver: NXDOMAIN",
     what: "the ISP resolver answers NXDOMAIN for a blocked name (the outside resolver has its address)",
     target: "https://nx-blocked.lab.example/",
-    expect: { status: "anomaly", layer: "dns", failure: "dns_nxdomain_error" },
+    // The outside resolver (--resolver, asked in every run) is a witness: it resolves the name.
+    expect: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /NXDOMAIN.*but resolver 198\.51\.100\.53:53 resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
+    withDohOnly: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /but DoH \S+ resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /NXDOMAIN.*but the control helper and DoH \S+ resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "nx-blocked.lab.example": { rcode: "NXDOMAIN" } }, outsideZone: { "nx-blocked.lab.example": a(SITE.ok) } },
@@ -75,7 +80,8 @@ export const CASES = [
     technique: "ISP resolver: 127.0.0.1",
     what: "the ISP resolver answers 127.0.0.1",
     target: "https://bogon.lab.example/",
-    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
+    // The outside resolver has the public address; with no witness at all a bogon would be unconfirmed (dns-bogon-everywhere).
+    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address, but resolver 198\.51\.100\.53:53 resolved the name to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "bogon.lab.example": a("127.0.0.1") }, outsideZone: { "bogon.lab.example": a(SITE.ok) } },
@@ -105,7 +111,8 @@ export const CASES = [
     technique: "ISP resolver: silence",
     what: "the ISP resolver never answers for a blocked name",
     target: "https://dns-drop.lab.example/",
-    expect: { status: "anomaly", layer: "dns", failure: "generic_timeout_error" },
+    expect: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /timed out.*but resolver 198\.51\.100\.53:53 resolved dns-drop\.lab\.example/ },
+    withDohOnly: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /but DoH \S+ resolved dns-drop\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /timed out.*but the control helper and DoH \S+ resolved dns-drop\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "dns-drop.lab.example": { drop: true } }, outsideZone: { "dns-drop.lab.example": a(SITE.ok) } },
@@ -116,7 +123,8 @@ export const CASES = [
     what: "the ISP resolver answers SERVFAIL for a blocked name",
     target: "https://servfail.lab.example/",
     // Through getaddrinfo a SERVFAIL is EAI_AGAIN, which proves nothing alone (README "Failures").
-    expect: { status: "anomaly", layer: "dns", failure: "dns_server_misbehaving" },
+    expect: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /but resolver 198\.51\.100\.53:53 resolved servfail\.lab\.example/ },
+    withDohOnly: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /but DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /could not resolve the name .*but the control helper and DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "servfail.lab.example": { rcode: "SERVFAIL" } }, outsideZone: { "servfail.lab.example": a(SITE.ok) } },
@@ -139,6 +147,7 @@ export const CASES = [
     what: "packets to the site's address are silently dropped",
     target: "https://tcp-drop.lab.example/",
     expect: { status: "anomaly", layer: "tcp", failure: "generic_timeout_error" },
+    withDohOnly: { status: "anomaly", layer: "tcp", failure: "generic_timeout_error" },
     withControl: { status: "blocked", layer: "tcp", failure: "generic_timeout_error", evidence: /203\.0\.113\.30:443 timed out .*but the control helper connected to it/ },
     helperSees: { tcp_connect: { "203.0.113.30:443": { status: true, failure: null } } },
     lab: { outsideZone: { "tcp-drop.lab.example": a(SITE.tcpDrop) }, sites: [site(SITE.tcpDrop)], nftForward: [`ip daddr ${SITE.tcpDrop} drop`] },
@@ -170,7 +179,8 @@ export const CASES = [
     technique: "SNI filter: RST",
     what: "a ClientHello carrying a blocked SNI is answered with a RST (same address as ok.lab.example)",
     target: "https://sni-rst.lab.example/",
-    expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
+    // Without a helper, the SNI swap proves it: the same address completed a handshake for another name.
+    expect: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /SNI sni-rst\.lab\.example was reset .*same address completed one for SNI example\.com/ },
     withControl: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /SNI sni-rst\.lab\.example was reset .*but the control helper's handshake succeeded/ },
     helperSees: { tls_handshake: { "203.0.113.11:443": { server_name: "sni-rst.lab.example", status: true, failure: null } } },
     lab: { outsideZone: { "sni-rst.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-rst.lab.example", "-j", "REJECT", "--reject-with", "tcp-reset")] },
@@ -180,7 +190,7 @@ export const CASES = [
     technique: "SNI filter: drop",
     what: "a ClientHello carrying a blocked SNI is silently dropped (same address as ok.lab.example)",
     target: "https://sni-drop.lab.example/",
-    expect: { status: "anomaly", layer: "tls", failure: "generic_timeout_error" },
+    expect: { status: "blocked", layer: "tls", failure: "generic_timeout_error", evidence: /SNI sni-drop\.lab\.example timed out .*same address completed one for SNI example\.com/ },
     withControl: { status: "blocked", layer: "tls", failure: "generic_timeout_error", evidence: /SNI sni-drop\.lab\.example timed out .*but the control helper's handshake succeeded/ },
     helperSees: { tls_handshake: { "203.0.113.11:443": { server_name: "sni-drop.lab.example", status: true, failure: null } } },
     lab: { outsideZone: { "sni-drop.lab.example": a(SITE.ok) }, iptablesForward: [sniMatch("sni-drop.lab.example", "-j", "DROP")] },
@@ -203,7 +213,7 @@ export const CASES = [
     target: "https://sni-redir.lab.example/",
     // The first hop's TLS works; the redirect hop's handshake is reset: the failing step is TLS,
     // measured on the hop's own connection (issue 9), not an HTTP failure of the redirect chain.
-    expect: { status: "anomaly", layer: "tls", failure: "connection_reset" },
+    expect: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /redirect to sni-redir-target\.lab\.example stopped: .*same address completed one for SNI example\.com/ },
     withControl: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: /sni-redir-target\.lab\.example/ },
     helperSees: { http_request: { failure: null, status_code: 200, title: "sni-redir-target.lab.example: a lab site" } },
     lab: {
@@ -219,7 +229,8 @@ export const CASES = [
     technique: "Host filter: RST",
     what: "a request whose Host is blocked is answered with a RST (same address as ok.lab.example)",
     target: "http://http-rst.lab.example/",
-    expect: { status: "anomaly", layer: "http", failure: "connection_reset" },
+    // Without a helper, the Host swap proves it: the same address answered the same request for another name.
+    expect: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*answered the same request with Host: example\.com/ },
     withControl: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*here, but the control fetched it \(HTTP 200/ },
     helperSees: { http_request: { failure: null, status_code: 200, title: "http-rst.lab.example: a lab site" } },
     lab: {
@@ -234,7 +245,8 @@ export const CASES = [
     target: "http://hostcase.lab.example/",
     // A request written `host: hostcase...` (lower case, as undici writes it) slips through: the
     // probe must send the header as a browser does (issue 9) to see what a browser's user sees.
-    expect: { status: "anomaly", layer: "http", failure: "connection_reset" },
+    // Without a helper, the Host swap proves it: the same address answered the same request for another name.
+    expect: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*answered the same request with Host: example\.com/ },
     withControl: { status: "blocked", layer: "http", failure: "connection_reset", evidence: /was reset .*here, but the control fetched it \(HTTP 200/ },
     helperSees: { http_request: { failure: null, status_code: 200, title: "hostcase.lab.example: a lab site" } },
     lab: {
@@ -308,9 +320,34 @@ export const CASES = [
     target: "https://nowhere.lab.example/",
     expect: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     notBlocked: true,
+    withDohOnly: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     withControl: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     helperSees: { dns: { failure: "dns_nxdomain_error", addrs: [] } },
     lab: {},
+  },
+  {
+    name: "dns-bogon-everywhere",
+    technique: "(not censorship) a name that points to 127.0.0.1 for everyone",
+    what: "the name resolves to 127.0.0.1 at the ISP's resolver and outside alike, the helper and DoH included (a misconfigured site; OONI's localhostWithHTTP)",
+    target: "https://localhost-everywhere.lab.example/",
+    // The outside resolver sees 127.0.0.1 too: the site's own setting, without a helper or DoH.
+    expect: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /for everyone/ },
+    notBlocked: true,
+    withControl: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /for everyone/ },
+    withDohOnly: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /DoH \S+ resolved the name to 127\.0\.0\.1 too/ },
+    lab: { ispZone: { "localhost-everywhere.lab.example": a("127.0.0.1") }, outsideZone: { "localhost-everywhere.lab.example": a("127.0.0.1") } },
+  },
+  {
+    name: "dns-no-data",
+    technique: "(not censorship) a name with no address anywhere",
+    what: "the name exists but has no A record (NOERROR, no data) at the ISP's resolver and outside alike",
+    target: "https://nodata.lab.example/",
+    // The outside resolver (--resolver) is asked in every run: its NOERROR-no-data answer is enough.
+    expect: { status: "down", layer: null, failure: "dns_no_answer" },
+    notBlocked: true,
+    withControl: { status: "down", layer: null, failure: "dns_no_answer" },
+    withDohOnly: { status: "down", layer: null, failure: "dns_no_answer" },
+    lab: { ispZone: { "nodata.lab.example": a() }, outsideZone: { "nodata.lab.example": a() } },
   },
   {
     name: "origin-resets",
@@ -330,6 +367,7 @@ export const CASES = [
     target: "https://ok.lab.example/",
     expect: { status: "ok", layer: null, failure: null },
     notBlocked: true,
+    withDohOnly: { status: "ok", layer: null, failure: null },
     withControl: { status: "ok", layer: null, failure: null },
     helperSees: { http_request: { failure: null, status_code: 200 } },
     lab: {},

@@ -6,9 +6,8 @@
 import { describe, expect, test } from "vitest";
 import { parsePublicRanges } from "../../src/net/bogons.js";
 import type { AnalysisContext } from "../../src/analysis/context.js";
-import { analyzeDns } from "../../src/analysis/dns.js";
 import { parseFingerprints } from "../../src/analysis/fingerprints.js";
-import { analyzeTarget, byStep } from "../../src/analysis/target.js";
+import { analyzeTarget, explainTarget } from "../../src/analysis/target.js";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import { failureOfResponse } from "../../src/net/dns-udp.js";
 import type { Failure } from "../../src/net/failures.js";
@@ -89,28 +88,28 @@ function check(c: Case): void {
   if (c.status === "ok") expect(v.evidence, why).toEqual([]);
 }
 
-describe("DNS: answers that prove interference on their own", () => {
+describe("DNS: answers that prove interference on their own (bogons only with a control: docs/verdicts.md)", () => {
   const cases: Case[] = [
     {
       name: "a loopback answer from the system resolver",
       obs: [dns({ addresses: ["127.0.0.2"] })],
-      status: "blocked",
+      status: "anomaly",
       layer: "dns",
       failure: "dns_bogon_error",
-      evidence: [/^the system resolver returned 127\.0\.0\.2, a loopback address$/],
+      evidence: [/^the system resolver returned 127\.0\.0\.2, a loopback address; no control .* answered/],
     },
     {
       name: "a private answer from a UDP resolver while the system resolver is honest",
       obs: [dns(), udp([answer(12, "10.10.34.35")])],
-      status: "blocked",
+      status: "anomaly",
       layer: "dns",
       failure: "dns_bogon_error",
-      evidence: [/^resolver 8\.8\.4\.4:53 returned 10\.10\.34\.35, a private address \(RFC 1918\)$/],
+      evidence: [/^resolver 8\.8\.4\.4:53 returned 10\.10\.34\.35, a private address \(RFC 1918\);/],
     },
     {
       name: "a link-local answer",
       obs: [dns({ addresses: ["169.254.10.1"] })],
-      status: "blocked",
+      status: "anomaly",
       layer: "dns",
       failure: "dns_bogon_error",
       evidence: [/169\.254\.10\.1, a link-local address/],
@@ -118,7 +117,7 @@ describe("DNS: answers that prove interference on their own", () => {
     {
       name: "an IPv6 loopback answer among real ones",
       obs: [dns({ addresses: [REAL, "::1"] })],
-      status: "blocked",
+      status: "anomaly",
       layer: "dns",
       failure: "dns_bogon_error",
       evidence: [/returned ::1, a loopback address/],
@@ -126,17 +125,34 @@ describe("DNS: answers that prove interference on their own", () => {
     {
       name: "a documentation address without --public-ranges",
       obs: [dns({ addresses: ["203.0.113.21"] })],
-      status: "blocked",
+      status: "anomaly",
       layer: "dns",
       failure: "dns_bogon_error",
       evidence: [/203\.0\.113\.21, a documentation address/],
+    },
+    {
+      name: "a loopback answer where DoH resolves the name to a public address",
+      obs: [dns({ addresses: ["127.0.0.2"] }), dns({ engine: "doh", resolver: "https://doh.example/dns-query", addresses: [REAL] })],
+      status: "blocked",
+      layer: "dns",
+      failure: "dns_bogon_error",
+      evidence: [/^the system resolver returned 127\.0\.0\.2, a loopback address, but DoH https:\/\/doh\.example\/dns-query resolved the name to 93\.184\.216\.34$/],
+    },
+    {
+      // OONI's localhostWithHTTP: a name that points to 127.0.0.1 for everyone is the site's own setting.
+      name: "a loopback answer that DoH gives too",
+      obs: [dns({ addresses: ["127.0.0.1"] }), dns({ engine: "doh", resolver: "https://doh.example/dns-query", addresses: ["127.0.0.1"] })],
+      status: "down",
+      layer: null,
+      failure: "dns_bogon_error",
+      evidence: [/for everyone/],
     },
     {
       name: "a bogon that only a later UDP response carried",
       obs: [udp([answer(5, REAL), answer(30, "127.0.0.1")])],
       status: "blocked",
       layer: "dns",
-      failure: "dns_bogon_error",
+      failure: null,
       evidence: [/resolver 8\.8\.4\.4:53 returned 127\.0\.0\.1, a loopback address/],
     },
     {
@@ -249,23 +265,22 @@ describe("DNS: failures", () => {
       evidence: [/the system resolver says web\.example does not exist \(NXDOMAIN\).*no outside resolver/],
     },
     {
-      name: "NXDOMAIN from the system resolver, an address from a UDP resolver",
+      // The outside resolver is a witness of the browser's resolver (docs/verdicts.md).
+      name: "NXDOMAIN from the system resolver, an address from an outside UDP resolver",
       obs: [dns({ failure: "dns_nxdomain_error" }), udp([answer(9, REAL)])],
-      status: "anomaly",
+      status: "blocked",
       layer: "dns",
       failure: "dns_nxdomain_error",
-      evidence: [
-        /^the system resolver said the name does not exist \(NXDOMAIN\) \(dns_nxdomain_error\)$/,
-        /^resolver 8\.8\.4\.4:53 returned 93\.184\.216\.34$/,
-      ],
+      evidence: [/^the system resolver said the name does not exist \(NXDOMAIN\) \(dns_nxdomain_error\), but resolver 8\.8\.4\.4:53 resolved web\.example to 93\.184\.216\.34$/],
     },
     {
+      // No address from any resolver asked, outside included, whatever the rcode: the site's DNS is broken.
       name: "SERVFAIL everywhere",
       obs: [dns({ failure: "dns_servfail_error" }), udp([rcode(9, "SERVFAIL")])],
-      status: "anomaly",
-      layer: "dns",
+      status: "down",
+      layer: null,
       failure: "dns_servfail_error",
-      evidence: [/^the system resolver failed to answer \(SERVFAIL\) \(dns_servfail_error\)$/, /^resolver 8\.8\.4\.4:53 failed to answer \(SERVFAIL\)/],
+      evidence: [/^no resolver asked has an address for web\.example: the system resolver failed to answer \(SERVFAIL\) \(dns_servfail_error\); resolver 8\.8\.4\.4:53 failed to answer \(SERVFAIL\)/],
     },
     {
       name: "a timeout everywhere",
@@ -276,11 +291,11 @@ describe("DNS: failures", () => {
       evidence: [/^the system resolver timed out \(generic_timeout_error\)$/, /^resolver 8\.8\.4\.4:53 timed out/],
     },
     {
-      name: "the system resolver timing out while a UDP resolver answers NXDOMAIN: the system's failure decides",
+      name: "the system resolver timing out while a UDP resolver answers NXDOMAIN: no address anywhere",
       obs: [dns({ failure: "generic_timeout_error" }), udp([rcode(9, "NXDOMAIN")])],
-      status: "anomaly",
-      layer: "dns",
-      failure: "generic_timeout_error",
+      status: "down",
+      layer: null,
+      failure: "dns_nxdomain_error",
     },
     {
       name: "dns_server_misbehaving (glibc's EAI_AGAIN) from the system resolver alone proves nothing",
@@ -291,19 +306,27 @@ describe("DNS: failures", () => {
       evidence: [/^the system resolver could not resolve the name \(glibc's EAI_AGAIN, .*no network\) \(dns_server_misbehaving\)$/],
     },
     {
-      name: "dns_server_misbehaving while a UDP resolver answers SERVFAIL: reached, so not the local network",
+      name: "dns_server_misbehaving while a UDP resolver answers SERVFAIL: reached, so not the local network; no address anywhere",
       obs: [dns({ failure: "dns_server_misbehaving" }), udp([rcode(9, "SERVFAIL")])],
-      status: "anomaly",
-      layer: "dns",
-      failure: "dns_server_misbehaving",
+      status: "down",
+      layer: null,
+      failure: "dns_servfail_error",
     },
     {
-      name: "dns_server_misbehaving while a UDP resolver answers an address",
+      name: "dns_server_misbehaving while an outside UDP resolver answers an address",
       obs: [dns({ failure: "dns_server_misbehaving" }), udp([answer(9, REAL)])],
-      status: "anomaly",
+      status: "blocked",
       layer: "dns",
       failure: "dns_server_misbehaving",
-      evidence: [/^resolver 8\.8\.4\.4:53 returned 93\.184\.216\.34$/],
+      evidence: [/, but resolver 8\.8\.4\.4:53 resolved web\.example to 93\.184\.216\.34$/],
+    },
+    {
+      // With --no-system-resolver the first --resolver is the browser's: alone, it has no witness.
+      name: "NXDOMAIN from the only resolver, a UDP one",
+      obs: [udp([rcode(9, "NXDOMAIN")])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_nxdomain_error",
     },
     {
       name: "dns_server_misbehaving with every outside resolver unreachable: the local network",
@@ -353,12 +376,13 @@ describe("DNS: lookups made for a redirect's host", () => {
   ];
 
   test("are left out of the DNS layer (a bogon or NXDOMAIN for another host does not decide)", () => {
-    expect(byStep(TARGET, hops).dns.map((o) => o.hostname)).toEqual([HOST]);
+    const { facts } = explainTarget(TARGET, hops, ctx());
+    expect(facts.filter((f) => f.layer === "dns")).toEqual([]);
     check({ name: "redirect host", obs: hops, status: "ok", layer: null, failure: null });
   });
 
-  test("analyzeDns itself says nothing about a target whose lookups all succeeded or none ran", () => {
-    expect(analyzeDns([], ctx())).toBeNull();
-    expect(analyzeDns([dns(), udp([answer(3, REAL)])], ctx())).toBeNull();
+  test("the comparison finds no DNS fact when every lookup succeeded, or none ran", () => {
+    expect(explainTarget(TARGET, [], ctx()).facts.filter((f) => f.layer === "dns")).toEqual([]);
+    expect(explainTarget(TARGET, [dns(), udp([answer(3, REAL)])], ctx()).facts.filter((f) => f.layer === "dns")).toEqual([]);
   });
 });

@@ -7,8 +7,9 @@ import { describe, expect, test } from "vitest";
 import type { AnalysisContext } from "../../src/analysis/context.js";
 import { parseFingerprints } from "../../src/analysis/fingerprints.js";
 import { parsePublicRanges } from "../../src/net/bogons.js";
-import { analyzeTarget, byStep, failedAtNetworkLevel } from "../../src/analysis/target.js";
-import { failedHop } from "../../src/analysis/redirect.js";
+import { analyzeTarget, explainTarget, failedAtNetworkLevel } from "../../src/analysis/target.js";
+import { compareHops } from "../../src/analysis/compare-http.js";
+import { flatten } from "../../src/analysis/table.js";
 import type { Layer, Status } from "../../src/analysis/verdict.js";
 import type { ControlHttp } from "../../src/probes/control-wire.js";
 import type { Failure } from "../../src/net/failures.js";
@@ -150,6 +151,7 @@ const cases: Case[] = [
   {
     name: "a DNS block of the first host outranks a failed hop",
     obs: [dns(A, ["10.10.34.35"]), tcp("10.10.34.35"), tls("10.10.34.35", A), http(`https://${A}/`, 0, 302, `https://${B}/`), dns(B, [IP_B], { hop: 1 }), tcp(IP_B, null, 1), tls(IP_B, B, "connection_reset", 1)],
+    control: CONTROL_OK,
     status: "blocked",
     layer: "dns",
     failure: "dns_bogon_error",
@@ -198,10 +200,11 @@ describe("hop-0 analysis is kept apart from the hops", () => {
   test("a failed hop's connects are not the target's: not failed at the network level, not compared with the control's endpoints", () => {
     const obs = [...HOP0, dns(B, [IP_A], { hop: 1 }), tcp(IP_A, "connection_refused", 1)];
     expect(failedAtNetworkLevel(TARGET, obs)).toBe(false);
-    const s = byStep(TARGET, obs);
-    expect(s.tcp).toHaveLength(1);
-    expect(s.tcp[0]!.failure).toBeNull();
-    expect(s.dns.map((d) => d.hostname)).toEqual([A]);
+    const { table } = explainTarget(TARGET, obs, CTX);
+    const own = table.conns.filter((c) => c.hop === 0);
+    expect(own).toHaveLength(1);
+    expect(own[0]!.tcpFailure).toBeNull();
+    expect(table.dns.filter((d) => d.hop === 0).map((d) => d.host)).toEqual([A]);
     // The control connected to IP_A:443 and followed the redirect to B: the hop is blocked at
     // TCP by the hop analysis, not by the per-address comparison of hop 0 (which saw it connect).
     const v = analyzeTarget(TARGET, obs, CTX, CONTROL_OK);
@@ -209,8 +212,8 @@ describe("hop-0 analysis is kept apart from the hops", () => {
     expect(v.evidence[0]).toMatch(/^the redirect to cdn\.example stopped/);
   });
 
-  test("failedHop is null while every tried hop got its request sent, and for a hop cut short after connecting", () => {
-    expect(failedHop(HOP0)).toBeNull();
-    expect(failedHop([...HOP0, dns(B, [IP_B], { hop: 1 }), tcp(IP_B, null, 1), tls(IP_B, B, null, 1)])).toBeNull();
+  test("no hop fact while every tried hop got its request sent, nor for a hop cut short after connecting", () => {
+    expect(compareHops(flatten(TARGET, HOP0))).toEqual([]);
+    expect(compareHops(flatten(TARGET, [...HOP0, dns(B, [IP_B], { hop: 1 }), tcp(IP_B, null, 1), tls(IP_B, B, null, 1)]))).toEqual([]);
   });
 });

@@ -52,6 +52,9 @@ describe("a valid config file", () => {
     maxAddresses: 2,
     maxBody: 65536,
     userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0",
+    sniSwap: "Innocuous.Example.",
+    hostSwap: "www.example.org",
+    swap: false,
     publicRanges: ["192.0.2.0/24", "198.51.100.0/24"],
     fingerprints: "bundled,ooni:fp,extra.csv",
     canary: "https://example.com/",
@@ -86,6 +89,7 @@ describe("a valid config file", () => {
     expect(valueOf(cfg, "wait")).toBe(120);
     expect(valueOf(cfg, "userAgent")).toBe("Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0");
     expect(valueOf(cfg, "targets")).toEqual(["weixin.qq.com", "tcp://long.weixin.qq.com:8080"]);
+    expect([valueOf(cfg, "sniSwap"), valueOf(cfg, "hostSwap"), valueOf(cfg, "swap")]).toEqual(["innocuous.example", "www.example.org", false]);
   });
 
   it("resolves relative paths against the config file's folder, not the working directory", () => {
@@ -149,6 +153,9 @@ describe("wrong types and values name the key", () => {
     ["wait", 0, '"wait" must be a whole number from 1 to 86400, got 0'],
     ["category", [1], '"category"[0] must be a string, got 1'],
     ["asnDb", false, '"asnDb" must be a string, got false'],
+    ["sniSwap", "192.0.2.1", '"sniSwap" must be a host name, not an IP address (an SNI cannot carry one), got "192.0.2.1"'],
+    ["hostSwap", "bad_name.example", '"hostSwap" must be a host name such as example.com: letters, digits, hyphens and dots only, got "bad_name.example"'],
+    ["swap", "no", '"swap" must be true or false, got "no"'],
   ];
   for (const [key, value, expected] of cases) {
     it(`${key}: ${JSON.stringify(value)}`, () => {

@@ -358,6 +358,37 @@ describe("OONI", () => {
     expect(m.test_keys.tls_handshakes.map((t) => t.failure)).toEqual([null, "connection_reset"]);
   });
 
+  it("keeps the swaps out of tcp_connect, tls_handshakes and requests, and lists them tagged in x_swaps", () => {
+    const obs: Observation[] = [
+      dnsObs("x.test", ["192.0.2.1"]),
+      tcpObs("192.0.2.1:443"),
+      tlsObs("192.0.2.1:443", "x.test", { failure: "connection_reset" }),
+      tcpObs("192.0.2.1:443", { t0: 21, t: 22, purpose: "sni_swap" }),
+      tlsObs("192.0.2.1:443", "example.com", { t0: 22, t: 25, purpose: "sni_swap", verified: false, verifyFailure: "ssl_invalid_hostname" }),
+    ];
+    const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
+    const tk = m.test_keys;
+    expect(tk.tcp_connect.map((c) => c.tags)).toEqual([undefined]);
+    expect(tk.tls_handshakes.map((t) => [t.server_name, t.failure, t.no_tls_verify])).toEqual([["x.test", "connection_reset", false]]);
+    expect(tk.http_experiment_failure).toBe("connection_reset");
+    expect(tk.x_swaps.tcp_connect.map((c) => [c.ip, c.status.success, c.status.blocked, c.tags])).toEqual([["192.0.2.1", true, false, ["sni_swap"]]]);
+    expect(tk.x_swaps.tls_handshakes.map((t) => [t.server_name, t.failure, t.no_tls_verify, t.tags])).toEqual([["example.com", null, true, ["sni_swap"]]]);
+
+    const plain: Observation[] = [
+      dnsObs("y.test", ["192.0.2.2"]),
+      tcpObs("192.0.2.2:80"),
+      httpObs("192.0.2.2:80", "http://y.test/", { failure: "connection_reset", requestHeaders: { Host: "y.test", Accept: "*/*" } }),
+      tcpObs("192.0.2.2:80", { t0: 31, t: 32, purpose: "host_swap" }),
+      httpObs("192.0.2.2:80", "http://y.test/", { t0: 32, t: 40, purpose: "host_swap", swappedHost: "example.com", requestHeaders: { Host: "example.com", Accept: "*/*" }, status: 200, headers: {} }),
+    ];
+    const h = toOoniMeasurement(row({ target: "http://y.test/", observations: plain, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "http", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" }).test_keys;
+    expect(h.requests.map((r) => [r.failure, r.request.headers.Host, r.tags])).toEqual([["connection_reset", "y.test", ["depth=0"]]]);
+    expect(h.http_experiment_failure).toBe("connection_reset");
+    expect(h.x_swaps.requests.map((r) => [r.request.url, r.request.headers.Host, r.response.code, r.tags])).toEqual([["http://y.test/", "example.com", 200, ["depth=0", "host_swap"]]]);
+    expect(h.x_swaps.tcp_connect.map((c) => c.tags)).toEqual([["host_swap"]]);
+    expect(h.tcp_connect).toHaveLength(1);
+  });
+
   const mapping: Array<[Pick<Verdict, "status" | "layer" | "failure">, unknown, unknown]> = [
     [{ status: "ok", layer: null, failure: null }, false, true],
     [{ status: "down", layer: null, failure: "dns_nxdomain_error" }, false, false],

@@ -4,6 +4,12 @@
  * analysis again. The expected verdict comes from the case's expectation in tests/lab/scenario.mjs,
  * never from the analysis, so a change to the analysis that would misjudge a real measurement fails
  * here, without root and without a lab.
+ *
+ * Every stage is kept too, as file snapshots beside the fixture: analysis.json (the flattened
+ * table, the facts, the verdict and the fact that decided it), result.json (the record `run
+ * --json` prints) and, for a few cases, ooni.json (the OONI export). A change to any of them fails
+ * until it is accepted with `npx vitest run tests/unit/golden.test.ts -u` (fixtures:regen does it),
+ * so that the review of a diff shows exactly what changed.
  */
 import { describe, expect, test } from "vitest";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -11,7 +17,10 @@ import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parsePublicRanges } from "../../src/net/bogons.js";
 import type { AnalysisContext } from "../../src/analysis/context.js";
-import { analyzeTarget } from "../../src/analysis/target.js";
+import { explainTarget } from "../../src/analysis/target.js";
+import { JsonStream } from "../../src/cli/run-output.js";
+import { toOoniMeasurement } from "../../src/export/export-ooni.js";
+import { Writable } from "node:stream";
 import { loadFingerprints } from "../../src/fingerprints/load.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
@@ -37,6 +46,24 @@ interface Expected {
   failure?: string | null;
   /** A pattern (RegExp source) the evidence must match. */
   evidence?: string;
+}
+
+/** Cases whose OONI export is kept as a golden too: one of each kind of verdict and layer. */
+const OONI_CASES = new Set(["dns-injection", "tcp-drop", "tls-mitm", "tls-redirect-sni", "http-blockpage", "http-host-rst", "server-down", "ok-https"]);
+const FIXED_START = "2026-01-01T00:00:00.000Z";
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+
+/** The record `run --json` writes for one result, pretty-printed. */
+function jsonRecord(r: Parameters<JsonStream["result"]>[0]): string {
+  let text = "";
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  new JsonStream(sink).result(r);
+  return json(JSON.parse(text.slice(text.indexOf("\n") + 1)));
 }
 
 const read = <T>(dir: string, file: string): T => JSON.parse(readFileSync(join(FIXTURES, dir, file), "utf8")) as T;
@@ -86,11 +113,25 @@ describe("golden fixtures from the lab (tests/fixtures)", () => {
       fingerprints: await fingerprints(probe.fingerprints),
       networkDown: probe.networkDown ?? null,
     };
-    const v = analyzeTarget(parseTarget(probe.target, probe.service), probe.observations, ctx, control);
+    const target = parseTarget(probe.target, probe.service);
+    const analysis = explainTarget(target, probe.observations, ctx, control);
+    const v = analysis.verdict;
     const got = [v.status, v.layer, v.failure].filter((x) => x !== null).join(" ");
     const why = `${name} (${probe.target}) got ${got}; evidence:\n  ${v.evidence.join("\n  ")}`;
     expect({ status: v.status, layer: v.layer }, why).toEqual({ status: want.status, layer: want.layer });
     if (want.failure !== undefined) expect(v.failure, why).toBe(want.failure);
     if (want.evidence) expect(v.evidence.join("\n"), why).toMatch(new RegExp(want.evidence));
+
+    await expect(json(analysis)).toMatchFileSnapshot(join(FIXTURES, name, "analysis.json"));
+    // What `run --json` prints for it (times fixed: the fixture keeps observations, not clocks).
+    const startedAt = new Date(FIXED_START);
+    await expect(jsonRecord({ target, verdict: v, observations: probe.observations, control, startedAt, finishedAt: startedAt, durationMs: 0 })).toMatchFileSnapshot(
+      join(FIXTURES, name, "result.json"),
+    );
+    if (OONI_CASES.has(name)) {
+      const measurement = { id: `m-${name}`, runId: "r-golden", target: target.input, service: target.service, verdict: v, observations: probe.observations, control, startedAt: FIXED_START, finishedAt: FIXED_START, durationMs: 0 };
+      const run = { id: "r-golden", startedAt: FIXED_START, finishedAt: FIXED_START, state: "completed" as const, version: "0.0.0-golden", pid: null, hostnameHash: null, networkLabel: null, probeAsn: null, probeCc: null, options: null, targetCount: 1, summary: null, canary: null };
+      await expect(json(toOoniMeasurement({ run, measurement }, { softwareVersion: "0.0.0-golden" }))).toMatchFileSnapshot(join(FIXTURES, name, "ooni.json"));
+    }
   });
 });

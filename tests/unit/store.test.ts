@@ -297,6 +297,52 @@ describe.each([
     ]);
   });
 
+  it("round-trips the swaps' fields (purpose, swappedHost), their headers and certificates stored as blobs", () => {
+    const swaps: Observation[] = [
+      { step: "tcp", t0: 61, t: 62, failure: null, address: "203.0.113.5:443", hop: 1, purpose: "sni_swap" },
+      {
+        step: "tls",
+        t0: 62,
+        t: 70,
+        failure: null,
+        address: "203.0.113.5:443",
+        serverName: "example.com",
+        version: "TLSv1.3",
+        alpn: "h2",
+        certificates: [{ subject: "CN=weixin.qq.com", issuer: "CN=Some CA", sans: ["DNS:weixin.qq.com"], validFrom: "2025-01-01T00:00:00.000Z", validTo: "2026-01-01T00:00:00.000Z", fingerprint256: "AB:CD" }],
+        verified: false,
+        verifyFailure: "ssl_invalid_hostname",
+        hop: 1,
+        purpose: "sni_swap",
+      },
+      { step: "tcp", t0: 71, t: 72, failure: null, address: "[2001:db8::1]:80", purpose: "host_swap" },
+      {
+        step: "http",
+        t0: 72,
+        t: 80,
+        failure: null,
+        address: "[2001:db8::1]:80",
+        url: "http://weixin.qq.com/",
+        hop: 0,
+        purpose: "host_swap",
+        swappedHost: "example.com",
+        requestHeaders: { Host: "example.com", Connection: "keep-alive", "User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/159.0.0.0" },
+        status: 404,
+        headers: { "content-type": "text/html" },
+        title: null,
+        bodyLength: 0,
+        bodyTruncated: false,
+        bodySha256: "cd".repeat(32),
+        bodySample: "",
+        location: null,
+      },
+    ];
+    const store = openStore(pathOf());
+    const runId = startRun(store);
+    store.addMeasurement(runId, measurement({ observations: [...observations, ...swaps] }));
+    expect(store.listMeasurements(runId)[0]!.observations).toEqual([...observations, ...swaps]);
+  });
+
   it("keeps the summary columns queryable without parsing JSON", () => {
     const store = openStore(pathOf());
     const runId = startRun(store);

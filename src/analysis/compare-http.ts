@@ -1,0 +1,143 @@
+/**
+ * Stage 2 for HTTP and redirect hops: block-page signatures, the final response against the
+ * helper's fetch (status, body length, title, uncommon headers, as OONI's web_connectivity
+ * compares them), the Host swap, and redirect hops that stopped before their request, at the
+ * step that stopped them. Pure: no I/O.
+ */
+import type { AnalysisContext } from "./context.js";
+import type { ControlHttpRow, HttpRow, Table } from "./table.js";
+import { blockPageMatch, matchHttp } from "./fingerprints.js";
+import { compareTls } from "./compare-conn.js";
+import { fact, type Fact } from "./facts.js";
+
+// Headers nearly every server sends; only the others say something about who answered.
+const COMMON_HEADERS = new Set(
+  "date content-type server cache-control vary set-cookie location expires x-powered-by content-encoding last-modified accept-ranges pragma x-frame-options etag x-content-type-options age via p3p x-xss-protection content-language cf-ray strict-transport-security link x-varnish connection content-length transfer-encoding keep-alive alt-svc".split(
+    " ",
+  ),
+);
+
+/** How the probe's final response compares with the control's; each field true when they agree. */
+export interface HttpComparison {
+  status: boolean;
+  body: boolean;
+  title: boolean;
+  headers: boolean;
+  /** Body length proportion, smaller over larger, 0..1. */
+  proportion: number;
+}
+
+/** Compares a final response with the control's. */
+export function compareResponses(last: HttpRow, c: ControlHttpRow): HttpComparison {
+  const probeLen = last.bodyLength ?? 0;
+  // A probe body cut at the cap is as long as the control's if the control's is longer still.
+  const controlLen = last.bodyTruncated ? Math.min(c.bodyLength ?? 0, probeLen) : (c.bodyLength ?? 0);
+  const big = Math.max(probeLen, controlLen);
+  const proportion = big === 0 ? 1 : Math.min(probeLen, controlLen) / big;
+  const norm = (t: string | null | undefined) => (t ?? "").trim().toLowerCase();
+  const uncommon = (h: Record<string, string>) => new Set(Object.keys(h).map((k) => k.toLowerCase()).filter((k) => !COMMON_HEADERS.has(k)));
+  const mine = uncommon(last.headers);
+  const theirs = uncommon(c.headers);
+  const headers = (mine.size === 0 && theirs.size === 0) || [...mine].some((k) => theirs.has(k));
+  return { status: last.status === c.status, body: proportion > 0.7, title: norm(last.title) === norm(c.title), headers, proportion };
+}
+
+/** The host of a URL, lower case, without IPv6 brackets; "" when it does not parse. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  } catch {
+    return "";
+  }
+}
+
+/** What the helper's fetch got, for evidence. */
+function controlSaw(c: ControlHttpRow): string {
+  return `HTTP ${c.status}, ${c.bodyLength} bytes${c.title ? `, "${c.title}"` : ""}`;
+}
+
+/** Block-page fingerprints and status 451 on any hop: facts on their own, with or without a control. */
+function signatures(hops: readonly HttpRow[], ctx: AnalysisContext): Fact[] {
+  for (const h of hops) {
+    if (h.status === null) continue;
+    const m = blockPageMatch(matchHttp(ctx.fingerprints, { status: h.status, headers: h.headers, bodySample: h.bodySample }));
+    if (m) return [fact("http_blockpage", "http", null, [h.id], { url: h.url, match: m.evidence })];
+    if (h.status === 451) return [fact("http_status_451", "http", null, [h.id], { url: h.url, title: h.title ?? "" })];
+  }
+  return [];
+}
+
+/** Failures a filter gives a request it does not like (as opposed to a page in its place). */
+const CUT: ReadonlySet<string> = new Set(["connection_reset", "generic_timeout_error", "eof_error", "connection_aborted", "network_reset"]);
+
+/** The redirect hop that stopped before its request, at the step that stopped it; facts about it with the helper's fetch. */
+export function compareHops(table: Table): Fact[] {
+  const sent = new Set(table.http.filter((h) => h.purpose === "measure").map((h) => h.hop));
+  const hops = new Set([...table.dns.filter((r) => r.hop > 0).map((r) => r.hop), ...table.conns.filter((c) => c.hop > 0).map((c) => c.hop)]);
+  for (const hop of [...hops].sort((a, b) => a - b)) {
+    if (sent.has(hop)) continue;
+    const conns = table.conns.filter((c) => c.hop === hop && c.purpose === "measure");
+    const dns = table.dns.filter((r) => r.hop === hop);
+    let stopped: Fact | null = null;
+    if (conns.length > 0) {
+      const host = conns.find((c) => c.tls)?.tls?.serverName ?? dns[0]?.host ?? conns[0]!.ip;
+      if (conns.every((c) => c.tcpFailure !== null)) {
+        stopped = fact("hop_failed_unconfirmed", "tcp", conns[0]!.tcpFailure, conns.map((c) => c.id), { host: host.toLowerCase(), tries: conns.map((c) => `${c.endpoint}|${c.tcpFailure}`).join("\n") }, hop);
+      } else {
+        const withTls = conns.filter((c) => c.tls);
+        if (withTls.length > 0 && withTls.every((c) => c.tls!.failure !== null)) {
+          // An SNI swap that answered proves the filter on this hop without a helper.
+          const swap = compareTls(table, hop).find((f) => f.key === "tls_sni_swap_answered");
+          if (swap) return [{ ...swap, detail: { ...swap.detail, host: host.toLowerCase() } }];
+          stopped = fact("hop_failed_unconfirmed", "tls", withTls[0]!.tls!.failure, withTls.map((c) => c.id), { host: host.toLowerCase(), tries: withTls.map((c) => `${c.endpoint}|${c.tls!.serverName}|${c.tls!.failure}`).join("\n") }, hop);
+        }
+      }
+    } else {
+      // The browser's resolver: the system one, or the first configured (as the probe chose it).
+      const lookup = dns.find((r) => r.engine === "system") ?? dns.find((r) => r.engine === "udp") ?? dns[0];
+      if (lookup && lookup.addresses.length === 0) {
+        const others = dns.filter((r) => r !== lookup && r.addresses.length > 0).map((r) => `${r.resolver} answered ${r.addresses.join(", ")}`);
+        stopped = fact("hop_failed_unconfirmed", "dns", lookup.failure ?? "dns_no_answer", dns.map((r) => r.id), { host: lookup.host, lookup: lookup.engine === "system" ? "the system resolver" : `the resolver ${lookup.resolver}`, others: others.join("; ") }, hop);
+      }
+    }
+    if (!stopped) continue;
+    const c = table.controlHttp;
+    if (!c) return [stopped];
+    if (c.failure !== null) return [{ ...stopped, key: "hop_failed_everywhere", detail: { ...stopped.detail, controlFailure: `${c.failure}${c.note ? `: ${c.note}` : ""}` } }];
+    if (c.urls.length > 0 && !c.urls.some((u) => hostOf(u) === stopped.detail.host)) {
+      return [{ ...stopped, key: "hop_redirect_elsewhere", failure: null, detail: { ...stopped.detail, chain: c.urls.join(" -> ") } }];
+    }
+    return [{ ...stopped, key: "hop_failed_probe_only", detail: { ...stopped.detail, controlSaw: controlSaw(c) } }];
+  }
+  return [];
+}
+
+/** Compares the target's HTTP exchanges; `hopStopped` when a redirect hop stopped before its request (then only signatures count). */
+export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: boolean): Fact[] {
+  const hops = table.http.filter((h) => h.purpose === "measure");
+  if (hops.length === 0) return [];
+  const sig = signatures(hops, ctx);
+  if (sig.length > 0 || hopStopped) return sig;
+  const last = hops[hops.length - 1]!;
+  const c = table.controlHttp;
+  const what = { url: last.url, endpoint: last.endpoint, status: last.status === null ? "" : String(last.status), note: last.note ?? "" };
+  if (last.failure !== null) {
+    if (c && c.failure === null) return [fact("http_failed_probe_only", "http", last.failure, [last.id], { ...what, controlSaw: controlSaw(c) })];
+    if (c) return [fact("http_failed_everywhere", "http", last.failure, [last.id], { ...what, controlFailure: c.failure! })];
+    // Without a helper: the same address answering the same request with an innocuous Host proves a Host filter.
+    const swap = CUT.has(last.failure) ? table.http.find((h) => h.purpose === "host_swap" && h.hop === last.hop && h.status !== null) : undefined;
+    if (swap) return [fact("http_host_swap_answered", "http", last.failure, [last.id, swap.id], { ...what, swapHost: swap.swappedHost ?? "another name", swapStatus: String(swap.status) })];
+    return [fact("http_failed_unconfirmed", "http", last.failure, [last.id], what)];
+  }
+  if (!c || c.failure !== null) return [];
+  if (c.urls.length > 0) {
+    const seen = new Set(c.urls.map(hostOf));
+    const foreign = hops.map((h) => hostOf(h.url)).find((h) => h && !seen.has(h));
+    if (foreign) return [fact("http_redirect_elsewhere", "http", null, hops.map((h) => h.id), { host: foreign, chain: c.urls.join(" -> ") })];
+  }
+  const cmp = compareResponses(last, c);
+  if (cmp.status && (cmp.body || cmp.headers || cmp.title)) return [];
+  const diffs = [!cmp.status && "status", !cmp.body && `body length (${Math.round(cmp.proportion * 100)}%)`, !cmp.title && "title", !cmp.headers && "uncommon headers"].filter((x): x is string => Boolean(x));
+  const mine = `HTTP ${last.status}, ${last.bodyLength ?? 0} bytes${last.title ? `, "${last.title}"` : ""}`;
+  return [fact("http_response_differs", "http", null, [last.id], { url: last.url, mine, controlSaw: controlSaw(c), diffs: diffs.join(", ") })];
+}

@@ -1,0 +1,115 @@
+/**
+ * The decision table of src/analysis/classify.ts: every fact the comparison can establish is
+ * decided by exactly one rule (or is a note), the docs list every fact, and the order of the
+ * rules is the one docs/verdicts.md promises (proof of blocking before the site's own faults,
+ * those before the local network, those before what nothing confirms).
+ */
+import { describe, expect, test } from "vitest";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { FACT_KEYS, fact, type FactKey } from "../../src/analysis/facts.js";
+import { RULES, classify, notMeasured, runOutcome, serviceStatus } from "../../src/analysis/classify.js";
+import { explainTarget } from "../../src/analysis/target.js";
+import { parseTarget } from "../../src/targets/parse.js";
+import type { Observation } from "../../src/probes/observation.js";
+
+const DOC = readFileSync(fileURLToPath(new URL("../../docs/verdicts.md", import.meta.url)), "utf8");
+
+describe("the rule table", () => {
+  test("every fact has one rule, except the notes", () => {
+    const ruled = RULES.map((r) => r.fact);
+    expect(new Set(ruled).size, "a fact with two rules").toBe(ruled.length);
+    expect(FACT_KEYS.filter((k) => !ruled.includes(k))).toEqual(["helper_unusable"]);
+  });
+
+  test("docs/verdicts.md names every fact", () => {
+    expect(FACT_KEYS.filter((k) => !DOC.includes(`\`${k}\``))).toEqual([]);
+  });
+
+  test("blocked rules come first, then down, then inconclusive (the local network), then anomaly", () => {
+    const rank = { blocked: 0, down: 1, inconclusive: 2, anomaly: 3 } as const;
+    // not_measured (first) and nothing_ran (last) stand apart: a target that was not probed, or not at all.
+    const order = RULES.filter((r) => r.fact !== "not_measured" && r.fact !== "nothing_ran").map((r) => rank[r.status as keyof typeof rank]);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  test("the first rule wins whatever order the facts come in, and evidence starts with the deciding fact", () => {
+    const tcp = fact("tcp_failed_unconfirmed", "tcp", "generic_timeout_error", ["conn#1"], { tries: "192.0.2.1:443|generic_timeout_error" });
+    const dns = fact("dns_probe_only_addresses", "dns", null, ["dns#1"], { resolver: "the system resolver", addresses: "192.0.2.1", name: "x.example", controls: "DoH u", controlAddrs: "198.51.100.1" });
+    for (const facts of [
+      [tcp, dns],
+      [dns, tcp],
+    ]) {
+      const { verdict, decidedBy } = classify(facts);
+      expect(decidedBy).toBe("dns_probe_only_addresses");
+      expect({ status: verdict.status, layer: verdict.layer, failure: verdict.failure }).toEqual({ status: "blocked", layer: "dns", failure: null });
+      expect(verdict.evidence[0]).toMatch(/^the system resolver returned 192\.0\.2\.1, which no control returned/);
+      expect(verdict.evidence[1]).toMatch(/^TCP connect to 192\.0\.2\.1:443 timed out/);
+    }
+  });
+
+  test("no fact is ok, with no evidence; a note alone does not change that", () => {
+    expect(classify([])).toEqual({ verdict: { status: "ok", layer: null, failure: null, evidence: [] }, decidedBy: null });
+    expect(classify([fact("helper_unusable", null, "generic_timeout_error", [], { helper: "http://h/" })]).verdict.status).toBe("ok");
+  });
+
+  test("the run's other decisions: not measured, the exit outcome, a service's status", () => {
+    expect(notMeasured("https://canary.example/", "network_unreachable")).toEqual({
+      status: "inconclusive",
+      layer: null,
+      failure: null,
+      evidence: ["not measured: this machine's network seems down (the canary https://canary.example/ failed: network_unreachable)"],
+    });
+    expect(runOutcome(["ok", "anomaly", "blocked"])).toBe("blocked");
+    expect(runOutcome(["ok", "anomaly", "down"])).toBe("anomaly");
+    expect(runOutcome(["inconclusive", "inconclusive"])).toBe("inconclusive");
+    expect(runOutcome(["inconclusive", "ok"])).toBe("ok");
+    expect(runOutcome([])).toBe("ok");
+    const counts = (c: Partial<Record<"ok" | "blocked" | "anomaly" | "down" | "inconclusive", number>>) => ({ ok: 0, blocked: 0, anomaly: 0, down: 0, inconclusive: 0, ...c });
+    expect(serviceStatus(counts({ blocked: 2 }), 2)).toBe("blocked");
+    expect(serviceStatus(counts({ blocked: 1, ok: 1 }), 2)).toBe("partly blocked");
+    expect(serviceStatus(counts({ down: 1, inconclusive: 1 }), 2)).toBe("down");
+  });
+});
+
+describe("the flattened table joins by ids", () => {
+  const target = parseTarget("https://site.example/");
+  const obs: Observation[] = [
+    { step: "dns", engine: "system", resolver: "system", hostname: "site.example", qtype: "ANY", addresses: ["192.0.2.7", "2001:db8::7"], failure: null, t0: 0, t: 1 },
+    { step: "tcp", address: "192.0.2.7:443", failure: null, t0: 1, t: 2 },
+    { step: "tcp", address: "[2001:db8::7]:443", failure: "connection_refused", t0: 1, t: 2 },
+    { step: "tls", address: "192.0.2.7:443", serverName: "site.example", certificates: [], verified: true, failure: null, t0: 2, t: 3 },
+    { step: "http", address: "192.0.2.7:443", url: "https://site.example/", hop: 0, requestHeaders: {}, status: 200, failure: null, t0: 3, t: 4 },
+  ];
+  const control = {
+    helper: "http://helper/",
+    t0: 0,
+    t: 1,
+    failure: null,
+    response: {
+      dns: { failure: null, addrs: ["192.0.2.7"] },
+      tcp_connect: { "192.0.2.7:443": { status: true, failure: null }, "[2001:DB8::7]:443": { status: false, failure: "connection_refused" as const } },
+      tls_handshake: {},
+      http_request: { failure: null, status_code: 200, body_length: 0, title: "", headers: {} },
+      ip_info: {},
+    },
+  };
+
+  test("each connection carries its handshake, the helper's attempt on the same endpoint (IPv6 written either way), and the HTTP row names its connection", () => {
+    const { table, verdict } = explainTarget(target, obs, { publicRanges: [], fingerprints: [], networkDown: null }, control);
+    expect(table.conns.map((c) => [c.id, c.ip, c.port, c.tcpFailure, c.tls?.serverName ?? null, c.control?.tcp?.ok ?? null])).toEqual([
+      ["conn#1", "192.0.2.7", 443, null, "site.example", true],
+      ["conn#2", "2001:db8::7", 443, "connection_refused", null, false],
+    ]);
+    expect(table.http.map((h) => [h.id, h.conn])).toEqual([["http#1", "conn#1"]]);
+    expect(table.dns.map((d) => [d.id, d.role, d.engine])).toEqual([
+      ["dns#1", "probe", "system"],
+      ["dns#2", "control", "helper"],
+    ]);
+    expect(verdict.status).not.toBe("blocked");
+  });
+});
+
+/** Keys used above, checked to exist so that a rename breaks this file at compile time. */
+const _keys: FactKey[] = ["dns_probe_only_addresses", "tcp_failed_unconfirmed", "helper_unusable"];
+void _keys;
