@@ -9,7 +9,7 @@ import { statusChanges } from "../store/changes.js";
 import type { HistoryQuery, Span } from "../store/history.js";
 import { historySpans, latestRuns } from "../store/history.js";
 import { listNetworks, networkName, type NetworkSummary } from "../store/network.js";
-import { isPgUrl, pgFailure, redactUrl } from "../store/pg/connect.js";
+import { isPgUrl, pgFailure, redactUrl, SESSION_OPTIONS } from "../store/pg/connect.js";
 import { PgReader } from "../store/pg/read.js";
 import { PG_SCHEMA_VERSION, pgSchemaVersion } from "../store/pg/schema.js";
 import { EXIT } from "./exit-codes.js";
@@ -27,7 +27,7 @@ export interface ReadSource {
 
 /** Opens a PostgreSQL fleet database for reading; a message to print when it cannot be. */
 export async function openPgReader(url: string): Promise<{ reader: PgReader; close: () => Promise<void> } | string> {
-  const client = new pg.Client({ connectionString: url, application_name: "reachprobe", connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({ connectionString: url, application_name: "reachprobe", connectionTimeoutMillis: 10_000, options: SESSION_OPTIONS });
   client.on("error", () => {});
   try {
     await client.connect();

@@ -8,6 +8,13 @@ import { StoreError } from "../errors.js";
 // int8 (bigint: ASNs, counts, seq) as JS numbers: every value reachprobe stores fits in 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
+/**
+ * Settings of every reachprobe session. jit=off: the reading queries are many small index
+ * lookups whose estimated cost is high enough that PostgreSQL would compile them to machine code
+ * first, which took 2 s of a 2.4 s history query over 10 million measurements (bench:history).
+ */
+export const SESSION_OPTIONS = "-c jit=off";
+
 /** True when `db` names a PostgreSQL database rather than an SQLite file. */
 export function isPgUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
@@ -26,7 +33,7 @@ export function redactUrl(url: string): string {
 
 /** A pool of connections to the database at `url` (nothing is connected until first use). */
 export function pgPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, application_name: "reachprobe" });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, application_name: "reachprobe", options: SESSION_OPTIONS });
   // An idle connection that the server drops (a restart) is discarded, not thrown.
   pool.on("error", () => {});
   return pool;

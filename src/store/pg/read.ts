@@ -31,13 +31,20 @@ export function pgHistorySql(q: HistoryQuery): { text: string; params: Params } 
   if (targets.length) keys.push(`f.target = ANY(${p(targets)}::text[])`);
   if (q.service != null) keys.push(`(f.network, f.target) IN (SELECT network, target FROM latest_status WHERE service = ${p(q.service)})`);
   const since = q.since != null ? `WHERE s.next_at IS NULL OR s.next_at > ${p(q.since)}::timestamptz` : "";
+  // Every lookup per (network, target) and per span is bounded on started_at by plain times as
+  // well as by (started_at, seq) row values: the plain bounds let PostgreSQL skip the month
+  // partitions a span does not reach (run-time pruning), which row values alone do not.
+  // OFFSET 0 keeps each lateral lookup a lookup (an index probe per key) instead of letting the
+  // planner turn it into a join over every key's index entries.
   const text = `
     WITH keys AS (SELECT f.network, f.target FROM measurements AS f WHERE ${keys.join(" AND ")}),
     starts AS (
-      SELECT m.network, m.target, m.status, m.layer, m.started_at AS from_at, m.seq AS from_seq,
+      SELECT k.network, k.target, m.status, m.layer, m.started_at AS from_at, m.seq AS from_seq,
              LEAD(m.started_at) OVER w AS next_at, LEAD(m.seq) OVER w AS next_seq
-      FROM keys AS k JOIN measurements AS m ON m.network = k.network AND m.target = k.target AND m.changed IS DISTINCT FROM false
-      WINDOW w AS (PARTITION BY m.network, m.target ORDER BY m.started_at, m.seq)
+      FROM keys AS k CROSS JOIN LATERAL (
+        SELECT x.status, x.layer, x.started_at, x.seq FROM measurements AS x
+        WHERE x.network = k.network AND x.target = k.target AND x.changed IS DISTINCT FROM false OFFSET 0) AS m
+      WINDOW w AS (PARTITION BY k.network, k.target ORDER BY m.started_at, m.seq)
     ),
     spans AS (SELECT * FROM starts AS s ${since})
     SELECT s.network, s.target, l.service, s.status, s.layer, l.failure, iso(s.from_at) AS "from", iso(l.started_at) AS "to",
@@ -46,11 +53,14 @@ export function pgHistorySql(q: HistoryQuery): { text: string; params: Params } 
     CROSS JOIN LATERAL (
       SELECT x.service, x.failure, x.started_at, x.run_id FROM measurements AS x
       WHERE x.network = s.network AND x.target = s.target
+        AND x.started_at >= s.from_at AND x.started_at <= COALESCE(s.next_at, 'infinity')
         AND (s.next_at IS NULL OR (x.started_at, x.seq) < (s.next_at, s.next_seq))
       ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS l
     CROSS JOIN LATERAL (
       SELECT count(*)::integer AS n FROM measurements AS x
-      WHERE x.network = s.network AND x.target = s.target AND (x.started_at, x.seq) >= (s.from_at, s.from_seq)
+      WHERE x.network = s.network AND x.target = s.target
+        AND x.started_at >= s.from_at AND x.started_at <= COALESCE(s.next_at, 'infinity')
+        AND (x.started_at, x.seq) >= (s.from_at, s.from_seq)
         AND (s.next_at IS NULL OR (x.started_at, x.seq) < (s.next_at, s.next_seq))) AS c
     ORDER BY s.network, l.service, s.target, s.from_at, s.from_seq`;
   return { text, params };

@@ -120,9 +120,13 @@ function batchQueries(db: pg.ClientBase) {
         ({ id, started_at, finished_at, state, target_count }) => ({ id, started_at, finished_at, state, target_count }) as ReportRunDetail),
     runLastMeasurement: (keys: number[]) =>
       byKey<string | null>(`SELECT r.seq AS k, iso(max(m.started_at)) AS t FROM runs AS r JOIN measurements AS m ON m.run_id = r.id WHERE r.seq = ANY($1::bigint[]) GROUP BY r.seq`, keys, (row) => row.t as string | null),
+    // A run's measurements started while it ran: the bounds let PostgreSQL skip the months the
+    // run does not reach (a finished run's finished_at is after its last measurement, store.ts).
     runMeasurements: (keys: number[]) =>
       byKey<ReportRunMeasurementRow>(
-        `SELECT r.seq AS k, m.target, m.status, m.layer, m.failure FROM runs AS r JOIN measurements AS m ON m.run_id = r.id WHERE r.seq = ANY($1::bigint[]) ORDER BY r.seq, m.seq`,
+        `SELECT r.seq AS k, m.target, m.status, m.layer, m.failure FROM runs AS r JOIN measurements AS m ON m.run_id = r.id
+           AND m.started_at >= r.started_at AND m.started_at <= COALESCE(r.finished_at, 'infinity')
+         WHERE r.seq = ANY($1::bigint[]) ORDER BY r.seq, m.seq`,
         keys, (row) => [row.target, row.status, row.layer, row.failure] as ReportRunMeasurementRow, true),
     changeDetail: (keys: number[]) =>
       byKey<ReportChangeDetail>(
@@ -147,7 +151,7 @@ const EMPTY: { [K in keyof Queries]: unknown } = {
 };
 
 /** The most passes before giving up (the report's reads are a few steps deep). */
-const MAX_PASSES = 16;
+const MAX_PASSES = 24;
 
 /** Computes `compute(rows)` (the report: loadReport) over the fleet database, in passes (see above). */
 export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: ReportRows) => T): Promise<T> {
@@ -191,8 +195,13 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         process.stderr.write(`report pass ${pass}: ${JSON.stringify(by)}\n`);
       }
       if (misses.size === 0) return result as T;
+      // The per-run and per-change reads a pass asks for depend on the network-wide rows (a run
+      // that the endpoints vouch for is not read row by row): while any network-wide row was
+      // missing, they were asked for on a guess, and only the network-wide rows are fetched.
+      const wide = [...misses].filter(([key]) => !Object.hasOwn(batch, key.split("\n")[0]!));
+      const todo = wide.length > 0 ? wide : [...misses];
       const batched = new Map<keyof ReturnType<typeof batchQueries>, number[]>();
-      for (const [key, fetch] of misses) {
+      for (const [key, fetch] of todo) {
         const [name, args] = key.split("\n") as [string, string];
         if (Object.hasOwn(batch, name)) {
           const list = batched.get(name as keyof ReturnType<typeof batchQueries>) ?? [];
