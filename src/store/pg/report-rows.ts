@@ -183,6 +183,7 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         databaseNetworks: () => answer("databaseNetworks", []),
       };
       let result: T | undefined;
+      const t0 = performance.now();
       try {
         result = compute(rows);
       } catch (err) {
@@ -192,7 +193,7 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
       if (process.env.REACHPROBE_DEBUG_REPORT) {
         const by: Record<string, number> = {};
         for (const k of misses.keys()) by[k.split("\n")[0]!] = (by[k.split("\n")[0]!] ?? 0) + 1;
-        process.stderr.write(`report pass ${pass}: ${JSON.stringify(by)}\n`);
+        process.stderr.write(`report pass ${pass}: computed in ${(performance.now() - t0).toFixed(0)} ms, asked for ${JSON.stringify(by)}\n`);
       }
       if (misses.size === 0) return result as T;
       // The per-run and per-change reads a pass asks for depend on the network-wide rows (a run
@@ -213,6 +214,7 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         const found = await batch[name](keys);
         for (const k of keys) cache.set(`${name}\n${JSON.stringify([k])}`, found.has(k) ? found.get(k) : MISSING[name]);
       }
+      if (process.env.REACHPROBE_DEBUG_REPORT) process.stderr.write(`report pass ${pass}: fetched in ${(performance.now() - t0).toFixed(0)} ms since the pass began\n`);
     }
     throw new Error(`the report needed more than ${MAX_PASSES} rounds of queries`);
   } finally {
