@@ -195,6 +195,12 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
       expect(late.status).toBe(400);
       expect(((await late.json()) as { error: string }).error).toMatch(/measurements\[0\]: started_at 2031-01-01T00:00:00.000Z is outside/);
       expect(await count("SELECT count(*) AS n FROM runs WHERE id = 'r-1'")).toBe(0);
+      // A run of its own, carrying a measurement id that is the owner's.
+      const ownersId = localIds(file)[0]!;
+      const stolen = await post({ version: 1, runs: [{ ...run, id: "r-2" }], measurements: [{ ...good, id: ownersId, run_id: "r-2" }], blobs: [] });
+      expect(stolen.status).toBe(409);
+      expect(((await stolen.json()) as { error: string }).error).toBe(`batch refused, nothing written: measurement ${ownersId} belongs to another probe`);
+      expect(await count("SELECT count(*) AS n FROM runs WHERE id = 'r-2'")).toBe(0);
       const ok = await post({ version: 1, runs: [run], measurements: [good], blobs: [] });
       expect(ok.status).toBe(200);
       expect(await count("SELECT count(*) AS n FROM measurements WHERE id = 'm-good'")).toBe(1);
