@@ -159,11 +159,12 @@ export function askConsent(input: NodeJS.ReadableStream, output: NodeJS.Writable
     let answered = false;
     rl.once("line", (line) => {
       answered = true;
-      rl.close();
       resolve(/^\s*y(es)?\s*$/i.test(line));
+      rl.close();
     });
     rl.once("close", () => {
-      if (!answered) output.write("\n");
+      if (answered) return;
+      output.write("\n");
       resolve(false);
     });
   });
