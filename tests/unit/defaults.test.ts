@@ -11,7 +11,7 @@ import { chooseDnsControls, DEFAULT_CANARY, DEFAULT_DNS_OPERATORS, defaultPartie
 import { planTargets } from "../../src/cli/run-plan.js";
 import { dryRunReport } from "../../src/cli/run-consent.js";
 import { runOptions, type RunFlags } from "../../src/cli/run-options.js";
-import { applyLoadedConfig } from "../../src/config/apply.js";
+import { applyLoadedConfig, effectiveSettings } from "../../src/config/apply.js";
 import { readConfigFile } from "../../src/config/read.js";
 import { runCli } from "../helpers/cli.js";
 
@@ -60,6 +60,31 @@ describe("the default DNS controls", () => {
     expect(chooseDnsControls(await flagsOf([], { dnsControl: false }), true).origin).toBe("off");
     // The flag overrides the file.
     expect(chooseDnsControls(await flagsOf(["--no-dns-control"], { dnsControl: true }), true).origin).toBe("off");
+  });
+});
+
+describe("config show", () => {
+  async function shown(args: string[], config?: Record<string, unknown>) {
+    const run = runOptions().exitOverride().action(() => {});
+    await run.parseAsync(args, { from: "user" });
+    let applied = { configPath: null as string | null, targets: [] as string[], applied: [] as never[], config: null as never };
+    if (config) {
+      const dir = mkdtempSync(join(tmpdir(), "reachprobe-show-"));
+      const path = join(dir, "c.json");
+      writeFileSync(path, JSON.stringify(config));
+      applied = applyLoadedConfig(run, [], await readConfigFile({ path, absolute: path, origin: "--config" }, run)) as never;
+    }
+    const s = effectiveSettings(run, applied);
+    return { doh: s.doh, resolver: s.resolver };
+  }
+
+  it("shows the default public resolvers when neither doh nor resolver is set, and none when turned off or chosen", async () => {
+    expect(await shown([])).toEqual({
+      doh: { value: ["https://cloudflare-dns.com/dns-query", "https://dns.google/dns-query"], source: "default" },
+      resolver: { value: ["1.1.1.1:53", "8.8.8.8:53"], source: "default" },
+    });
+    expect(await shown([], { dnsControl: false })).toEqual({ doh: { value: null, source: "unset" }, resolver: { value: null, source: "unset" } });
+    expect(await shown([], { doh: ["https://doh.example/dns-query"] })).toEqual({ doh: { value: ["https://doh.example/dns-query"], source: "config" }, resolver: { value: null, source: "unset" } });
   });
 });
 
