@@ -8,6 +8,7 @@
 import type { CertificateInfo, ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { Failure } from "../net/failures.js";
 import type { Target } from "../targets/target.js";
+import { bodySampleText } from "../probes/body-sample.js";
 
 /** Who asked: the probe as a browser would (system resolver, --resolver), or a control (DoH, the helper). */
 export type DnsRole = "probe" | "control";
@@ -235,7 +236,7 @@ export function flatten(target: Pick<Target, "input" | "host" | "isIp" | "scheme
       title: h.title ?? null,
       bodyLength: h.bodyLength ?? null,
       bodyTruncated: h.bodyTruncated ?? false,
-      bodySample: h.bodySample ?? "",
+      bodySample: bodySampleText(h),
       note: h.note ?? null,
       location: h.location ?? null,
     });
