@@ -162,6 +162,11 @@ export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchange
   return result;
 }
 
+/** A header name as Go (and OONI's probes and helper) write it: "content-type" -> "Content-Type". */
+export function canonicalHeaderName(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
 function flatten(list: ReadonlyArray<readonly [string, string]>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of list) {
