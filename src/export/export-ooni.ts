@@ -394,14 +394,15 @@ export { canonicalHeaderName };
 
 /**
  * Headers as OONI writes them: canonical names, the map with each name's first value, the list
- * with every value (a header received twice is two pairs), sorted by name, values scrubbed.
+ * with every value (a header received twice is two pairs), sorted by name; with `scrub`, values
+ * scrubbed of every address.
  */
-export function ooniHeaders(h: Record<string, string> | undefined, repeats: Record<string, string[]> = {}): OoniHeaders {
+export function ooniHeaders(h: Record<string, string> | undefined, repeats: Record<string, string[]> = {}, scrub = true): OoniHeaders {
   const byName = new Map<string, string[]>();
   for (const [name, value] of Object.entries(h ?? {})) {
     const key = canonicalHeaderName(name);
     const values = Object.hasOwn(repeats, name.toLowerCase()) ? repeats[name.toLowerCase()]! : [value];
-    byName.set(key, [...(byName.get(key) ?? []), ...values.map(scrubAddresses)]);
+    byName.set(key, [...(byName.get(key) ?? []), ...(scrub ? values.map(scrubAddresses) : values)]);
   }
   const headers: Record<string, string> = {};
   const list: Array<[string, string]> = [];
@@ -432,7 +433,9 @@ function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
     request: {
       url: o.url,
       method: "GET",
-      ...ooniHeaders(o.requestHeaders),
+      // What reachprobe sent cannot say where it was, and scrubbing would eat the
+      // User-Agent's version ("Chrome/130.0.0.0" reads as an address): not scrubbed.
+      ...ooniHeaders(o.requestHeaders, {}, false),
       body: "",
       body_is_truncated: false,
       tor: { exit_ip: null, exit_name: null, is_tor: false },
