@@ -55,6 +55,7 @@ export const CONFIG_KEYS = {
   dnsWindow: { kind: "integer" },
   maxAddresses: { kind: "integer" },
   maxBody: { kind: "integer" },
+  bodySample: { kind: "integer" },
   userAgent: { kind: "string" },
   sniSwap: { kind: "string" },
   hostSwap: { kind: "string" },
