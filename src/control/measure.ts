@@ -47,7 +47,7 @@ export async function measureControl(req: ParsedRequest, s: MeasureSettings, bud
     const lookups = await dnsStep(req.host, cfg, budget);
     const addrs = addressesToTry(lookups, s.maxListedAddresses ?? 32);
     const failure: Failure | null = addrs.length > 0 ? null : (lookups.find((l) => l.failure)?.failure ?? "dns_no_answer");
-    dns = { failure: helperDnsFailure(failure), addrs, x_failure: failure };
+    dns = { failure: helperDnsFailure(failure), addrs, ...(failure !== null ? { x_failure: failure } : {}) };
     own = addrs;
   }
 
