@@ -10,7 +10,7 @@ export interface FastpathInput {
   report_id?: string | null;
   probe_cc?: string;
   probe_asn?: string;
-  test_keys?: Record<string, unknown> | null;
+  test_keys?: object | null;
 }
 
 /** Why the fastpath drops a measurement before scoring it, or null when it keeps it. */
@@ -25,7 +25,7 @@ const BLOCKING_TYPES = new Set(["tcp_ip", "dns", "http-diff", "http-failure"]);
 
 /** The flags the fastpath stores for a kept measurement: anomaly and failure. */
 export function fastpathScore(m: FastpathInput): { anomaly: boolean; failure: boolean } {
-  const tk = m.test_keys;
+  const tk = m.test_keys as Record<string, unknown> | null | undefined;
   if (!tk) return { anomaly: false, failure: true };
   let blockingGeneral = 0;
   let accuracy = 1;
