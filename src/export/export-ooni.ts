@@ -307,7 +307,7 @@ export function transactionIds(obs: readonly Observation[]): Map<Observation, nu
   return ids;
 }
 
-/** Writes an observation's transaction id (0 only for an observation not in the map, never in practice). */
+/** An observation's transaction id (0 only for an observation not in the map, never in practice). */
 type Tx = (o: Observation) => number;
 
 // The lookups whose outcome is the measurement's dns_experiment_failure: the system resolver's
