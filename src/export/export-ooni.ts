@@ -332,7 +332,8 @@ function dnsQueries(o: DnsObservation, classic: boolean, sec: Clock, tx: Tx): { 
     failure: o.failure,
     ...(first && RCODES[first.rcode] !== undefined ? { rcode: RCODES[first.rcode] } : {}),
     t0: sec(o.t0),
-    t: sec(o.t),
+    // When the answer used arrived: the step itself ends only when its listening window closes.
+    t: sec(first?.t ?? o.t),
     tags,
     transaction_id: tx(o),
   };
