@@ -87,6 +87,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     dnsWindowMs: flags.dnsWindow,
     maxAddresses: flags.maxAddresses,
     maxBodyBytes: flags.maxBody,
+    bodySampleBytes: flags.bodySample,
     userAgent: flags.userAgent,
     sniSwap: flags.swap ? flags.sniSwap : null,
     hostSwap: flags.swap ? flags.hostSwap : null,

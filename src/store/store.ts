@@ -278,7 +278,7 @@ export class Store {
     this.hostHash = hashHostname(options.hostname ?? osHostname());
     this.now = options.now ?? (() => new Date());
     this.blobs = new BlobStore(db);
-    this.blobText = (key) => this.blobs.text(key);
+    this.blobText = (key, encoding) => this.blobs.text(key, encoding);
     this.addBatch = db.transaction((runId: string, ms: readonly MeasurementInput[]) => ms.map((m) => this.addMeasurement(runId, m)));
 
     // Prepared once: each later call only binds and steps, which keeps a year of hourly

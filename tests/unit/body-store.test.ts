@@ -205,6 +205,34 @@ describe("storing measurements with blobs", () => {
     expect(() => store.listMeasurements(runId)).toThrow(`measurement dangling: cannot read its observations: blob ${"0".repeat(64)} is referred to but not in the blobs table`);
   });
 
+  it("stores a sample that is not UTF-8 as its exact bytes, under their hash, and reads back its base64", () => {
+    const store = openStore("a.db");
+    const runId = store.startRun({ id: "r", startedAt: new Date(), version: "0.1.0", options: {}, targetCount: 1 });
+    // 200 bytes: a PNG signature, bytes that are not UTF-8, and some repetition.
+    const bytes = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0xc3, 0x28, 0x80]), Buffer.alloc(186, 0xfe)]);
+    const http = httpObs("198.51.100.7:80", "http://a.test/", { status: 200, bodyLength: 200, bodySha256: createHash("sha256").update(bytes).digest("hex"), bodySample: bytes.toString("base64"), bodySampleEncoding: "base64" });
+    const m: MeasurementInput = { target: "http://a.test/", service: "Web", verdict: { status: "ok", layer: null, failure: null, evidence: [] }, observations: [tcpObs("198.51.100.7:80"), http], control: null, startedAt: new Date(), finishedAt: new Date(), durationMs: 1 };
+    store.addMeasurement(runId, m);
+    const row = store.db.prepare("SELECT observations_json FROM measurements").pluck().get() as string;
+    const stored = (JSON.parse(row) as Array<Record<string, unknown>>)[1]!;
+    expect(stored).toMatchObject({ bodySampleSha256: http.bodySha256, bodySampleEncoding: "base64" });
+    const blob = store.db.prepare("SELECT size, compression, data FROM blobs WHERE sha256 = ?").get(http.bodySha256) as { size: number; compression: string; data: Buffer };
+    expect(blob.size).toBe(200);
+    expect(blob.compression === "zlib" ? inflateSync(blob.data) : blob.data).toEqual(bytes);
+    expect(JSON.stringify(store.listMeasurements(runId)[0]!.observations)).toBe(JSON.stringify(m.observations));
+  });
+
+  it("reads a sample stored as UTF-8 text before samples were bytes as the same text", () => {
+    const store = openStore("a.db");
+    const runId = store.startRun({ id: "r", startedAt: new Date(), version: "0.1.0", options: {}, targetCount: 1 });
+    const text = `old page \uFFFD\uFFFD ${"x".repeat(200)}`;
+    const key = sha256(text);
+    store.db.prepare("INSERT INTO blobs (sha256, size, compression, data) VALUES (?, ?, 'none', ?)").run(key, Buffer.byteLength(text), Buffer.from(text, "utf8"));
+    store.db.prepare(`INSERT INTO measurements (id, run_id, target, service, status, evidence_json, observations_json, started_at, finished_at, duration_ms)
+      VALUES ('old', 'r', 'https://a.test/', 'Web', 'ok', '[]', ?, '2026-12-06T00:00:00.000Z', '2026-12-06T00:00:01.000Z', 1)`).run(JSON.stringify([{ step: "http", bodySampleSha256: key }]));
+    expect(store.listMeasurements(runId)[0]!.observations).toEqual([{ step: "http", bodySample: text }]);
+  });
+
   it("answers docs/database.md's queries over blobs, with sqlite3's sqlar_uncompress", () => {
     const store = openStore("a.db");
     runs(store, ["a.test"], 1);
