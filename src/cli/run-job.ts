@@ -214,10 +214,10 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
         batch.map((r) => ({ target: r.target.input, service: r.target.service, verdict: r.verdict, observations: r.observations, control: r.control, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs })),
       );
     }
+    json?.results(batch);
     for (const r of batch) {
       statuses.push({ service: r.target.service, status: r.verdict.status });
       if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
-      json?.result(r);
       progress.tick(r.verdict.status);
       log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
     }
