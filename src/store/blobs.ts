@@ -122,7 +122,7 @@ export class BlobStore {
   }
 
   /** Notes that these rows are committed, so that their keys cost no query again. */
-  markStored(rows: readonly BlobRow[]): void {
+  markStored(rows: readonly { sha256: string }[]): void {
     for (const r of rows) this.remember(r.sha256);
   }
 

@@ -193,6 +193,22 @@ describe("storing measurements with blobs", () => {
     expectSame(store, stored);
   });
 
+  it("writes a batch's rows and blobs together: a batch refused at its last row leaves nothing, the same rows retried store every blob once", () => {
+    const store = openStore("a.db");
+    const runId = store.startRun({ id: "r1", startedAt: new Date(Date.UTC(2026, 11, 6, 1)), version: "0.1.0", options: {}, targetCount: 3 });
+    // Two rows of one batch share a page: its blob is written with the first and found by the second.
+    const batch = [measurement("a.test", 1, "m1"), { ...measurement("a.test", 1, "m2"), target: "https://a.test/again" }];
+    expect(() => store.addMeasurements(runId, [...batch, measurement("b.test", 1, "m1")])).toThrow(/UNIQUE|constraint/i);
+    expect(count(store.db, "SELECT COUNT(*) FROM measurements")).toBe(0);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs")).toBe(0);
+    expect(store.addMeasurements(runId, batch)).toEqual(["m1", "m2"]);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs WHERE sha256 = ?", sha256(page("a.test")))).toBe(1);
+    // A later batch refers to the blobs the first one committed without writing them again.
+    store.addMeasurements(runId, [measurement("a.test", 1, "m3")]);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs")).toBe(2 + 3);
+    expectSame(store, new Map([...batch, measurement("a.test", 1, "m3")].map((m) => [m.id!, m])));
+  });
+
   it("reads a hand-written row as it is, and names the measurement whose blob is missing", () => {
     const store = openStore("a.db");
     const runId = store.startRun({ id: "r", startedAt: new Date(), version: "0.1.0", options: {}, targetCount: 1 });
