@@ -21,7 +21,7 @@ export function runCommand(): Command {
     const code = await runMain(fromConfig.targets, flags, fromConfig.configPath);
     process.exitCode = code;
     // --push: after a run that stored something; the run's exit code stands unless the push failed.
-    if (flags.push && flags.store && [EXIT.OK, EXIT.BLOCKED, EXIT.ANOMALY, EXIT.INCONCLUSIVE, EXIT.SIGINT, EXIT.SIGTERM].includes(code as 0)) {
+    if (flags.push && flags.store && !flags.dryRun && [EXIT.OK, EXIT.BLOCKED, EXIT.ANOMALY, EXIT.INCONCLUSIVE, EXIT.SIGINT, EXIT.SIGTERM].includes(code as 0)) {
       const pushed = await pushMain({ to: flags.pushTo, tokenFile: flags.pushTokenFile, db: flags.db ?? "data/reachprobe.db", quiet: flags.quiet }, "run --push");
       if (pushed !== EXIT.OK && code === EXIT.OK) process.exitCode = pushed;
     }

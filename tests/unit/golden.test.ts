@@ -49,7 +49,7 @@ interface Expected {
 }
 
 /** Cases whose OONI export is kept as a golden too: one of each kind of verdict and layer. */
-const OONI_CASES = new Set(["dns-injection", "tcp-drop", "tls-mitm", "tls-redirect-sni", "http-blockpage", "http-host-rst", "server-down", "ok-https"]);
+const OONI_CASES = new Set(["dns-injection", "tcp-drop", "tls-mitm", "tls-redirect-sni", "http-blockpage", "http-host-rst", "http-redirect", "server-down", "ok-https", "ok-https--no-control", "dns-nxdomain"]);
 const FIXED_START = "2026-01-01T00:00:00.000Z";
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
