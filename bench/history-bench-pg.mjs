@@ -144,7 +144,8 @@ function timeCli(args, repeat) {
     const t0 = performance.now();
     last = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: "1" } });
     times.push(performance.now() - t0);
-    if (last.status !== 0) fail(`reachprobe ${args.join(" ")} exited ${last.status}: ${last.stderr}`);
+    // Thrown, not exited: the cluster this bench started is stopped on the way out.
+    if (last.status !== 0) throw new Error(`reachprobe ${args.join(" ")} exited ${last.status}: ${last.stderr}`);
   }
   return { ms: median(times), stdout: last.stdout };
 }
@@ -247,6 +248,9 @@ export async function pgBench(gen, argv) {
     }
     process.stdout.write(`\n${over === 0 ? "every figure within" : `${over} figure(s) over`} the ${BUDGET_MS} ms budget; ${scans === 0 ? "no sequential scan of measurements in the history and changes plans" : `${scans} sequential scan(s) of measurements`}\n`);
     process.exitCode = over === 0 && scans === 0 ? 0 : 1;
+  } catch (err) {
+    say(err.message);
+    process.exitCode = 1;
   } finally {
     cluster?.stop();
     if (!v.keep) rmSync(dir, { recursive: true, force: true });
