@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { statusChanges, type ChangesQuery, type StatusChange } from "../store/changes.js";
 import { listNetworks, networkFromInput, networkName } from "../store/network.js";
 import { EXIT } from "./exit-codes.js";
-import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
+import { emptyHint, minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore, writeJsonStream } from "./read-command.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
 import { UsageError } from "../base/errors.js";
@@ -28,7 +28,7 @@ export function changesCommand(): Command {
     .option("--since <when>", `only changes since then: ${SINCE_FORMS}`, DEFAULT_CHANGES_SINCE)
     .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
     .option("--json", "print the changes as one JSON document on stdout")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(readDbOption())
     .addHelpText(
       "after",
       `\nA change is a measurement whose status or layer differs from the previous measurement of\nthe same target on the same network. Times are UTC, to the minute. Without --since, the\nlast 7 days.\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe changes                       # what changed this week: a morning cron job\n  reachprobe changes --since 24h --network "Rostelecom Moscow"\n  reachprobe changes --since 2026-05-01 --json`,

@@ -6,7 +6,7 @@ import { historySpans, latestRuns, type HistoryQuery, type Span } from "../store
 import { networkFromInput, networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
 import { EXIT } from "./exit-codes.js";
-import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
+import { emptyHint, minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore, writeJsonStream } from "./read-command.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
 import { UsageError } from "../base/errors.js";
@@ -32,7 +32,7 @@ export function historyCommand(): Command {
     .option("--since <when>", `only spans current at some time since then: ${SINCE_FORMS}; default: all`)
     .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
     .option("--json", "print the spans as one JSON document on stdout")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(readDbOption())
     .addHelpText(
       "after",
       `\nTimes are UTC, to the minute. A span that began before --since is shown whole.\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe history\n  reachprobe history weixin.qq.com --since 30d\n  reachprobe history --service WeChat --network "Rostelecom Moscow" --json`,

@@ -27,6 +27,8 @@ const COMMANDS: Record<string, () => Promise<CommandLike>> = {
   control: async () => (await import("./control.js")).controlCommand(),
   history: async () => (await import("./history.js")).historyCommand(),
   changes: async () => (await import("./changes.js")).changesCommand(),
+  runs: async () => (await import("./runs.js")).runsCommand(),
+  show: async () => (await import("./show.js")).showCommand(),
   report: async () => (await import("./report.js")).reportCommand(),
   export: async () => (await import("./export.js")).exportCommand(),
   merge: async () => (await import("./merge.js")).mergeCommand(),

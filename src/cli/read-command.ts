@@ -1,8 +1,14 @@
 /** What the commands that read the results database (history, changes) share: opening, errors, JSON streaming, hints. */
 import { existsSync } from "node:fs";
+import { Option } from "commander";
 import { listNetworks, networkName } from "../store/network.js";
 import { Store } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
+
+/** The `--db` option of a command that only reads the database. */
+export function readDbOption(): Option {
+  return new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db");
+}
 
 /**
  * Opens the database read-only for a reading command; a missing file is an error that says

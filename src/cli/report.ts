@@ -1,6 +1,6 @@
 /** `reachprobe report --html FILE`: the results database as one self-contained HTML page. */
 import { existsSync } from "node:fs";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { loadReport } from "../report/report-data.js";
 import { writeFileAtomically } from "../report/report-file.js";
 import { renderReport } from "../report/report-html.js";
@@ -10,6 +10,7 @@ import { Store } from "../store/store.js";
 import { EXIT, exitCodeOf } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
 import { parseSince } from "./since.js";
+import { readDbOption } from "./read-command.js";
 
 /** The parsed flags of `report`. */
 export interface ReportFlags {
@@ -38,7 +39,7 @@ export function reportCommand(): Command {
     .requiredOption("--html <file>", "the HTML file to write; it appears only once complete, replacing any file of that name")
     .option("--since <when>", "only runs started since then: a duration back from now (7d, 12h, 30m, 2w) or a date (2025-05-01, or an ISO time)")
     .option("--network <label>", "only runs from this network: its label, AS<number> when it has none, or (unlabelled)")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(readDbOption())
     .addHelpText(
       "after",
       `\nThe page needs nothing else to open: styles and charts are inline, it loads nothing.\n\n${EXIT_HELP}\n\nExamples:\n  reachprobe report --html report.html\n  reachprobe report --html last-week.html --since 7d --network home-isp`,

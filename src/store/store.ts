@@ -508,6 +508,12 @@ export class Store {
     return row === undefined ? undefined : runFromRow(row);
   }
 
+  /** The measurement with this id, or undefined. */
+  getMeasurement(id: string): MeasurementRecord | undefined {
+    const row = this.db.prepare<[string], MeasurementRow>(`SELECT * FROM measurements WHERE id = ?`).get(id);
+    return row === undefined ? undefined : measurementFromRow(row, this.blobText);
+  }
+
   /** A run's measurements in the order they started. */
   listMeasurements(runId: string): MeasurementRecord[] {
     return this.selectMeasurements.all(runId).map((row) => measurementFromRow(row, this.blobText));
