@@ -16,6 +16,8 @@ export const EXIT = {
   INCONCLUSIVE: 5,
   /** Another run holds the database's lock (and --wait was not given, or ran out). */
   LOCKED: 6,
+  /** `changes --exit-code`: there are changes (git diff --exit-code says 1, which here means "could not run"). */
+  CHANGED: 7,
   /** Stopped by SIGINT (128 + 2); finished measurements are kept. */
   SIGINT: 130,
   /** Stopped by SIGTERM (128 + 15); finished measurements are kept. */

@@ -4,6 +4,7 @@ import { Option } from "commander";
 import { listNetworks, networkName } from "../store/network.js";
 import { Store } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
+import { UsageError } from "../base/errors.js";
 
 /** The `--db` option of a command that only reads the database. */
 export function readDbOption(): Option {
@@ -41,7 +42,10 @@ export function readFailure(path: string, err: unknown): string | null {
 }
 
 
-/** Opens `db` read-only, runs `body`, and turns a database that cannot be read into a message and exit 1. */
+/**
+ * Opens `db` read-only, runs `body`, and turns a database that cannot be read into a message and
+ * exit 1, and a filter that names nothing in it (a UsageError) into a message and exit 2.
+ */
 export function withReadStore(db: string, say: (text: string) => void, body: (store: Store) => number): number {
   const store = openForReading(db);
   if (typeof store === "string") {
@@ -51,6 +55,10 @@ export function withReadStore(db: string, say: (text: string) => void, body: (st
   try {
     return body(store);
   } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return EXIT.USAGE;
+    }
     const message = readFailure(db, err);
     if (message === null) throw err;
     say(message);

@@ -15,7 +15,9 @@ import { durationFlag, formatDuration } from "../schedule/duration.js";
 import { chooseJitter } from "../schedule/jitter.js";
 import { SERVICE_NAME, TIMER_NAME, renderService, renderTimer, type Invocation, type TimerWhen } from "../schedule/systemd.js";
 import { EXIT } from "./exit-codes.js";
-import { cliPath, scheduledRunArgs } from "../schedule/command-line.js";
+import { cliPath, scheduledChangesArgs, scheduledRunArgs } from "../schedule/command-line.js";
+import { parseConfigText } from "../config/read.js";
+import { runOptions } from "./run-options.js";
 import { UsageError } from "../base/errors.js";
 import { makeDirs } from "../base/make-dirs.js";
 
@@ -95,7 +97,8 @@ function scheduleMain(runArgsGiven: string[], flags: ScheduleFlags): number {
   if (flags.every !== undefined && flags.cron !== undefined) throw new UsageError("--every and --cron cannot go together: give one");
 
   const cwd = process.cwd();
-  const inv: Invocation = { node: process.execPath, cli: cliPath(), cwd, runArgs: scheduledRunArgs(runArgsGiven, flags.config, process.env, cwd) };
+  const runArgs = scheduledRunArgs(runArgsGiven, flags.config, process.env, cwd);
+  const inv: Invocation = { node: process.execPath, cli: cliPath(), cwd, runArgs, changesArgs: scheduledChangesArgs(runArgs, configDb(runArgs)) };
   const madeBy = ["reachprobe schedule", flags.every !== undefined ? `--every ${formatDuration(flags.every)}` : `--cron "${flags.cron}"`, flags.jitter !== undefined ? `--jitter ${formatDuration(flags.jitter)}` : ""].filter(Boolean).join(" ");
   warnAboutEnvironment();
 
@@ -142,6 +145,20 @@ function scheduleMain(runArgsGiven: string[], flags: ScheduleFlags): number {
   note("to add it to your crontab (replacing an earlier one), run the same command with --install");
   note(`or add it with crontab -e after creating the log's directory: mkdir -p ${dirname(logFile)}`);
   return EXIT.OK;
+}
+
+/** The `db` of the config file among a run's arguments (absolute), or null: the one `changes` after each run must read. */
+function configDb(runArgs: readonly string[]): string | null {
+  const i = runArgs.indexOf("--config");
+  const path = i >= 0 ? runArgs[i + 1] : undefined;
+  if (!path) return null;
+  try {
+    const db = parseConfigText(readFileSync(path, "utf8"), path, runOptions()).settings.find((x) => x.key === "db");
+    return typeof db?.json === "string" ? db.json : null;
+  } catch {
+    // A bad config file: each run says so (and cron mails it); changes then reads the default.
+    return null;
+  }
 }
 
 /** A hint on stderr (stdout carries only what was asked for). */

@@ -4,6 +4,7 @@
  */
 import type Database from "better-sqlite3";
 import type { Layer, Status } from "../analysis/verdict.js";
+import { judge, stateFromNewest } from "./change-rules.js";
 
 /** Which changes statusChanges reads. */
 export interface ChangesQuery {
@@ -111,4 +112,104 @@ export function* statusChanges(db: Database.Database, query: ChangesQuery = {}):
       previousRunId: r.previous_run_id ?? null,
     };
   }
+}
+
+/** Which changes meaningfulChanges reads. */
+export interface MeaningfulChangesQuery {
+  /** Only changes at or after this ISO time. */
+  since?: string | null;
+  /** Only this network key ("" for unlabelled runs). */
+  network?: string | null;
+  /** Only these targets (canonical form, as stored). */
+  targets?: readonly string[] | null;
+  /** Only the targets of this service (as stored). */
+  service?: string | null;
+  /** Only the changes this run saw (with `since` at its start). */
+  runId?: string | null;
+}
+
+interface PointRow {
+  network: string;
+  target: string;
+  service: string;
+  status: Status;
+  layer: Layer | null;
+  failure: string | null;
+  started_at: string;
+  run_id: string;
+  id: string;
+  controlled: 0 | 1;
+}
+
+// A control helper answered for this measurement: the same test as the analysis's (a control
+// observation without a failure).
+const CONTROLLED = "(control_json IS NOT NULL AND json_extract(control_json, '$.failure') IS NULL)";
+const POINT_COLUMNS = `network, target, service, status, layer, failure, started_at, run_id, id, ${CONTROLLED} AS controlled`;
+
+/** How far back, in measurements of one target, the state before --since is looked for. */
+const LOOK_BACK = 1000;
+
+/**
+ * The changes of state by the rules of change-rules.ts (runs that could not measure and
+ * helper-less runs next to helper runs are not changes), newest first. Each (network, target)
+ * is folded oldest first from its state before `since`, read backwards through
+ * measurements_network_target_started_at.
+ */
+export function meaningfulChanges(db: Database.Database, query: MeaningfulChangesQuery = {}): StatusChange[] {
+  const where: string[] = [];
+  const params: Record<string, string> = {};
+  if (query.since != null) {
+    where.push("started_at >= @since");
+    params.since = query.since;
+  }
+  if (query.network != null) {
+    where.push("network = @network");
+    params.network = query.network;
+  }
+  if (query.service != null) {
+    where.push("service = @service");
+    params.service = query.service;
+  }
+  if (query.targets?.length) {
+    where.push(`target IN (${query.targets.map((_, i) => `@t${i}`).join(", ")})`);
+    query.targets.forEach((t, i) => (params[`t${i}`] = t));
+  }
+  const rows = db
+    .prepare<[Record<string, string>], PointRow>(
+      `SELECT ${POINT_COLUMNS} FROM measurements ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY network, target, started_at, rowid`,
+    )
+    .all(params);
+  const before = db.prepare<[string, string, string], PointRow>(
+    `SELECT ${POINT_COLUMNS} FROM measurements WHERE network = ? AND target = ? AND started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT ${LOOK_BACK}`,
+  );
+  const point = (r: PointRow) => ({ ...r, controlled: r.controlled === 1 });
+  const out: StatusChange[] = [];
+  let key = "";
+  let state: ReturnType<typeof point> | null = null;
+  for (const raw of rows) {
+    const r = point(raw);
+    const k = `${r.network}\u0000${r.target}`;
+    if (k !== key) {
+      key = k;
+      state = query.since != null ? stateFromNewest(before.all(r.network, r.target, query.since).map(point)) : null;
+    }
+    const verdict = judge(state, r);
+    if (verdict === "skip") continue;
+    if (verdict === "change" && state && (query.runId == null || r.run_id === query.runId)) {
+      out.push({
+        network: r.network,
+        target: r.target,
+        service: r.service,
+        from: { status: state.status, layer: state.layer },
+        to: { status: r.status, layer: r.layer, failure: r.failure },
+        at: r.started_at,
+        runId: r.run_id,
+        measurementId: r.id,
+        previousAt: state.started_at,
+        previousRunId: state.run_id,
+      });
+    }
+    state = r;
+  }
+  return out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.network.localeCompare(b.network) || a.target.localeCompare(b.target)));
 }

@@ -132,8 +132,9 @@ describe("schedule --format cron --install (a fake crontab)", () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toBe(CRON_BEGIN);
     expect(lines[2]).toBe(CRON_END);
-    expect(lines[1]).toMatch(new RegExp(`^${minuteOffset(hostname())} \\* \\* \\* \\* \\{ cd ${root} && sleep `));
-    expect(lines[1]).toContain(`${process.execPath} ${LAUNCHER} run --quiet; } >>${join(home, ".local", "state", "reachprobe", "cron.log")} 2>&1`);
+    expect(lines[1]).toMatch(new RegExp(`^${minuteOffset(hostname())} \\* \\* \\* \\* cd ${root} && sleep `));
+    expect(lines[1]).toContain(`${process.execPath} ${LAUNCHER} run --quiet >>${join(home, ".local", "state", "reachprobe", "cron.log")} 2>&1; rc=$?;`);
+    expect(lines[1]).toContain(`NO_COLOR=1 ${process.execPath} ${LAUNCHER} changes --quiet --last-run;;`);
     expect(existsSync(join(home, ".local", "state", "reachprobe"))).toBe(true);
   });
 
@@ -156,7 +157,7 @@ describe("schedule --format cron --install (a fake crontab)", () => {
     const third = readFileSync(crontabFile, "utf8");
     expect(third.startsWith(mine)).toBe(true);
     expect(third.split(CRON_BEGIN)).toHaveLength(2);
-    expect(third).toMatch(/\n\d{1,2} \d,\d{1,2},\d{1,2},\d{1,2} \* \* \* \{ cd .* && NO_COLOR=1 nice -n 10 .* run --db \/srv\/p\.db; \}/);
+    expect(third).toMatch(/\n\d{1,2} \d,\d{1,2},\d{1,2},\d{1,2} \* \* \* cd .* && \{ NO_COLOR=1 nice -n 10 .* run --db \/srv\/p\.db >>.* changes --quiet --last-run --db \/srv\/p\.db;;/);
     expect(third).not.toContain("sleep");
 
     const r4 = await runCli(["schedule", "--uninstall", "--format", "cron"], { env: env(), cwd: root });
