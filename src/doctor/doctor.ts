@@ -18,6 +18,7 @@ import { judgeControl, judgeDns } from "./endpoints.js";
 import { inspectDatabase } from "./inspect-database.js";
 import { judgeLock, type LockInput } from "./lock.js";
 import { probeControl, probeDoh, probeResolver } from "./probe-endpoints.js";
+import { judgeRoute, type RouteTables } from "./route.js";
 import { fdsPerTarget, judgeFdLimit, judgeNodeVersion, parseOpenFilesLimit } from "./runtime.js";
 
 /** What to check: the same database and endpoints a run would use. */
@@ -64,6 +65,8 @@ export interface DoctorDeps {
   rootCertificates: readonly string[];
   /** Node's own flags, where --use-openssl-ca would show. */
   execArgv: readonly string[];
+  /** The routing tables (Linux /proc/net), read without sending anything. */
+  routes: () => RouteTables;
 }
 
 /** Reads a file as text, telling "absent" (undefined) from "unreadable". */
@@ -116,6 +119,13 @@ export function defaultDeps(version: string, engines: string | undefined): Docto
     },
     rootCertificates,
     execArgv: process.execArgv,
+    routes: () => {
+      const text = (path: string) => {
+        const r = readFileFact(path);
+        return r && "text" in r ? r.text : null;
+      };
+      return { v4: text("/proc/net/route"), v6: text("/proc/net/ipv6_route") };
+    },
   };
 }
 
@@ -152,6 +162,7 @@ export async function runDoctor(s: DoctorSettings, deps: DoctorDeps): Promise<Ch
   const network = endpointChecks(s, deps);
   const checks: Check[] = [];
 
+  checks.push(judgeRoute(deps.routes()));
   checks.push(judgeNodeVersion(deps.nodeVersion, deps.engines));
   const limits = deps.procLimits();
   checks.push(judgeFdLimit(limits === null ? null : parseOpenFilesLimit(limits), s.concurrency, fdsPerTarget(s.resolvers.length, s.doh.length)));

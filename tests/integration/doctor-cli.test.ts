@@ -105,7 +105,7 @@ describe("reachprobe doctor with nothing configured", () => {
     const { r, report, line } = await doctorJson([], { cwd: mkdtempSync(join(tmpdir(), "reachprobe-doctor-fresh-")) });
     expect(r.code).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.id)).toEqual(["config", "node", "fd-limit", "clock", "ca.bundled", "ca.extra", "database", "lock", "control", "doh", "resolver"]);
+    expect(report.checks.map((c) => c.id)).toEqual(["config", "network", "node", "fd-limit", "clock", "ca.bundled", "ca.extra", "database", "lock", "control", "doh", "resolver"]);
     expect(line("control").status).toBe("skip");
     expect(line("database").details).toMatchObject({ kind: "absent" });
   });
