@@ -3,6 +3,7 @@ import { firstProblems } from "../base/read-file.js";
 import { writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { Command } from "commander";
+import { defaultDbPath } from "../store/db-path.js";
 import { applyLoadedConfig, configOption, effectiveSettings, locateForCommand } from "../config/apply.js";
 import { ConfigError } from "../config/errors.js";
 import { CONFIG_ENV, CONFIG_KEY_NAMES, DEFAULT_CONFIG_NAME, checkConfigText, locateConfig, readConfigFile, readConfigText, type ConfigLocation, type LoadedConfig } from "../config/read.js";
@@ -143,7 +144,7 @@ export function starterConfig(run: Command = runOptions()): Record<string, unkno
   const dflt = (key: string): unknown => run.options.find((o) => o.attributeName() === key && !o.negate)?.defaultValue;
   return {
     list: "wechat",
-    db: dflt("db") ?? "data/reachprobe.db",
+    db: dflt("db") ?? defaultDbPath(),
     timeout: dflt("timeout"),
     concurrency: dflt("concurrency"),
     logLevel: dflt("logLevel"),

@@ -18,6 +18,7 @@ import { UsageError } from "../base/errors.js";
 import { positiveInt } from "../base/positive-int.js";
 import { collect, parseControlUrl, parseDohUrl, parseResolver } from "./options.js";
 import { VERSION } from "../base/package-info.js";
+import { dbOption } from "./db-option.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 
 /** The parsed flags of `doctor`. */
@@ -45,7 +46,7 @@ export const DOCTOR_EXIT_HELP = `Exit codes:
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check the database, its lock, TLS trust, the clock, Node, and the configured control, DoH and resolvers; say what to fix")
-    .addOption(new Option("--db <path>", "the SQLite database a run would use").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(dbOption("the SQLite database a run would use"))
     .addOption(new Option("--control <url>", "the control helper to check (GET / and an empty POST /, which measures nothing)").env("REACHPROBE_CONTROL").argParser(parseControlUrl))
     .addOption(new Option("--control-token <token>", "bearer token for the control helper").env("REACHPROBE_CONTROL_TOKEN"))
     .option("--doh <url>", "a DNS-over-HTTPS endpoint to check with one query; repeatable", collect(parseDohUrl))

@@ -12,6 +12,7 @@ import { networkFromInput } from "../store/network.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
 import { EXIT, reportError } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
+import { dbOption } from "./db-option.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 
 /** The formats `--format` takes. */
@@ -39,7 +40,7 @@ export function exportCommand(): Command {
     .addOption(new Option("--format <format>", "jsonl (everything, one measurement a line), csv (the summary columns) or ooni (OONI web_connectivity measurements, one a line)").choices(EXPORT_FORMATS).makeOptionMandatory())
     .option("--since <when>", `only measurements started since then: ${SINCE_FORMS}`)
     .option("--network <name>", 'only measurements from this network: its label (reachprobe run --network-label), or AS<number> for an unlabelled run with an ASN, or "(unlabelled)"')
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(dbOption("SQLite database to read (opened read-only)"))
     .option("--output <file>", "write to this file instead of stdout; it appears only once complete, replacing any file of that name")
     .addHelpText(
       "after",

@@ -1,15 +1,18 @@
 /** `reachprobe merge`: copy other reachprobe databases (volunteers' files) into this one. */
 import { plural } from "../base/plural.js";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
 import { MergeError, mergeDatabase, type MergeSummary } from "../store/merge.js";
 import { Store } from "../store/store.js";
+import { defaultDbPath, ensureDbDir } from "../store/db-path.js";
+import { createDirsOption, dbOption } from "./db-option.js";
 import { EXIT, reportError } from "./exit-codes.js";
 import { positiveInt } from "../base/positive-int.js";
 
 /** The parsed flags of `merge`. */
 interface MergeFlags {
   db: string;
+  createDirs?: boolean;
   wait?: number | true;
 }
 
@@ -18,7 +21,8 @@ export function mergeCommand(): Command {
   return new Command("merge")
     .description("merge other reachprobe databases (e.g. volunteers' files) into this one; ids are kept, so merging a file twice adds nothing")
     .argument("<files...>", "reachprobe .db files to merge in (opened read-only, never changed)")
-    .addOption(new Option("--db <path>", "SQLite database to merge into (created if missing)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(dbOption("SQLite database to merge into (created if missing)"))
+    .addOption(createDirsOption())
     .option("--wait [seconds]", "if a run is writing the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
     .addHelpText(
       "after",
@@ -46,6 +50,7 @@ async function mergeMain(files: string[], flags: MergeFlags): Promise<number> {
   let dest: Store;
   try {
     const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
+    ensureDbDir(flags.db, flags.createDirs === true || flags.db === defaultDbPath());
     lock = await acquireLockWaiting(flags.db, waitMs, (holder) => {
       process.stderr.write(`reachprobe merge: waiting for the lock, held by ${holder}, to be released\n`);
     });

@@ -1,6 +1,7 @@
 /** What the commands that read the results database (history, changes) share: opening, errors, JSON streaming, hints. */
 import { existsSync } from "node:fs";
-import { Option } from "commander";
+import type { Option } from "commander";
+import { dbOption } from "./db-option.js";
 import { listNetworks, networkName } from "../store/network.js";
 import { Store } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
@@ -8,7 +9,7 @@ import { UsageError } from "../base/errors.js";
 
 /** The `--db` option of a command that only reads the database. */
 export function readDbOption(): Option {
-  return new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db");
+  return dbOption("SQLite database to read (opened read-only, never created)");
 }
 
 /**

@@ -16,6 +16,7 @@ import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { CompactPlan, runTargets, type TargetResult } from "../runner/runner.js";
 import { collectGarbage } from "../runner/memory.js";
 import { Store } from "../store/store.js";
+import { defaultDbPath, ensureDbDir } from "../store/db-path.js";
 import { EXIT, exitCodeFor, reportError } from "./exit-codes.js";
 import { pingControl, queryControl, redactControlUrl } from "../control/client.js";
 import { getGlobalDispatcher } from "undici";
@@ -133,7 +134,9 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   let runId: string | null = null;
   try {
     if (flags.store) {
-      const db = flags.db ?? "data/reachprobe.db";
+      const db = flags.db ?? defaultDbPath();
+      // The default database's directory is made unasked (a first run, a cron job); any other needs --create-dirs.
+      ensureDbDir(db, flags.createDirs === true || db === defaultDbPath());
       const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
       lock = await acquireLockWaiting(db, waitMs, (holder) => {
         if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the lock, held by ${holder}, to be released\n`);

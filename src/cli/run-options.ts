@@ -7,6 +7,7 @@ import { configOption, noConfigOption } from "../config/apply.js";
 import { positiveInt } from "../base/positive-int.js";
 import { DEFAULT_PROBE_CONFIG } from "../probes/config.js";
 import { EXIT_HELP } from "./exit-codes.js";
+import { createDirsOption, dbOption } from "./db-option.js";
 import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver } from "./options.js";
 
 /** The parsed flags of `run`. */
@@ -14,6 +15,7 @@ export interface RunFlags {
   list?: string;
   file?: string[];
   db?: string;
+  createDirs?: boolean;
   store: boolean;
   json?: boolean;
   resolver?: Array<{ host: string; port: number }>;
@@ -50,7 +52,8 @@ export function runOptions(): Command {
     .option("--list <name>", "a bundled target list (see targets/); default: wechat, when no target or file is given")
     .option("--file <path>", "a target list: JSON (as in targets/), a Citizen Lab test-list CSV, or text with one target a line and # comments; repeatable", collect(String))
     .option("--category <codes>", "with Citizen Lab CSV files: only these category codes (e.g. NEWS,HUMR); repeatable", parseCategoryFlag)
-    .addOption(new Option("--db <path>", "SQLite database to store results in").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(dbOption("SQLite database to store results in"))
+    .addOption(createDirsOption())
     .option("--no-store", "store nothing: print the verdicts and forget them")
     .option("--json", "print one JSON document on stdout instead of the human report")
     .option("--resolver <ip[:port]>", "also ask this resolver with raw UDP queries, keeping every answer; repeatable", collect(parseResolver))

@@ -68,8 +68,8 @@ export function scheduleCommand(): Command {
     .addHelpText(
       "after",
       `
-Each run is "reachprobe run" started in the current directory (relative paths, and the default
-database data/reachprobe.db, are read from there) by the same node and the same reachprobe.
+Each run is "reachprobe run" started in the current directory (relative paths are read from
+there) by the same node and the same reachprobe, then "reachprobe changes -q --last-run".
 Runs never overlap: under systemd a run still going when the next is due is stopped (it keeps
 what it measured); under cron the next run finds the database locked and exits with code 6.
 Run this command again after moving reachprobe or upgrading node: the paths are absolute.

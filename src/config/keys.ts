@@ -43,6 +43,7 @@ export const CONFIG_KEYS = {
   list: { kind: "string", selection: true },
   file: { kind: "string-or-strings", paths: "path", selection: true },
   db: { kind: "string", paths: "path" },
+  createDirs: { kind: "boolean" },
   store: { kind: "boolean" },
   control: { kind: "string" },
   controlToken: { kind: "string", secret: true },

@@ -16,6 +16,7 @@ import { StoreError } from "./errors.js";
 import { networkKeySql } from "./network.js";
 import { packControl, packObservations, unpackControl, unpackObservations, type GetBlobText } from "./observation-refs.js";
 import { CURRENT_SCHEMA_VERSION, knownSchemaVersion, migrate } from "./schema.js";
+import { APPLICATION_ID, ownership } from "./application-id.js";
 
 /** The state column of a run. */
 export type RunState = "running" | "completed" | "interrupted" | "failed";
@@ -340,6 +341,7 @@ export class Store {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       // Checked before anything writes, so that a file from a newer reachprobe (or a file that
       // is not a database at all) is refused untouched.
+      const owned = inMemory ? "new" : ownership(db, path);
       const found = knownSchemaVersion(db, path);
       if (readonly && found < CURRENT_SCHEMA_VERSION) {
         throw new StoreError(
@@ -364,7 +366,11 @@ export class Store {
       // NORMAL in WAL mode: a killed process loses no committed transaction; only a power
       // loss can roll back the last few, and it never corrupts the file.
       db.pragma("synchronous = NORMAL");
-      if (!readonly) migrate(db, path);
+      if (!readonly) {
+        migrate(db, path);
+        // A new file gets reachprobe's id; one made before ids were written is adopted.
+        if (owned !== "ours") db.pragma(`application_id = ${APPLICATION_ID}`);
+      }
       return new Store(db, path, options);
     } catch (err) {
       db?.close();

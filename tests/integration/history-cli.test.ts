@@ -164,6 +164,7 @@ describe("errors", () => {
     const conn = new Database(newer);
     conn.exec("CREATE TABLE future (x)");
     conn.pragma("user_version = 99");
+    conn.pragma("application_id = 0x52505242"); // reachprobe's, as a newer reachprobe writes it
     conn.close();
     const r = await runCli(["history", "--db", newer]);
     expect(r.code).toBe(1);

@@ -39,6 +39,7 @@ describe("a valid config file", () => {
     list: "wechat",
     file: ["lists/mine.txt", "/abs/other.json"],
     db: "results.db",
+    createDirs: true,
     store: false,
     control: "https://control.example/",
     controlToken: "s3cret",
