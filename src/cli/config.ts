@@ -67,7 +67,7 @@ function locate(path: string | undefined, command: Command): ConfigLocation | nu
 }
 
 function noFile(name: string): number {
-  process.stderr.write(`reachprobe config ${name}: no config file: there is no ./${DEFAULT_CONFIG_NAME}, and neither --config nor $${CONFIG_ENV} names one (write one with "reachprobe config init")\n`);
+  process.stderr.write(`reachprobe: no config file: there is no ./${DEFAULT_CONFIG_NAME}, and neither --config nor $${CONFIG_ENV} names one (write one with "reachprobe config init")\n`);
   return EXIT.USAGE;
 }
 
@@ -158,10 +158,10 @@ function initMain(path: string): number {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
-      process.stderr.write(`reachprobe config init: ${path} already exists; it is left as it is (remove it first, or give another path)\n`);
+      process.stderr.write(`reachprobe: ${path} already exists; it is left as it is (remove it first, or give another path)\n`);
       return EXIT.USAGE;
     }
-    process.stderr.write(`reachprobe config init: cannot write ${path}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: cannot write ${path}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
   process.stdout.write(`wrote ${path} (${Object.keys(starter).join(", ")}); relative paths in it are relative to its folder.\nEdit it, then: reachprobe config check ${path}\n`);

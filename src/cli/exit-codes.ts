@@ -33,6 +33,7 @@ export const EXIT_HELP = `Exit codes:
   4    ran; anomalies found, nothing confirmed blocked
   5    ran; every target inconclusive (the local network seems down)
   6    another run is writing the same database (use --wait to wait for it)
+  7    (changes --exit-code) there are changes
   130  interrupted by SIGINT, 143 by SIGTERM (finished measurements kept)`;
 
 /** Picks the exit code of a finished run from its verdicts. */
@@ -62,13 +63,15 @@ export function exitCodeOf(err: unknown): number {
 }
 
 /**
- * Says on stderr what stopped `command` (`reachprobe run: ...`), with `context` before the
+ * Says on stderr what stopped `command` (`reachprobe: ...`, the one prefix), with `context` before the
  * message when given, and returns its exit code. A message is enough for reachprobe's own errors
  * and the system's (ENOENT, EACCES...); anything else is a bug, and its stack is printed.
  */
 export function reportError(command: string, err: unknown, context?: string): number {
   const known = err instanceof ReachprobeError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string");
   const text = known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`reachprobe${command ? ` ${command}` : ""}: ${context ? `${context}: ` : ""}${text}\n`);
+  // One prefix for every command's errors, as the shell shows them: "reachprobe: ...".
+  void command;
+  process.stderr.write(`reachprobe: ${context ? `${context}: ` : ""}${text}\n`);
   return exitCodeOf(err);
 }

@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { csvLines } from "../export/export-csv.js";
 import { jsonlLines } from "../export/export-jsonl.js";
 import { ooniLines } from "../export/export-ooni.js";
-import { networkFromInput } from "../store/network.js";
+import { resolveNetwork } from "./filters.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
 import { EXIT, reportError } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
@@ -73,9 +73,17 @@ async function exportMain(flags: ExportFlags): Promise<number> {
   } catch (err) {
     return reportError("export", err);
   }
+  let network: string | null = null;
+  try {
+    // Any case; a network the database does not have is an error with the closest names, not an empty file.
+    if (flags.network !== undefined) network = resolveNetwork(store.db, flags.network);
+  } catch (err) {
+    store.close();
+    return reportError("export", err);
+  }
   let count = 0;
   const rows = (function* counted() {
-    for (const row of store.iterateMeasurements({ since, network: flags.network === undefined ? null : networkFromInput(flags.network) })) {
+    for (const row of store.iterateMeasurements({ since, network })) {
       count++;
       yield row;
     }
@@ -88,11 +96,11 @@ async function exportMain(flags: ExportFlags): Promise<number> {
     }
     const outcome = await writeFileWhole(flags.output, lines);
     if (outcome !== "written") return outcome === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
-    process.stderr.write(`reachprobe export: ${count} measurement${count === 1 ? "" : "s"} written to ${flags.output}\n`);
+    process.stderr.write(`reachprobe: ${count} measurement${count === 1 ? "" : "s"} written to ${flags.output}\n`);
     return EXIT.OK;
   } catch (err) {
     const where = flags.output ? `could not write ${flags.output}` : "could not export";
-    process.stderr.write(`reachprobe export: ${where}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: ${where}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   } finally {
     store.close();

@@ -12,6 +12,7 @@ import { statusPaint } from "./render.js";
 import { UsageError } from "../base/errors.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
+import { resolveNetwork, resolveService } from "./filters.js";
 
 /** The parsed flags of `history`. */
 interface HistoryFlags {
@@ -64,7 +65,7 @@ function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): Hi
 
 /** Runs `history` and returns its exit code. */
 export function historyMain(target: string | undefined, flags: HistoryFlags, now: Date = new Date()): number {
-  const say = (text: string) => process.stderr.write(`reachprobe history: ${text}\n`);
+  const say = (text: string) => process.stderr.write(`reachprobe: ${text}\n`);
   let query: HistoryQuery;
   try {
     query = queryOf(target, flags, now);
@@ -74,6 +75,9 @@ export function historyMain(target: string | undefined, flags: HistoryFlags, now
     return EXIT.USAGE;
   }
   return withReadStore(flags.db, say, (store) => {
+    // Any case (wechat finds WeChat); a name the database does not have is an error with the closest ones.
+    if (flags.service !== undefined) query.service = resolveService(store.db, flags.service);
+    if (flags.network !== undefined) query.network = resolveNetwork(store.db, flags.network);
     if (flags.json) {
       writeJsonStream(query, "spans", historySpans(store.db, query), (s) => ({
         network: s.network,

@@ -91,7 +91,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     };
   }
   if (!probe.systemResolver && probe.resolvers.length === 0 && probe.doh.length === 0 && plan.targets.some((t) => !t.isIp)) {
-    process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
+    process.stderr.write("reachprobe: --no-system-resolver needs at least one --resolver to look names up\n");
     return EXIT.USAGE;
   }
 
@@ -123,7 +123,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   const ping = flags.control ? await pingControl(flags.control, flags.controlToken, probe.stepTimeoutMs) : null;
   if (ping && !ping.ok) {
     helperDown = ping.failure ?? "http_request_failed";
-    if (!flags.quiet) process.stderr.write(`reachprobe run: the control helper ${controlShown} does not answer (${helperDown}); measuring without it\n`);
+    if (!flags.quiet) process.stderr.write(`reachprobe: the control helper ${controlShown} does not answer (${helperDown}); measuring without it\n`);
   }
   const network = asnDb && ping?.clientIp ? asnDb.lookup(ping.clientIp) : null;
   if (network) log.info({ asn: network.asn, cc: network.cc }, "probe network identified");
@@ -137,9 +137,9 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
       const db = flags.db ?? defaultDbPath();
       // The default database's directory is made unasked (a first run, a cron job); any other needs --create-dirs.
       ensureDbDir(db, flags.createDirs === true || db === defaultDbPath());
-      const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
+      const waitMs = flags.wait === undefined ? 0 : (typeof flags.wait === "number" ? flags.wait : 3600) * 1000;
       lock = await acquireLockWaiting(db, waitMs, (holder) => {
-        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the lock, held by ${holder}, to be released\n`);
+        if (!flags.quiet) process.stderr.write(`reachprobe: waiting for the lock, held by ${holder}, to be released\n`);
       });
       store = Store.open(db);
       const stale = store.markStaleRuns() + (lock.tookOver ? store.markRunsOfHolder(lock.tookOver.hostname_hash, lock.tookOver.pid) : 0);
@@ -164,14 +164,17 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
       process.exit(code);
     }
     stopped.code = code;
-    log.warn(`${sig}: stopping; finished measurements are kept`);
+    // Plain words for the person who pressed Ctrl-C (a JSON log line is for log files), on a
+    // line of its own above the progress bar.
+    process.stderr.write(`${process.stderr.isTTY ? "\r\u001b[2K" : ""}reachprobe: ${sig === "SIGINT" ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)"}: finishing nothing new; finished measurements are kept${sig === "SIGINT" ? " (Ctrl-C again stops at once)" : ""}\n`);
+    log.debug({ signal: sig }, "stopping");
     stopper.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const onCrash = (err: unknown) => {
     if (store && runId) store.finishRun(runId, "failed");
-    process.stderr.write(`reachprobe run: crashed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.stderr.write(`reachprobe: crashed: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(EXIT.FAILURE);
   };
   process.on("uncaughtException", onCrash);
@@ -283,6 +286,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
       runId,
       networkDown,
       quiet: Boolean(flags.quiet),
+      interrupted: stopped.code === null ? null : stopped.code === EXIT.SIGINT ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)",
     });
   }
   if (stopped.code !== null) return stopped.code;

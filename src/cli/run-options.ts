@@ -8,7 +8,8 @@ import { positiveInt } from "../base/positive-int.js";
 import { DEFAULT_PROBE_CONFIG } from "../probes/config.js";
 import { EXIT_HELP } from "./exit-codes.js";
 import { createDirsOption, dbOption } from "./db-option.js";
-import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver } from "./options.js";
+import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver, parseWaitFlag } from "./options.js";
+import { durationIn } from "../base/duration.js";
 
 /** The parsed flags of `run`. */
 export interface RunFlags {
@@ -36,7 +37,7 @@ export interface RunFlags {
   logLevel: string;
   networkLabel?: string;
   quiet?: boolean;
-  wait?: number | true;
+  wait?: number | true | string;
   notice: boolean;
   asnDb?: string;
   category?: string[];
@@ -61,10 +62,10 @@ export function runOptions(): Command {
     .addOption(new Option("--control-token <token>", "bearer token for the control helper").env("REACHPROBE_CONTROL_TOKEN"))
     .option("--doh <url>", "also ask this DNS-over-HTTPS endpoint (RFC 8484), as a control; repeatable", collect(parseDohUrl))
     .option("--no-system-resolver", "do not ask the system resolver (only the --resolver ones)")
-    .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
-    .option("--budget <ms>", "time budget of each target, all steps together (default: 4 x timeout + DNS window)", positiveInt("--budget", 1, 3_600_000))
-    .option("--concurrency <n>", "targets probed at once", positiveInt("--concurrency", 1, 4096), 16)
-    .option("--dns-window <ms>", "after the first UDP answer, keep listening this long for more", positiveInt("--dns-window", 0, 60_000), DEFAULT_PROBE_CONFIG.dnsWindowMs)
+    .option("--timeout <duration>", "timeout of each step: one lookup, connect, handshake or HTTP hop (5s, 1500ms; a bare number is ms)", durationIn("--timeout", "ms", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
+    .option("--budget <duration>", "time budget of each target, all steps together (default: 4 x timeout + DNS window; a bare number is ms)", durationIn("--budget", "ms", 1, 3_600_000))
+    .option("-j, --concurrency <n>", "targets probed at once", positiveInt("--concurrency", 1, 4096), 16)
+    .option("--dns-window <duration>", "after the first UDP answer, keep listening this long for more (a bare number is ms)", durationIn("--dns-window", "ms", 0, 60_000), DEFAULT_PROBE_CONFIG.dnsWindowMs)
     .option("--max-addresses <n>", "addresses connected to per target", positiveInt("--max-addresses", 1, 64), DEFAULT_PROBE_CONFIG.maxAddresses)
     .option("--user-agent <string>", "the User-Agent sent, and from which the client hints a browser sends with it are derived (default: a current stable desktop Chrome's; docs/browser-request.md)", DEFAULT_PROBE_CONFIG.userAgent)
     .option("--max-body <bytes>", "read at most this much of each HTTP body", positiveInt("--max-body", 0, 1 << 30), DEFAULT_PROBE_CONFIG.maxBodyBytes)
@@ -74,8 +75,8 @@ export function runOptions(): Command {
     .option("--no-canary", "probe no canary")
     .addOption(new Option("--network-label <label>", 'the network this run measures from, e.g. "Rostelecom Moscow": history and changes are kept apart per network').env("REACHPROBE_NETWORK_LABEL").argParser(parseLabel))
     .addOption(new Option("--asn-db <path>", "a MaxMind-format ASN/country database (.mmdb): records the probe's ASN and country (never its address), and lets answers in the control's ASN count as consistent").env("REACHPROBE_ASN_DB"))
-    .option("--quiet", "print nothing unless something needs a human: blocking or anomalies found, or an error")
-    .option("--wait [seconds]", "if another run holds the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
+    .option("-q, --quiet", "print nothing unless something needs a human: blocking or anomalies found, or an error")
+    .option("--wait [duration]", "if another run holds the database, wait for it (up to DURATION, default 1h; a bare number is seconds) instead of exiting with 6", parseWaitFlag("--wait"))
     .option("--no-notice", "do not show the first-run notice about what is sent where and the risk")
     .addOption(new Option("--log-level <level>", "log level on stderr").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"))
     .addHelpText("after", `\n${EXIT_HELP}\n\nExamples:\n  reachprobe run                          # the bundled WeChat list\n  reachprobe run --json weixin.qq.com tcp://long.weixin.qq.com:8080\n  reachprobe run --file my-targets.txt --resolver 192.0.2.53`);

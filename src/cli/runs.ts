@@ -4,7 +4,8 @@ import { countsWords } from "../analysis/status-words.js";
 import { positiveInt } from "../base/positive-int.js";
 import { UsageError } from "../base/errors.js";
 import { listRuns, type RunListEntry, type RunListQuery } from "../store/runs.js";
-import { networkFromInput, networkName } from "../store/network.js";
+import { networkName } from "../store/network.js";
+import { resolveNetwork } from "./filters.js";
 import { EXIT } from "./exit-codes.js";
 import { emptyHint, minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore } from "./read-command.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
@@ -46,8 +47,8 @@ export function runsMain(flags: RunsFlags, now: Date = new Date()): number {
     say(err.message);
     return EXIT.USAGE;
   }
-  if (flags.network !== undefined) query.network = networkFromInput(flags.network);
   return withReadStore(flags.db, say, (store) => {
+    if (flags.network !== undefined) query.network = resolveNetwork(store.db, flags.network);
     const runs = listRuns(store.db, query);
     if (flags.json) {
       const doc = runs.map((r) => ({ id: r.id, started_at: r.startedAt, finished_at: r.finishedAt, state: r.state, network: r.network, targets: r.targetCount, counts: r.counts }));

@@ -1,7 +1,10 @@
-/** The one error prefix of every command: `reachprobe COMMAND: message` on stderr. */
+/** The one prefix of every command's messages on stderr: `reachprobe: message`. */
 
-/** Says `text` on stderr as `reachprobe COMMAND: text` (or `reachprobe: text` without a command). */
+/** The prefix, as the shell shows it before every error and hint. */
+export const SAY_PREFIX = "reachprobe: ";
+
+/** A function that says `text` on stderr after the prefix; `command` is kept for the callers' readability only. */
 export function commandSay(command: string): (text: string) => void {
-  const prefix = command ? `reachprobe ${command}: ` : "reachprobe: ";
-  return (text) => process.stderr.write(`${prefix}${text}\n`);
+  void command;
+  return (text) => process.stderr.write(`${SAY_PREFIX}${text}\n`);
 }

@@ -64,7 +64,7 @@ export function scheduleCommand(): Command {
     .option("--install", "install for the current user: the unit files in ~/.config/systemd/user/ (then enable the timer), or the line in your crontab")
     .option("--uninstall", "remove what --install installed")
     .option("--no-enable", "with --install or --uninstall and systemd: only write or remove the files, do not run systemctl")
-    .option("--config <path>", "the config file each run reads (default: $REACHPROBE_CONFIG, or ./reachprobe.config.json if it exists)")
+    .option("-c, --config <path>", "the config file each run reads (default: $REACHPROBE_CONFIG, or ./reachprobe.config.json if it exists)")
     .addHelpText(
       "after",
       `
@@ -163,7 +163,7 @@ function configDb(runArgs: readonly string[]): string | null {
 
 /** A hint on stderr (stdout carries only what was asked for). */
 function note(text: string): void {
-  process.stderr.write(`reachprobe schedule: ${text}\n`);
+  process.stderr.write(`reachprobe: ${text}\n`);
 }
 
 function safeUser(): string {
@@ -212,7 +212,7 @@ function installSystemd(dir: string, files: Record<string, string>, enable: bool
       process.stdout.write(`${writeIfChanged(path, text) ? "wrote" : "unchanged"} ${path}\n`);
     }
   } catch (err) {
-    process.stderr.write(`reachprobe schedule: could not write the unit files in ${dir}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: could not write the unit files in ${dir}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
   if (!enable) {
@@ -222,7 +222,7 @@ function installSystemd(dir: string, files: Record<string, string>, enable: bool
   }
   const failure = systemctl(["daemon-reload"]) ?? systemctl(["enable", "--now", TIMER_NAME]);
   if (failure) {
-    process.stderr.write(`reachprobe schedule: the files are written, but starting the timer failed: ${failure}\nreachprobe schedule: once the user's systemd runs (log in, or loginctl enable-linger ${safeUser()}), run: ${enableCmd}\n`);
+    process.stderr.write(`reachprobe: the files are written, but starting the timer failed: ${failure}\nreachprobe: once the user's systemd runs (log in, or loginctl enable-linger ${safeUser()}), run: ${enableCmd}\n`);
     return EXIT.FAILURE;
   }
   process.stdout.write(`enabled and started ${TIMER_NAME}; see it with: systemctl --user list-timers ${TIMER_NAME}\n`);
@@ -296,7 +296,7 @@ function installCron(block: string, logFile: string): number {
     }
     return EXIT.OK;
   } catch (err) {
-    process.stderr.write(`reachprobe schedule: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
 }
@@ -314,7 +314,7 @@ function uninstallCron(): number {
     process.stdout.write("removed the reachprobe line from your crontab\n");
     return EXIT.OK;
   } catch (err) {
-    process.stderr.write(`reachprobe schedule: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
 }

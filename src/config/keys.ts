@@ -18,6 +18,8 @@ export type KeyKind =
   | "boolean"
   /** A JSON number that the flag's parser accepts. */
   | "integer"
+  /** A duration string ("5s", "1500ms") or a number in the flag's unit, through the flag's parser. */
+  | "duration"
   /** A string, or false to turn the thing off (`canary`). */
   | "string-or-false"
   /** true, false, or a number (`wait`: true waits the default time, a number that many seconds). */
@@ -50,10 +52,10 @@ export const CONFIG_KEYS = {
   doh: { kind: "strings" },
   resolver: { kind: "strings" },
   systemResolver: { kind: "boolean" },
-  timeout: { kind: "integer" },
-  budget: { kind: "integer" },
+  timeout: { kind: "duration" },
+  budget: { kind: "duration" },
   concurrency: { kind: "integer" },
-  dnsWindow: { kind: "integer" },
+  dnsWindow: { kind: "duration" },
   maxAddresses: { kind: "integer" },
   maxBody: { kind: "integer" },
   userAgent: { kind: "string" },

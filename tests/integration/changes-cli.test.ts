@@ -75,7 +75,7 @@ describe("reachprobe changes", () => {
     expect(t.stdout).toMatch(/^No changes since/);
     const bad = await runCli(["changes", "--service", "wechatt", "--db", db]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('reachprobe changes: --service: no service "wechatt" in the database; did you mean "WeChat"?\n');
+    expect(bad.stderr).toBe('reachprobe: --service: no service "wechatt" in the database; did you mean "WeChat"?\n');
   });
 
   it("exits 7 with --exit-code when there are changes, 0 when there are none", async () => {

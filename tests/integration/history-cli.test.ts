@@ -95,7 +95,7 @@ describe("reachprobe changes", () => {
     const r = await runCli(["changes", "--network", "Elsewhere", "--db", db]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe('reachprobe changes: --network: no network "Elsewhere" in the database (known: Loopback ISP)\n');
+    expect(r.stderr).toBe('reachprobe: --network: no network "Elsewhere" in the database (known: Loopback ISP)\n');
     const near = await runCli(["changes", "--network", "loopback-isp", "--db", db]);
     expect(near.stderr).toContain('did you mean "Loopback ISP"?');
     const any = await runCli(["changes", "--network", "loopback isp", "--db", db]);
@@ -144,7 +144,7 @@ describe("errors", () => {
     for (const command of ["history", "changes"]) {
       const r = await runCli([command, "--since", "last tuesday", "--db", db]);
       expect(r.code, command).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`^reachprobe ${command}: --since must be a duration such as 30m, 24h, 7d or 2w`));
+      expect(r.stderr).toMatch(new RegExp(`^reachprobe: --since must be a duration such as 30m, 24h, 7d or 2w`));
       expect(r.stdout).toBe("");
     }
   });
@@ -154,7 +154,7 @@ describe("errors", () => {
     for (const command of ["history", "changes"]) {
       const r = await runCli([command, "--db", missing]);
       expect(r.code, command).toBe(1);
-      expect(r.stderr).toContain(`reachprobe ${command}: no database at ${missing}`);
+      expect(r.stderr).toContain(`reachprobe: no database at ${missing}`);
       expect(existsSync(join(dir, "nowhere"))).toBe(false);
     }
   });
@@ -185,7 +185,7 @@ describe("errors", () => {
     for (const command of ["history"]) {
       const r = await runCli([command, "--json", "--db", old]);
       expect(r.code, command).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^reachprobe ${command}: cannot read .*old\\.db: no such .*development build`));
+      expect(r.stderr).toMatch(new RegExp(`^reachprobe: cannot read .*old\\.db: no such .*development build`));
       expect(r.stdout).toBe("");
     }
   });

@@ -187,7 +187,7 @@ describe("a directory that cannot be made under /proc fails at once with the pat
     rmSync(crontabFile, { force: true });
     const r = await runCli(["schedule", "--every", "1h", "--format", "cron", "--install"], { env: env({ XDG_STATE_HOME: "/proc/1/nope" }), cwd: root, killAfterMs: 15_000 });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain("reachprobe schedule: cannot create directory /proc/1/nope: ENOENT");
+    expect(r.stderr).toContain("reachprobe: cannot create directory /proc/1/nope: ENOENT");
     expect(existsSync(crontabFile)).toBe(false);
   });
 
