@@ -31,6 +31,9 @@ import type { ResultLine } from "./render.js";
 import type { Status } from "../analysis/verdict.js";
 import { makeLogger } from "./log.js";
 import { Progress } from "./progress.js";
+import { renderMetrics, type MetricsTarget } from "../report/metrics.js";
+import { writeFileAtomically } from "../report/report-file.js";
+import { networkKey } from "../store/network.js";
 
 /** `reachprobe run`: probe targets, print verdicts, store every measurement as it finishes. */
 
@@ -183,6 +186,8 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   // Per result, only what the end needs: its service and status (the summary, the exit code),
   // and for the human report its line with at most the 4 evidence lines it prints.
   const statuses: Array<{ service: string; status: Status }> = [];
+  // --metrics: each target's status, layer and duration, the little the exposition needs.
+  const measured: MetricsTarget[] | null = flags.metrics ? [] : null;
   const lines: ResultLine[] = [];
   const json = flags.json ? new JsonStream() : null;
   const total = plan.targets.length;
@@ -211,6 +216,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     }
     for (const r of batch) {
       statuses.push({ service: r.target.service, status: r.verdict.status });
+      measured?.push({ target: r.target.input, service: r.target.service, status: r.verdict.status, layer: r.verdict.layer, durationMs: r.durationMs });
       if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
       json?.result(r);
       progress.tick(r.verdict.status);
@@ -288,6 +294,16 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
       quiet: Boolean(flags.quiet),
       interrupted: stopped.code === null ? null : stopped.code === EXIT.SIGINT ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)",
     });
+  }
+  if (flags.metrics && measured) {
+    const metricsRun = { network: networkKey({ networkLabel: flags.networkLabel ?? null, probeAsn: network?.asn ?? null }), startedAt: new Date(start), finishedAt, planned: total, measured: outcome.completed, interrupted: outcome.interrupted };
+    try {
+      await writeFileAtomically(flags.metrics, [renderMetrics(metricsRun, measured, services)]);
+    } catch (err) {
+      // The measurements are stored; only the file is missing, which a cron job must hear about.
+      process.stderr.write(`reachprobe: could not write the metrics file ${flags.metrics}: ${(err as Error).message}\n`);
+      return stopped.code ?? EXIT.FAILURE;
+    }
   }
   if (stopped.code !== null) return stopped.code;
   return exitCodeFor(statuses.map((l) => l.status));

@@ -19,6 +19,7 @@ export interface RunFlags {
   createDirs?: boolean;
   store: boolean;
   json?: boolean;
+  metrics?: string;
   resolver?: Array<{ host: string; port: number }>;
   doh?: string[];
   control?: string;
@@ -57,6 +58,7 @@ export function runOptions(): Command {
     .addOption(createDirsOption())
     .option("--no-store", "store nothing: print the verdicts and forget them")
     .option("--json", "print one JSON document on stdout instead of the human report")
+    .option("--metrics <file>", "also write the run's results for Prometheus (node_exporter's textfile collector, a .prom file), replaced whole after each run")
     .option("--resolver <ip[:port]>", "also ask this resolver with raw UDP queries, keeping every answer; repeatable", collect(parseResolver))
     .addOption(new Option("--control <url>", "a control helper (reachprobe control, or OONI's web-connectivity test helper) that measures each target from outside").env("REACHPROBE_CONTROL").argParser(parseControlUrl))
     .addOption(new Option("--control-token <token>", "bearer token for the control helper").env("REACHPROBE_CONTROL_TOKEN"))

@@ -46,6 +46,7 @@ export const CONFIG_KEYS = {
   file: { kind: "string-or-strings", paths: "path", selection: true },
   db: { kind: "string", paths: "path" },
   createDirs: { kind: "boolean" },
+  metrics: { kind: "string", paths: "path" },
   store: { kind: "boolean" },
   control: { kind: "string" },
   controlToken: { kind: "string", secret: true },

@@ -40,6 +40,7 @@ describe("a valid config file", () => {
     file: ["lists/mine.txt", "/abs/other.json"],
     db: "results.db",
     createDirs: true,
+    metrics: "reachprobe.prom",
     store: false,
     control: "https://control.example/",
     controlToken: "s3cret",
