@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TargetError } from "../../src/targets/errors.js";
 import {
@@ -163,10 +163,11 @@ describe("target files", () => {
     );
     const list = await loadTargetFile(path);
     expect(list.targets.map((t) => [t.input, t.service, t.origin])).toEqual([
-      ["https://example.org/", "(none)", `${path}:2`],
+      // No "(none)" in a report's headline: a target whose file names no service is the file's.
+      ["https://example.org/", basename(path), `${path}:2`],
       ["https://weixin.qq.com/", "WeChat", `${path}:5`],
       ["tcp://long.weixin.qq.com:8080", "WeChat", `${path}:6`],
-      ["http://example.net/", "(none)", `${path}:8`],
+      ["http://example.net/", basename(path), `${path}:8`],
     ]);
     expect(list.canary).toBeUndefined();
   });
@@ -213,7 +214,7 @@ describe("target files", () => {
     expect(list.targets.map((t) => [t.input, t.service, t.origin])).toEqual([
       ["https://weixin.qq.com/", "WeChat", `${path}:14`],
       ["tcp://long.weixin.qq.com:443", "WeChat", `${path}:20`],
-      ["https://example.net/", "(none)", `${path}:24`],
+      ["https://example.net/", "ok.json", `${path}:24`],
     ]);
   });
 
