@@ -4,6 +4,8 @@
  * judgements are the pure functions of the files beside this one.
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defaultDbPath } from "../store/db-path.js";
 import { hostname } from "node:os";
 import { rootCertificates } from "node:tls";
 import { X509Certificate } from "node:crypto";
@@ -167,7 +169,7 @@ export async function runDoctor(s: DoctorSettings, deps: DoctorDeps): Promise<Ch
   const limits = deps.procLimits();
   checks.push(judgeFdLimit(limits === null ? null : parseOpenFilesLimit(limits), s.concurrency, fdsPerTarget(s.resolvers.length, s.doh.length)));
 
-  const dbFacts = inspectDatabase(s.db, { full: s.full, hostHash: deps.hostHash, isAlive: deps.isAlive });
+  const dbFacts = inspectDatabase(s.db, { full: s.full, hostHash: deps.hostHash, isAlive: deps.isAlive, isDefault: resolve(s.db) === defaultDbPath() });
   const lastRun = dbFacts.runs && "last" in dbFacts.runs && dbFacts.runs.last ? new Date(dbFacts.runs.last.startedAt) : null;
   const rootsFloor = newestRootNotBefore(deps.rootCertificates);
   checks.push(
