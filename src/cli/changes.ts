@@ -11,7 +11,7 @@ import { UsageError } from "../base/errors.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 import { resolveNetwork, resolveService } from "./filters.js";
-import { commandSay } from "./say.js";
+import { say } from "./say.js";
 import { collect } from "./options.js";
 import { listRuns } from "../store/runs.js";
 
@@ -75,7 +75,6 @@ function targetsOf(typed: readonly string[]): string[] {
 
 /** Runs `changes` and returns its exit code. */
 export function changesMain(flags: ChangesFlags, now: Date = new Date()): number {
-  const say = commandSay("changes");
   const query: MeaningfulChangesQuery = {};
   try {
     query.since = parseSince(flags.since, now);

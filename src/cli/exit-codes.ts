@@ -1,5 +1,6 @@
 /** Exit codes, documented in `--help` and the README ("Exit codes"), so that cron jobs can act on them. */
 import { ReachprobeError } from "../base/errors.js";
+import { SAY_PREFIX } from "./say.js";
 
 export const EXIT = {
   /** The run finished and nothing looked blocked. */
@@ -67,11 +68,10 @@ export function exitCodeOf(err: unknown): number {
  * message when given, and returns its exit code. A message is enough for reachprobe's own errors
  * and the system's (ENOENT, EACCES...); anything else is a bug, and its stack is printed.
  */
-export function reportError(command: string, err: unknown, context?: string): number {
+export function reportError(_command: string, err: unknown, context?: string): number {
   const known = err instanceof ReachprobeError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string");
   const text = known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  // One prefix for every command's errors, as the shell shows them: "reachprobe: ...".
-  void command;
-  process.stderr.write(`reachprobe: ${context ? `${context}: ` : ""}${text}\n`);
+  // One prefix for every command's errors (src/cli/say.ts), whichever command: "reachprobe: ...".
+  process.stderr.write(`${SAY_PREFIX}${context ? `${context}: ` : ""}${text}\n`);
   return exitCodeOf(err);
 }

@@ -50,7 +50,8 @@ const COMMANDS: Record<string, () => Promise<CommandLike>> = {
 };
 
 // One prefix for every error, commander's own ("error: unknown option") included.
-const output = { outputError: (text: string, write: (s: string) => void) => write(text.replace(/^error: /, "reachprobe: ")) };
+const { SAY_PREFIX } = await import("./say.js");
+const output = { outputError: (text: string, write: (s: string) => void) => write(text.replace(/^error: /, SAY_PREFIX)) };
 const program = new Command("reachprobe")
   .description("Measures whether internet services are blocked from the network it runs on.")
   .version(VERSION)

@@ -10,7 +10,7 @@ import { EXIT } from "./exit-codes.js";
 import { emptyHint, minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore } from "./read-command.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
-import { commandSay } from "./say.js";
+import { say } from "./say.js";
 
 /** The parsed flags of `runs`. */
 interface RunsFlags {
@@ -38,7 +38,6 @@ export function runsCommand(): Command {
 
 /** Runs `runs` and returns its exit code. */
 export function runsMain(flags: RunsFlags, now: Date = new Date()): number {
-  const say = commandSay("runs");
   const query: RunListQuery = { limit: flags.limit };
   try {
     if (flags.since !== undefined) query.since = parseSince(flags.since, now);

@@ -10,7 +10,7 @@ import type { MeasurementRecord, RunRecord } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
 import { minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore } from "./read-command.js";
 import { renderHuman, statusPaint } from "./render.js";
-import { commandSay } from "./say.js";
+import { say } from "./say.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 
 /** The parsed flags of `show`. */
@@ -34,7 +34,6 @@ export function showCommand(): Command {
 
 /** Runs `show` and returns its exit code. */
 export function showMain(id: string, flags: ShowFlags): number {
-  const say = commandSay("show");
   return withReadStore(flags.db, say, (store) => {
     let match;
     try {
@@ -75,13 +74,13 @@ export function renderRun(run: RunRecord, ms: readonly MeasurementRecord[], p: P
   return `${p.bold(runHeader(run))}\n\n${body}\n${ms.length} of ${total} targets measured. Look one up with "reachprobe show MEASUREMENT" (ids: reachprobe show ${run.id.slice(0, 8)} --json).\n`;
 }
 
-function ms(n: number): string {
+function millis(n: number): string {
   return `${Math.round(n)} ms`;
 }
 
 /** One observation in a line: "dns system weixin.qq.com: 1.2.3.4 (0-5 ms)". */
 export function observationLine(o: Observation): string {
-  const when = `(${ms(o.t0)} to ${ms(o.t)})`;
+  const when = `(${millis(o.t0)} to ${millis(o.t)})`;
   const failed = o.failure ? `failed: ${o.failure}` : "";
   switch (o.step) {
     case "dns":
@@ -104,7 +103,7 @@ export function observationLine(o: Observation): string {
 export function renderMeasurement(m: MeasurementRecord, run: RunRecord, p: Paint): string {
   const out = [
     p.bold(`${m.target} (${m.service}): ${statusPaint(p, m.verdict.status)(statusWords(m.verdict))}`),
-    `Measured ${minuteUtc(m.startedAt)} UTC in ${ms(m.durationMs)}, measurement ${m.id}, run ${run.id} on ${networkName(networkKey(run))}`,
+    `Measured ${minuteUtc(m.startedAt)} UTC in ${millis(m.durationMs)}, measurement ${m.id}, run ${run.id} on ${networkName(networkKey(run))}`,
   ];
   if (m.verdict.evidence.length) out.push("", "Evidence:", ...m.verdict.evidence.map((e) => `  ${e}`));
   out.push("", m.observations.length ? "Observations (times since the run started):" : "No observations were stored.");
