@@ -33,24 +33,3 @@ export function judge(state: ChangePoint | null, next: ChangePoint): "skip" | "a
   if (state.status !== next.status || state.layer !== next.layer) return "change";
   return "adopt";
 }
-
-/**
- * The state after the measurements before a window, from the newest back (at most as many as
- * the caller read): the latest conclusive one, unless it is a helper-less `blocked`/`anomaly`
- * that a helper's `blocked`/`anomaly` before it outweighs (the fold would have kept that one).
- */
-export function stateFromNewest<T extends ChangePoint>(newestFirst: Iterable<T>): T | null {
-  let latest: T | null = null;
-  for (const p of newestFirst) {
-    if (p.status === "inconclusive") continue;
-    if (latest === null) {
-      latest = p;
-      if (p.controlled || !SUSPECT.has(p.status)) return p;
-      continue;
-    }
-    // Still behind a helper-less suspect: the first row that is not one decides.
-    if (!p.controlled && SUSPECT.has(p.status)) continue;
-    return p.controlled && SUSPECT.has(p.status) ? p : latest;
-  }
-  return latest;
-}

@@ -4,7 +4,8 @@
  */
 import type Database from "better-sqlite3";
 import type { Layer, Status } from "../analysis/verdict.js";
-import { judge, stateFromNewest } from "./change-rules.js";
+import { judge } from "./change-rules.js";
+import { networkKeySql } from "./network.js";
 
 /** Which changes statusChanges reads. */
 export interface ChangesQuery {
@@ -128,6 +129,7 @@ export interface MeaningfulChangesQuery {
   runId?: string | null;
 }
 
+/** A measurement where a target's status or layer changed (or its first), as the fold reads it. */
 interface PointRow {
   network: string;
   target: string;
@@ -141,27 +143,25 @@ interface PointRow {
   controlled: 0 | 1;
 }
 
-// A control helper answered for this measurement: the same test as the analysis's (a control
-// observation without a failure).
+// A control helper answered for this measurement: a control observation without a failure (the
+// test the analysis makes). control_json is NULL for runs without a helper: no JSON is read then.
 const CONTROLLED = "(control_json IS NOT NULL AND json_extract(control_json, '$.failure') IS NULL)";
-const POINT_COLUMNS = `network, target, service, status, layer, failure, started_at, run_id, id, ${CONTROLLED} AS controlled`;
-
-/** How far back, in measurements of one target, the state before --since is looked for. */
-const LOOK_BACK = 1000;
 
 /**
- * The changes of state by the rules of change-rules.ts (runs that could not measure and
- * helper-less runs next to helper runs are not changes), newest first. Each (network, target)
- * is folded oldest first from its state before `since`, read backwards through
- * measurements_network_target_started_at.
+ * The changes of state by the rules of change-rules.ts (a run that could not measure, or a run
+ * without a helper's answer next to runs with one, is not a change), newest first.
+ *
+ * Only where a target's status or layer changed can its state change, except that a stretch of
+ * one suspect status (blocked, anomaly) may begin without a helper's answer and get one later:
+ * so each target is folded over its stretches (the first measurement of each, read through the
+ * small partial index measurements_span_starts, all time, so that the state at --since is exact),
+ * and inside such a stretch the first measurement with a helper's answer is looked up, on the
+ * networks that ever had a helper. The measurement before a change (previous_at) is looked up
+ * for the changes reported only.
  */
 export function meaningfulChanges(db: Database.Database, query: MeaningfulChangesQuery = {}): StatusChange[] {
-  const where: string[] = [];
+  const where = ["changed IS NOT 0"];
   const params: Record<string, string> = {};
-  if (query.since != null) {
-    where.push("started_at >= @since");
-    params.since = query.since;
-  }
   if (query.network != null) {
     where.push("network = @network");
     params.network = query.network;
@@ -174,42 +174,67 @@ export function meaningfulChanges(db: Database.Database, query: MeaningfulChange
     where.push(`target IN (${query.targets.map((_, i) => `@t${i}`).join(", ")})`);
     query.targets.forEach((t, i) => (params[`t${i}`] = t));
   }
-  const rows = db
-    .prepare<[Record<string, string>], PointRow>(
-      `SELECT ${POINT_COLUMNS} FROM measurements ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY network, target, started_at, rowid`,
-    )
-    .all(params);
-  const before = db.prepare<[string, string, string], PointRow>(
-    `SELECT ${POINT_COLUMNS} FROM measurements WHERE network = ? AND target = ? AND started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT ${LOOK_BACK}`,
+  const starts = db.prepare<[Record<string, string>], PointRow>(
+    `SELECT network, target, service, status, layer, failure, started_at, run_id, id, ${CONTROLLED} AS controlled
+     FROM measurements INDEXED BY measurements_span_starts WHERE ${where.join(" AND ")}
+     ORDER BY network, target, started_at, rowid`,
   );
-  const point = (r: PointRow) => ({ ...r, controlled: r.controlled === 1 });
+  const firstControlled = db.prepare<[string, string, string, string], PointRow>(
+    `SELECT network, target, service, status, layer, failure, started_at, run_id, id, 1 AS controlled
+     FROM measurements WHERE network = ? AND target = ? AND started_at > ? AND started_at < ? AND ${CONTROLLED}
+     ORDER BY started_at, rowid LIMIT 1`,
+  );
+  const lastBefore = db.prepare<[string, string, string], { started_at: string; run_id: string }>(
+    `SELECT started_at, run_id FROM measurements WHERE network = ? AND target = ? AND started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT 1`,
+  );
+  const helperNetworks = new Set(
+    db.prepare<[], string>(`SELECT DISTINCT ${networkKeySql("r")} FROM runs AS r WHERE json_extract(r.options_json, '$.control') IS NOT NULL`).pluck().all(),
+  );
   const out: StatusChange[] = [];
-  let key = "";
-  let state: ReturnType<typeof point> | null = null;
-  for (const raw of rows) {
-    const r = point(raw);
-    const k = `${r.network}\u0000${r.target}`;
-    if (k !== key) {
-      key = k;
-      state = query.since != null ? stateFromNewest(before.all(r.network, r.target, query.since).map(point)) : null;
+  const foldTarget = (points: PointRow[]) => {
+    const helper = helperNetworks.has(points[0]!.network);
+    // The state, and where its stretch ends (the start of the next one): the measurement before a change.
+    let state: { p: PointRow; controlled: boolean; end: string | null } | null = null;
+    points.forEach((p, i) => {
+      const end = points[i + 1]?.started_at ?? "\uffff";
+      const first = { status: p.status, layer: p.layer, controlled: p.controlled === 1 };
+      const suspect = p.status === "blocked" || p.status === "anomaly";
+      const later = helper && suspect && !first.controlled ? (firstControlled.get(p.network, p.target, p.started_at, end) ?? null) : null;
+      let at: PointRow | null = p;
+      let verdict = judge(state && { status: state.p.status, layer: state.p.layer, controlled: state.controlled }, first);
+      if (verdict === "skip" && later && p.status !== "inconclusive") {
+        // Skipped for want of a helper's answer, which came later in the stretch.
+        at = later;
+        verdict = judge(state && { status: state.p.status, layer: state.p.layer, controlled: state.controlled }, { ...first, controlled: true });
+      }
+      if (verdict === "skip") return;
+      if (verdict === "change" && state && at.started_at >= (query.since ?? "") && (query.runId == null || at.run_id === query.runId)) {
+        const before = lastBefore.get(p.network, p.target, state.end ?? at.started_at);
+        out.push({
+          network: at.network,
+          target: at.target,
+          service: at.service,
+          from: { status: state.p.status, layer: state.p.layer },
+          to: { status: at.status, layer: at.layer, failure: at.failure },
+          at: at.started_at,
+          runId: at.run_id,
+          measurementId: at.id,
+          previousAt: before?.started_at ?? null,
+          previousRunId: before?.run_id ?? null,
+        });
+      }
+      // A helper's answer later in the stretch makes it the helper's verdict (judge: adopt).
+      state = { p: at, controlled: first.controlled || later !== null, end: points[i + 1]?.started_at ?? null };
+    });
+  };
+  let group: PointRow[] = [];
+  for (const r of starts.iterate(params)) {
+    if (group.length && (group[0]!.network !== r.network || group[0]!.target !== r.target)) {
+      foldTarget(group);
+      group = [];
     }
-    const verdict = judge(state, r);
-    if (verdict === "skip") continue;
-    if (verdict === "change" && state && (query.runId == null || r.run_id === query.runId)) {
-      out.push({
-        network: r.network,
-        target: r.target,
-        service: r.service,
-        from: { status: state.status, layer: state.layer },
-        to: { status: r.status, layer: r.layer, failure: r.failure },
-        at: r.started_at,
-        runId: r.run_id,
-        measurementId: r.id,
-        previousAt: state.started_at,
-        previousRunId: state.run_id,
-      });
-    }
-    state = r;
+    group.push(r);
   }
+  if (group.length) foldTarget(group);
   return out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.network.localeCompare(b.network) || a.target.localeCompare(b.target)));
 }

@@ -1,6 +1,6 @@
 /** What counts as a change for `reachprobe changes` (src/store/change-rules.ts, docs/commands.md "What is a change"). */
 import { describe, expect, it } from "vitest";
-import { judge, stateFromNewest, type ChangePoint } from "../../src/store/change-rules.js";
+import { judge, type ChangePoint } from "../../src/store/change-rules.js";
 
 const p = (text: string, controlled = true): ChangePoint => {
   const [status, layer] = text.split("/") as [ChangePoint["status"], ChangePoint["layer"] | undefined];
@@ -39,19 +39,5 @@ describe("changes of state", () => {
     expect(fold([p("ok", false), p("anomaly/tcp", false), p("anomaly/tls", false), p("ok", false)])).toEqual(["ok -> anomaly/tcp", "anomaly/tcp -> anomaly/tls", "anomaly/tls -> ok"]);
     expect(fold([p("blocked/dns"), p("ok", false)])).toEqual(["blocked/dns -> ok"]);
     expect(fold([p("ok"), p("down", false)])).toEqual(["ok -> down"]);
-  });
-
-  it("finds the state before a window as the fold would have left it", () => {
-    for (const history of [
-      [p("blocked/tcp"), p("anomaly/tcp", false), p("inconclusive")],
-      [p("ok"), p("anomaly/tcp", false), p("anomaly/dns", false)],
-      [p("anomaly/tcp", false)],
-      [p("down"), p("blocked/tls"), p("anomaly/tcp", false), p("anomaly/tcp", false), p("inconclusive", false)],
-      [p("inconclusive")],
-    ]) {
-      let state: ChangePoint | null = null;
-      for (const x of history) if (judge(state, x) !== "skip") state = x;
-      expect(stateFromNewest([...history].reverse())).toBe(state);
-    }
   });
 });
