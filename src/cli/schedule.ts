@@ -20,6 +20,7 @@ import { parseConfigText } from "../config/read.js";
 import { runOptions } from "./run-options.js";
 import { UsageError } from "../base/errors.js";
 import { makeDirs } from "../base/make-dirs.js";
+import { ensureDbDir } from "../store/db-path.js";
 
 /** The parsed flags of `schedule`. */
 interface ScheduleFlags {
@@ -101,6 +102,8 @@ function scheduleMain(runArgsGiven: string[], flags: ScheduleFlags): number {
   const inv: Invocation = { node: process.execPath, cli: cliPath(), cwd, runArgs, changesArgs: scheduledChangesArgs(runArgs, configDb(runArgs)) };
   const madeBy = ["reachprobe schedule", flags.every !== undefined ? `--every ${formatDuration(flags.every)}` : `--cron "${flags.cron}"`, flags.jitter !== undefined ? `--jitter ${formatDuration(flags.jitter)}` : ""].filter(Boolean).join(" ");
   warnAboutEnvironment();
+  // A scheduled run makes no directory for a --db it was given (docs/database.md): installing it does.
+  if (flags.install && inv.changesArgs[0] === "--db") ensureDbDir(resolve(cwd, inv.changesArgs[1]!), true);
 
   if (format === "systemd") {
     let when: TimerWhen;

@@ -138,6 +138,14 @@ describe("schedule --format cron --install (a fake crontab)", () => {
     expect(existsSync(join(home, ".local", "state", "reachprobe"))).toBe(true);
   });
 
+  it("creates the directory of a --db given to the runs, which a run would refuse to make", async () => {
+    rmSync(crontabFile, { force: true });
+    const r = await runCli(["schedule", "--every", "1h", "--format", "cron", "--install", "--", "--quiet", "--db", "probes/2026/p.db"], { env: env(), cwd: root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(root, "probes", "2026"))).toBe(true);
+    expect(readFileSync(crontabFile, "utf8")).toContain("changes --quiet --last-run --db probes/2026/p.db;;");
+  });
+
   it("keeps the user's lines, is idempotent, and replaces its own line on re-install", async () => {
     writeFileSync(crontabFile, mine);
     const r1 = await runCli(["schedule", "--every", "1h", "--format", "cron", "--install"], { env: env(), cwd: root });
