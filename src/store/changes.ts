@@ -129,18 +129,22 @@ export interface MeaningfulChangesQuery {
   runId?: string | null;
 }
 
-/** A measurement where a target's status or layer changed (or its first), as the fold reads it. */
-interface PointRow {
+/** Where a target's status or layer changed (or its first measurement): an entry of measurements_span_starts. */
+interface StartRow {
+  rid: number;
   network: string;
   target: string;
-  service: string;
   status: Status;
   layer: Layer | null;
-  failure: string | null;
   started_at: string;
+}
+
+/** What a reported change shows beyond the index. */
+interface DetailRow {
+  service: string;
+  failure: string | null;
   run_id: string;
   id: string;
-  controlled: 0 | 1;
 }
 
 // A control helper answered for this measurement: a control observation without a failure (the
@@ -152,12 +156,13 @@ const CONTROLLED = "(control_json IS NOT NULL AND json_extract(control_json, '$.
  * without a helper's answer next to runs with one, is not a change), newest first.
  *
  * Only where a target's status or layer changed can its state change, except that a stretch of
- * one suspect status (blocked, anomaly) may begin without a helper's answer and get one later:
- * so each target is folded over its stretches (the first measurement of each, read through the
- * small partial index measurements_span_starts, all time, so that the state at --since is exact),
- * and inside such a stretch the first measurement with a helper's answer is looked up, on the
- * networks that ever had a helper. The measurement before a change (previous_at) is looked up
- * for the changes reported only.
+ * one suspect status (blocked, anomaly) may begin without a helper's answer and get one later.
+ * So each target is folded over its stretches: the entries of the small partial index
+ * measurements_span_starts, all time, so that the state at `since` is exact, read from the index
+ * alone. Rows are read only where they matter: whether a helper answered, for the suspect
+ * stretches of networks that ever had a helper (and, when its first measurement had none, the
+ * first one in the stretch that had); the service, failure and ids of the changes reported, and
+ * the measurement before each.
  */
 export function meaningfulChanges(db: Database.Database, query: MeaningfulChangesQuery = {}): StatusChange[] {
   const where = ["changed IS NOT 0"];
@@ -166,69 +171,83 @@ export function meaningfulChanges(db: Database.Database, query: MeaningfulChange
     where.push("network = @network");
     params.network = query.network;
   }
+  let targets = query.targets?.length ? [...query.targets] : null;
   if (query.service != null) {
-    where.push("service = @service");
-    params.service = query.service;
+    // The service is not in the index: its targets, from each target's first measurement.
+    const ofService = db
+      .prepare<[string], string>(`SELECT DISTINCT target FROM measurements INDEXED BY measurements_firsts WHERE changed IS NULL AND service = ?`)
+      .pluck()
+      .all(query.service);
+    targets = targets ? targets.filter((t) => ofService.includes(t)) : ofService;
+    if (targets.length === 0) return [];
   }
-  if (query.targets?.length) {
-    where.push(`target IN (${query.targets.map((_, i) => `@t${i}`).join(", ")})`);
-    query.targets.forEach((t, i) => (params[`t${i}`] = t));
+  if (targets) {
+    where.push(`target IN (${targets.map((_, i) => `@t${i}`).join(", ")})`);
+    targets.forEach((t, i) => (params[`t${i}`] = t));
   }
-  const starts = db.prepare<[Record<string, string>], PointRow>(
-    `SELECT network, target, service, status, layer, failure, started_at, run_id, id, ${CONTROLLED} AS controlled
+  const starts = db.prepare<[Record<string, string>], StartRow>(
+    `SELECT rowid AS rid, network, target, status, layer, started_at
      FROM measurements INDEXED BY measurements_span_starts WHERE ${where.join(" AND ")}
      ORDER BY network, target, started_at, rowid`,
   );
-  const firstControlled = db.prepare<[string, string, string, string], PointRow>(
-    `SELECT network, target, service, status, layer, failure, started_at, run_id, id, 1 AS controlled
+  const controlledAt = db.prepare<[number], 0 | 1>(`SELECT ${CONTROLLED} FROM measurements WHERE rowid = ?`).pluck();
+  const firstControlled = db.prepare<[string, string, string, string], StartRow>(
+    `SELECT rowid AS rid, network, target, status, layer, started_at
      FROM measurements WHERE network = ? AND target = ? AND started_at > ? AND started_at < ? AND ${CONTROLLED}
      ORDER BY started_at, rowid LIMIT 1`,
   );
+  const detail = db.prepare<[number], DetailRow>(`SELECT service, failure, run_id, id FROM measurements WHERE rowid = ?`);
   const lastBefore = db.prepare<[string, string, string], { started_at: string; run_id: string }>(
     `SELECT started_at, run_id FROM measurements WHERE network = ? AND target = ? AND started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT 1`,
   );
   const helperNetworks = new Set(
     db.prepare<[], string>(`SELECT DISTINCT ${networkKeySql("r")} FROM runs AS r WHERE json_extract(r.options_json, '$.control') IS NOT NULL`).pluck().all(),
   );
+  const since = query.since ?? "";
   const out: StatusChange[] = [];
-  const foldTarget = (points: PointRow[]) => {
+  const foldTarget = (points: StartRow[]) => {
     const helper = helperNetworks.has(points[0]!.network);
     // The state, and where its stretch ends (the start of the next one): the measurement before a change.
-    let state: { p: PointRow; controlled: boolean; end: string | null } | null = null;
+    let state: { status: Status; layer: Layer | null; controlled: boolean; end: string | null } | null = null;
     points.forEach((p, i) => {
-      const end = points[i + 1]?.started_at ?? "\uffff";
-      const first = { status: p.status, layer: p.layer, controlled: p.controlled === 1 };
+      const end = points[i + 1]?.started_at ?? null;
       const suspect = p.status === "blocked" || p.status === "anomaly";
-      const later = helper && suspect && !first.controlled ? (firstControlled.get(p.network, p.target, p.started_at, end) ?? null) : null;
-      let at: PointRow | null = p;
-      let verdict = judge(state && { status: state.p.status, layer: state.p.layer, controlled: state.controlled }, first);
-      if (verdict === "skip" && later && p.status !== "inconclusive") {
+      // Without a helper on the network, no measurement of it had a helper's answer.
+      const controlled = helper && suspect && controlledAt.get(p.rid) === 1;
+      const later = helper && suspect && !controlled ? (firstControlled.get(p.network, p.target, p.started_at, end ?? "\uffff") ?? null) : null;
+      let at = p;
+      let verdict = judge(state, { status: p.status, layer: p.layer, controlled });
+      if (verdict === "skip" && later) {
         // Skipped for want of a helper's answer, which came later in the stretch.
         at = later;
-        verdict = judge(state && { status: state.p.status, layer: state.p.layer, controlled: state.controlled }, { ...first, controlled: true });
+        verdict = judge(state, { status: p.status, layer: p.layer, controlled: true });
       }
       if (verdict === "skip") return;
-      if (verdict === "change" && state && at.started_at >= (query.since ?? "") && (query.runId == null || at.run_id === query.runId)) {
-        const before = lastBefore.get(p.network, p.target, state.end ?? at.started_at);
-        out.push({
-          network: at.network,
-          target: at.target,
-          service: at.service,
-          from: { status: state.p.status, layer: state.p.layer },
-          to: { status: at.status, layer: at.layer, failure: at.failure },
-          at: at.started_at,
-          runId: at.run_id,
-          measurementId: at.id,
-          previousAt: before?.started_at ?? null,
-          previousRunId: before?.run_id ?? null,
-        });
+      if (verdict === "change" && state && at.started_at >= since) {
+        const d = detail.get(at.rid)!;
+        if (query.runId == null || d.run_id === query.runId) {
+          const before = lastBefore.get(p.network, p.target, state.end ?? at.started_at);
+          out.push({
+            network: at.network,
+            target: at.target,
+            service: d.service,
+            from: { status: state.status, layer: state.layer },
+            to: { status: at.status, layer: at.layer, failure: d.failure },
+            at: at.started_at,
+            runId: d.run_id,
+            measurementId: d.id,
+            previousAt: before?.started_at ?? null,
+            previousRunId: before?.run_id ?? null,
+          });
+        }
       }
       // A helper's answer later in the stretch makes it the helper's verdict (judge: adopt).
-      state = { p: at, controlled: first.controlled || later !== null, end: points[i + 1]?.started_at ?? null };
+      state = { status: p.status, layer: p.layer, controlled: controlled || later !== null, end };
     });
   };
-  let group: PointRow[] = [];
-  for (const r of starts.iterate(params)) {
+  // Read whole (index entries, a few thousand for a year), so the lookups never run inside an iteration.
+  let group: StartRow[] = [];
+  for (const r of starts.all(params)) {
     if (group.length && (group[0]!.network !== r.network || group[0]!.target !== r.target)) {
       foldTarget(group);
       group = [];

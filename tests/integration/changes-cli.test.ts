@@ -38,12 +38,14 @@ beforeAll(() => {
   db = join(dir, "r.db");
   const store = Store.open(db);
   const week: Array<Parameters<typeof rows>[0]> = ["helper", "helper", "offline", "helper", "no-helper", "helper", "offline", "unblocked", "unblocked"];
-  week.forEach((kind, i) => seedRun(store, { at: t0 + i * HOUR, network: { label: "Home ISP" }, rows: rows(kind) }));
+  // As run records them: the helper in the run's options (also when it did not answer).
+  const options = { control: "https://control.example/" };
+  week.forEach((kind, i) => seedRun(store, { at: t0 + i * HOUR, network: { label: "Home ISP" }, options, rows: rows(kind) }));
   store.close();
   quietDb = join(dir, "quiet.db");
   const q = Store.open(quietDb);
-  seedRun(q, { at: t0, network: { label: "Home ISP" }, rows: rows("helper") });
-  seedRun(q, { at: t0 + HOUR, network: { label: "Home ISP" }, rows: rows("offline") });
+  seedRun(q, { at: t0, network: { label: "Home ISP" }, options, rows: rows("helper") });
+  seedRun(q, { at: t0 + HOUR, network: { label: "Home ISP" }, options, rows: rows("offline") });
   q.close();
 });
 
