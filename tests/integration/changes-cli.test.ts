@@ -59,6 +59,10 @@ describe("reachprobe changes", () => {
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^1 change since .* UTC, newest first/);
     expect(lines.slice(1)).toEqual([expect.stringMatching(/ Home ISP {2}tcp:\/\/long\.weixin\.qq\.com:8080 {2}BLOCKED at TCP -> reachable {2}run [0-9a-f]{8}$/)]);
+    // The run id it prints is one reachprobe show takes.
+    const shown = await runCli(["show", lines[1]!.slice(-8), "--db", db]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^Run [0-9a-f-]{36} on Home ISP/);
   });
 
   it("starts a window from the state before it, past the offline run just before", async () => {
