@@ -56,7 +56,8 @@ export function durationIn(flag: string, unit: "ms" | "s", min: number, max: num
   const size = unit === "ms" ? 1 : 1000;
   return (v: string) => {
     const ms = durationMs(v, unit);
-    const n = ms === null ? NaN : Math.round(ms / size);
+    if (ms !== null && ms % size !== 0) throw new UsageError(`${flag} counts whole seconds, got "${v}"`);
+    const n = ms === null ? NaN : ms / size;
     if (ms === null || !Number.isSafeInteger(n) || n < min || n > max) {
       const range = `from ${formatMs(min * size)} to ${formatMs(max * size)}`;
       throw new UsageError(`${flag} must be a duration ${range}, such as ${unit === "ms" ? "5s, 1500ms or 2m (a bare number is milliseconds)" : "30s, 5m or 1h (a bare number is seconds)"}, got "${v}"`);
