@@ -103,7 +103,7 @@ function scheduleMain(runArgsGiven: string[], flags: ScheduleFlags): number {
   const madeBy = ["reachprobe schedule", flags.every !== undefined ? `--every ${formatDuration(flags.every)}` : `--cron "${flags.cron}"`, flags.jitter !== undefined ? `--jitter ${formatDuration(flags.jitter)}` : ""].filter(Boolean).join(" ");
   warnAboutEnvironment();
   // A scheduled run makes no directory for a --db it was given (docs/database.md): installing it does.
-  if (flags.install && inv.changesArgs[0] === "--db") ensureDbDir(resolve(cwd, inv.changesArgs[1]!), true);
+  if (flags.install && inv.changesArgs?.[0] === "--db") ensureDbDir(resolve(cwd, inv.changesArgs[1]!), true);
 
   if (format === "systemd") {
     let when: TimerWhen;

@@ -35,7 +35,8 @@ export const CRON_LOG_MAX_BYTES = 1_000_000;
  */
 export function renderCronLine(inv: Invocation, spec: CronSpec): string {
   const command = [inv.node, inv.cli, "run", ...inv.runArgs].map(shQuote).join(" ");
-  const changes = [inv.node, inv.cli, "changes", "--quiet", "--last-run", ...inv.changesArgs].map(shQuote).join(" ");
+  // With --no-store there is nothing to compare: the line then prints only what failed.
+  const changes = inv.changesArgs && `NO_COLOR=1 ${[inv.node, inv.cli, "changes", "--quiet", "--last-run", ...inv.changesArgs].map(shQuote).join(" ")}`;
   const log = shQuote(spec.logFile);
   // QUIRK: cron runs lines with /bin/sh, which on Debian is dash: no $RANDOM. Two random bytes
   // from od, scaled to 0..jitter. No `%` either: crontab turns an unescaped % into a newline,
@@ -44,7 +45,7 @@ export function renderCronLine(inv: Invocation, spec: CronSpec): string {
   // One old log kept: no logrotate needed, which busybox systems lack.
   const rotate = `{ [ ! -f ${log} ] || [ "$(wc -c <${log})" -lt ${CRON_LOG_MAX_BYTES} ] || mv -f ${log} ${log}.1; }`;
   // Exit 0, 3, 4, 5: the run measured (docs/commands.md, "Exit codes"); anything else needs a look.
-  const after = `case $rc in [0345]) NO_COLOR=1 ${changes};; *) echo "reachprobe: the scheduled run exited with $rc; the end of ${spec.logFile}:"; tail -n 5 ${log};; esac`;
+  const after = `case $rc in [0345]) ${changes ?? ""};; *) echo "reachprobe: the scheduled run exited with $rc; the end of ${spec.logFile}:"; tail -n 5 ${log};; esac`;
   const line = `${spec.time} cd ${shQuote(inv.cwd)} && ${sleep}${rotate} && { NO_COLOR=1 nice -n 10 ${command} >>${log} 2>&1; rc=$?; ${after}; }`;
   // QUIRK: a `%` left in a path or an argument would end the command there; cronie takes `\%`.
   return line.replace(/%/g, "\\%");

@@ -271,6 +271,15 @@ describe("changes after each scheduled run", () => {
     expect(scheduledChangesArgs(["--quiet", "--config", "/c.json"], "/c.db")).toEqual(["--db", "/c.db"]);
     expect(scheduledChangesArgs(["--quiet"], null)).toEqual([]);
   });
+
+  it("is left out when the runs store nothing (--no-store): nothing to compare", () => {
+    expect(scheduledChangesArgs(["--no-store", "--db", "/d/x.db"], null)).toBeNull();
+    const none = { ...inv, runArgs: ["--no-store"], changesArgs: null };
+    expect(setting(renderService(none, { when: { onCalendar: "hourly" }, intervalS: 3600, jitterS: 0, madeBy: "x" }), "ExecStartPost")).toBeUndefined();
+    const line = renderCronLine(none, { time: "* * * * *", jitterS: 0, logFile: "/l" });
+    expect(line).not.toContain("changes");
+    expect(line).toContain("case $rc in [0345]) ;; *) echo");
+  });
 });
 
 describe("crontab block merge", () => {
