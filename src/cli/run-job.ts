@@ -169,7 +169,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     stopped.code = code;
     // Plain words for the person who pressed Ctrl-C (a JSON log line is for log files), on a
     // line of its own above the progress bar.
-    process.stderr.write(`${process.stderr.isTTY ? "\r\u001b[2K" : ""}reachprobe: ${sig === "SIGINT" ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)"}: finishing nothing new; finished measurements are kept${sig === "SIGINT" ? " (Ctrl-C again stops at once)" : ""}\n`);
+    process.stderr.write(`${process.stderr.isTTY ? "\r\u001b[2K" : ""}reachprobe: ${sig === "SIGINT" ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)"}: stopping, the targets in flight dropped; finished measurements are kept${sig === "SIGINT" ? " (Ctrl-C again stops at once)" : ""}\n`);
     log.debug({ signal: sig }, "stopping");
     stopper.abort();
   };

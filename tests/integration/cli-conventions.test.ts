@@ -69,7 +69,7 @@ describe(`on a terminal${skipTag(noPty)}`, () => {
     expect(r.screen).not.toContain('{"level"');
     expect(r.screen).not.toMatch(/about 0 s left/);
     expect(r.screen).toMatch(/1\/4 targets, 0 blocked, (waiting for the last 3|about [1-9]\d* (s|min) left)/);
-    expect(r.screen).toMatch(/reachprobe: interrupted \(Ctrl-C\): finishing nothing new; finished measurements are kept/);
+    expect(r.screen).toMatch(/reachprobe: interrupted \(Ctrl-C\): stopping, the targets in flight dropped; finished measurements are kept/);
     const plain = r.screen.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
     expect(plain).toMatch(/1 of 4 targets measured in \d+\.\d s, then interrupted \(Ctrl-C\): the other 3 were not measured\. Nothing stored/);
   }, 40_000);
