@@ -8,12 +8,14 @@ import { Command, Option } from "commander";
 import { csvLines } from "../export/export-csv.js";
 import { jsonlLines } from "../export/export-jsonl.js";
 import { ooniAsn, ooniCc, ooniLines } from "../export/export-ooni.js";
-import { networkFromInput } from "../store/network.js";
+import { networkIn, resolveNetwork } from "./filters.js";
+import { say } from "./say.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
 import { EXIT, reportError } from "./exit-codes.js";
 import { isPgUrl } from "../store/pg/connect.js";
 import { openPgReader } from "./read-source.js";
 import { VERSION } from "../base/package-info.js";
+import { dbOption } from "./db-option.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 
 /** The formats `--format` takes. */
@@ -42,7 +44,7 @@ export function exportCommand(): Command {
     .addOption(new Option("--format <format>", "jsonl (everything, one measurement a line), csv (the summary columns) or ooni (OONI web_connectivity measurements, one a line)").choices(EXPORT_FORMATS).makeOptionMandatory())
     .option("--since <when>", `only measurements started since then: ${SINCE_FORMS}`)
     .option("--network <name>", 'only measurements from this network: its label (reachprobe run --network-label), or AS<number> for an unlabelled run with an ASN, or "(unlabelled)"')
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only), or a fleet database's postgresql:// URL").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(dbOption("SQLite database to read (opened read-only), or a fleet database's postgresql:// URL"))
     .option("--output <file>", "write to this file instead of stdout; it appears only once complete, replacing any file of that name")
     .option("--network-label", "ooni: write each run's network label as probe_network_name (by default nothing in the export says where the probe was)")
     .addHelpText(
@@ -92,7 +94,6 @@ async function exportMain(flags: ExportFlags): Promise<number> {
       return reportError("export", err);
     }
   }
-  const query = { since, network: flags.network === undefined ? null : networkFromInput(flags.network) };
   let count = 0;
   let unlocated = 0;
   const counted = (row: MeasurementWithRun) => {
@@ -105,10 +106,18 @@ async function exportMain(flags: ExportFlags): Promise<number> {
   if (isPgUrl(flags.db)) {
     const opened = await openPgReader(flags.db);
     if (typeof opened === "string") {
-      process.stderr.write(`reachprobe export: ${opened}\n`);
+      say(opened);
       return EXIT.FAILURE;
     }
-    lines = pagedExportLines(flags.format, opened.reader.iterateMeasurements(query), counted, options);
+    let network: string | null = null;
+    try {
+      // Any case; a network the database does not have is an error with the closest names, not an empty file.
+      if (flags.network !== undefined) network = networkIn((await opened.reader.listNetworks()).map((n) => n.network), flags.network);
+    } catch (err) {
+      await opened.close();
+      return reportError("export", err);
+    }
+    lines = pagedExportLines(flags.format, opened.reader.iterateMeasurements({ since, network }), counted, options);
     close = opened.close;
   } else {
     let store: Store;
@@ -117,8 +126,16 @@ async function exportMain(flags: ExportFlags): Promise<number> {
     } catch (err) {
       return reportError("export", err);
     }
+    let network: string | null = null;
+    try {
+      // Any case; a network the database does not have is an error with the closest names, not an empty file.
+      if (flags.network !== undefined) network = resolveNetwork(store.db, flags.network);
+    } catch (err) {
+      store.close();
+      return reportError("export", err);
+    }
     const rows = (function* read() {
-      for (const row of store.iterateMeasurements(query)) {
+      for (const row of store.iterateMeasurements({ since, network })) {
         counted(row);
         yield row;
       }
@@ -134,12 +151,12 @@ async function exportMain(flags: ExportFlags): Promise<number> {
     }
     const outcome = await writeFileWhole(flags.output, lines);
     if (outcome !== "written") return outcome === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
-    process.stderr.write(`reachprobe export: ${count} measurement${count === 1 ? "" : "s"} written to ${flags.output}\n`);
+    process.stderr.write(`reachprobe: ${count} measurement${count === 1 ? "" : "s"} written to ${flags.output}\n`);
     warnUnlocated(flags.format, unlocated, count);
     return EXIT.OK;
   } catch (err) {
     const where = flags.output ? `could not write ${flags.output}` : "could not export";
-    process.stderr.write(`reachprobe export: ${where}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: ${where}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   } finally {
     await close();

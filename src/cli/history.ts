@@ -6,13 +6,14 @@ import type { HistoryQuery, Span } from "../store/history.js";
 import { networkFromInput, networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
 import { EXIT } from "./exit-codes.js";
-import { minuteUtc, READ_EXIT_HELP, writeJsonStream } from "./read-command.js";
+import { minuteUtc, READ_EXIT_HELP, readDbOption, writeJsonStream } from "./read-command.js";
 import { emptyHintOf, withReadSource } from "./read-source.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
 import { UsageError } from "../base/errors.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
+import { resolveSourceNetwork, resolveSourceService } from "./filters.js";
 
 /** The parsed flags of `history`. */
 interface HistoryFlags {
@@ -33,7 +34,7 @@ export function historyCommand(): Command {
     .option("--since <when>", `only spans current at some time since then: ${SINCE_FORMS}; default: all`)
     .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
     .option("--json", "print the spans as one JSON document on stdout")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created), or a fleet database's postgresql:// URL").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(readDbOption(true))
     .addHelpText(
       "after",
       `\nTimes are UTC, to the minute. A span that began before --since is shown whole.\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe history\n  reachprobe history weixin.qq.com --since 30d\n  reachprobe history --service WeChat --network "Rostelecom Moscow" --json`,
@@ -65,7 +66,7 @@ function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): Hi
 
 /** Runs `history` and returns its exit code. */
 export async function historyMain(target: string | undefined, flags: HistoryFlags, now: Date = new Date()): Promise<number> {
-  const say = (text: string) => process.stderr.write(`reachprobe history: ${text}\n`);
+  const say = (text: string) => process.stderr.write(`reachprobe: ${text}\n`);
   let query: HistoryQuery;
   try {
     query = queryOf(target, flags, now);
@@ -75,6 +76,9 @@ export async function historyMain(target: string | undefined, flags: HistoryFlag
     return EXIT.USAGE;
   }
   return withReadSource(flags.db, say, async (source) => {
+    // Any case (wechat finds WeChat); a name the database does not have is an error with the closest ones.
+    if (flags.service !== undefined) query.service = await resolveSourceService(source, flags.service);
+    if (flags.network !== undefined) query.network = await resolveSourceNetwork(source, flags.network);
     if (flags.json) {
       writeJsonStream(query, "spans", (await source.historySpans(query))[Symbol.iterator](), (s) => ({
         network: s.network,

@@ -4,11 +4,13 @@
  * the same answers for the same rows (tests/integration/read-contract.test.ts).
  */
 import pg from "pg";
-import type { ChangesQuery, StatusChange } from "../store/changes.js";
-import { statusChanges } from "../store/changes.js";
+import { meaningfulChanges, type MeaningfulChangesQuery, type StatusChange } from "../store/changes.js";
 import type { HistoryQuery, Span } from "../store/history.js";
 import { historySpans, latestRuns } from "../store/history.js";
 import { listNetworks, networkName, type NetworkSummary } from "../store/network.js";
+import { listServices } from "../store/names.js";
+import { listRuns } from "../store/runs.js";
+import { UsageError } from "../base/errors.js";
 import { isPgUrl, pgFailure, redactUrl, SESSION_OPTIONS } from "../store/pg/connect.js";
 import { PgReader } from "../store/pg/read.js";
 import { PG_SCHEMA_VERSION, pgSchemaVersion } from "../store/pg/schema.js";
@@ -21,8 +23,12 @@ export interface ReadSource {
   path: string;
   historySpans(q: HistoryQuery): Promise<Iterable<Span>>;
   latestRuns(): Promise<Map<string, { runId: string; at: string }>>;
-  statusChanges(q: ChangesQuery): Promise<Iterable<StatusChange>>;
+  meaningfulChanges(q: MeaningfulChangesQuery): Promise<StatusChange[]>;
   listNetworks(): Promise<NetworkSummary[]>;
+  /** Every service measured, sorted. */
+  listServices(): Promise<string[]>;
+  /** The newest run, on `network` if given. */
+  newestRun(network: string | null): Promise<{ id: string; startedAt: string } | null>;
 }
 
 /** Opens a PostgreSQL fleet database for reading; a message to print when it cannot be. */
@@ -41,7 +47,11 @@ export async function openPgReader(url: string): Promise<{ reader: PgReader; clo
   }
 }
 
-/** Opens `db` (a file, or a postgresql:// URL) for reading, runs `body`, and turns a database that cannot be read into a message and exit 1. */
+/**
+ * Opens `db` (a file, or a postgresql:// URL) for reading, runs `body`, and turns a database that
+ * cannot be read into a message and exit 1, and a filter that names nothing in it (a UsageError)
+ * into a message and exit 2.
+ */
 export async function withReadSource(db: string, say: (text: string) => void, body: (source: ReadSource) => Promise<number>): Promise<number> {
   if (isPgUrl(db)) {
     const opened = await openPgReader(db);
@@ -55,10 +65,16 @@ export async function withReadSource(db: string, say: (text: string) => void, bo
         path: r.path,
         historySpans: (q) => r.historySpans(q),
         latestRuns: () => r.latestRuns(),
-        statusChanges: (q) => r.statusChanges(q),
+        meaningfulChanges: (q) => r.meaningfulChanges(q),
         listNetworks: () => r.listNetworks(),
+        listServices: () => r.listServices(),
+        newestRun: (network) => r.newestRun(network),
       });
     } catch (err) {
+      if (err instanceof UsageError) {
+        say(err.message);
+        return EXIT.USAGE;
+      }
       if (typeof (err as { code?: unknown }).code !== "string" || err instanceof TypeError) throw err;
       say(`cannot read ${r.path}: ${(err as Error).message}`);
       return EXIT.FAILURE;
@@ -76,10 +92,19 @@ export async function withReadSource(db: string, say: (text: string) => void, bo
       path: store.path,
       historySpans: async (q) => historySpans(store.db, q),
       latestRuns: async () => latestRuns(store.db),
-      statusChanges: async (q) => statusChanges(store.db, q),
+      meaningfulChanges: async (q) => meaningfulChanges(store.db, q),
       listNetworks: async () => listNetworks(store.db),
+      listServices: async () => listServices(store.db),
+      newestRun: async (network) => {
+        const r = listRuns(store.db, { limit: 1, network })[0];
+        return r ? { id: r.id, startedAt: r.startedAt } : null;
+      },
     });
   } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return EXIT.USAGE;
+    }
     const message = readFailure(db, err);
     if (message === null) throw err;
     say(message);

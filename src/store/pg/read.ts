@@ -5,7 +5,7 @@
  * are broken by seq (arrival) where SQLite uses rowid. Times come out as ISO text (iso()).
  */
 import type pg from "pg";
-import type { ChangesQuery, StatusChange } from "../changes.js";
+import { foldStretches, sortChanges, type ChangesQuery, type DetailRow, type MeaningfulChangesQuery, type StatusChange, type StretchStart } from "../changes.js";
 import type { HistoryQuery, Span } from "../history.js";
 import type { NetworkSummary } from "../network.js";
 import { referencedBlobs, unpackControl, unpackObservations } from "../observation-refs.js";
@@ -90,6 +90,58 @@ export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } 
   return { text, params };
 }
 
+// A control helper answered for this measurement (changes.ts, CONTROLLED): a control observation without a failure.
+const CONTROLLED = `(x.control_json IS NOT NULL AND (x.control_json::json ->> 'failure') IS NULL)`;
+
+/**
+ * The SQL of meaningful changes on PostgreSQL: every stretch start of the chosen targets, all
+ * time (measurements_span_starts), with what the fold of changes.ts looks up already joined:
+ * whether a helper answered (read only for suspect stretches on networks that had a helper),
+ * the first helper's answer later in such a stretch, the row's service/failure/ids, and the
+ * last measurement before it. Bounds are plain times as SQLite's lookups are (ties in
+ * started_at are broken by seq where SQLite uses rowid).
+ */
+export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: readonly string[] | null): { text: string; params: Params } {
+  const { params, p } = binder();
+  const where = ["x.changed IS DISTINCT FROM false"];
+  if (q.network != null) where.push(`x.network = ${p(q.network)}`);
+  if (targets) where.push(`x.target = ANY(${p(targets)}::text[])`);
+  const text = `
+    WITH helper AS (SELECT DISTINCT r.network FROM runs AS r WHERE (r.options_json::json ->> 'control') IS NOT NULL),
+    starts AS (
+      SELECT x.network, x.target, x.status, x.layer, x.started_at, x.seq, x.service, x.failure, x.run_id, x.id,
+             x.status IN ('blocked', 'anomaly') AND x.network IN (SELECT network FROM helper) AS suspect,
+             CASE WHEN x.status IN ('blocked', 'anomaly') AND x.network IN (SELECT network FROM helper) THEN ${CONTROLLED} ELSE false END AS controlled,
+             LEAD(x.started_at) OVER w AS next_at
+      FROM measurements AS x WHERE ${where.join(" AND ")}
+      WINDOW w AS (PARTITION BY x.network, x.target ORDER BY x.started_at, x.seq)
+    )
+    SELECT s.network, s.target, s.status, s.layer, iso(s.started_at) AS started_at, s.service, s.failure, s.run_id, s.id,
+           s.suspect AS helper, s.controlled,
+           iso(b.started_at) AS before_at, b.run_id AS before_run_id,
+           l.status AS later_status, l.layer AS later_layer, iso(l.started_at) AS later_at, l.service AS later_service,
+           l.failure AS later_failure, l.run_id AS later_run_id, l.id AS later_id
+    FROM starts AS s
+    LEFT JOIN LATERAL (
+      SELECT x.started_at, x.run_id FROM measurements AS x
+      WHERE x.network = s.network AND x.target = s.target AND x.started_at < s.started_at
+      ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS b ON true
+    LEFT JOIN LATERAL (
+      SELECT x.status, x.layer, x.started_at, x.service, x.failure, x.run_id, x.id FROM measurements AS x
+      WHERE s.suspect AND NOT s.controlled AND x.network = s.network AND x.target = s.target
+        AND x.started_at > s.started_at AND x.started_at < COALESCE(s.next_at, 'infinity') AND ${CONTROLLED}
+      ORDER BY x.started_at, x.seq LIMIT 1) AS l ON true
+    ORDER BY s.network, s.target, s.started_at, s.seq`;
+  return { text, params };
+}
+
+/** A stretch start with what the fold looks up, as pgMeaningfulChangesSql reads it. */
+interface PgStretch extends StretchStart, DetailRow {
+  controlled: boolean;
+  later: PgStretch | null;
+  before: { started_at: string; run_id: string } | undefined;
+}
+
 interface RunRowPg {
   id: string;
   started_at: string;
@@ -167,6 +219,74 @@ export class PgReader {
       at: r.at, runId: r.run_id, measurementId: r.measurement_id,
       previousAt: r.previous_at ?? null, previousRunId: r.previous_run_id ?? null,
     }));
+  }
+
+  /** Changes of state by the rules of change-rules.ts (changes.ts, meaningfulChanges), newest first. */
+  async meaningfulChanges(q: MeaningfulChangesQuery): Promise<StatusChange[]> {
+    let targets = q.targets?.length ? [...q.targets] : null;
+    if (q.service != null) {
+      // The service of a target is its first measurement's (changes.ts does the same).
+      const ofService = (await this.db.query<{ target: string }>(`SELECT DISTINCT target FROM measurements WHERE changed IS NULL AND service = $1`, [q.service])).rows.map((r) => r.target);
+      targets = targets ? targets.filter((t) => ofService.includes(t)) : ofService;
+      if (targets.length === 0) return [];
+    }
+    const { text, params } = pgMeaningfulChangesSql(q, targets);
+    const rows = (await this.db.query<{
+      network: string; target: string; status: Status; layer: Layer | null; started_at: string; service: string; failure: string | null;
+      run_id: string; id: string; helper: boolean; controlled: boolean; before_at: string | null; before_run_id: string | null;
+      later_status: Status | null; later_layer: Layer | null; later_at: string | null; later_service: string | null; later_failure: string | null;
+      later_run_id: string | null; later_id: string | null;
+    }>(text, params)).rows;
+    const lookups = {
+      controlled: (x: PgStretch) => x.controlled,
+      later: (x: PgStretch) => x.later,
+      detail: (x: PgStretch) => x,
+      before: (x: PgStretch) => x.before,
+    };
+    const out: StatusChange[] = [];
+    let group: PgStretch[] = [];
+    let helper = false;
+    for (const r of rows) {
+      if (group.length && (group[0]!.network !== r.network || group[0]!.target !== r.target)) {
+        foldStretches(group, helper, lookups, q, out);
+        group = [];
+        helper = false;
+      }
+      // suspect rows say whether the network had a helper; a target with no suspect stretch needs no answer.
+      helper ||= r.helper;
+      const later: PgStretch | null = r.later_at === null ? null : {
+        network: r.network, target: r.target, status: r.later_status!, layer: r.later_layer, started_at: r.later_at,
+        service: r.later_service!, failure: r.later_failure, run_id: r.later_run_id!, id: r.later_id!, controlled: true, later: null, before: undefined,
+      };
+      group.push({
+        network: r.network, target: r.target, status: r.status, layer: r.layer, started_at: r.started_at, service: r.service, failure: r.failure,
+        run_id: r.run_id, id: r.id, controlled: r.controlled, later,
+        before: r.before_at === null ? undefined : { started_at: r.before_at, run_id: r.before_run_id! },
+      });
+    }
+    if (group.length) foldStretches(group, helper, lookups, q, out);
+    return sortChanges(out);
+  }
+
+  /** Every service measured, sorted as SQLite sorts them (names.ts, listServices). */
+  async listServices(): Promise<string[]> {
+    // A loose index scan over measurements_service_started_at: one probe per service, not a pass over every row.
+    const r = await this.db.query<{ service: string }>(
+      `WITH RECURSIVE s AS (SELECT min(service) AS service FROM measurements
+         UNION ALL SELECT (SELECT min(m.service) FROM measurements AS m WHERE m.service > s.service) FROM s WHERE s.service IS NOT NULL)
+       SELECT service FROM s WHERE service IS NOT NULL`,
+    );
+    // SQLite's order (BINARY), whatever the database's collation.
+    return r.rows.map((x) => x.service).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** The newest run, on `network` if given (runs.ts, listRuns with limit 1). */
+  async newestRun(network: string | null): Promise<{ id: string; startedAt: string } | null> {
+    const r = await this.db.query<{ id: string; startedAt: string }>(
+      `SELECT id, iso(started_at) AS "startedAt" FROM runs ${network != null ? "WHERE network = $1" : ""} ORDER BY started_at DESC, seq DESC LIMIT 1`,
+      network != null ? [network] : [],
+    );
+    return r.rows[0] ?? null;
   }
 
   /** The networks with their target counts (network.ts, listNetworks). */
