@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store } from "../../src/store/store.js";
 import { runCli, startCli, type LongRunningCli } from "./cli.js";
-import { dnsObs, httpObs } from "./observations.js";
+import { controlObs, dnsObs, httpObs } from "./observations.js";
+import type { ControlResponse } from "../../src/probes/control-wire.js";
 import { seedRun, verdict, type SeedRow } from "./seed.js";
 
 /** A temporary directory for one test file. */
@@ -17,22 +18,33 @@ export function tempDir(prefix = "reachprobe-fleet-"): string {
 
 const TARGETS = ["https://a.example/", "https://b.example/", "tcp://c.example:443", "https://d.example/x"];
 const STATUSES = ["ok", "blocked/dns", "ok", "anomaly/http", "down", "blocked/tcp", "inconclusive"];
+// With a helper: blocked and anomaly next to each other (with and without the helper's answer), and outages between.
+const HELPER_STATUSES = ["ok", "blocked/dns", "anomaly/dns", "blocked/dns", "inconclusive", "anomaly/http", "ok", "blocked/tcp", "inconclusive", "anomaly/tcp"];
+
+// A control helper's answer, and a helper that could not be reached (no answer).
+const ANSWERED = controlObs({ dns: { failure: null, addrs: [] }, tcp_connect: {}, tls_handshake: {}, http_request: { failure: null }, ip_info: {} } as unknown as ControlResponse);
+const HELPER_DOWN = controlObs(null, { failure: "connection_refused" });
 
 /**
  * A probe's database: `runs` hourly runs from `start` on network `label` (null: ASN only),
  * statuses turning over so that there are changes, with HTTP bodies big enough to be blobs.
+ * `helper`: two runs in three ask a control helper, which answers one of them, so that changes'
+ * rule for runs with and without a helper's answer (src/store/change-rules.ts) has work to do.
  */
-export function seedProbe(file: string, o: { runs: number; start: string; label: string | null; asn?: number; salt?: number; stepMs?: number }): void {
+export function seedProbe(file: string, o: { runs: number; start: string; label: string | null; asn?: number; salt?: number; stepMs?: number; helper?: boolean }): void {
   const store = Store.open(file);
   try {
     const t0 = Date.parse(o.start);
     for (let r = 0; r < o.runs; r++) {
       const rows: SeedRow[] = TARGETS.map((target, i) => {
-        const status = STATUSES[(Math.floor((r + (o.salt ?? 0)) / (i + 1)) + i) % STATUSES.length]!;
+        const statuses = o.helper ? HELPER_STATUSES : STATUSES;
+        const status = statuses[(Math.floor((r + (o.salt ?? 0)) / (i + 1)) + i) % statuses.length]!;
         const obs = [dnsObs(new URL(target).hostname, ["192.0.2.1"]), httpObs("192.0.2.1:443", target, { bodySample: `<html>${"page ".repeat(40)}${i}</html>` })];
-        return [target, `Service ${i % 2}`, verdict(status, (s) => (s === "ok" ? null : "generic_timeout_error"), [`seen ${status}`]), { observations: obs }];
+        const control = !o.helper || r % 3 === 2 ? {} : { control: r % 3 === 0 ? ANSWERED : HELPER_DOWN };
+        return [target, `Service ${i % 2}`, verdict(status, (s) => (s === "ok" ? null : "generic_timeout_error"), [`seen ${status}`]), { observations: obs, ...control }];
       });
-      seedRun(store, { at: t0 + r * (o.stepMs ?? 3_600_000), network: { label: o.label, asn: o.asn ?? null }, rows, spacingMs: 7 });
+      const options = o.helper && r % 3 !== 2 ? { control: "https://control.example/" } : {};
+      seedRun(store, { at: t0 + r * (o.stepMs ?? 3_600_000), network: { label: o.label, asn: o.asn ?? null }, rows, spacingMs: 7, options });
     }
   } finally {
     store.close();

@@ -28,16 +28,19 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     const a = join(dir, "a.db");
     const b = join(dir, "b.db");
     const c = join(dir, "c.db");
+    const d = join(dir, "d.db");
     // a and b share a network; b's runs are older and interleave in time with a's first ones.
     seedProbe(a, { runs: 30, start: "2026-01-30T00:00:00.000Z", label: "Rostelecom Moscow" });
     seedProbe(b, { runs: 30, start: "2026-01-28T00:30:00.000Z", label: "Rostelecom Moscow", salt: 3, stepMs: 5_400_000 });
     seedProbe(c, { runs: 20, start: "2026-02-27T12:00:00.000Z", label: null, asn: 8359, salt: 1 });
+    // d's runs ask a control helper two times in three, which answers one of them.
+    seedProbe(d, { runs: 40, start: "2026-02-10T00:00:00.000Z", label: "Helper Net", salt: 2, helper: true });
     sqlite = join(dir, "all.db");
-    const merged = await runCli(["merge", "--db", sqlite, a, b, c]);
+    const merged = await runCli(["merge", "--db", sqlite, a, b, c, d]);
     expect(merged.code, merged.stderr).toBe(0);
     const started = await startCollector(pgUrl);
     collector = started.cli;
-    for (const [file, name] of [[a, "probe-a"], [b, "probe-b"], [c, "probe-c"]] as const) {
+    for (const [file, name] of [[a, "probe-a"], [b, "probe-b"], [c, "probe-c"], [d, "probe-d"]] as const) {
       const token = await makeToken(pgUrl, name);
       const r = await pushCli(file, started.url, token, ["--batch-size", "37"]);
       expect(r.code, r.stderr).toBe(0);
@@ -50,11 +53,11 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const both = async (args: string[]) => {
+  const both = async (args: string[], code = 0) => {
     const [s, p] = [await runCli([...args, "--db", sqlite]), await runCli([...args, "--db", pgUrl])];
-    expect(s.code, s.stderr).toBe(0);
-    expect(p.code, p.stderr).toBe(0);
-    return [s.stdout, p.stdout] as const;
+    expect(s.code, s.stderr).toBe(code);
+    expect(p.code, p.stderr).toBe(code);
+    return [s.stdout, p.stdout, s.stderr, p.stderr] as const;
   };
 
   it.each([
@@ -64,6 +67,9 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     [["history", "--service", "Service 1", "--network", "AS8359"]],
     [["changes", "--since", "2020-01-01", "--json"]],
     [["changes", "--since", "2026-01-30T12:00", "--network", "Rostelecom Moscow"]],
+    [["changes", "--since", "2020-01-01", "--network", "helper net", "--json"]],
+    [["changes", "--since", "2020-01-01", "--service", "service 1"]],
+    [["changes", "--since", "2020-01-01", "--target", "a.example", "--target", "tcp://c.example:443", "--json"]],
     [["export", "--format", "jsonl"]],
     [["export", "--format", "csv", "--since", "2026-02-01"]],
     [["export", "--format", "ooni", "--network", "AS8359"]],
@@ -71,6 +77,49 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     const [s, p] = await both(args);
     expect(s.length).toBeGreaterThan(200);
     expect(p).toBe(s);
+  }, 90_000);
+
+  it("changes --exit-code exits 7 on both, -q prints nothing on both when nothing changed", async () => {
+    const [s, p] = await both(["changes", "--since", "2020-01-01", "--exit-code", "-q", "--json"], 7);
+    expect(JSON.parse(s).changes.length).toBeGreaterThan(20);
+    expect(p).toBe(s);
+    // A target never measured: no changes, so nothing printed and exit 0.
+    const [qs, qp] = await both(["changes", "--since", "2020-01-01", "--target", "https://never.example/", "--exit-code", "-q"]);
+    expect([qs, qp]).toEqual(["", ""]);
+  }, 90_000);
+
+  it("changes --last-run reads the same newest run on both, per network and overall", async () => {
+    let seen = 0;
+    for (const net of [[], ["--network", "rostelecom moscow"], ["--network", "AS8359"], ["--network", "Helper Net"]]) {
+      const [s, p] = await both(["changes", "--last-run", "--json", ...net]);
+      expect(p).toBe(s);
+      const n = JSON.parse(s).changes.length as number;
+      seen += n;
+      const [qs, qp] = await both(["changes", "--last-run", "--exit-code", "-q", ...net], n > 0 ? 7 : 0);
+      expect(qp).toBe(qs);
+      if (n === 0) expect(qs).toBe("");
+    }
+    expect(seen).toBeGreaterThan(0);
+  }, 90_000);
+
+  it("a filter that names nothing is the same usage error, with the same suggestions, on both", async () => {
+    const [, , s, p] = await both(["changes", "--service", "Servce 1"], 2);
+    expect(s).toContain("Service 1");
+    expect(p).toBe(s);
+    const [, , hs, hp] = await both(["history", "--network", "Helpr Net"], 2);
+    expect(hs).toContain("Helper Net");
+    expect(hp).toBe(hs);
+  }, 90_000);
+
+  it("on the helper's network, changes are fewer than the raw transitions on both (the helper rule and outages)", async () => {
+    const [s, p] = await both(["changes", "--since", "2020-01-01", "--network", "Helper Net", "--json"]);
+    expect(p).toBe(s);
+    const [hs] = await both(["history", "--network", "Helper Net", "--json"]);
+    const spans = JSON.parse(hs).spans as unknown[];
+    const targets = new Set((JSON.parse(hs).spans as Array<{ target: string }>).map((x) => x.target)).size;
+    // Each span after a target's first is a raw transition.
+    expect(JSON.parse(s).changes.length).toBeLessThan(spans.length - targets);
+    expect(JSON.parse(s).changes.length).toBeGreaterThan(5);
   }, 90_000);
 
   it("history and changes find the changes of two probes on one network, whichever arrived first", async () => {
