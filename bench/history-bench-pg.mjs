@@ -180,7 +180,7 @@ export async function pgBench(gen, argv) {
     },
   });
   const o = { runs: Number(v.runs), targets: Number(v.targets), networks: Number(v.networks), repeat: Number(v.repeat) };
-  const { pgHistorySql, pgChangesSql } = await import(pathToFileURL(join(DIST, "store/pg/read.js")).href);
+  const { pgHistorySql, pgMeaningfulChangesSql } = await import(pathToFileURL(join(DIST, "store/pg/read.js")).href);
   let cluster = null;
   const dir = mkdtempSync(join(tmpdir(), "reachprobe-history-bench-pg-"));
   try {
@@ -211,8 +211,8 @@ export async function pgBench(gen, argv) {
     const cases = [
       { name: `history --network "${network}"`, args: ["history", "--network", network], sql: pgHistorySql({ network }) },
       { name: `history ${target}`, args: ["history", target], sql: pgHistorySql({ target: [target] }) },
-      { name: "changes --since 7d", args: ["changes", "--since", ago(7)], sql: pgChangesSql({ since: ago(7), withPrevious: false }) },
-      { name: "changes --since 365d", args: ["changes", "--since", ago(365)], sql: pgChangesSql({ since: ago(365), withPrevious: false }) },
+      { name: "changes --since 7d", args: ["changes", "--since", ago(7)], sql: pgMeaningfulChangesSql({ since: ago(7) }, null) },
+      { name: "changes --since 365d", args: ["changes", "--since", ago(365)], sql: pgMeaningfulChangesSql({ since: ago(365) }, null) },
       { name: "report --html FILE --since 7d", args: ["report", "--html", html, "--since", ago(7)], sql: null },
       { name: "report --html FILE", args: ["report", "--html", html], sql: null },
     ];

@@ -95,17 +95,20 @@ const CONTROLLED = `(x.control_json IS NOT NULL AND (x.control_json::json ->> 'f
 
 /**
  * The SQL of meaningful changes on PostgreSQL: every stretch start of the chosen targets, all
- * time (measurements_span_starts), with what the fold of changes.ts looks up already joined:
- * whether a helper answered (read only for suspect stretches on networks that had a helper),
- * the first helper's answer later in such a stretch, the row's service/failure/ids, and the
- * last measurement before it. Bounds are plain times as SQLite's lookups are (ties in
- * started_at are broken by seq where SQLite uses rowid).
+ * time (measurements_span_starts), with what the fold of changes.ts looks up: whether a helper
+ * answered and the first helper's answer later in the stretch (read only for suspect stretches
+ * on networks that ever had a helper), the row's service, failure and ids, and, for the starts
+ * since `q.since` (the only ones a reported change can end a state at, but for outages across
+ * `since`, which pgChangeDetailsSql completes), the last measurement before it. Bounds are
+ * plain times as SQLite's lookups are (ties in started_at are broken by seq where SQLite uses
+ * rowid); LIMIT 1 keeps each lateral lookup an index probe per row instead of a join.
  */
 export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: readonly string[] | null): { text: string; params: Params } {
   const { params, p } = binder();
   const where = ["x.changed IS DISTINCT FROM false"];
   if (q.network != null) where.push(`x.network = ${p(q.network)}`);
   if (targets) where.push(`x.target = ANY(${p(targets)}::text[])`);
+  const since = q.since != null ? `s.started_at >= ${p(q.since)}::timestamptz` : "true";
   const text = `
     WITH helper AS (SELECT DISTINCT r.network FROM runs AS r WHERE (r.options_json::json ->> 'control') IS NOT NULL),
     starts AS (
@@ -117,14 +120,14 @@ export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: reado
       WINDOW w AS (PARTITION BY x.network, x.target ORDER BY x.started_at, x.seq)
     )
     SELECT s.network, s.target, s.status, s.layer, iso(s.started_at) AS started_at, s.service, s.failure, s.run_id, s.id,
-           s.suspect AS helper, s.controlled,
+           s.suspect AS helper, s.controlled, ${since} AS looked_before,
            iso(b.started_at) AS before_at, b.run_id AS before_run_id,
            l.status AS later_status, l.layer AS later_layer, iso(l.started_at) AS later_at, l.service AS later_service,
            l.failure AS later_failure, l.run_id AS later_run_id, l.id AS later_id
     FROM starts AS s
     LEFT JOIN LATERAL (
       SELECT x.started_at, x.run_id FROM measurements AS x
-      WHERE x.network = s.network AND x.target = s.target AND x.started_at < s.started_at
+      WHERE ${since} AND x.network = s.network AND x.target = s.target AND x.started_at < s.started_at
       ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS b ON true
     LEFT JOIN LATERAL (
       SELECT x.status, x.layer, x.started_at, x.service, x.failure, x.run_id, x.id FROM measurements AS x
@@ -135,11 +138,23 @@ export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: reado
   return { text, params };
 }
 
+/** The last measurement of each (network, target) before a time, for the stretch starts pgMeaningfulChangesSql did not look before. */
+export function pgBeforeSql(): string {
+  return `
+    SELECT k.i, iso(b.started_at) AS before_at, b.run_id AS before_run_id
+    FROM unnest($1::integer[], $2::text[], $3::text[], $4::timestamptz[]) AS k(i, network, target, end_at)
+    CROSS JOIN LATERAL (
+      SELECT x.started_at, x.run_id FROM measurements AS x
+      WHERE x.network = k.network AND x.target = k.target AND x.started_at < k.end_at
+      ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS b`;
+}
+
 /** A stretch start with what the fold looks up, as pgMeaningfulChangesSql reads it. */
 interface PgStretch extends StretchStart, DetailRow {
   controlled: boolean;
   later: PgStretch | null;
-  before: { started_at: string; run_id: string } | undefined;
+  /** The measurement before; undefined when there is none, null when it was not looked up. */
+  before: { started_at: string; run_id: string } | undefined | null;
 }
 
 interface RunRowPg {
@@ -233,17 +248,23 @@ export class PgReader {
     const { text, params } = pgMeaningfulChangesSql(q, targets);
     const rows = (await this.db.query<{
       network: string; target: string; status: Status; layer: Layer | null; started_at: string; service: string; failure: string | null;
-      run_id: string; id: string; helper: boolean; controlled: boolean; before_at: string | null; before_run_id: string | null;
+      run_id: string; id: string; helper: boolean; controlled: boolean; looked_before: boolean; before_at: string | null; before_run_id: string | null;
       later_status: Status | null; later_layer: Layer | null; later_at: string | null; later_service: string | null; later_failure: string | null;
       later_run_id: string | null; later_id: string | null;
     }>(text, params)).rows;
+    // A change whose old state ended before `since` (an outage across it) was not looked
+    // before: noted by its index in `out` (before() is called right before its change is pushed).
+    const unlooked: Array<{ i: number; end: PgStretch }> = [];
+    const out: StatusChange[] = [];
     const lookups = {
       controlled: (x: PgStretch) => x.controlled,
       later: (x: PgStretch) => x.later,
       detail: (x: PgStretch) => x,
-      before: (x: PgStretch) => x.before,
+      before: (x: PgStretch) => {
+        if (x.before === null) unlooked.push({ i: out.length, end: x });
+        return x.before ?? undefined;
+      },
     };
-    const out: StatusChange[] = [];
     let group: PgStretch[] = [];
     let helper = false;
     for (const r of rows) {
@@ -252,19 +273,28 @@ export class PgReader {
         group = [];
         helper = false;
       }
-      // suspect rows say whether the network had a helper; a target with no suspect stretch needs no answer.
+      // A row says whether its network had a helper only where it is suspect, the only place the fold asks.
       helper ||= r.helper;
       const later: PgStretch | null = r.later_at === null ? null : {
         network: r.network, target: r.target, status: r.later_status!, layer: r.later_layer, started_at: r.later_at,
-        service: r.later_service!, failure: r.later_failure, run_id: r.later_run_id!, id: r.later_id!, controlled: true, later: null, before: undefined,
+        service: r.later_service!, failure: r.later_failure, run_id: r.later_run_id!, id: r.later_id!, controlled: true, later: null, before: null,
       };
       group.push({
         network: r.network, target: r.target, status: r.status, layer: r.layer, started_at: r.started_at, service: r.service, failure: r.failure,
         run_id: r.run_id, id: r.id, controlled: r.controlled, later,
-        before: r.before_at === null ? undefined : { started_at: r.before_at, run_id: r.before_run_id! },
+        before: !r.looked_before ? null : r.before_at === null ? undefined : { started_at: r.before_at, run_id: r.before_run_id! },
       });
     }
     if (group.length) foldStretches(group, helper, lookups, q, out);
+    if (unlooked.length) {
+      const b = (await this.db.query<{ i: number; before_at: string; before_run_id: string }>(pgBeforeSql(), [
+        unlooked.map((u) => u.i), unlooked.map((u) => u.end.network), unlooked.map((u) => u.end.target), unlooked.map((u) => u.end.started_at),
+      ])).rows;
+      for (const r of b) {
+        out[r.i]!.previousAt = r.before_at;
+        out[r.i]!.previousRunId = r.before_run_id;
+      }
+    }
     return sortChanges(out);
   }
 
