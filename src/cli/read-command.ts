@@ -4,6 +4,7 @@ import type { Option } from "commander";
 import { dbOption } from "./db-option.js";
 import { listNetworks, networkName } from "../store/network.js";
 import { Store } from "../store/store.js";
+import { isPgUrl, redactUrl } from "../store/pg/connect.js";
 import { EXIT } from "./exit-codes.js";
 import { UsageError } from "../base/errors.js";
 
@@ -48,6 +49,11 @@ export function readFailure(path: string, err: unknown): string | null {
  * exit 1, and a filter that names nothing in it (a UsageError) into a message and exit 2.
  */
 export function withReadStore(db: string, say: (text: string) => void, body: (store: Store) => number): number {
+  if (isPgUrl(db)) {
+    // runs and show read SQLite files only (docs/fleet.md, "Reading"); never echo the URL's password.
+    say(`${redactUrl(db)} is a fleet database: this command reads only an SQLite file; history, changes, report and export read a fleet database`);
+    return EXIT.USAGE;
+  }
   const store = openForReading(db);
   if (typeof store === "string") {
     say(store);

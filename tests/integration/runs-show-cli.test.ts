@@ -98,3 +98,14 @@ describe("reachprobe show", () => {
     expect(none.stderr).toContain('no run or measurement id starts with "dead"; list the runs with "reachprobe runs"');
   });
 });
+
+describe("runs and show with a fleet database", () => {
+  it("say they read only SQLite files, with exit 2 and the URL's password hidden (nothing is connected to)", async () => {
+    for (const args of [["runs"], ["show", "aaaaaaaa"]]) {
+      const r = await runCli([...args, "--db", "postgresql://reader:s3cret@127.0.0.1:1/fleet"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("is a fleet database: this command reads only an SQLite file");
+      expect(r.stderr).not.toContain("s3cret");
+    }
+  });
+});
