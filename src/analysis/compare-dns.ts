@@ -49,7 +49,10 @@ function allAddresses(r: DnsRow): string[] {
 
 /** What the steps after DNS say about the answers: addresses a handshake validated, addresses reached when nothing went wrong later. */
 export interface DnsEvidenceFromLaterSteps {
+  /** Addresses where the control helper's handshake for the name validated: a server of the site. */
   validated: ReadonlySet<string>;
+  /** Addresses where the probe's own handshake validated: the site answered through them, maybe via a proxy. */
+  probeValidated: ReadonlySet<string>;
   /** null when a later step found something wrong: then reaching an address excuses nothing. */
   reached: ReadonlySet<string> | null;
   /** True when an HTTP response was a known block page or a 451: a bogon that led there is the block's first step. */
@@ -159,10 +162,24 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
     const sameAsn = (a: string) => (asnOf ? controlAsns.has(asnOf(a) ?? -1) : false);
     const answered = probe.filter((r) => r.failure === null && r.addresses.length > 0);
     const inconsistent = answered.filter((r) => !r.addresses.some((a) => controlAddrs.has(a) || later.validated.has(a) || sameAsn(a)));
-    // An answer no control shares is excused only when its own addresses worked (a CDN), not because another one did.
-    const unexcused = inconsistent.filter((r) => !later.reached || !r.addresses.some((a) => later.reached!.has(a)));
-    const r = unexcused[0];
-    if (r) out.push(fact("dns_probe_only_addresses", "dns", null, [r.id, ...controls.map((c) => c.id)], { resolver: resolverName(r), addresses: r.addresses.join(", "), name, controls: controlNames(controls), controlAddrs: [...controlAddrs].slice(0, 4).join(", ") }));
+    // An answer no control shares that led to the site itself (a handshake validated, or the page
+    // the control saw with nothing wrong after it) is not a block: the resolver still sent the
+    // client somewhere the controls were not sent, a transparent proxy or a CDN node (an anomaly).
+    // Its own addresses must have worked, not another answer's.
+    const worked = (r: DnsRow) => r.addresses.find((a) => later.probeValidated.has(a)) ?? (later.reached ? r.addresses.find((a) => later.reached!.has(a)) : undefined);
+    const unexcused = inconsistent.find((r) => worked(r) === undefined);
+    const served = inconsistent.find((r) => worked(r) !== undefined);
+    const r = unexcused ?? served;
+    if (r) {
+      const detail = { resolver: resolverName(r), addresses: r.addresses.join(", "), name, controls: controlNames(controls), controlAddrs: [...controlAddrs].slice(0, 4).join(", ") };
+      if (unexcused) out.push(fact("dns_probe_only_addresses", "dns", null, [r.id, ...controls.map((c) => c.id)], detail));
+      else if (out.length === 0) {
+        // (A block-page address or a forged answer already said what the answer was.)
+        const via = worked(r)!;
+        const how = later.probeValidated.has(via) ? `a TLS handshake with ${via} validated for ${name}` : `${via} served the page the control saw`;
+        out.push(fact("dns_probe_only_addresses_worked", "dns", null, [r.id, ...controls.map((c) => c.id)], { ...detail, via, how }));
+      }
+    }
     return out;
   }
 
