@@ -40,6 +40,11 @@ const NO_ROUTE: ReadonlySet<string> = new Set(["network_unreachable", "network_d
 // REFUSED is the resolver declining to serve us, not a word about the name.
 const NO_ADDRESS: ReadonlySet<string> = new Set(["dns_nxdomain_error", "dns_no_answer", "dns_servfail_error"]);
 
+/** What a resolver's "no address" answer says, in a few words. */
+function describeNone(f: Failure): string {
+  return f === "dns_nxdomain_error" ? "the name does not exist" : f === "dns_no_answer" ? "no address record" : "SERVFAIL";
+}
+
 /** Every address a lookup saw, first response first. */
 function allAddresses(r: DnsRow): string[] {
   const set = new Set(r.addresses);
@@ -180,6 +185,16 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
         out.push(fact("dns_probe_only_addresses_worked", "dns", null, [r.id, ...controls.map((c) => c.id)], { ...detail, via, how }));
       }
     }
+    return out;
+  }
+
+  // Every control answered that the name has no address, yet the probe's resolver gave one: a
+  // resolver that answers for a name nobody else knows (OONI's "ghost" DNS blocking).
+  const controlsSayNone = controls.length > 0 && controls.every((r) => r.failure !== null && NO_ADDRESS.has(r.failure));
+  const ghost = probe.find((r) => r.failure === null && r.addresses.length > 0 && r.engine === "system");
+  if (controlsSayNone && ghost) {
+    const none = controls.map((r) => describeNone(r.failure!));
+    out.push(fact("dns_probe_only_addresses", "dns", null, [ghost.id, ...controls.map((c) => c.id)], { resolver: resolverName(ghost), addresses: ghost.addresses.join(", "), name, controls: controlNames(controls), controlAddrs: `no address (${[...new Set(none)].join(", ")})` }));
     return out;
   }
 

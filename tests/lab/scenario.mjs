@@ -426,14 +426,16 @@ export const CANARY = "https://canary.lab.example/";
 
 /** Merges the base and every case's `lab` pieces into one scenario. */
 export function scenarioOf(name, pieces) {
-  const s = { name, outsideZone: {}, ispZone: {}, inject: {}, sites: [], internetAddresses: [], blockPages: {}, intercept: [], nftForward: [], iptablesForward: [], shape: [], certNames: [] };
+  const lists = ["sites", "internetAddresses", "intercept", "nftForward", "iptablesForward", "shape", "certNames", "censorAddresses", "proxies", "blockPageEof"];
+  const s = { name, outsideZone: {}, ispZone: {}, inject: {}, blockPages: {}, ...Object.fromEntries(lists.map((k) => [k, []])) };
   for (const p of [BASE, ...pieces]) {
     Object.assign(s.outsideZone, p.outsideZone);
     Object.assign(s.ispZone, p.ispZone);
     Object.assign(s.inject, p.inject);
     Object.assign(s.blockPages, p.blockPages);
-    for (const k of ["sites", "internetAddresses", "intercept", "nftForward", "iptablesForward", "shape", "certNames"]) s[k].push(...(p[k] ?? []));
+    for (const k of lists) s[k].push(...(p[k] ?? []));
   }
+  s.blockPageEof = [...new Set(s.blockPageEof)];
   return s;
 }
 
