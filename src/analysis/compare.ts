@@ -26,7 +26,8 @@ export function compare(table: Table, ctx: AnalysisContext): Fact[] {
     if (c.tls && c.tls.failure === null && c.tls.verified) probeValidated.add(c.ip);
     if (c.control?.tls?.ok) validated.add(c.ip);
   }
-  const reached = later.length === 0 ? new Set(table.conns.filter((c) => c.hop === 0 && c.purpose === "measure" && c.tcpFailure === null).map((c) => c.ip)) : null;
+  // An address is reached when its connect, and its handshake if any, worked.
+  const reached = later.length === 0 ? new Set(table.conns.filter((c) => c.hop === 0 && c.purpose === "measure" && c.tcpFailure === null && (!c.tls || c.tls.failure === null)).map((c) => c.ip)) : null;
   const blockPage = http.some((f) => f.key === "http_blockpage" || f.key === "http_status_451");
   const dns = compareDns(table, { validated, probeValidated, reached, blockPage }, ctx);
 

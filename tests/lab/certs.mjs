@@ -40,7 +40,7 @@ export function makeCa(dir, cn) {
     issueExpired(base, names) {
       const n = serial++;
       writeFileSync(join(dir, `${base}.index`), "");
-      writeFileSync(join(dir, `${base}.serial`), `${n}\n`);
+      writeFileSync(join(dir, `${base}.serial`), `${n.toString(16).padStart(4, "0")}\n`);
       writeFileSync(
         join(dir, `${base}.cnf`),
         `[ca]\ndefault_ca = d\n[d]\ndatabase = ${base}.index\nnew_certs_dir = .\nserial = ${base}.serial\ndefault_md = sha256\npolicy = p\nx509_extensions = ext\n[p]\ncommonName = supplied\n[ext]\nsubjectAltName = ${sanOf(names)}\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n`,

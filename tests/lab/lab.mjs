@@ -430,6 +430,8 @@ export async function buildLab(scenario, opts = {}) {
     // The censor: nftables for DNAT, drops and rejects; iptables string matches for SNI and Host.
     sh("ip", ["netns", "exec", ns.censor, "nft", "-f", "-"], { input: nftRuleset(names, scenario) });
     for (const rule of scenario.iptablesForward ?? []) nsSh(ns.censor, "iptables", ["-A", "FORWARD", ...rule]);
+    // Matches on traffic to the censor's own servers (its transparent proxy).
+    for (const rule of scenario.iptablesInput ?? []) nsSh(ns.censor, "iptables", ["-A", "INPUT", ...rule]);
     applyShaping(lab, scenario.shape ?? []);
 
     const labCa = makeCa(join(dir, "lab-ca"), "reachprobe lab CA");

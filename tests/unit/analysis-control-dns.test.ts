@@ -58,7 +58,7 @@ describe("DNS with a control, when another answer works", () => {
 
 describe("a resolver that answers for a name no control knows (OONI's ghostDNSBlocking)", () => {
   it("is blocked at DNS: the system resolver gave an address, the helper and DoH say the name does not exist", () => {
-    const ghost = controlObs({ dns: { failure: "dns_nxdomain_error", addrs: [] }, tcp_connect: {}, tls_handshake: {}, http_request: { failure: "dns_nxdomain_error", status_code: null, body_length: null, title: "", headers: {} }, ip_info: {} });
+    const ghost = controlObs({ dns: { failure: "dns_nxdomain_error", addrs: [] }, tcp_connect: {}, tls_handshake: {}, http_request: { failure: "dns_nxdomain_error", status_code: 0, body_length: 0, title: "", headers: {} }, ip_info: {} });
     const obs: Observation[] = [dns("system", ["203.0.113.99"]), tcpObs("203.0.113.99:80", { t0: 3, t: 4 }), { ...http, address: "203.0.113.99:80" }];
     const v = analyzeTarget(target, obs, ctx, ghost);
     expect({ status: v.status, layer: v.layer }, v.evidence.join("; ")).toEqual({ status: "blocked", layer: "dns" });
