@@ -35,12 +35,14 @@ function browserConns(table: Table, conns: ConnRow[]): ConnRow[] {
 
 /** Compares the TCP connects of the target's own connections (hop 0), as a browser made them. */
 export function compareTcp(table: Table): Fact[] {
-  const conns = browserConns(table, measured(table, 0));
+  const all = measured(table, 0);
+  const conns = browserConns(table, all);
   if (conns.length === 0 || conns.some((c) => c.tcpFailure === null)) return [];
   const ids = conns.map((c) => c.id);
   const tries = conns.map((c) => `${c.endpoint}|${c.tcpFailure}`).join("\n");
   const out: Fact[] = [];
-  if (conns.every((c) => NO_ROUTE.has(c.tcpFailure!))) out.push(fact("tcp_no_route", "tcp", conns[0]!.tcpFailure, ids, { tries }));
+  // The local network is down only when no address at all could be reached (a bogon has no route either).
+  if (all.every((c) => c.tcpFailure !== null && NO_ROUTE.has(c.tcpFailure))) out.push(fact("tcp_no_route", "tcp", conns[0]!.tcpFailure, ids, { tries }));
   const tried = conns.filter((c) => c.control?.tcp);
   const blocked = tried.find((c) => c.control!.tcp!.ok);
   if (blocked) {

@@ -646,9 +646,11 @@ export const OONI_QA = [
     input: "http://www.example.com:444/",
     ooniKeys: { blocking: false, accessible: false },
     target: "http://qa-success.lab.example:444/",
-    withControl: down,
+    withControl: { ...anomaly("tcp"), evidence: /control helper \S+ could not be used/ },
     expect: anomaly("tcp"),
     notBlocked: true,
+    differs:
+      "anomaly tcp, where OONI says down: the control helper measures only the web's ports and those its operator allows (docs/control-helper.md, --allow-ports), so it declined port 444 and nothing confirms that the refusal is the site's; a helper that allows the port makes it down.",
     lab: {},
   },
 ];
