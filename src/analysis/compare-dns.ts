@@ -16,10 +16,11 @@ export function resolverName(r: Pick<DnsRow, "engine" | "resolver">): string {
   return `${r.engine === "doh" ? "DoH resolver" : "resolver"} ${r.resolver}`;
 }
 
-/** How the controls are named in evidence: "the control helper and DoH https://...". */
+/** How witnesses are named in evidence: "the control helper and DoH https://... and resolver 192.0.2.53:53". */
 function controlNames(rows: readonly DnsRow[]): string {
-  const helper = rows.filter((r) => r.engine === "helper").map(() => "the control helper");
-  return [...helper, ...rows.filter((r) => r.engine !== "helper").map((r) => `DoH ${r.resolver}`)].join(" and ");
+  const name = (r: DnsRow) => (r.engine === "helper" ? "the control helper" : r.engine === "doh" ? `DoH ${r.resolver}` : resolverName(r));
+  const rank = (r: DnsRow) => (r.engine === "helper" ? 0 : r.engine === "doh" ? 1 : 2);
+  return [...rows].sort((a, b) => rank(a) - rank(b)).map(name).join(" and ");
 }
 
 /** Failures that say a resolver could not be reached at all, rather than what it answered. */
@@ -39,6 +40,9 @@ const NO_ROUTE: ReadonlySet<string> = new Set(["network_unreachable", "network_d
 /** Answers that say the name has no address there (a resolver that answered, not one that could not be reached). */
 // REFUSED is the resolver declining to serve us, not a word about the name.
 const NO_ADDRESS: ReadonlySet<string> = new Set(["dns_nxdomain_error", "dns_no_answer", "dns_servfail_error"]);
+
+/** Answers that say the name has no address record at all (not a server failure). */
+const GHOST: ReadonlySet<string> = new Set(["dns_nxdomain_error", "dns_no_answer"]);
 
 /** What a resolver's "no address" answer says, in a few words. */
 function describeNone(f: Failure): string {
@@ -64,27 +68,40 @@ export interface DnsEvidenceFromLaterSteps {
   blockPage: boolean;
 }
 
-/** Compares the lookups of the target's own name (hop 0) with the controls'. */
+/**
+ * Compares the lookups of the target's own name (hop 0). The browser's resolver (the system
+ * one, or the first --resolver without it) is what a user's browser would use; every other
+ * resolver asked is its **witness**: an outside UDP resolver (--resolver), DoH, the helper. An
+ * outside UDP resolver is on the probe's path too, so its own answers are checked for
+ * signatures and against the controls (DoH, the helper), never against itself.
+ */
 export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: AnalysisContext): Fact[] {
   if (table.target.isIp) return [];
   const own = table.dns.filter((r) => r.hop === 0 && r.host === table.target.host);
-  const probe = own.filter((r) => r.role === "probe");
+  const browser = own.find((r) => r.engine === "system") ?? own.find((r) => r.engine === "udp") ?? null;
+  const outside = own.filter((r) => r.role === "probe" && r !== browser);
   const controls = own.filter((r) => r.role === "control");
-  const controlAddrs = new Set(controls.flatMap((r) => r.addresses));
-  const publicControlAddrs = [...controlAddrs].filter((a) => !classifyAddress(a, ctx.publicRanges).bogon);
+  const witnessesOf = (r: DnsRow) => (r === browser ? [...outside, ...controls] : controls);
+  const addrsOf = (rows: readonly DnsRow[]) => new Set(rows.flatMap((r) => r.addresses));
+  const listed = (addrs: ReadonlySet<string>) => [...addrs].slice(0, 4).join(", ");
+  const probed = browser ? [browser, ...outside] : outside;
   const out: Fact[] = [];
 
-  // Signatures: bogons and known blocking addresses in the probe's answers, two answers to one query.
-  for (const r of probe) {
+  // Signatures: bogons and known blocking addresses in an answer, two answers to one query.
+  for (const r of probed) {
+    const witnesses = witnessesOf(r).filter((w) => w.addresses.length > 0);
+    // The controls speak first: an outside resolver is named only when no control answered.
+    const speaking = witnesses.some((w) => w.role === "control") ? witnesses.filter((w) => w.role === "control") : witnesses;
+    const seen = addrsOf(speaking);
+    const publicSeen = [...seen].some((a) => !classifyAddress(a, ctx.publicRanges).bogon);
     for (const a of allAddresses(r)) {
       const c = classifyAddress(a, ctx.publicRanges);
       if (c.bogon) {
-        const detail = { resolver: resolverName(r), address: a, kind: c.kind ?? "a bogon", controls: controlNames(controls), controlAddrs: [...controlAddrs].slice(0, 4).join(", ") };
-        // A bogon the controls see too is the site's own misconfiguration; a bogon where they see
-        // public addresses is the probe's alone; with no control answer, it proves nothing alone.
-        const key =
-          publicControlAddrs.length > 0 ? "dns_bogon_probe_only" : controlAddrs.size > 0 ? "dns_bogon_everywhere" : later.blockPage ? "dns_bogon_to_blockpage" : "dns_bogon_unconfirmed";
-        out.push(fact(key, "dns", "dns_bogon_error", [r.id], detail));
+        const detail = { resolver: resolverName(r), address: a, kind: c.kind ?? "a bogon", controls: controlNames(speaking), controlAddrs: listed(seen) };
+        // A bogon the witnesses see too is the site's own setting; a bogon where they see public
+        // addresses is this resolver's alone; with no witness answer, it proves nothing alone.
+        const key = publicSeen ? "dns_bogon_probe_only" : seen.size > 0 ? "dns_bogon_everywhere" : later.blockPage ? "dns_bogon_to_blockpage" : "dns_bogon_unconfirmed";
+        out.push(fact(key, "dns", "dns_bogon_error", [r.id, ...speaking.map((w) => w.id)], detail));
         break;
       }
       const m = blockPageMatch(matchDnsAddress(ctx.fingerprints, a));
@@ -94,7 +111,7 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
       }
     }
   }
-  for (const r of probe) {
+  for (const r of probed) {
     const valid = r.responses.filter((x) => !x.malformed);
     const first = valid[0];
     if (!first) continue;
@@ -104,6 +121,7 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
     const say = (x: { rcode: string; addresses: string[] }) => (x.addresses.length ? x.addresses.join(", ") : x.rcode);
     // A retransmitted copy of an answer is not a different one.
     const detail: Record<string, string> = { resolver: resolverName(r), distinct: String(new Set(valid.map(key)).size), first: `${say(first)} at ${first.t} ms`, other: `${say(other)} at ${other.t} ms`, firstSaid: say(first) };
+    const controlAddrs = addrsOf(controls);
     if (controlAddrs.size > 0) {
       const agrees = (x: { addresses: string[] }) => x.addresses.some((a) => controlAddrs.has(a));
       const forged = valid.filter((x) => !agrees(x));
@@ -112,7 +130,7 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
         detail.forged = forged.map((x) => `${say(x)} at ${x.t} ms`).join(", ");
         detail.forgedCount = String(forged.length);
         detail.real = `${say(real)} at ${real.t} ms`;
-        detail.controlAddrs = [...controlAddrs].slice(0, 4).join(", ");
+        detail.controlAddrs = listed(controlAddrs);
       }
     }
     out.push(fact("dns_two_answers", "dns", null, [r.id], detail));
@@ -121,12 +139,12 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
 
   const name = table.target.host;
   const anyAddress = own.some((r) => r.addresses.length > 0);
-  const others = own.filter((r) => r.engine !== "system");
-  // No address from any resolver asked, and at least one beyond the system's (outside or control) answered so.
+  const others = own.filter((r) => r !== browser);
+  // No address from any resolver asked, and at least one beyond the browser's (outside or control) answered so.
   if (!anyAddress && others.some((r) => r.failure !== null && NO_ADDRESS.has(r.failure))) {
     const allNx = own.every((r) => r.failure === "dns_nxdomain_error");
     // The most telling answer names the failure: the name does not exist, has no address, or no server for it works.
-    // Outside resolvers and controls first: getaddrinfo says NXDOMAIN for a name with no address too.
+    // Witnesses first: getaddrinfo says NXDOMAIN for a name with no address too.
     const said = (rows: readonly DnsRow[]) => (f: Failure) => rows.some((r) => r.failure === f);
     const order = ["dns_nxdomain_error", "dns_no_answer", "dns_servfail_error"] as const;
     const failure: Failure = order.find(said(others)) ?? order.find(said(own)) ?? own[0]!.failure!;
@@ -134,8 +152,8 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
     out.push(fact("dns_no_address_anywhere", "dns", failure, own.map((r) => r.id), { name, allNx: allNx ? "yes" : "", said: answers }));
     return out;
   }
-  const system = probe.find((r) => r.engine === "system");
-  // The local network, not the name: the system resolver failed, every other resolver asked
+  if (!browser) return out;
+  // The local network, not the name: the browser's resolver failed, every other resolver asked
   // (outside, DoH) and the helper could not be reached, and something says this machine is
   // cut off: no route, or glibc's EAI_AGAIN (which no network at all gives too; a censor that
   // drops queries gives our own timeout instead).
@@ -144,67 +162,73 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
   const unreached = (r: DnsRow) => r.failure !== null && (UNREACHED.has(r.failure) || (r.engine === "doh" && r.failure === "dns_server_misbehaving"));
   const unreachedFailures = [...others.map((r) => r.failure), ...(table.helper ? [table.helper.failure] : [])];
   if (
-    system?.failure &&
+    browser.failure &&
     unreachedFailures.length > 0 &&
     others.every(unreached) &&
     (!table.helper || (table.helper.failure !== null && UNREACHED.has(table.helper.failure))) &&
-    (system.failure === "dns_server_misbehaving" || unreachedFailures.some((f) => NO_ROUTE.has(f!)))
+    (browser.failure === "dns_server_misbehaving" || unreachedFailures.some((f) => NO_ROUTE.has(f!)))
   ) {
-    const outside = others.map((r) => `${resolverName(r)}|${r.failure}`);
-    if (table.helper?.failure) outside.push(`the control helper|${table.helper.failure}`);
-    out.push(fact("dns_unreachable_everywhere", "dns", system.failure, [system.id, ...others.map((r) => r.id)], { system: resolverName(system), outside: outside.join("\n") }));
+    const cut = others.map((r) => `${resolverName(r)}|${r.failure}`);
+    if (table.helper?.failure) cut.push(`the control helper|${table.helper.failure}`);
+    out.push(fact("dns_unreachable_everywhere", "dns", browser.failure, [browser.id, ...others.map((r) => r.id)], { system: resolverName(browser), outside: cut.join("\n") }));
   }
 
-  if (publicControlAddrs.length > 0 || controlAddrs.size > 0) {
-    const failed = probe.find((r) => r.failure !== null);
-    if (failed && failed.engine === "system") {
-      out.push(fact("dns_failed_probe_only", "dns", failed.failure, [failed.id, ...controls.map((r) => r.id)], { resolver: resolverName(failed), name, controls: controlNames(controls), controlAddrs: [...controlAddrs].slice(0, 4).join(", ") }));
+  // Witnesses that gave public addresses, the controls' first: a witness that answered only
+  // bogons vouches for nothing.
+  const isPublic = (a: string) => !classifyAddress(a, ctx.publicRanges).bogon;
+  const vouching = (rows: readonly DnsRow[]) => rows.filter((w) => w.addresses.some(isPublic));
+  const by = vouching(controls).length > 0 ? vouching(controls) : vouching(outside);
+  const seen = new Set(by.flatMap((w) => w.addresses.filter(isPublic)));
+  if (seen.size > 0) {
+    if (browser.failure) {
+      out.push(fact("dns_failed_probe_only", "dns", browser.failure, [browser.id, ...by.map((r) => r.id)], { resolver: resolverName(browser), name, controls: controlNames(by), controlAddrs: listed(seen) }));
       return out;
     }
-    // With an ASN database, an answer in the same network as a control's (a CDN) is consistent too.
+    // With an ASN database, an answer in the same network as a witness's (a CDN) is consistent too.
     const asnOf = ctx.asnOf;
-    const controlAsns = new Set(asnOf ? [...controlAddrs].map((a) => asnOf(a)).filter((x): x is number => x !== null) : []);
-    const sameAsn = (a: string) => (asnOf ? controlAsns.has(asnOf(a) ?? -1) : false);
-    const answered = probe.filter((r) => r.failure === null && r.addresses.length > 0);
-    const inconsistent = answered.filter((r) => !r.addresses.some((a) => controlAddrs.has(a) || later.validated.has(a) || sameAsn(a)));
-    // An answer no control shares that led to the site itself (a handshake validated, or the page
+    const consistent = (r: DnsRow, against: ReadonlySet<string>) => {
+      const asns = new Set(asnOf ? [...against].map((a) => asnOf(a)).filter((x): x is number => x !== null) : []);
+      return r.addresses.some((a) => against.has(a) || later.validated.has(a) || (asnOf ? asns.has(asnOf(a) ?? -1) : false));
+    };
+    // An answer no witness shares that led to the site itself (a handshake validated, or the page
     // the control saw with nothing wrong after it) is not a block: the resolver still sent the
-    // client somewhere the controls were not sent, a transparent proxy or a CDN node (an anomaly).
-    // Its own addresses must have worked, not another answer's.
+    // client where no witness was sent, a transparent proxy or a CDN node (an anomaly). Its own
+    // addresses must have worked, not another answer's.
     const worked = (r: DnsRow) => r.addresses.find((a) => later.probeValidated.has(a)) ?? (later.reached ? r.addresses.find((a) => later.reached!.has(a)) : undefined);
-    const unexcused = inconsistent.find((r) => worked(r) === undefined);
-    const served = inconsistent.find((r) => worked(r) !== undefined);
-    const r = unexcused ?? served;
-    if (r) {
-      const detail = { resolver: resolverName(r), addresses: r.addresses.join(", "), name, controls: controlNames(controls), controlAddrs: [...controlAddrs].slice(0, 4).join(", ") };
-      if (unexcused) out.push(fact("dns_probe_only_addresses", "dns", null, [r.id, ...controls.map((c) => c.id)], detail));
-      else if (out.length === 0) {
+    // The browser's answer against every public address a witness gave; an outside resolver's
+    // against the controls' alone.
+    const allSeen = new Set(vouching([...outside, ...controls]).flatMap((w) => w.addresses.filter(isPublic)));
+    const controlAddrs = new Set(vouching(controls).flatMap((w) => w.addresses.filter(isPublic)));
+    const suspects: Array<[DnsRow, DnsRow[], ReadonlySet<string>]> = [[browser, by, allSeen]];
+    if (controlAddrs.size > 0) for (const r of outside) suspects.push([r, vouching(controls), controlAddrs]);
+    for (const [r, against, addrs] of suspects) {
+      if (r.failure !== null || r.addresses.length === 0 || consistent(r, addrs)) continue;
+      const shown = r === browser ? seen : addrs;
+      const detail = { resolver: resolverName(r), addresses: r.addresses.join(", "), name, controls: controlNames(against), controlAddrs: listed(shown) };
+      const via = worked(r);
+      if (via === undefined) out.push(fact("dns_probe_only_addresses", "dns", null, [r.id, ...against.map((c) => c.id)], detail));
+      else if (r === browser && out.length === 0) {
         // (A block-page address or a forged answer already said what the answer was.)
-        const via = worked(r)!;
         const how = later.probeValidated.has(via) ? `a TLS handshake with ${via} validated for ${name}` : `${via} served the page the control saw`;
-        out.push(fact("dns_probe_only_addresses_worked", "dns", null, [r.id, ...controls.map((c) => c.id)], { ...detail, via, how }));
-      }
+        out.push(fact("dns_probe_only_addresses_worked", "dns", null, [r.id, ...against.map((c) => c.id)], { ...detail, via, how }));
+      } else continue;
+      break;
     }
     return out;
   }
 
-  // Every control answered that the name has no address, yet the probe's resolver gave one: a
+  // Every witness answered that the name has no address, yet the browser's resolver gave one: a
   // resolver that answers for a name nobody else knows (OONI's "ghost" DNS blocking).
-  const controlsSayNone = controls.length > 0 && controls.every((r) => r.failure !== null && NO_ADDRESS.has(r.failure));
-  const ghost = probe.find((r) => r.failure === null && r.addresses.length > 0 && r.engine === "system");
-  if (controlsSayNone && ghost) {
-    const none = controls.map((r) => describeNone(r.failure!));
-    out.push(fact("dns_probe_only_addresses", "dns", null, [ghost.id, ...controls.map((c) => c.id)], { resolver: resolverName(ghost), addresses: ghost.addresses.join(", "), name, controls: controlNames(controls), controlAddrs: `no address (${[...new Set(none)].join(", ")})` }));
+  const witnesses = others.filter((r) => r.failure !== null);
+  if (!browser.failure && browser.addresses.length > 0 && witnesses.length > 0 && witnesses.length === others.length && witnesses.every((r) => GHOST.has(r.failure!))) {
+    const none = [...new Set(witnesses.map((r) => describeNone(r.failure!)))];
+    out.push(fact("dns_probe_only_addresses", "dns", null, [browser.id, ...witnesses.map((c) => c.id)], { resolver: resolverName(browser), addresses: browser.addresses.join(", "), name, controls: controlNames(witnesses), controlAddrs: `no address (${none.join(", ")})` }));
     return out;
   }
 
-  // No control answered: a failure of the system resolver (or of every resolver) proves nothing alone.
-  const failed = probe.filter((r) => r.failure !== null);
-  if (failed.length === 0) return out;
-  const answered = probe.filter((r) => r.failure === null);
-  if (answered.length > 0 && (!system || system.failure === null)) return out;
-  const deciding = system?.failure ? system : failed[0]!;
-  const said = [...failed.map((r) => `${resolverName(r)}|${r.failure}`), ...answered.map((r) => `${resolverName(r)}|=${r.addresses.join(", ")}`)];
-  out.push(fact("dns_failed_unconfirmed", "dns", deciding.failure, probe.map((r) => r.id), { name, said: said.join("\n"), systemOnly: probe.every((r) => r.engine === "system") ? "yes" : "" }));
+  // No witness has an address: a failure of the browser's resolver proves nothing alone.
+  if (!browser.failure) return out;
+  const said = [browser, ...outside].map((r) => (r.failure ? `${resolverName(r)}|${r.failure}` : `${resolverName(r)}|=${r.addresses.join(", ")}`));
+  out.push(fact("dns_failed_unconfirmed", "dns", browser.failure, [browser.id, ...outside.map((r) => r.id)], { name, said: said.join("\n"), systemOnly: outside.length === 0 && browser.engine === "system" ? "yes" : "" }));
   return out;
 }

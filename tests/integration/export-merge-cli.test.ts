@@ -20,12 +20,14 @@ import { closeAll, closedPort, dnsServer, webServer } from "../helpers/servers.j
 let ca: TestCa;
 let dir: string;
 let resolver: string;
+/** An honest outside resolver for bogon.test: the witness that makes its loopback answer a proof. */
+let witness: string;
 const targets: string[] = [];
 const dbA = () => join(dir, "volunteer-a.db");
 const dbB = () => join(dir, "volunteer-b.db");
 
 function run(db: string, label: string): ReturnType<typeof runCli> {
-  const args = ["run", "--json", "--no-system-resolver", "--resolver", resolver, "--public-ranges", "127.0.0.1/32", "--timeout", "1500", "--dns-window", "100", "--no-canary", "--db", db, "--network-label", label, ...targets];
+  const args = ["run", "--json", "--no-system-resolver", "--resolver", resolver, "--resolver", witness, "--public-ranges", "127.0.0.1/32", "--timeout", "1500", "--dns-window", "100", "--no-canary", "--db", db, "--network-label", label, ...targets];
   return runCli(args, { env: { NODE_EXTRA_CA_CERTS: ca.certFile } });
 }
 
@@ -64,6 +66,8 @@ beforeAll(async () => {
   const closed = await closedPort();
   const dns = await dnsServer({ "ok.test": { a: ["127.0.0.1"] }, "bogon.test": { a: ["127.0.0.2"] }, "web.test": { a: ["127.0.0.1"] } });
   resolver = `127.0.0.1:${dns.port}`;
+  const honest = await dnsServer({ "ok.test": { a: ["127.0.0.1"] }, "bogon.test": { a: ["127.0.0.1"] }, "web.test": { a: ["127.0.0.1"] } });
+  witness = `127.0.0.1:${honest.port}`;
   targets.push(`https://ok.test:${okPort}/`, `https://bogon.test:${okPort}/`, `tcp://127.0.0.1:${closed}`, `http://web.test:${httpPort}/451`);
 
   // Two volunteers' files; one label has a comma, for the CSV quoting.

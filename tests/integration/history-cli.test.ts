@@ -34,10 +34,12 @@ beforeAll(async () => {
   // The zone is read at each query, so changing it between runs changes the answers.
   const zone: Record<string, DnsBehaviour> = { "flip.test": { a: ["127.0.0.1"] }, "steady.test": { a: ["127.0.0.1"] } };
   const dns = await dnsServer(zone);
+  // An honest outside resolver: the witness that makes the flipped loopback answer a proof of blocking.
+  const honest = await dnsServer({ "flip.test": { a: ["127.0.0.1"] }, "steady.test": { a: ["127.0.0.1"] } });
   flip = `http://flip.test:${port}/`;
   steady = `http://steady.test:${port}/`;
   const args = [
-    "run", "--json", "--no-system-resolver", "--resolver", `127.0.0.1:${dns.port}`, "--public-ranges", "127.0.0.1/32",
+    "run", "--json", "--no-system-resolver", "--resolver", `127.0.0.1:${dns.port}`, "--resolver", `127.0.0.1:${honest.port}`, "--public-ranges", "127.0.0.1/32",
     "--timeout", "700", "--dns-window", "150", "--no-canary", "--network-label", LABEL, "--db", db, flip, steady,
   ];
   const expected = [

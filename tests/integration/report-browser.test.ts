@@ -64,12 +64,14 @@ beforeAll(async () => {
   });
   const zone: Record<string, DnsBehaviour> = { "flip.test": { a: ["127.0.0.1"] }, "steady.test": { a: ["127.0.0.1"] } };
   const dns = await dnsServer(zone);
+  // An honest outside resolver: the witness that makes the flipped loopback answer a proof of blocking.
+  const honest = await dnsServer({ "flip.test": { a: ["127.0.0.1"] }, "steady.test": { a: ["127.0.0.1"] } });
   flip = `http://flip.test:${port}/`;
   steady = `http://steady.test:${port}/`;
   const list = join(dir, "targets.txt");
   writeFileSync(list, `# service: Fine\n${flip}\n${steady}\n# service: ${EVIL_SERVICE}\ntcp://127.0.0.1:${port}\n`);
   const run = () =>
-    runCli(["run", "--no-system-resolver", "--resolver", `127.0.0.1:${dns.port}`, "--public-ranges", "127.0.0.1/32", "--timeout", "700", "--dns-window", "150", "--no-canary", "--db", db, "--file", list]);
+    runCli(["run", "--no-system-resolver", "--resolver", `127.0.0.1:${dns.port}`, "--resolver", `127.0.0.1:${honest.port}`, "--public-ranges", "127.0.0.1/32", "--timeout", "700", "--dns-window", "150", "--no-canary", "--db", db, "--file", list]);
   // First run: flip.test answers 127.0.0.1 (ok). Then the "censor" makes it answer the
   // loopback bogon 127.0.0.2: blocked at DNS, twice.
   codes.push((await run()).code);

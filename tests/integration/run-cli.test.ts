@@ -15,6 +15,8 @@ import { runCli } from "../helpers/cli.js";
 let ca: TestCa;
 let dir: string;
 let resolver: string;
+/** An honest outside resolver for bogon.test only (others go unanswered): the witness that makes its loopback answer a proof. */
+let witness: string;
 const ports: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -69,6 +71,8 @@ beforeAll(async () => {
     "warning.rt.ru": { a: ["127.0.0.1"] },
   });
   resolver = `127.0.0.1:${dns.port}`;
+  const honest = await dnsServer({ "bogon.test": { a: ["127.0.0.1"] }, "ok.test": { drop: true }, "inject.test": { drop: true }, "servfail.test": { drop: true }, "refused.test": { drop: true }, "drop.test": { drop: true }, "web.test": { drop: true }, "warning.rt.ru": { drop: true } });
+  witness = `127.0.0.1:${honest.port}`;
 });
 
 afterAll(closeAll);
@@ -81,6 +85,8 @@ function base(db: string | null, extra: string[] = []): string[] {
     "--no-system-resolver",
     "--resolver",
     resolver,
+    "--resolver",
+    witness,
     "--public-ranges",
     "127.0.0.1/32,127.0.0.3/32",
     "--timeout",

@@ -5,10 +5,10 @@
  *
  * - `withControl`: the EXACT verdict with controls (the control helper in the internet
  *   namespace and the lab's DoH): what the case really is. The main run asserts it.
- * - `expect`: the verdict without a usable control (the helper unreachable, no DoH): only the
- *   control-less rules apply, so a failure a censor would cause is an `anomaly`, and only
- *   signatures (block-page address, two answers, fingerprint, 451) and the SNI and Host swaps
- *   make `blocked`.
+ * - `expect`: the verdict without a usable control (the helper unreachable, no DoH): the outside
+ *   resolver (--resolver) still witnesses the system resolver's DNS; otherwise a failure a censor
+ *   would cause is an `anomaly`, and only signatures (block-page address, two answers,
+ *   fingerprint, 451) and the SNI and Host swaps make `blocked`.
  * - `notBlocked`: not censorship; never to be called blocked, with or without controls.
  * - `withDohOnly`: the verdict with the helper unreachable but DoH working (the `helperDownDoh`
  *   run, a few cases): DNS is still compared with a control; the rest is control-less.
@@ -69,7 +69,8 @@ export const CASES = [
     technique: "ISP resolver: NXDOMAIN",
     what: "the ISP resolver answers NXDOMAIN for a blocked name (the outside resolver has its address)",
     target: "https://nx-blocked.lab.example/",
-    expect: { status: "anomaly", layer: "dns", failure: "dns_nxdomain_error" },
+    // The outside resolver (--resolver, asked in every run) is a witness: it resolves the name.
+    expect: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /NXDOMAIN.*but resolver 198\.51\.100\.53:53 resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
     withDohOnly: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /but DoH \S+ resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: /NXDOMAIN.*but the control helper and DoH \S+ resolved nx-blocked\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
@@ -80,8 +81,8 @@ export const CASES = [
     technique: "ISP resolver: 127.0.0.1",
     what: "the ISP resolver answers 127.0.0.1",
     target: "https://bogon.lab.example/",
-    // Without any control answer a bogon may be the site's own setting (dns-bogon-everywhere): unconfirmed.
-    expect: { status: "anomaly", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
+    // The outside resolver has the public address; with no witness at all a bogon would be unconfirmed (dns-bogon-everywhere).
+    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address, but resolver 198\.51\.100\.53:53 resolved the name to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /127\.0\.0\.1, a loopback address/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "bogon.lab.example": a("127.0.0.1") }, outsideZone: { "bogon.lab.example": a(SITE.ok) } },
@@ -91,7 +92,7 @@ export const CASES = [
     technique: "ISP resolver: private address",
     what: "the ISP resolver answers a private address (10.10.34.35)",
     target: "https://private.lab.example/",
-    expect: { status: "anomaly", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
+    expect: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_bogon_error", evidence: /10\.10\.34\.35, a private address/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
     lab: { ispZone: { "private.lab.example": a("10.10.34.35") }, outsideZone: { "private.lab.example": a(SITE.ok) } },
@@ -111,7 +112,7 @@ export const CASES = [
     technique: "ISP resolver: silence",
     what: "the ISP resolver never answers for a blocked name",
     target: "https://dns-drop.lab.example/",
-    expect: { status: "anomaly", layer: "dns", failure: "generic_timeout_error" },
+    expect: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /timed out.*but resolver 198\.51\.100\.53:53 resolved dns-drop\.lab\.example/ },
     withDohOnly: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /but DoH \S+ resolved dns-drop\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "generic_timeout_error", evidence: /timed out.*but the control helper and DoH \S+ resolved dns-drop\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
@@ -123,7 +124,7 @@ export const CASES = [
     what: "the ISP resolver answers SERVFAIL for a blocked name",
     target: "https://servfail.lab.example/",
     // Through getaddrinfo a SERVFAIL is EAI_AGAIN, which proves nothing alone (README "Failures").
-    expect: { status: "anomaly", layer: "dns", failure: "dns_server_misbehaving" },
+    expect: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /but resolver 198\.51\.100\.53:53 resolved servfail\.lab\.example/ },
     withDohOnly: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /but DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
     withControl: { status: "blocked", layer: "dns", failure: "dns_server_misbehaving", evidence: /could not resolve the name .*but the control helper and DoH \S+ resolved servfail\.lab\.example to 203\.0\.113\.11/ },
     helperSees: { dns: { failure: null, addrs: ["203.0.113.11"] } },
@@ -330,8 +331,8 @@ export const CASES = [
     technique: "(not censorship) a name that points to 127.0.0.1 for everyone",
     what: "the name resolves to 127.0.0.1 at the ISP's resolver and outside alike, the helper and DoH included (a misconfigured site; OONI's localhostWithHTTP)",
     target: "https://localhost-everywhere.lab.example/",
-    // With no control answering, a bogon alone cannot tell a block from the site's own setting.
-    expect: { status: "anomaly", layer: "dns", failure: "dns_bogon_error" },
+    // The outside resolver sees 127.0.0.1 too: the site's own setting, without a helper or DoH.
+    expect: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /for everyone/ },
     notBlocked: true,
     withControl: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /for everyone/ },
     withDohOnly: { status: "down", layer: null, failure: "dns_bogon_error", evidence: /DoH \S+ resolved the name to 127\.0\.0\.1 too/ },

@@ -265,15 +265,13 @@ describe("DNS: failures", () => {
       evidence: [/the system resolver says web\.example does not exist \(NXDOMAIN\).*no outside resolver/],
     },
     {
-      name: "NXDOMAIN from the system resolver, an address from a UDP resolver",
+      // The outside resolver is a witness of the browser's resolver (docs/verdicts.md).
+      name: "NXDOMAIN from the system resolver, an address from an outside UDP resolver",
       obs: [dns({ failure: "dns_nxdomain_error" }), udp([answer(9, REAL)])],
-      status: "anomaly",
+      status: "blocked",
       layer: "dns",
       failure: "dns_nxdomain_error",
-      evidence: [
-        /^the system resolver said the name does not exist \(NXDOMAIN\) \(dns_nxdomain_error\)$/,
-        /^resolver 8\.8\.4\.4:53 returned 93\.184\.216\.34$/,
-      ],
+      evidence: [/^the system resolver said the name does not exist \(NXDOMAIN\) \(dns_nxdomain_error\), but resolver 8\.8\.4\.4:53 resolved web\.example to 93\.184\.216\.34$/],
     },
     {
       // No address from any resolver asked, outside included, whatever the rcode: the site's DNS is broken.
@@ -315,12 +313,20 @@ describe("DNS: failures", () => {
       failure: "dns_servfail_error",
     },
     {
-      name: "dns_server_misbehaving while a UDP resolver answers an address",
+      name: "dns_server_misbehaving while an outside UDP resolver answers an address",
       obs: [dns({ failure: "dns_server_misbehaving" }), udp([answer(9, REAL)])],
-      status: "anomaly",
+      status: "blocked",
       layer: "dns",
       failure: "dns_server_misbehaving",
-      evidence: [/^resolver 8\.8\.4\.4:53 returned 93\.184\.216\.34$/],
+      evidence: [/, but resolver 8\.8\.4\.4:53 resolved web\.example to 93\.184\.216\.34$/],
+    },
+    {
+      // With --no-system-resolver the first --resolver is the browser's: alone, it has no witness.
+      name: "NXDOMAIN from the only resolver, a UDP one",
+      obs: [udp([rcode(9, "NXDOMAIN")])],
+      status: "anomaly",
+      layer: "dns",
+      failure: "dns_nxdomain_error",
     },
     {
       name: "dns_server_misbehaving with every outside resolver unreachable: the local network",

@@ -315,6 +315,14 @@ describe("the root cause wins", () => {
     },
     {
       name: "a DNS anomaly and an HTTP block page: blocked outranks anomaly",
+      obs: [dns([], "dns_server_misbehaving"), tcp(A1), tls(A1), http({ status: 200, body: "REACHPROBE-BLOCKED" })],
+      status: "blocked",
+      layer: "http",
+      failure: null,
+      evidence: [/fingerprint test\.body/, /the system resolver could not resolve the name/],
+    },
+    {
+      name: "NXDOMAIN from the system resolver that an outside resolver contradicts, then a block page: the root cause, DNS, wins",
       obs: [
         dns([], "dns_nxdomain_error"),
         { ...dns(), engine: "udp", resolver: "8.8.4.4:53", qtype: "A" },
@@ -323,9 +331,9 @@ describe("the root cause wins", () => {
         http({ status: 200, body: "REACHPROBE-BLOCKED" }),
       ],
       status: "blocked",
-      layer: "http",
-      failure: null,
-      evidence: [/fingerprint test\.body/, /the system resolver said the name does not exist/],
+      layer: "dns",
+      failure: "dns_nxdomain_error",
+      evidence: [/the system resolver said the name does not exist .*, but resolver 8\.8\.4\.4:53 resolved/, /fingerprint test\.body/],
     },
     {
       name: "a TLS reset on one address and a block page on the other",
