@@ -209,7 +209,12 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
       if (via === undefined) out.push(fact("dns_probe_only_addresses", "dns", null, [r.id, ...against.map((c) => c.id)], detail));
       else if (r === browser && out.length === 0) {
         // (A block-page address or a forged answer already said what the answer was.)
-        const how = later.probeValidated.has(via) ? `a TLS handshake with ${via} validated for ${name}` : `${via} served the page the control saw`;
+        const compared = table.controlHttp !== null && table.controlHttp !== undefined && table.controlHttp.failure === null;
+        const how = later.probeValidated.has(via)
+          ? `a TLS handshake with ${via} validated for ${name}`
+          : compared
+            ? `${via} served the page the control saw`
+            : `${via} answered, but no control fetched the page to compare it with`;
         out.push(fact("dns_probe_only_addresses_worked", "dns", null, [r.id, ...against.map((c) => c.id)], { ...detail, via, how }));
       } else continue;
       break;

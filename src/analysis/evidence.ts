@@ -49,7 +49,7 @@ const WRITERS: Record<FactKey, (f: Fact) => string[]> = {
     `${f.detail.resolver} returned ${f.detail.addresses}, which no control returned and no TLS handshake validated for ${f.detail.name}; ${f.detail.controls} resolved it to ${f.detail.controlAddrs}`,
   ],
   dns_probe_only_addresses_worked: (f) => [
-    `${f.detail.resolver} returned ${f.detail.addresses}, which no control returned for ${f.detail.name} (${f.detail.controls} resolved it to ${f.detail.controlAddrs}); ${f.detail.how}: the site was reached through ${f.detail.via}, a transparent proxy or a server of the site the controls were not sent to, not a block`,
+    `${f.detail.resolver} returned ${f.detail.addresses}, which no control returned for ${f.detail.name} (${f.detail.controls} resolved it to ${f.detail.controlAddrs}); ${f.detail.how}: ${f.detail.via} may be a transparent proxy or a server of the site the controls were not sent to; nothing shows a block`,
   ],
   dns_no_address_anywhere: (f) =>
     f.detail.allNx

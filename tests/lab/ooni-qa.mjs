@@ -98,8 +98,8 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "https://qa-badssl-dns.lab.example/",
     withControl: blocked("dns"),
-    // A certificate failure is interception or a bad site, never proof of an SNI filter: unconfirmed without a control.
-    expect: anomaly("tls"),
+    // The outside resolver (--resolver) witnesses the system resolver's answer even without a helper.
+    expect: blocked("dns"),
     lab: { ispZone: { "qa-badssl-dns.lab.example": a(QA.untrusted) }, outsideZone: { "qa-badssl-dns.lab.example": a(SITE.ok) } },
   },
 
@@ -165,7 +165,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "https://qa-bogon.lab.example/",
     withControl: blocked("dns"),
-    expect: anomaly("dns"),
+    expect: blocked("dns"),
     lab: { ispZone: { "qa-bogon.lab.example": a("10.10.34.35") }, outsideZone: { "qa-bogon.lab.example": a(SITE.ok) } },
   },
   {
@@ -174,7 +174,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "https://qa-nxdomain.lab.example/",
     withControl: blocked("dns"),
-    expect: anomaly("dns"),
+    expect: blocked("dns"),
     lab: { ispZone: { "qa-nxdomain.lab.example": { rcode: "NXDOMAIN" } }, outsideZone: { "qa-nxdomain.lab.example": a(SITE.ok) } },
   },
 
@@ -185,7 +185,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "http://qa-localhost-hijack.lab.example/",
     withControl: blocked("dns"),
-    expect: anomaly("dns"),
+    expect: blocked("dns"),
     lab: { ispZone: { "qa-localhost-hijack.lab.example": a("127.0.0.1") }, outsideZone: { "qa-localhost-hijack.lab.example": a(SITE.ok) } },
   },
   {
@@ -194,7 +194,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "https://qa-localhost-hijack.lab.example/",
     withControl: blocked("dns"),
-    expect: anomaly("dns"),
+    expect: blocked("dns"),
     lab: {},
   },
   {
@@ -202,8 +202,8 @@ export const OONI_QA = [
     input: "http://www.example.com/",
     ooniKeys: { blocking: false, accessible: true },
     target: "http://qa-proxy.lab.example/",
-    withControl: { ...anomaly("dns"), evidence: /192\.0\.2\.90 served the page the control saw: the site was reached through 192\.0\.2\.90, a transparent proxy/ },
-    expect: ok,
+    withControl: { ...anomaly("dns"), evidence: /192\.0\.2\.90 served the page the control saw: 192\.0\.2\.90 may be a transparent proxy/ },
+    expect: { ...anomaly("dns"), evidence: /192\.0\.2\.90 answered, but no control fetched the page/ },
     notBlocked: true,
     differs:
       "anomaly dns, where OONI says accessible and not blocked: the site was reached, but the ISP's resolver sent the client to an address no control gave (its transparent proxy, named in the evidence); that a proxy sees and could alter every plain-HTTP request is worth recording, not a block. OONI records it too (dns_consistency inconsistent, its DNS-blocking flag).",
@@ -214,8 +214,8 @@ export const OONI_QA = [
     input: "https://www.example.com/",
     ooniKeys: { blocking: false, accessible: true },
     target: "https://qa-proxy.lab.example/",
-    withControl: { ...anomaly("dns"), evidence: /a TLS handshake with 192\.0\.2\.90 validated for qa-proxy\.lab\.example: the site was reached through 192\.0\.2\.90, a transparent proxy/ },
-    expect: ok,
+    withControl: { ...anomaly("dns"), evidence: /a TLS handshake with 192\.0\.2\.90 validated for qa-proxy\.lab\.example: 192\.0\.2\.90 may be a transparent proxy/ },
+    expect: anomaly("dns"),
     notBlocked: true,
     differs:
       "anomaly dns, where OONI says accessible and not blocked: the certificate validated, so the page is the site's, but the ISP's resolver sent the client to an address no control gave (its transparent proxy, which sees every name the client visits); recorded, not a block.",
@@ -229,8 +229,8 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "http://qa-ghost.lab.example/",
     withControl: { ...blocked("dns"), evidence: /resolved it to no address \(the name does not exist\)/ },
-    // Without a control, the outside resolver's NXDOMAIN beside the ISP's answer is not a control: nothing says the page is not the site.
-    expect: ok,
+    // The outside resolver's NXDOMAIN witnesses against the ISP's answer even without a helper.
+    expect: blocked("dns"),
     lab: {
       ispZone: { "qa-ghost.lab.example": a(QA.ghostPage) },
       intercept: [
@@ -246,7 +246,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "https://qa-ghost.lab.example/",
     withControl: blocked("dns"),
-    expect: anomaly("tls"),
+    expect: blocked("dns"),
     lab: {},
   },
 
@@ -283,7 +283,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "http://qa-httpdiff-dns.lab.example/",
     withControl: blocked("dns"),
-    expect: ok,
+    expect: { ...anomaly("dns"), evidence: /192\.0\.2\.83 answered, but no control fetched the page/ },
     lab: {
       ispZone: { "qa-httpdiff-dns.lab.example": a(QA.ispBlockProxy) },
       outsideZone: { "qa-httpdiff-dns.lab.example": a(SITE.ok) },
@@ -346,7 +346,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: false, accessible: false },
     target: "http://qa-localhost.lab.example/",
     withControl: down,
-    expect: anomaly("dns"),
+    expect: down,
     notBlocked: true,
     lab: { ispZone: { "qa-localhost.lab.example": a("127.0.0.1") }, outsideZone: { "qa-localhost.lab.example": a("127.0.0.1") } },
   },
@@ -356,7 +356,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: false, accessible: false },
     target: "https://qa-localhost.lab.example/",
     withControl: down,
-    expect: anomaly("dns"),
+    expect: down,
     notBlocked: true,
     lab: {},
   },
@@ -562,7 +562,7 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "http://qa-tcp-refused-dns.lab.example/",
     withControl: blocked("dns"),
-    expect: anomaly("tcp"),
+    expect: blocked("dns"),
     lab: { ispZone: { "qa-tcp-refused-dns.lab.example": a(QA.refusing) }, outsideZone: { "qa-tcp-refused-dns.lab.example": a(SITE.ok) }, censorAddresses: [QA.refusing] },
   },
 
@@ -610,8 +610,8 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "https://qa-tls-rst-dns.lab.example/",
     withControl: blocked("dns"),
-    // The SNI swap proves the filter on the name; the DNS answer cannot be judged without a control.
-    expect: blocked("tls"),
+    // The outside resolver witnesses the DNS answer (the root cause) even without a helper; the SNI swap is in the evidence.
+    expect: blocked("dns"),
     // As in OONI's simulation, the ISP's resolver sends the name to its proxy, where the SNI is reset.
     lab: {
       ispZone: { "qa-tls-rst-dns.lab.example": a(QA.proxy) },
