@@ -678,18 +678,20 @@ export function agreesWithOoni(c, v) {
 
 /**
  * The score of one run: how many rebuilt scenarios agree with OONI, how many differ deliberately
- * (`differs`, with the helper only), and, without the helper, how many more are an anomaly at
- * OONI's blocking layer (nothing could confirm them). `verdictOf(c)` gives our verdict.
+ * (`differs`, with the verdict recorded for that run), and, without the helper, how many more are
+ * an anomaly at OONI's blocking layer (nothing could confirm them). `verdictOf(c)` gives our verdict.
  */
 export function qaScore(verdictOf, { withHelper }) {
   let agree = 0;
   let deliberate = 0;
   let anomalyAtLayer = 0;
   const misses = [];
+  // A deliberate difference is our recorded verdict for the run (docs/ooni-qa.md).
+  const recorded = (c) => (withHelper || c.helperDown ? c.withControl : c.expect);
   for (const c of QA_CASES) {
     const v = verdictOf(c);
     if (agreesWithOoni(c, v)) agree++;
-    else if (withHelper && c.differs && v && v.status === c.withControl.status && v.layer === c.withControl.layer) deliberate++;
+    else if (c.differs && v && v.status === recorded(c).status && v.layer === recorded(c).layer) deliberate++;
     else {
       if (!withHelper && v?.status === "anomaly" && ooniMapped(c).status.includes("blocked") && v.layer === ooniMapped(c).layer) anomalyAtLayer++;
       misses.push(c.ooni);
