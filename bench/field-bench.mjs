@@ -204,7 +204,7 @@ async function fieldRun(lab, o, kinds, listFile, pool, useTime) {
   const db = join(dir, `${label}.db`);
   const cliWords = resolveCli(o.cli);
   const runArgs = [
-    "run", "--file", listFile, "--db", db, "--json", "--no-canary", "--no-notice",
+    "run", "--file", listFile, "--db", db, "--json", "--no-canary", "--no-notice", "--no-dns-control",
     "--public-ranges", LAB_RANGES.join(","),
     "--timeout", String(o.timeout), "--concurrency", String(o.concurrency),
     "--log-level", "warn", ...o.extra,

@@ -302,6 +302,8 @@ async function benchRun(n, o, servers, dir, useTime) {
     "--db", db,
     "--json",
     "--no-canary",
+    // Loopback IP literals only, but said outright: no default public resolver, ever.
+    "--no-dns-control",
     "--public-ranges", "127.0.0.1/32",
     "--timeout", String(o.timeout),
     "--budget", String(o.budget),

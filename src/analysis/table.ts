@@ -172,7 +172,8 @@ export function flatten(target: Pick<Target, "input" | "host" | "isIp" | "scheme
       role: "control",
       engine: "helper",
       resolver: control!.helper,
-      failure: addrs.length > 0 ? null : (r.dns.failure ?? "dns_no_answer"),
+      // OONI's helper names NXDOMAIN dns_name_error (its older name); ours, dns_nxdomain_error.
+      failure: addrs.length > 0 ? null : (r.dns.failure as string) === "dns_name_error" ? "dns_nxdomain_error" : (r.dns.failure ?? "dns_no_answer"),
       addresses: [...addrs],
       responses: [],
     });

@@ -7,7 +7,7 @@ export const EXIT = {
   OK: 0,
   /** Could not run: the database could not be opened, an unexpected crash. */
   FAILURE: 1,
-  /** Usage or input error: a bad flag, an invalid target file. Nothing ran. */
+  /** Usage or input error: a bad flag, an invalid target file; or the first-run notice was answered no. Nothing ran. */
   USAGE: 2,
   /** The run finished and at least one target is blocked. */
   BLOCKED: 3,
@@ -27,7 +27,7 @@ export const EXIT = {
 export const EXIT_HELP = `Exit codes:
   0    ran; nothing blocked, no anomaly
   1    could not run (database, crash)
-  2    usage or input error; nothing ran, nothing written
+  2    usage or input error, or the notice answered no; nothing sent, nothing written
   3    ran; blocking found
   4    ran; anomalies found, nothing confirmed blocked
   5    ran; every target inconclusive (the local network seems down)

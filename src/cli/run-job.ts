@@ -24,7 +24,8 @@ import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.j
 import { ownAddresses } from "../runner/privacy.js";
 import { classifyAddress } from "../net/bogons.js";
 import { JsonStream, printHuman } from "./run-output.js";
-import { noticeSeen, noticeText, rememberNotice } from "./notice.js";
+import { stateFile } from "./notice.js";
+import { dryRunReport, settleConsent } from "./run-consent.js";
 import { VERSION } from "../base/package-info.js";
 import type { ResultLine } from "./render.js";
 import type { Status } from "../analysis/verdict.js";
@@ -60,14 +61,29 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     return reportError("run", err);
   }
 
+  if (!flags.systemResolver && !flags.resolver?.length && !flags.doh?.length && plan.targets.some((t) => !t.isIp)) {
+    process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
+    return EXIT.USAGE;
+  }
+  // Credentials in the helper's URL are used, never stored or printed: everything else gets this.
+  const controlShown = flags.control ? redactControlUrl(flags.control) : null;
+  if (flags.dryRun) {
+    process.stdout.write(`${JSON.stringify(dryRunReport(plan, flags, controlShown, stateFile()), null, 2)}\n`);
+    return EXIT.OK;
+  }
+  // The notice, and consent for the default third parties: before anything is sent.
+  const settled = await settleConsent(plan, flags, controlShown);
+  if (typeof settled === "number") return settled;
+  const dns = settled.dns;
+
   const start = Date.now();
   const probe: ProbeConfig = {
     ...DEFAULT_PROBE_CONFIG,
     stepTimeoutMs: flags.timeout,
     targetBudgetMs: flags.budget ?? flags.timeout * 4 + flags.dnsWindow,
     systemResolver: flags.systemResolver,
-    resolvers: flags.resolver ?? [],
-    doh: flags.doh ?? [],
+    resolvers: dns.resolvers,
+    doh: dns.doh,
     dnsWindowMs: flags.dnsWindow,
     maxAddresses: flags.maxAddresses,
     maxBodyBytes: flags.maxBody,
@@ -77,8 +93,6 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     now: () => Date.now() - start,
   };
   let helperDown: Failure | null = null;
-  // Credentials in the helper's URL are used, never stored or printed: everything else gets this.
-  const controlShown = flags.control ? redactControlUrl(flags.control) : null;
   if (flags.control) {
     const url = flags.control;
     const helper = controlShown ?? "";
@@ -91,11 +105,6 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
       return { helper, t0, t: probe.now(), failure: r.failure, ...(r.status !== undefined ? { status: r.status } : {}), response: r.response };
     };
   }
-  if (!probe.systemResolver && probe.resolvers.length === 0 && probe.doh.length === 0 && plan.targets.some((t) => !t.isIp)) {
-    process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
-    return EXIT.USAGE;
-  }
-
   const options = {
     list: plan.listName,
     timeout_ms: probe.stepTimeoutMs,
@@ -103,6 +112,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     concurrency: flags.concurrency,
     resolvers: probe.resolvers.map((r) => `${r.host}:${r.port}`),
     doh: probe.doh,
+    dns_control: dns.origin,
     control: controlShown,
     system_resolver: probe.systemResolver,
     dns_window_ms: probe.dnsWindowMs,
@@ -113,13 +123,6 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     asn_db: flags.asnDb ? basename(flags.asnDb) : null,
     config: configPath ? basename(configPath) : null,
   };
-
-  if (flags.notice && !flags.quiet && process.stderr.isTTY && !noticeSeen()) {
-    process.stderr.write(
-      noticeText({ targets: plan.targets.length, list: plan.listName, control: controlShown, resolvers: options.resolvers, doh: probe.doh, db: flags.store ? (flags.db ?? null) : null }),
-    );
-    rememberNotice();
-  }
 
   // The helper's health check is part of the preflight, and tells the probe its public
   // address: mapped to an ASN and a country when --asn-db is given, then forgotten.

@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import { configOption, noConfigOption } from "../config/apply.js";
 import { positiveInt } from "../base/positive-int.js";
 import { DEFAULT_PROBE_CONFIG, DEFAULT_SWAP_NAME } from "../probes/config.js";
+import { DEFAULT_CANARY, DEFAULT_DNS_OPERATORS, resolverText } from "../config/defaults.js";
 import { EXIT_HELP } from "./exit-codes.js";
 import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver, parseSwapName } from "./options.js";
 
@@ -18,6 +19,9 @@ export interface RunFlags {
   json?: boolean;
   resolver?: Array<{ host: string; port: number }>;
   doh?: string[];
+  dnsControl: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
   control?: string;
   controlToken?: string;
   systemResolver: boolean;
@@ -56,10 +60,11 @@ export function runOptions(): Command {
     .addOption(new Option("--db <path>", "SQLite database to store results in").env("REACHPROBE_DB").default("data/reachprobe.db"))
     .option("--no-store", "store nothing: print the verdicts and forget them")
     .option("--json", "print one JSON document on stdout instead of the human report")
-    .option("--resolver <ip[:port]>", "also ask this resolver with raw UDP queries, keeping every answer; repeatable", collect(parseResolver))
+    .option("--resolver <ip[:port]>", `also ask this resolver with raw UDP queries, keeping every answer; repeatable (default, with consent: ${DEFAULT_DNS_OPERATORS.map((o) => resolverText(o.resolver)).join(", ")}; with --doh or --resolver given, only those are asked)`, collect(parseResolver))
     .addOption(new Option("--control <url>", "a control helper (reachprobe control, or OONI's web-connectivity test helper) that measures each target from outside").env("REACHPROBE_CONTROL").argParser(parseControlUrl))
     .addOption(new Option("--control-token <token>", "bearer token for the control helper").env("REACHPROBE_CONTROL_TOKEN"))
-    .option("--doh <url>", "also ask this DNS-over-HTTPS endpoint (RFC 8484), as a control; repeatable", collect(parseDohUrl))
+    .option("--doh <url>", `also ask this DNS-over-HTTPS endpoint (RFC 8484), as a control; repeatable (default, with consent: ${DEFAULT_DNS_OPERATORS.map((o) => o.doh).join(", ")})`, collect(parseDohUrl))
+    .option("--no-dns-control", "ask none of the default public resolvers (those given with --doh or --resolver are still asked)")
     .option("--no-system-resolver", "do not ask the system resolver (only the --resolver ones)")
     .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
     .option("--budget <ms>", "time budget of each target, all steps together (default: 4 x timeout + DNS window)", positiveInt("--budget", 1, 3_600_000))
@@ -73,13 +78,15 @@ export function runOptions(): Command {
     .option("--no-swap", "repeat nothing with an innocuous SNI or Host")
     .addOption(new Option("--public-ranges <cidrs>", "comma-separated CIDRs that count as public internet, not bogons (labs)").env("REACHPROBE_PUBLIC_RANGES"))
     .option("--fingerprints <spec>", "block-page fingerprints: bundled, ooni:DIR_OR_FILE, a CSV path, or a comma-separated mix", "bundled")
-    .option("--canary <url>", "a target that should always work, probed first to tell a dead network from blocking (default: the list's)")
+    .option("--canary <url>", `a target that should always work, probed first to tell a dead network from blocking (default: the list's, else ${DEFAULT_CANARY})`)
     .option("--no-canary", "probe no canary")
     .addOption(new Option("--network-label <label>", 'the network this run measures from, e.g. "Rostelecom Moscow": history and changes are kept apart per network').env("REACHPROBE_NETWORK_LABEL").argParser(parseLabel))
     .addOption(new Option("--asn-db <path>", "a MaxMind-format ASN/country database (.mmdb): records the probe's ASN and country (never its address), and lets answers in the control's ASN count as consistent").env("REACHPROBE_ASN_DB"))
     .option("--quiet", "print nothing unless something needs a human: blocking or anomalies found, or an error")
     .option("--wait [seconds]", "if another run holds the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
-    .option("--no-notice", "do not show the first-run notice about what is sent where and the risk")
+    .option("--no-notice", "do not show the first-run notice about what is sent where and the risk (nor ask for consent: the default public resolvers are then asked only if consent was given before)")
+    .option("--yes", "consent to what the notice lists without being asked, for scripts: the default public resolvers are asked (not remembered)")
+    .option("--dry-run", "print, as JSON, what this run would probe and which third parties it would contact, and exit; nothing is sent")
     .addOption(new Option("--log-level <level>", "log level on stderr").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"))
     .addHelpText("after", `\n${EXIT_HELP}\n\nExamples:\n  reachprobe run                          # the bundled WeChat list\n  reachprobe run --json weixin.qq.com tcp://long.weixin.qq.com:8080\n  reachprobe run --file my-targets.txt --resolver 192.0.2.53`);
 }

@@ -4,6 +4,7 @@
  * flag > environment variable > config file > built-in default.
  */
 import { Option, type Command } from "commander";
+import { DEFAULT_DNS_OPERATORS, resolverText } from "./defaults.js";
 import { ConfigError } from "./errors.js";
 import { CONFIG_KEYS, specOf, type ConfigKey } from "./keys.js";
 import { CONFIG_ENV, DEFAULT_CONFIG_NAME, locateConfig, readConfigFile, type ConfigLocation, type LoadedConfig } from "./read.js";
@@ -120,6 +121,11 @@ export function effectiveSettings(command: Command, applied: AppliedConfig): Rec
     if (specOf(key).secret && value !== null) value = MASK;
     if (key === "control" && typeof value === "string") value = maskUrl(value);
     out[key] = { value, source };
+  }
+  // Neither named: the run asks the default public resolvers (with consent; defaults.ts).
+  if (out.doh.source === "unset" && out.resolver.source === "unset" && out.dnsControl.value !== false) {
+    out.doh = { value: DEFAULT_DNS_OPERATORS.map((o) => o.doh), source: "default" };
+    out.resolver = { value: DEFAULT_DNS_OPERATORS.map((o) => resolverText(o.resolver)), source: "default" };
   }
   return out;
 }

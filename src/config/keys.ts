@@ -48,6 +48,7 @@ export const CONFIG_KEYS = {
   controlToken: { kind: "string", secret: true },
   doh: { kind: "strings" },
   resolver: { kind: "strings" },
+  dnsControl: { kind: "boolean" },
   systemResolver: { kind: "boolean" },
   timeout: { kind: "integer" },
   budget: { kind: "integer" },

@@ -59,6 +59,8 @@ export async function loadTargetFiles(paths: readonly string[], options: LoadOpt
   let anyCsv = false;
   const messages = new Set<string>();
   const problems = new ProblemList();
+  // The first JSON list that declares a canary gives it, as a bundled list does.
+  let canary: Target | undefined;
   for (const path of paths) {
     const text = await readTargetFile(path);
     const format = detectFormat(path, text);
@@ -68,6 +70,7 @@ export async function loadTargetFiles(paths: readonly string[], options: LoadOpt
     try {
       const list = parseDetailed(text, path, format, [], filter ? { categories, ...(legend ? { legend } : {}) } : {});
       for (const t of list.targets) if (!seen.has(t.input) && seen.add(t.input)) targets.push(t);
+      canary ??= list.canary;
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       if (!messages.has(err.message)) problems.addAll(err.problems);
@@ -81,7 +84,7 @@ export async function loadTargetFiles(paths: readonly string[], options: LoadOpt
   if (categories.length > 0 && targets.length === 0) {
     throw new TargetError(`no rows with category ${categories.join(" or ")} in ${paths.join(", ")}`);
   }
-  return { targets };
+  return { targets, ...(canary ? { canary } : {}) };
 }
 
 /** The most a target file may hold: 100,000 targets take 2 to 5 MiB. */

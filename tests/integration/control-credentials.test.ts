@@ -83,7 +83,7 @@ describe("credentials in --control", () => {
     const asked = seen.slice(before);
     expect(asked.map((x) => x.method)).toEqual(["GET", "POST"]);
     for (const x of asked) expect(x.authorization).toBe(`Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`);
-    const bad = await runCli(["run", "--control", `ftp://${USER}:${PASSWORD}@127.0.0.1/`, "tcp://127.0.0.1:1"]);
+    const bad = await runCli(["run", "--no-canary", "--control", `ftp://${USER}:${PASSWORD}@127.0.0.1/`, "tcp://127.0.0.1:1"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--control must be an http\(s\) URL/);
     expect(bad.stderr).not.toContain(PASSWORD);

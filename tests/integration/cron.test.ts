@@ -1,18 +1,18 @@
 /**
  * What a cron job and a volunteer rely on, tested with real processes: the lock (a second run
  * exits 6 or waits), kill -9 in the middle of a run (nothing finished is lost, the next run
- * goes ahead), SIGTERM, --quiet, the network label, the first-run notice on a terminal, and
+ * goes ahead), SIGTERM, --quiet, the network label, the progress bar on a terminal, and
  * the probe's own address kept out of the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { rowsAtLeast } from "../helpers/db-wait.js";
 import { closeAll, closedPort, stallServer, webServer } from "../helpers/servers.js";
-import { LAUNCHER, runCli } from "../helpers/cli.js";
+import { assertNoDefaultThirdParties, hermeticEnv, LAUNCHER, runCli } from "../helpers/cli.js";
 import { inflateSync } from "node:zlib";
 
 let dir: string;
@@ -37,7 +37,8 @@ const fast = () => `http://127.0.0.1:${ports.web}/`;
 const stall = () => `http://127.0.0.1:${ports.stall}/`;
 
 function startRun(args: string[]) {
-  const child = spawn(process.execPath, [LAUNCHER, "run", ...args], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  assertNoDefaultThirdParties(["run", ...args]);
+  const child = spawn(process.execPath, [LAUNCHER, "run", ...args], { env: hermeticEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })));
@@ -135,17 +136,7 @@ describe("volunteers", () => {
     });
   }
 
-  it.skipIf(!hasScript)("shows the first-run notice once on a terminal, and never with --no-notice", async () => {
-    const home = mkdtempSync(join(tmpdir(), "reachprobe-home-"));
-    const first = await onTerminal([...common, "--no-store", fast()], home);
-    expect(first).toMatch(/Before you measure/);
-    expect(first).toMatch(/can carry legal or\s+personal risk/);
-    expect(JSON.parse(readFileSync(join(home, "reachprobe", "state.json"), "utf8"))).toHaveProperty("notice_shown_at");
-    expect(await onTerminal([...common, "--no-store", fast()], home)).not.toMatch(/Before you measure/);
-    const other = mkdtempSync(join(tmpdir(), "reachprobe-home-"));
-    expect(await onTerminal([...common, "--no-store", "--no-notice", fast()], other)).not.toMatch(/Before you measure/);
-  });
-
+  // The first-run notice on a terminal: tests/integration/consent.test.ts.
   it.skipIf(!hasScript)("draws a progress bar on a terminal", async () => {
     const out = await onTerminal([...common, "--no-store", "--no-notice", fast()], mkdtempSync(join(tmpdir(), "reachprobe-home-")));
     expect(out).toMatch(/1\/1 targets, 0 blocked, about 0 s left/);

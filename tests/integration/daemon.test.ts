@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LAUNCHER } from "../helpers/cli.js";
+import { hermeticEnv, LAUNCHER } from "../helpers/cli.js";
 import { closeAll, closedPort, dnsServer, tcpServer } from "../helpers/servers.js";
 
 let dir: string;
@@ -48,7 +48,7 @@ function startDaemon(args: string[]): Daemon {
   if (!existsSync(LAUNCHER)) throw new Error(`${LAUNCHER} is missing: run "npm run build" first (npm test does)`);
   const child = spawn(process.execPath, [LAUNCHER, "daemon", ...args], {
     cwd: dir,
-    env: { ...process.env, NO_COLOR: "1", REACHPROBE_DB: undefined, REACHPROBE_CONFIG: undefined, REACHPROBE_PUBLIC_RANGES: undefined, REACHPROBE_CONTROL: undefined, REACHPROBE_CONTROL_TOKEN: undefined },
+    env: hermeticEnv(),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -6,12 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type http from "node:http";
-import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../../src/probes/config.js";
+import type { ProbeConfig } from "../../src/probes/config.js";
 import { probeTarget } from "../../src/probes/pipeline.js";
 import type { HttpObservation, Observation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
 import { closeAll, countingWebServer, dnsServer, resetServer, type CountingServer } from "../helpers/servers.js";
+import { loopbackProbeConfig } from "../helpers/probe-config.js";
 
 let ca: TestCa;
 let resolverPort: number;
@@ -62,18 +63,7 @@ beforeAll(async () => {
 afterAll(closeAll);
 
 function config(over: Partial<ProbeConfig> = {}): ProbeConfig {
-  const t0 = performance.now();
-  return {
-    ...DEFAULT_PROBE_CONFIG,
-    stepTimeoutMs: 2000,
-    targetBudgetMs: 8000,
-    systemResolver: false,
-    resolvers: [{ host: "127.0.0.1", port: resolverPort }],
-    dnsWindowMs: 0,
-    ca: ca.cert,
-    now: () => Math.round(performance.now() - t0),
-    ...over,
-  };
+  return loopbackProbeConfig(resolverPort, ca.cert, over);
 }
 
 const httpOf = (obs: Observation[]) => obs.filter((o): o is HttpObservation => o.step === "http");

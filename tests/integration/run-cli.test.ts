@@ -229,7 +229,7 @@ describe("exit codes and input errors", () => {
   });
 
   it("rejects a bad flag value naming the flag", async () => {
-    const r = await runCli(["run", "--concurrency", "zero", "--no-store", "https://ok.test/"]);
+    const r = await runCli(["run", "--concurrency", "zero", "--no-store", "--no-canary", "https://ok.test/"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--concurrency must be a whole number/);
   });

@@ -10,13 +10,14 @@ import type http from "node:http";
 import { parsePublicRanges } from "../../src/net/bogons.js";
 import { analyzeTarget } from "../../src/analysis/target.js";
 import { CHROME_USER_AGENT, NAVIGATION_ACCEPT } from "../../src/probes/browser.js";
-import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../../src/probes/config.js";
+import type { ProbeConfig } from "../../src/probes/config.js";
 import { probeTarget } from "../../src/probes/pipeline.js";
 import type { HttpObservation, Observation, TcpObservation, TlsObservation } from "../../src/probes/observation.js";
 import { parseTarget } from "../../src/targets/parse.js";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
 import { runCli } from "../helpers/cli.js";
 import { closeAll, closedPort, countingWebServer, dnsServer, filteringProxy, type CountingServer, type Middlebox } from "../helpers/servers.js";
+import { loopbackProbeConfig } from "../helpers/probe-config.js";
 
 let ca: TestCa;
 let resolverPort: number;
@@ -53,20 +54,7 @@ beforeAll(async () => {
 afterAll(closeAll);
 
 function config(over: Partial<ProbeConfig> = {}): ProbeConfig {
-  const t0 = performance.now();
-  return {
-    ...DEFAULT_PROBE_CONFIG,
-    stepTimeoutMs: 3000,
-    targetBudgetMs: 10_000,
-    systemResolver: false,
-    resolvers: [{ host: "127.0.0.1", port: resolverPort }],
-    dnsWindowMs: 0,
-    ca: ca.cert,
-    sniSwap: "example.com",
-    hostSwap: "example.com",
-    now: () => Math.round(performance.now() - t0),
-    ...over,
-  };
+  return loopbackProbeConfig(resolverPort, ca.cert, { stepTimeoutMs: 3000, targetBudgetMs: 10_000, sniSwap: "example.com", hostSwap: "example.com", ...over });
 }
 
 // The loopback servers stand for public addresses here, as the lab's documentation ranges do.

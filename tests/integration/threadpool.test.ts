@@ -60,7 +60,7 @@ function summary(doc: RunDoc): { counts: Record<string, number>; ms: number } {
 
 /** `reachprobe run` arguments shared by every launch path (after the command name). */
 function runArgs(extra: string[] = []): string[] {
-  return ["--json", "--no-store", "--no-canary", "--no-notice", "--concurrency", String(CONCURRENCY), "--public-ranges", "127.0.0.0/8", "--file", join(dir, "targets.txt"), ...extra];
+  return ["--json", "--no-store", "--no-canary", "--no-notice", "--no-dns-control", "--concurrency", String(CONCURRENCY), "--public-ranges", "127.0.0.0/8", "--file", join(dir, "targets.txt"), ...extra];
 }
 
 describe.skipIf(why !== null)(`the thread pool, however reachprobe is launched${why ? ` (skipped: ${why})` : ""}`, () => {

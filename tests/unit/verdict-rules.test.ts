@@ -116,3 +116,26 @@ describe("the flattened table joins by ids", () => {
 /** Keys used above, checked to exist so that a rename breaks this file at compile time. */
 const _keys: FactKey[] = ["dns_probe_only_addresses", "tcp_failed_unconfirmed", "helper_unusable"];
 void _keys;
+
+describe("an OONI helper's answer", () => {
+  test("its dns_name_error counts as NXDOMAIN: a name no resolver knows is down", () => {
+    const target = parseTarget("https://gone.example/");
+    const obs: Observation[] = [{ step: "dns", engine: "system", resolver: "system", hostname: "gone.example", qtype: "ANY", addresses: [], failure: "dns_nxdomain_error", t0: 0, t: 1 }];
+    const control = {
+      helper: "https://oohelper.example/",
+      t0: 0,
+      t: 1,
+      failure: null,
+      response: {
+        dns: { failure: "dns_name_error" as never, addrs: [] },
+        tcp_connect: {},
+        tls_handshake: {},
+        http_request: { failure: "dns_lookup_error" as never, status_code: -1, body_length: -1, title: "", headers: {} },
+        ip_info: {},
+      },
+    };
+    const { verdict, table } = explainTarget(target, obs, { publicRanges: [], fingerprints: [], networkDown: null }, control);
+    expect(table.dns.find((d) => d.engine === "helper")?.failure).toBe("dns_nxdomain_error");
+    expect({ status: verdict.status, failure: verdict.failure }).toEqual({ status: "down", failure: "dns_nxdomain_error" });
+  });
+});
