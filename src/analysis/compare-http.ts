@@ -137,7 +137,9 @@ export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: bool
     if (c && c.failure === null) return [fact("http_failed_probe_only", "http", last.failure, [last.id], { ...what, controlSaw: controlSaw(c) })];
     if (c) return [fact("http_failed_everywhere", "http", last.failure, [last.id], { ...what, controlFailure: c.failure! })];
     // Without a helper: the same address answering the same request with an innocuous Host proves a Host filter.
-    const swap = CUT.has(last.failure) ? table.http.find((h) => h.purpose === "host_swap" && h.hop === last.hop && h.status !== null) : undefined;
+    // Only a request cut before any response: a response that began for our Host was not refused
+    // for it (a throttled address times out mid-body for every Host alike).
+    const swap = CUT.has(last.failure) && last.status === null ? table.http.find((h) => h.purpose === "host_swap" && h.hop === last.hop && h.status !== null) : undefined;
     if (swap) return [fact("http_host_swap_answered", "http", last.failure, [last.id, swap.id], { ...what, swapHost: swap.swappedHost ?? "another name", swapStatus: String(swap.status) })];
     return [fact("http_failed_unconfirmed", "http", last.failure, [last.id], what)];
   }

@@ -89,3 +89,28 @@ describe("a page against the control's", () => {
     expect(v.status, v.evidence).toBe("blocked");
   });
 });
+
+describe("the Host swap of a request that timed out", () => {
+  const swapObs = (ours: { status?: number }) => {
+    const obs: Observation[] = [
+      dnsObs("news.example", [IP]),
+      tcpObs(`${IP}:80`),
+      httpObs(`${IP}:80`, "http://news.example/", { failure: "generic_timeout_error", ...(ours.status ? { status: ours.status, headers: {}, bodyLength: 20000 } : {}) }),
+      tcpObs(`${IP}:80`, { purpose: "host_swap" }),
+      httpObs(`${IP}:80`, "http://news.example/", { purpose: "host_swap", swappedHost: "example.com", failure: "generic_timeout_error", status: 200, headers: {}, bodyLength: 20000 }),
+    ];
+    const v = analyzeTarget(parseTarget("http://news.example/"), obs, ctx, null);
+    return { status: v.status, layer: v.layer, evidence: v.evidence.join(" | ") };
+  };
+
+  it("proves a Host filter when our request got no response at all and the swap's did", () => {
+    const v = swapObs({});
+    expect(v.status, v.evidence).toBe("blocked");
+    expect(v.evidence).toMatch(/a filter on the Host header/);
+  });
+
+  it("proves nothing when our request's response had begun (a throttled address is slow for every Host: OONI's throttlingWithHTTP)", () => {
+    const v = swapObs({ status: 200 });
+    expect({ status: v.status, layer: v.layer }, v.evidence).toEqual({ status: "anomaly", layer: "http" });
+  });
+});
