@@ -50,7 +50,11 @@ options:
                        (default unset)
   --cli CMD            the command that runs reachprobe, split on spaces; relative paths are
                        taken from the repository (default "node bin/reachprobe.cjs", the launcher users run; e.g.
-                       "node dist/cli/main.js", which relaunches itself through it)
+                       "node dist/cli/main.js", which relaunches itself through it). May be
+                       given more than once, e.g. to compare a build kept elsewhere with this one:
+                       the commands take turns, run after run
+  --runs N             runs of each command and thread-pool setting, taking turns (default 1);
+                       with more than one, a summary gives each setting's min and median
   --cpu-prof DIR       add "--cpu-prof --cpu-prof-dir DIR" after the node of --cli (the first
                        word must be node); summarise with bench/profile-summary.mjs
   --extra ARGS         more arguments for "reachprobe run", split on spaces
@@ -89,7 +93,8 @@ export function parseFieldFlags(argv) {
         "dns-delay": { type: "string", default: "50-100" },
         scheme: { type: "string", default: "http" },
         threadpool: { type: "string", default: "unset" },
-        cli: { type: "string", default: "node bin/reachprobe.cjs" },
+        cli: { type: "string", multiple: true, default: ["node bin/reachprobe.cjs"] },
+        runs: { type: "string", default: "1" },
         extra: { type: "string", default: "" },
         "cpu-prof": { type: "string" },
         keep: { type: "boolean", default: false },
@@ -123,12 +128,15 @@ export function parseFieldFlags(argv) {
   }
   const pools = v.threadpool.split(",").map((s) => s.trim());
   for (const p of pools) if (p !== "unset" && !/^[1-9]\d{0,3}$/.test(p)) usage(`--threadpool: each entry must be "unset" or a number from 1 to 1024, got "${p}"`);
-  const cli = v.cli.split(/\s+/).filter(Boolean);
-  if (cli.length === 0) usage("--cli must name a command");
-  if (v["cpu-prof"]) {
-    if (!/(^|\/)node$/.test(cli[0])) usage(`--cpu-prof needs a --cli that starts with node, got "${v.cli}"`);
-    cli.splice(1, 0, "--cpu-prof", "--cpu-prof-dir", resolve(v["cpu-prof"]));
-  }
+  const clis = v.cli.map((text) => {
+    const cli = text.split(/\s+/).filter(Boolean);
+    if (cli.length === 0) usage("--cli must name a command");
+    if (v["cpu-prof"]) {
+      if (!/(^|\/)node$/.test(cli[0])) usage(`--cpu-prof needs a --cli that starts with node, got "${text}"`);
+      cli.splice(1, 0, "--cpu-prof", "--cpu-prof-dir", resolve(v["cpu-prof"]));
+    }
+    return cli;
+  });
   return {
     targets: int("targets", 1),
     share,
@@ -137,7 +145,8 @@ export function parseFieldFlags(argv) {
     dnsDelay,
     scheme: v.scheme,
     pools,
-    cli,
+    clis,
+    runs: int("runs", 1),
     extra: v.extra.split(/\s+/).filter(Boolean),
     keep: v.keep,
   };
@@ -194,15 +203,18 @@ const pctl = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-/** One run of the CLI in the client namespace with UV_THREADPOOL_SIZE `pool` ("unset" or a number). */
-async function fieldRun(lab, o, kinds, listFile, pool, useTime) {
-  const label = `pool-${pool}`;
+/**
+ * One run of the CLI `cli` (words) in the client namespace with UV_THREADPOOL_SIZE `pool`
+ * ("unset" or a number); `label` names its files (the database is kept from run to run, as
+ * an hourly run's is).
+ */
+async function fieldRun(lab, o, kinds, listFile, cli, pool, label, useTime) {
   const dir = join(lab.dir, "bench");
   const stdoutFile = join(dir, `${label}.json`);
   const stderrFile = join(dir, `${label}.stderr`);
   const timeFile = join(dir, `${label}.time`);
   const db = join(dir, `${label}.db`);
-  const cliWords = resolveCli(o.cli);
+  const cliWords = resolveCli(cli);
   const runArgs = [
     "run", "--file", listFile, "--db", db, "--json", "--no-canary", "--no-notice", "--no-dns-control",
     "--public-ranges", LAB_RANGES.join(","),
@@ -294,7 +306,20 @@ function report(r, o) {
   if (r.code !== 4) misses.push(`exit ${r.code}, expected 4 (anomalies found)`);
   lines.push(misses.length ? `MISSED: ${misses.join("; ")}` : "met every target");
   if (r.code !== 4 && r.stderrTail) lines.push(`stderr (last lines):\n  ${r.stderrTail.replace(/\n/g, "\n  ")}`);
-  return { text: lines.join("\n"), ok: misses.length === 0 };
+  return { text: lines.join("\n"), ok: misses.length === 0, ratio, cpuPer, rssMb };
+}
+
+/** One line a setting: min and median of CPU per target and of the wall ratio over its runs, worst wrong count and peak RSS. */
+function summary(label, reps, wrongs) {
+  const min = (xs) => Math.min(...xs);
+  const med = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const cpu = reps.map((r) => r.cpuPer ?? NaN);
+  const ratio = reps.map((r) => r.ratio);
+  const rss = reps.map((r) => r.rssMb ?? NaN);
+  return `${label}: ${reps.length} runs; CPU ms per target min ${min(cpu).toFixed(2)} median ${med(cpu).toFixed(2)}; wall ratio min ${min(ratio).toFixed(3)} median ${med(ratio).toFixed(3)}; wrong verdicts at most ${Math.max(...wrongs)}; peak RSS at most ${Math.max(...rss).toFixed(0)} MB`;
 }
 
 /** The bench: builds the lab, runs once per thread-pool setting, tears the lab down. */
@@ -305,9 +330,10 @@ export async function main(argv = process.argv.slice(2)) {
     process.stderr.write(`bench:field: needs root and ip netns (${can.reason})\n`);
     process.exit(2);
   }
-  const cliWords = resolveCli(o.cli);
-  const script = cliWords.find((w) => /\.(c|m)?js$/.test(w));
-  if (script && !existsSync(script)) usage(`${script} not found: run "npm run build" first (npm run bench:field does)`);
+  for (const cli of o.clis) {
+    const script = resolveCli(cli).find((w) => /\.(c|m)?js$/.test(w));
+    if (script && !existsSync(script)) usage(`${script} not found: run "npm run build" first (npm run bench:field does)`);
+  }
   const useTime = gnuTimeWorks();
   if (!useTime) process.stderr.write("bench:field: warning: /usr/bin/time -v does not work here: CPU and peak RSS are unknown\n");
 
@@ -333,12 +359,21 @@ export async function main(argv = process.argv.slice(2)) {
         `workload: ${kinds.size} targets (${o.scheme}, distinct names through the system resolver), ${kinds.size - holes} on a fast site ${FAST}, ${holes} on ${HOLE} (dropped by the censor); ` +
         `the ISP resolver answers after ${o.dnsDelay[0]}-${o.dnsDelay[1]} ms; --concurrency ${o.concurrency} --timeout ${o.timeout}\n\n`,
     );
-    for (const pool of o.pools) {
-      process.stdout.write(`UV_THREADPOOL_SIZE ${pool}: running ...\n`);
-      const r = await fieldRun(lab, o, kinds, listFile, pool, useTime);
-      const rep = report(r, o);
-      allOk &&= rep.ok;
-      process.stdout.write(`${rep.text.replace(/^/gm, "  ")}\n\n`);
+    const settings = o.clis.flatMap((cli, i) => o.pools.map((pool) => ({ cli, pool, label: `${o.clis.length > 1 ? `cli${i + 1}-` : ""}pool-${pool}`, reps: [], wrongs: [] })));
+    for (let run = 1; run <= o.runs; run++) {
+      for (const st of settings) {
+        process.stdout.write(`${o.clis.length > 1 ? `command ${st.label.split("-")[0].slice(3)}, ` : ""}UV_THREADPOOL_SIZE ${st.pool}${o.runs > 1 ? `, run ${run} of ${o.runs}` : ""}: running ...\n`);
+        const r = await fieldRun(lab, o, kinds, listFile, st.cli, st.pool, st.label, useTime);
+        const rep = report(r, o);
+        allOk &&= rep.ok;
+        st.reps.push(rep);
+        st.wrongs.push(r.wrongCount);
+        process.stdout.write(`${rep.text.replace(/^/gm, "  ")}\n\n`);
+      }
+    }
+    if (o.runs > 1 || settings.length > 1) {
+      process.stdout.write("summary:\n");
+      for (const st of settings) process.stdout.write(`  ${summary(`${st.cli.join(" ")}${st.pool === "unset" ? "" : ` (UV_THREADPOOL_SIZE ${st.pool})`}`, st.reps, st.wrongs)}\n`);
     }
     if (o.keep) {
       const kept = `${lab.dir}-kept`;

@@ -8,6 +8,8 @@
 import type { CertificateInfo, ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { Failure } from "../net/failures.js";
 import type { Target } from "../targets/target.js";
+import { bodySampleText } from "../probes/body-sample.js";
+import { dnsFailureFromHelper } from "../probes/control-wire.js";
 
 /** Who asked: the probe as a browser would (system resolver, --resolver), or a control (DoH, the helper). */
 export type DnsRole = "probe" | "control";
@@ -172,8 +174,7 @@ export function flatten(target: Pick<Target, "input" | "host" | "isIp" | "scheme
       role: "control",
       engine: "helper",
       resolver: control!.helper,
-      // OONI's helper names NXDOMAIN dns_name_error (its older name); ours, dns_nxdomain_error.
-      failure: addrs.length > 0 ? null : (r.dns.failure as string) === "dns_name_error" ? "dns_nxdomain_error" : (r.dns.failure ?? "dns_no_answer"),
+      failure: dnsFailureFromHelper(r.dns),
       addresses: [...addrs],
       responses: [],
     });
@@ -236,7 +237,7 @@ export function flatten(target: Pick<Target, "input" | "host" | "isIp" | "scheme
       title: h.title ?? null,
       bodyLength: h.bodyLength ?? null,
       bodyTruncated: h.bodyTruncated ?? false,
-      bodySample: h.bodySample ?? "",
+      bodySample: bodySampleText(h),
       note: h.note ?? null,
       location: h.location ?? null,
     });
@@ -255,7 +256,8 @@ export function flatten(target: Pick<Target, "input" | "host" | "isIp" | "scheme
           status: c.failure === null ? c.status_code : null,
           bodyLength: c.failure === null ? c.body_length : null,
           title: c.title ?? "",
-          headers: c.headers ?? {},
+          // Lower-case names, as the probe's: OONI's helper (and reachprobe's since it speaks its format) writes "Content-Type".
+          headers: Object.fromEntries(Object.entries(c.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
           urls: c.x_urls ?? [],
           note: c.x_note ?? null,
         }

@@ -7,7 +7,7 @@ import type { Writable } from "node:stream";
 import { Command, Option } from "commander";
 import { csvLines } from "../export/export-csv.js";
 import { jsonlLines } from "../export/export-jsonl.js";
-import { ooniLines } from "../export/export-ooni.js";
+import { ooniAsn, ooniCc, ooniLines } from "../export/export-ooni.js";
 import { networkFromInput } from "../store/network.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
 import { EXIT, reportError } from "./exit-codes.js";
@@ -27,6 +27,7 @@ interface ExportFlags {
   network?: string;
   db: string;
   output?: string;
+  networkLabel?: boolean;
 }
 
 // Lines are gathered into chunks of about this many characters before each write.
@@ -41,6 +42,7 @@ export function exportCommand(): Command {
     .option("--network <name>", 'only measurements from this network: its label (reachprobe run --network-label), or AS<number> for an unlabelled run with an ASN, or "(unlabelled)"')
     .addOption(new Option("--db <path>", "SQLite database to read (opened read-only)").env("REACHPROBE_DB").default("data/reachprobe.db"))
     .option("--output <file>", "write to this file instead of stdout; it appears only once complete, replacing any file of that name")
+    .option("--network-label", "ooni: write each run's network label as probe_network_name (by default nothing in the export says where the probe was)")
     .addHelpText(
       "after",
       `\nExit codes: 0 exported (even nothing), 1 the database could not be read or the file written, 2 a bad flag.\n\nExamples:\n  reachprobe export --format csv --since 7d > last-week.csv\n  reachprobe export --format ooni --network home-isp --output ooni.jsonl`,
@@ -51,9 +53,9 @@ export function exportCommand(): Command {
 }
 
 /** The lines of an export in `format`, produced as `rows` are read. */
-export function exportLines(format: ExportFormat, rows: Iterable<MeasurementWithRun>): Iterable<string> {
+export function exportLines(format: ExportFormat, rows: Iterable<MeasurementWithRun>, options: { networkLabel?: boolean } = {}): Iterable<string> {
   if (format === "csv") return csvLines(rows);
-  if (format === "ooni") return ooniLines(rows, { softwareVersion: VERSION });
+  if (format === "ooni") return ooniLines(rows, { softwareVersion: VERSION, networkLabel: options.networkLabel === true });
   return jsonlLines(rows);
 }
 
@@ -73,21 +75,25 @@ async function exportMain(flags: ExportFlags): Promise<number> {
     return reportError("export", err);
   }
   let count = 0;
+  let unlocated = 0;
   const rows = (function* counted() {
     for (const row of store.iterateMeasurements({ since, network: flags.network === undefined ? null : networkFromInput(flags.network) })) {
       count++;
+      if (ooniDiscards(row.run)) unlocated++;
       yield row;
     }
   })();
-  const lines = exportLines(flags.format, rows);
+  const lines = exportLines(flags.format, rows, { networkLabel: flags.networkLabel === true });
   try {
     if (flags.output === undefined) {
       await pump(lines, process.stdout, () => false);
+      warnUnlocated(flags.format, unlocated, count);
       return EXIT.OK;
     }
     const outcome = await writeFileWhole(flags.output, lines);
     if (outcome !== "written") return outcome === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
     process.stderr.write(`reachprobe export: ${count} measurement${count === 1 ? "" : "s"} written to ${flags.output}\n`);
+    warnUnlocated(flags.format, unlocated, count);
     return EXIT.OK;
   } catch (err) {
     const where = flags.output ? `could not write ${flags.output}` : "could not export";
@@ -96,6 +102,21 @@ async function exportMain(flags: ExportFlags): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+/** True when OONI's pipeline would discard a run's measurements: no country (ZZ) or no ASN (AS0), as without --asn-db. */
+export function ooniDiscards(run: { probeAsn: number | null; probeCc: string | null }): boolean {
+  return ooniAsn(run.probeAsn) === "AS0" || ooniCc(run.probeCc) === "ZZ";
+}
+
+// Warns, without failing: the export still reads in OONI's tools, only OONI's own pipeline
+// drops it (docs/ooni-pipeline.md).
+function warnUnlocated(format: ExportFormat, unlocated: number, count: number): void {
+  if (format !== "ooni" || unlocated === 0) return;
+  process.stderr.write(
+    `reachprobe export: warning: ${unlocated} of ${count} measurement${count === 1 ? "" : "s"} ${unlocated === 1 ? "has" : "have"} no country or ASN (probe_cc ZZ or probe_asn AS0): ` +
+      `OONI's pipeline discards them. Runs made with --asn-db (and a country) have both; see docs/ooni-pipeline.md.\n`,
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import { DEFAULT_PROBE_CONFIG, DEFAULT_SWAP_NAME } from "../probes/config.js";
 import { DEFAULT_CANARY, DEFAULT_DNS_OPERATORS, resolverText } from "../config/defaults.js";
 import { EXIT_HELP } from "./exit-codes.js";
 import { collect, parseCategoryFlag, parseControlUrl, parseDohUrl, parseLabel, parseResolver, parseSwapName } from "./options.js";
+import { DEFAULT_SAMPLE_BYTES } from "../net/http-exchange.js";
 
 /** The parsed flags of `run`. */
 export interface RunFlags {
@@ -31,6 +32,7 @@ export interface RunFlags {
   dnsWindow: number;
   maxAddresses: number;
   maxBody: number;
+  bodySample: number;
   userAgent: string;
   publicRanges?: string;
   fingerprints: string;
@@ -73,6 +75,7 @@ export function runOptions(): Command {
     .option("--max-addresses <n>", "addresses connected to per target", positiveInt("--max-addresses", 1, 64), DEFAULT_PROBE_CONFIG.maxAddresses)
     .option("--user-agent <string>", "the User-Agent sent, and from which the client hints a browser sends with it are derived (default: a current stable desktop Chrome's; docs/browser-request.md)", DEFAULT_PROBE_CONFIG.userAgent)
     .option("--max-body <bytes>", "read at most this much of each HTTP body", positiveInt("--max-body", 0, 1 << 30), DEFAULT_PROBE_CONFIG.maxBodyBytes)
+    .option("--body-sample <bytes>", "keep at most this much of each HTTP body as its sample (stored, and exported as OONI's response body)", positiveInt("--body-sample", 0, 1 << 30), DEFAULT_SAMPLE_BYTES)
     .option("--sni-swap <name>", "when a TLS handshake fails, repeat it to the same address with this innocuous SNI (docs/verdicts.md, proof without a helper)", parseSwapName("--sni-swap"), DEFAULT_SWAP_NAME)
     .option("--host-swap <name>", "when a plain-HTTP request fails or gets an error status, repeat it to the same address with this innocuous Host", parseSwapName("--host-swap"), DEFAULT_SWAP_NAME)
     .option("--no-swap", "repeat nothing with an innocuous SNI or Host")

@@ -11,11 +11,15 @@ export class JsonStream {
     out.write('{"results":[');
   }
 
-  /** Writes one target's result. */
-  result(r: TargetResult): void {
-    const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
-    this.out.write((this.first ? "\n" : ",\n") + JSON.stringify(doc));
-    this.first = false;
+  /** Writes some targets' results, in one write (to a file or a pipe, each write is a system call). */
+  results(rs: readonly TargetResult[]): void {
+    let text = "";
+    for (const r of rs) {
+      const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
+      text += (this.first ? "\n" : ",\n") + JSON.stringify(doc);
+      this.first = false;
+    }
+    if (text) this.out.write(text);
   }
 
   /** Closes the document with the run and the service summaries. */

@@ -56,6 +56,7 @@ export const CONFIG_KEYS = {
   dnsWindow: { kind: "integer" },
   maxAddresses: { kind: "integer" },
   maxBody: { kind: "integer" },
+  bodySample: { kind: "integer" },
   userAgent: { kind: "string" },
   sniSwap: { kind: "string" },
   hostSwap: { kind: "string" },

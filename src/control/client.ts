@@ -4,7 +4,6 @@
  */
 import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { getGlobalDispatcher } from "undici";
 import type { Failure } from "../net/failures.js";
 import { unknownFailure } from "../net/failures.js";
 import { classifyHttpError } from "../net/classify.js";
@@ -80,7 +79,7 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
         maxBodyBytes: MAX_CONTROL_RESPONSE_BYTES,
         tooLarge: tooLarge(MAX_CONTROL_RESPONSE_BYTES),
         // The process's pool: a run asks the same helper for every target.
-        dispatcher: getGlobalDispatcher(),
+        dispatcher: "shared",
       });
     let res = await send();
     // A busy helper (503) says when to come back; two short waits are worth it, a long one is not.
@@ -133,7 +132,7 @@ export async function pingControl(url: string, token: string | undefined, timeou
       signal: timer.signal,
       maxBodyBytes: MAX_PING_RESPONSE_BYTES,
       tooLarge: tooLarge(MAX_PING_RESPONSE_BYTES),
-      dispatcher: getGlobalDispatcher(),
+      dispatcher: "shared",
     });
     const failed = failureUnless200(res);
     if (failed) return { ok: false, failure: failed, ...(res.status !== undefined ? { status: res.status } : {}) };

@@ -8,6 +8,7 @@
 import { isIP } from "node:net";
 import type { Failure } from "../net/failures.js";
 import { joinHostPort } from "../net/addr.js";
+import { canonicalHeaderName } from "../net/http-exchange.js";
 import type { ProbeConfig } from "../probes/config.js";
 import { addressesToTry, dnsStep } from "../probes/dns.js";
 import { connectFirst, type Connection } from "../probes/connect.js";
@@ -15,7 +16,7 @@ import { httpStep } from "../probes/http.js";
 import type { TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { AddressPolicy } from "./policy.js";
 import type { ParsedRequest } from "./request.js";
-import { IP_FLAGS, type ControlDns, type ControlHttp, type ControlResponse, type ControlTcp, type ControlTls } from "../probes/control-wire.js";
+import { IP_FLAGS, helperDnsFailure, type ControlDns, type ControlHttp, type ControlResponse, type ControlTcp, type ControlTls } from "../probes/control-wire.js";
 
 /** How the helper measures; `cfg.allowAddress` should be the policy's, so redirects obey it too. */
 export interface MeasureSettings {
@@ -46,7 +47,7 @@ export async function measureControl(req: ParsedRequest, s: MeasureSettings, bud
     const lookups = await dnsStep(req.host, cfg, budget);
     const addrs = addressesToTry(lookups, s.maxListedAddresses ?? 32);
     const failure: Failure | null = addrs.length > 0 ? null : (lookups.find((l) => l.failure)?.failure ?? "dns_no_answer");
-    dns = { failure, addrs };
+    dns = { failure: helperDnsFailure(failure), addrs, ...(failure !== null ? { x_failure: failure } : {}) };
     own = addrs;
   }
 
@@ -116,7 +117,7 @@ async function fetchUrl(
   s: MeasureSettings,
   budget: AbortSignal,
 ): Promise<ControlHttp> {
-  if (own.length === 0) return failedHttp(dns.failure ?? "dns_no_answer");
+  if (own.length === 0) return failedHttp(dns.x_failure ?? "dns_no_answer");
   if (ownAllowed.length === 0) return failedHttp("dns_bogon_error", `${req.host} resolves only to addresses this helper refuses`);
   const keys = ownAllowed.map((ip) => joinHostPort(ip, req.port));
   const key = keys.find((k) => sockets.has(k));
@@ -140,7 +141,8 @@ async function fetchUrl(
     status_code: last.status,
     body_length: last.bodyLength ?? 0,
     title: last.title ?? "",
-    headers: last.headers ?? {},
+    // Names as OONI's helper writes them (Go's canonical form), first value of each.
+    headers: Object.fromEntries(Object.entries(last.headers ?? {}).map(([k, v]) => [canonicalHeaderName(k), last.headerRepeats?.[k]?.[0] ?? v])),
     x_urls: urls,
     ...(last.note ? { x_note: last.note } : {}),
   };

@@ -136,6 +136,8 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     dnsWindowMs: 0,
     maxAddresses: o.maxEndpoints,
     maxBodyBytes: o.maxBodyBytes,
+    // The helper answers with the title and the body's length only: it keeps no large sample.
+    bodySampleBytes: 64 * 1024,
     allowAddress: policy.allows,
     allowRedirect: redirectRefusal,
     ...(o.ca ? { ca: o.ca } : {}),

@@ -4,19 +4,27 @@
  * read reachprobe's data. Pure: records in, objects out. docs/commands.md's "reachprobe export"
  * section documents the mapping, above all how a verdict becomes `blocking` and `accessible`.
  *
- * What reachprobe does not store is left empty rather than invented: no DER certificates
- * (`peer_certificates` is always []), no cipher suite, no TTLs, no raw DNS responses, and
- * `probe_ip` is always OONI's placeholder 127.0.0.1.
+ * What reachprobe does not store is left empty rather than invented: no TTLs, no raw DNS
+ * responses, no certificates or cipher suite for handshakes recorded before they were kept, and
+ * `probe_ip` is always OONI's placeholder 127.0.0.1. Bodies and header values are scrubbed of
+ * every address (scrub.ts), as OONI's serializer does.
  */
 import { createHash } from "node:crypto";
+import { Buffer, isUtf8 } from "node:buffer";
 import { isIP } from "node:net";
 import type { Verdict } from "../analysis/verdict.js";
 import { stoppedHopFailure } from "../analysis/target.js";
 import { splitHostPort } from "../net/addr.js";
 import { classifyDnsRcode } from "../net/classify.js";
-import type { Failure } from "../net/failures.js";
+import { canonicalHeaderName } from "../net/http-exchange.js";
+import { KNOWN_FAILURES, type Failure } from "../net/failures.js";
+import { helperDnsFailure, type ControlResponse } from "../probes/control-wire.js";
 import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { MeasurementWithRun, RunRecord } from "../store/store.js";
+import { bodySampleBytes } from "../probes/body-sample.js";
+import { scrubAddresses, scrubBytes } from "./scrub.js";
+
+const KNOWN_FAILURES_SET: ReadonlySet<string> = new Set(KNOWN_FAILURES);
 
 /** The version of OONI's base data format written. */
 export const OONI_DATA_FORMAT_VERSION = "0.2.0";
@@ -34,8 +42,16 @@ export const OONI_PROBE_IP = "127.0.0.1";
 /** OONI probe-cli's value for a resolver address it could not find out. */
 export const OONI_UNKNOWN_RESOLVER_IP = "127.0.0.2";
 
-/** control_failure of a measurement made without a control helper. */
-export const NO_CONTROL_FAILURE: Failure = "unknown_failure: no control helper was asked";
+/**
+ * control_failure when the helper was asked but gave no usable answer. A measurement made
+ * without a helper has control_failure null and control null, as ooni/data reads "no control":
+ * OONI's fastpath flags any `*_failure` starting with unknown_failure as a failed measurement
+ * (docs/ooni-pipeline.md).
+ */
+export const NO_ANSWER_FAILURE: Failure = "unknown_failure: the control helper gave no answer";
+
+/** df-001-httpt's MaybeBinaryData: a string when the bytes are UTF-8, else their base64. */
+export type OoniMaybeBinary = string | { format: "base64"; data: string };
 
 /** OONI's `blocking` values. */
 export type OoniBlocking = false | null | "dns" | "tcp_ip" | "http-failure" | "http-diff";
@@ -60,6 +76,9 @@ export interface OoniQuery {
   rcode?: number;
   t0: number;
   t: number;
+  /** `depth=N` (the redirect hop), plus `classic` on the lookup web_connectivity's verdict reads. */
+  tags: string[];
+  transaction_id: number;
 }
 
 /** One TCP connect (df-005-tcpconnect), with web_connectivity's `blocked`. */
@@ -69,8 +88,10 @@ export interface OoniTcpConnect {
   status: { success: boolean; failure: string | null; blocked: boolean | null };
   t0: number;
   t: number;
-  /** `["sni_swap"]` or `["host_swap"]` on a swap's connect (in x_swaps only). */
-  tags?: string[];
+  /** `depth=N`, and `sni_swap` or `host_swap` on a swap's connect (in x_swaps only). */
+  tags: string[];
+  /** Shared by the connect and the handshake and requests made over its connection. */
+  transaction_id: number;
 }
 
 /** One TLS handshake (df-006-tlshandshake). */
@@ -83,17 +104,19 @@ export interface OoniTlsHandshake {
   cipher_suite: string;
   /** true on an SNI swap's handshake, whose certificate is recorded, not required. */
   no_tls_verify: boolean;
-  /** Always empty: reachprobe keeps what certificates say (x_certificates), not their DER bytes. */
+  /** The chain as received, leaf first, DER in base64 (empty for records made before DER was kept). */
   peer_certificates: Array<{ format: "base64"; data: string }>;
   failure: string | null;
   t0: number;
   t: number;
-  x_certificates: TlsObservation["certificates"];
-  /** `["sni_swap"]` on a swap's handshake (in x_swaps only). */
-  tags?: string[];
+  /** What each certificate says (subject, issuer, names, validity, fingerprint), without its DER. */
+  x_certificates: Array<Omit<TlsObservation["certificates"][number], "der">>;
+  /** `depth=N`, and `sni_swap` on a swap's handshake (in x_swaps only). */
+  tags: string[];
+  transaction_id: number;
 }
 
-/** Headers as df-001-httpt has them: a map (first value) and a list. */
+/** Headers as df-001-httpt has them: a map (first value) and a list (every value, sorted by name). */
 interface OoniHeaders {
   headers: Record<string, string>;
   headers_list: Array<[string, string]>;
@@ -112,11 +135,14 @@ export interface OoniRequest {
     tor: { exit_ip: null; exit_name: null; is_tor: false };
     x_transport: "tcp";
   };
-  response: OoniHeaders & { code: number; body: string; body_is_truncated: boolean };
+  response: OoniHeaders & { code: number; body: OoniMaybeBinary; body_is_truncated: boolean };
   t0: number;
   t: number;
   tags: string[];
+  transaction_id: number;
+  /** Bytes of the body read (up to the read cap, 1 MiB by default); `body` holds the first 512 KiB of them. */
   x_body_length?: number;
+  /** SHA-256 of every byte read, before scrubbing. */
   x_body_sha256?: string;
 }
 
@@ -175,6 +201,8 @@ export interface OoniMeasurement {
 export interface OoniOptions {
   /** Written as software_version when a run does not say which reachprobe made it. */
   softwareVersion: string;
+  /** Writes the run's network label as probe_network_name (export --network-label); otherwise nothing says where the probe was. */
+  networkLabel?: boolean;
 }
 
 /** An ISO time as OONI writes times: "YYYY-MM-DD HH:MM:SS", UTC. */
@@ -249,8 +277,50 @@ function responseFailure(r: DnsResponse): Failure | null {
 /** Seconds since the measurement started, from ms since the run started (µs precision). */
 type Clock = (ms: number) => number;
 
-function dnsQueries(o: DnsObservation, sec: Clock): { query: OoniQuery; duplicates: OoniQuery[] } {
+/**
+ * OONI's transaction ids (1, 2, ...) in the order the steps were made: each lookup has its own;
+ * a TCP connect opens one, which its TLS handshake and the requests sent over its connection
+ * share (a request on a connection kept alive from an earlier hop gets that hop's id), so that
+ * OONI's tools join steps by transaction, not by address.
+ */
+export function transactionIds(obs: readonly Observation[]): Map<Observation, number> {
+  const ids = new Map<Observation, number>();
+  let next = 1;
+  const conns: Array<{ o: TcpObservation; id: number; tls: boolean }> = [];
+  const same = (c: { o: TcpObservation }, o: { address: string; purpose?: string | undefined }) => c.o.address === o.address && (c.o.purpose ?? null) === (o.purpose ?? null);
+  for (const o of obs) {
+    if (o.step === "dns") ids.set(o, next++);
+    else if (o.step === "tcp") {
+      const id = next++;
+      ids.set(o, id);
+      conns.push({ o, id, tls: false });
+    } else if (o.step === "tls") {
+      const c = conns.findLast((c) => !c.tls && same(c, o) && (c.o.hop ?? 0) === (o.hop ?? 0));
+      if (c) c.tls = true;
+      ids.set(o, c?.id ?? next++);
+    } else {
+      const open = conns.filter((c) => c.o.failure === null && same(c, o) && (c.o.hop ?? 0) <= o.hop);
+      const c = open.findLast((c) => (c.o.hop ?? 0) === o.hop) ?? open[open.length - 1];
+      ids.set(o, c?.id ?? next++);
+    }
+  }
+  return ids;
+}
+
+/** An observation's transaction id (0 only for an observation not in the map, never in practice). */
+type Tx = (o: Observation) => number;
+
+// The lookups whose outcome is the measurement's dns_experiment_failure: the system resolver's
+// for the target's own name, as in OONI; without one, those of the resolver asked first.
+function classicLookups(dns: readonly DnsObservation[]): Set<DnsObservation> {
+  const own = dns.filter((o) => (o.hop ?? 0) === 0);
+  const first = own.find((o) => o.engine === "system") ?? own[0];
+  return new Set(first ? own.filter((o) => o.engine === first.engine && o.resolver === first.resolver) : []);
+}
+
+function dnsQueries(o: DnsObservation, classic: boolean, sec: Clock, tx: Tx): { query: OoniQuery; duplicates: OoniQuery[] } {
   const base = { engine: ENGINES[o.engine], resolver_address: o.engine === "system" ? "" : o.resolver, hostname: o.hostname, query_type: o.qtype };
+  const tags = [`depth=${o.hop ?? 0}`, ...(classic ? ["classic"] : [])];
   const responses = o.responses ?? [];
   // The response an application would use is the first one that parsed; every other one that
   // arrived in the window is what OONI calls a duplicate response (the sign of injection).
@@ -262,7 +332,10 @@ function dnsQueries(o: DnsObservation, sec: Clock): { query: OoniQuery; duplicat
     failure: o.failure,
     ...(first && RCODES[first.rcode] !== undefined ? { rcode: RCODES[first.rcode] } : {}),
     t0: sec(o.t0),
-    t: sec(o.t),
+    // When the answer used arrived: the step itself ends only when its listening window closes.
+    t: sec(first?.t ?? o.t),
+    tags,
+    transaction_id: tx(o),
   };
   const duplicates = responses
     .filter((_, i) => i !== used)
@@ -273,11 +346,17 @@ function dnsQueries(o: DnsObservation, sec: Clock): { query: OoniQuery; duplicat
       ...(RCODES[r.rcode] !== undefined ? { rcode: RCODES[r.rcode] } : {}),
       t0: sec(o.t0),
       t: sec(r.t),
+      tags,
+      transaction_id: tx(o),
     }));
   return { query, duplicates };
 }
 
-function tcpConnect(o: TcpObservation, control: ControlObservation | null, sec: Clock): OoniTcpConnect {
+function stepTags(o: { hop?: number | undefined; purpose?: string | undefined }): string[] {
+  return [`depth=${o.hop ?? 0}`, ...(o.purpose ? [o.purpose] : [])];
+}
+
+function tcpConnect(o: TcpObservation, control: ControlObservation | null, sec: Clock, tx: Tx): OoniTcpConnect {
   const ep = splitHostPort(o.address, 0);
   // web_connectivity's per-endpoint `blocked`: the probe failed where the helper connected.
   const seen = control?.response?.tcp_connect?.[o.address];
@@ -288,53 +367,66 @@ function tcpConnect(o: TcpObservation, control: ControlObservation | null, sec: 
     status: { success: o.failure === null, failure: o.failure, blocked },
     t0: sec(o.t0),
     t: sec(o.t),
-    ...(o.purpose ? { tags: [o.purpose] } : {}),
+    tags: stepTags(o),
+    transaction_id: tx(o),
   };
 }
 
-function tlsHandshake(o: TlsObservation, sec: Clock): OoniTlsHandshake {
+function tlsHandshake(o: TlsObservation, sec: Clock, tx: Tx): OoniTlsHandshake {
   return {
     network: "tcp",
     address: o.address,
     server_name: o.serverName,
     tls_version: o.version ?? "",
     negotiated_protocol: o.alpn ?? "",
-    cipher_suite: "",
+    cipher_suite: o.cipherSuite ?? "",
     no_tls_verify: o.purpose === "sni_swap",
-    peer_certificates: [],
+    peer_certificates: o.certificates.flatMap((c) => (c.der ? [{ format: "base64" as const, data: c.der }] : [])),
     failure: o.failure,
     t0: sec(o.t0),
     t: sec(o.t),
-    x_certificates: o.certificates,
-    ...(o.purpose ? { tags: [o.purpose] } : {}),
+    x_certificates: o.certificates.map(({ der: _der, ...said }) => said),
+    tags: stepTags(o),
+    transaction_id: tx(o),
   };
 }
 
-/** A lower-case header name as Go and OONI write it: "content-type" -> "Content-Type". */
-export function canonicalHeaderName(name: string): string {
-  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-}
+export { canonicalHeaderName };
 
-function ooniHeaders(h: Record<string, string> | undefined): OoniHeaders {
-  const headers: Record<string, string> = {};
-  const list: Array<[string, string]> = [];
+/**
+ * Headers as OONI writes them: canonical names, the map with each name's first value, the list
+ * with every value (a header received twice is two pairs), sorted by name; with `scrub`, values
+ * scrubbed of every address.
+ */
+export function ooniHeaders(h: Record<string, string> | undefined, repeats: Record<string, string[]> = {}, scrub = true): OoniHeaders {
+  const byName = new Map<string, string[]>();
   for (const [name, value] of Object.entries(h ?? {})) {
     const key = canonicalHeaderName(name);
-    list.push([key, value]);
-    if (!(key in headers)) headers[key] = value;
+    const values = Object.hasOwn(repeats, name.toLowerCase()) ? repeats[name.toLowerCase()]! : [value];
+    byName.set(key, [...(byName.get(key) ?? []), ...(scrub ? values.map(scrubAddresses) : values)]);
+  }
+  const headers: Record<string, string> = {};
+  const list: Array<[string, string]> = [];
+  for (const key of [...byName.keys()].sort()) {
+    const values = byName.get(key)!;
+    headers[key] = values[0] ?? "";
+    for (const v of values) list.push([key, v]);
   }
   return { headers, headers_list: list };
 }
 
-function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+/** Bytes as df-001-httpt's MaybeBinaryData: their text when valid UTF-8, else their base64. */
+export function maybeBinary(bytes: Buffer): OoniMaybeBinary {
+  return isUtf8(bytes) ? bytes.toString("utf8") : { format: "base64", data: bytes.toString("base64") };
 }
 
-function httpRequest(o: HttpObservation, sec: Clock): OoniRequest {
-  const sample = o.bodySample ?? "";
-  // Only the start of the body is stored: it is the whole body only when its hash matches
-  // the hash of every byte read (and reading was not cut short at the cap).
-  const whole = o.bodyTruncated !== true && (o.bodySha256 ? o.bodySha256 === sha256(sample) : (o.bodyLength ?? 0) <= Buffer.byteLength(sample));
+function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
+  const sample = bodySampleBytes(o);
+  // Only the start of the body is stored: it is the whole body when reading was not cut short
+  // at the cap and the sample's hash is the hash of every byte read. A sample stored as text
+  // before samples were kept as bytes, whose bytes were not UTF-8, fails the hash: truncated.
+  const hashOk = o.bodySha256 ? o.bodySha256 === createHash("sha256").update(sample).digest("hex") : (o.bodyLength ?? 0) <= sample.length;
+  const whole = o.bodyTruncated !== true && hashOk;
   return {
     network: "tcp",
     address: o.address,
@@ -342,7 +434,9 @@ function httpRequest(o: HttpObservation, sec: Clock): OoniRequest {
     request: {
       url: o.url,
       method: "GET",
-      ...ooniHeaders(o.requestHeaders),
+      // What reachprobe sent cannot say where it was, and scrubbing would eat the
+      // User-Agent's version ("Chrome/130.0.0.0" reads as an address): not scrubbed.
+      ...ooniHeaders(o.requestHeaders, {}, false),
       body: "",
       body_is_truncated: false,
       tor: { exit_ip: null, exit_name: null, is_tor: false },
@@ -350,16 +444,30 @@ function httpRequest(o: HttpObservation, sec: Clock): OoniRequest {
     },
     response: {
       code: o.status ?? 0,
-      ...ooniHeaders(o.headers),
-      body: sample,
+      ...ooniHeaders(o.headers, o.headerRepeats),
+      body: maybeBinary(scrubBytes(sample)),
       body_is_truncated: o.status === undefined ? false : !whole,
     },
     t0: sec(o.t0),
     t: sec(o.t),
-    tags: [`depth=${o.hop}`, ...(o.purpose ? [o.purpose] : [])],
+    tags: stepTags(o),
+    transaction_id: tx(o),
     ...(o.bodyLength !== undefined ? { x_body_length: o.bodyLength } : {}),
     ...(o.bodySha256 ? { x_body_sha256: o.bodySha256 } : {}),
   };
+}
+
+/**
+ * The control as OONI's helper writes it, whichever version of reachprobe's helper answered:
+ * the lookup's failure in the helper's words (dns_name_error, dns_server_failure), response
+ * header names in Go's canonical form.
+ */
+export function ooniControl(r: ControlResponse): ControlResponse {
+  const dns = r.dns ? { ...r.dns, failure: KNOWN_FAILURES_SET.has(r.dns.failure ?? "") ? helperDnsFailure(r.dns.failure as Failure) : r.dns.failure } : r.dns;
+  const http = r.http_request
+    ? { ...r.http_request, headers: Object.fromEntries(Object.entries(r.http_request.headers ?? {}).map(([k, v]) => [canonicalHeaderName(k), v])) }
+    : r.http_request;
+  return { ...r, dns, http_request: http };
 }
 
 // The classic lookup is the system resolver's, as in OONI; without one, the first lookup made.
@@ -387,10 +495,13 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
   const obs = m.observations.filter((o) => o.step === "dns" || !o.purpose);
   const swaps = m.observations.filter((o) => o.step !== "dns" && o.purpose);
   const dns = obs.filter((o): o is DnsObservation => o.step === "dns");
+  const ids = transactionIds(m.observations);
+  const tx: Tx = (o) => ids.get(o) ?? 0;
+  const classic = classicLookups(dns);
   const queries: OoniQuery[] = [];
   const duplicates: OoniQuery[] = [];
   for (const o of dns) {
-    const q = dnsQueries(o, sec);
+    const q = dnsQueries(o, classic.has(o), sec, tx);
     queries.push(q.query);
     duplicates.push(...q.duplicates);
   }
@@ -404,7 +515,8 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
     reachprobe_measurement_id: m.id,
     reachprobe_service: m.service,
   };
-  if (run.networkLabel !== null) annotations.network_label = run.networkLabel;
+  const label = options.networkLabel === true ? run.networkLabel : null;
+  if (label !== null) annotations.network_label = label;
   const helper = m.control?.helper;
   return {
     annotations,
@@ -415,7 +527,7 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
     probe_asn: ooniAsn(run.probeAsn),
     probe_cc: ooniCc(run.probeCc),
     probe_ip: OONI_PROBE_IP,
-    probe_network_name: run.networkLabel ?? "",
+    probe_network_name: label ?? "",
     report_id: ooniReportId(run),
     resolver_asn: "AS0",
     resolver_ip: OONI_UNKNOWN_RESOLVER_IP,
@@ -429,20 +541,20 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
       socksproxy: null,
       queries,
       x_dns_duplicate_responses: duplicates,
-      tcp_connect: obs.filter((o): o is TcpObservation => o.step === "tcp").map((o) => tcpConnect(o, m.control, sec)),
-      tls_handshakes: obs.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec)),
+      tcp_connect: obs.filter((o): o is TcpObservation => o.step === "tcp").map((o) => tcpConnect(o, m.control, sec, tx)),
+      tls_handshakes: obs.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec, tx)),
       // web_connectivity lists requests last first: the final response leads.
-      requests: obs.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec)).reverse(),
-      control: m.control?.response ?? null,
-      control_failure: m.control ? (m.control.failure ?? (m.control.response ? null : "unknown_failure: the control helper gave no answer")) : NO_CONTROL_FAILURE,
+      requests: obs.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec, tx)).reverse(),
+      control: m.control?.response ? ooniControl(m.control.response) : null,
+      control_failure: m.control ? (m.control.failure ?? (m.control.response ? null : NO_ANSWER_FAILURE)) : null,
       dns_experiment_failure: dnsFailure,
       http_experiment_failure: httpExperimentFailure(m.target, obs, dnsFailure),
       blocking,
       accessible,
       x_swaps: {
-        tcp_connect: swaps.filter((o): o is TcpObservation => o.step === "tcp").map((o) => tcpConnect(o, m.control, sec)),
-        tls_handshakes: swaps.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec)),
-        requests: swaps.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec)),
+        tcp_connect: swaps.filter((o): o is TcpObservation => o.step === "tcp").map((o) => tcpConnect(o, m.control, sec, tx)),
+        tls_handshakes: swaps.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec, tx)),
+        requests: swaps.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec, tx)),
       },
       x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: m.verdict.evidence },
     },

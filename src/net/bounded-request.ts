@@ -5,7 +5,7 @@
  * http-exchange.ts, on the connection they measured.
  */
 import { Buffer } from "node:buffer";
-import { Client, request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { unknownFailure, type Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
 import { abortReason, raceAbort } from "./deadline.js";
@@ -23,8 +23,11 @@ export interface BoundedRequestOptions {
   maxBodyBytes: number;
   /** The failure past the cap; default `unknown_failure: response larger than <max> bytes`. */
   tooLarge?: Failure;
-  /** A pool to use (kept open for the caller); default a connection of its own, closed at the end. */
-  dispatcher?: Dispatcher;
+  /**
+   * A pool to use (kept open for the caller), or "shared": the process's pool (undici's global
+   * dispatcher, closed by closeSharedPool); default a connection of its own, closed at the end.
+   */
+  dispatcher?: Dispatcher | "shared";
   /** Extra trust (tests) for a connection of its own; otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer;
   /** Bound on response header bytes for a connection of its own. Default 64 KiB. */
@@ -42,6 +45,27 @@ export interface BoundedResponse {
   truncated: boolean;
 }
 
+type Undici = typeof import("undici");
+let undici: Undici | null = null;
+
+/**
+ * undici, loaded at the first request: a run that only probes targets never needs it, and
+ * loading it cost 85-90 ms of CPU at every start (bench/field-bench.mjs --cpu-prof, 1 target).
+ */
+async function loadUndici(): Promise<Undici> {
+  undici ??= await import("undici");
+  return undici;
+}
+
+/**
+ * Closes the process's shared pool (dispatcher "shared"), if a request used it: a request cut
+ * short by its deadline may still hold a connect attempt there, which would keep the process
+ * alive for seconds after its work is done.
+ */
+export async function closeSharedPool(): Promise<void> {
+  if (undici) await undici.getGlobalDispatcher().destroy().catch(() => {});
+}
+
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
@@ -56,7 +80,9 @@ export async function boundedRequest(o: BoundedRequestOptions): Promise<BoundedR
   const result: BoundedResponse = { failure: null, body: Buffer.alloc(0), truncated: false };
   if (o.signal.aborted) return { ...result, failure: classifyHttpError(abortReason(o.signal)) };
   const url = typeof o.url === "string" ? new URL(o.url) : o.url;
-  const own = o.dispatcher
+  const { Client, request, getGlobalDispatcher } = await loadUndici();
+  const given = o.dispatcher === "shared" ? getGlobalDispatcher() : o.dispatcher;
+  const own = given
     ? null
     : new Client(url.origin, {
         maxHeaderSize: o.maxHeaderBytes ?? 64 * 1024,
@@ -78,7 +104,7 @@ export async function boundedRequest(o: BoundedRequestOptions): Promise<BoundedR
         headers: o.headers ?? {},
         ...(o.body !== undefined ? { body: o.body } : {}),
         signal: o.signal,
-        dispatcher: own ?? o.dispatcher,
+        dispatcher: own ?? given,
         headersTimeout: 0,
         bodyTimeout: 0,
       });

@@ -31,7 +31,7 @@ export interface HttpExchangeOptions {
   /** Aborts the exchange, headers and body (the step's timer). */
   signal: AbortSignal;
   maxBodyBytes: number;
-  /** Bytes of the (decoded) body kept as a sample for fingerprints and the title. Default 8192. */
+  /** Bytes of the (decoded) body kept as a sample (fingerprints, the title, the OONI export). Default DEFAULT_SAMPLE_BYTES. */
   sampleBytes?: number;
   /** Bound on the response's header bytes (status line and headers). Default 64 KiB. */
   maxHeaderBytes?: number;
@@ -41,7 +41,7 @@ export interface HttpExchangeOptions {
 export interface HttpExchangeResult {
   failure: Failure | null;
   status?: number;
-  /** Lower-case names, repeated values joined with ", " (as today's HttpObservation.headers). */
+  /** Lower-case names, repeated values joined with ", " (as today's HttpObservation.headers), each cut at MAX_HEADER_VALUE characters. */
   headers?: Record<string, string>;
   /** Every header as received, in order, repeats kept: [name, value]. */
   headersList?: Array<[string, string]>;
@@ -50,8 +50,8 @@ export interface HttpExchangeResult {
   bodyTruncated?: boolean;
   /** SHA-256 of the decoded bytes read. */
   bodySha256?: string;
-  /** Decoded sample as text (utf8). */
-  bodySample?: string;
+  /** The first decoded bytes of the body, exactly as read (up to sampleBytes). */
+  bodySample?: Buffer;
   title?: string | null;
   /** Content-Encoding that was decoded (gzip, br, ...), or the raw one if it could not be. */
   contentEncoding?: string;
@@ -84,6 +84,15 @@ interface RawResponse {
 }
 
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
+
+/** The default sample kept of a body: 512 KiB, what OONI's probes keep (docs/commands.md, "reachprobe export"). */
+export const DEFAULT_SAMPLE_BYTES = 512 * 1024;
+
+/**
+ * A header value (repeats joined) is cut at this many characters; the whole header section is
+ * bounded by maxHeaderBytes anyway, so this only bounds what one joined value can hold.
+ */
+export const MAX_HEADER_VALUE = 16 * 1024;
 
 /** Body bytes off the wire, kept up to a cap: what passes the cap is dropped. */
 class CappedBytes {
@@ -140,24 +149,29 @@ export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchange
       if (encoding) result.contentEncoding = encoding;
     }
     if (o.signal.aborted && !result.failure) result.failure = classifyHttpError(abortReason(o.signal));
-    const sampleBytes = o.sampleBytes ?? 8192;
-    const text = body.subarray(0, sampleBytes).toString("utf8");
+    const sample = Buffer.from(body.subarray(0, o.sampleBytes ?? DEFAULT_SAMPLE_BYTES));
     result.bodyLength = body.length;
     result.bodyTruncated = truncated;
     result.bodySha256 = createHash("sha256").update(body).digest("hex");
-    result.bodySample = text;
-    result.title = titleOf(text);
+    result.bodySample = sample;
+    // The title is near the top: decoding the first 64 KiB finds it without copying a large sample.
+    result.title = titleOf(sample.subarray(0, 65536).toString("utf8"));
     result.reusable = protocol === "http/1.1" && !result.failure && !truncated && raw.complete === true && raw.keepAlive === true;
   }
   if (!result.reusable) o.socket.destroy();
   return result;
 }
 
+/** A header name as Go (and OONI's probes and helper) write it: "content-type" -> "Content-Type". */
+export function canonicalHeaderName(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
 function flatten(list: ReadonlyArray<readonly [string, string]>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of list) {
     const key = k.toLowerCase();
-    out[key] = (out[key] === undefined ? v : `${out[key]}, ${v}`).slice(0, 2048);
+    out[key] = (out[key] === undefined ? v : `${out[key]}, ${v}`).slice(0, MAX_HEADER_VALUE);
   }
   return out;
 }

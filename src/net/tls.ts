@@ -18,6 +18,8 @@ export interface CertificateInfo {
   validTo: string;
   /** SHA-256 fingerprint, colon-separated hex as Node prints it. */
   fingerprint256: string;
+  /** The certificate itself: its DER bytes, base64 (what OONI's peer_certificates hold). Absent in records made before it was kept. */
+  der?: string;
 }
 
 /** A handshake's outcome; the caller destroys `socket`. */
@@ -26,6 +28,8 @@ export interface TlsHandshakeResult {
   failure: Failure | null;
   version?: string;
   alpn?: string | null;
+  /** The negotiated cipher suite's IANA name (e.g. TLS_AES_128_GCM_SHA256); absent when the handshake failed. */
+  cipherSuite?: string;
   certificates: CertificateInfo[];
   verified: boolean;
   verifyFailure: Failure | null;
@@ -57,10 +61,17 @@ function chainOf(sock: tls.TLSSocket, max: number): CertificateInfo[] {
       validFrom: new Date(cert.valid_from).toISOString(),
       validTo: new Date(cert.valid_to).toISOString(),
       fingerprint256: cert.fingerprint256,
+      ...(cert.raw ? { der: cert.raw.toString("base64") } : {}),
     });
     cert = cert.issuerCertificate;
   }
   return out;
+}
+
+function cipherOf(sock: tls.TLSSocket): { cipherSuite?: string } {
+  const c = sock.getCipher() as (tls.CipherNameAndProtocol & { standardName?: string }) | undefined;
+  const name = c?.standardName || c?.name;
+  return name ? { cipherSuite: name } : {};
 }
 
 function formatName(name: tls.Certificate | undefined): string {
@@ -126,6 +137,7 @@ export function tlsHandshake(socket: net.Socket, opts: TlsHandshakeOptions): Pro
         failure: verifyFailure,
         version: sock.getProtocol() ?? undefined,
         alpn: sock.alpnProtocol || null,
+        ...cipherOf(sock),
         certificates,
         verified: verifyFailure === null,
         verifyFailure,

@@ -21,6 +21,8 @@ export interface ProbeConfig {
   /** Bound on addresses connected to per target. */
   maxAddresses: number;
   maxBodyBytes: number;
+  /** Bytes of each body kept as its sample (stored, exported); unset: DEFAULT_SAMPLE_BYTES (512 KiB, as OONI). */
+  bodySampleBytes?: number;
   maxRedirects: number;
   userAgent: string;
   /** Milliseconds since the run's zero time. */

@@ -46,10 +46,42 @@ export interface ControlHttp {
   x_refused?: string;
 }
 
-/** The helper's own lookup of the URL's host. */
+/**
+ * The helper's own lookup of the URL's host. `failure` is in the words of OONI's helper
+ * (docs/control-helper.md): `dns_name_error` for NXDOMAIN, `dns_server_failure` for a resolver
+ * that refused or failed, `unknown_error` otherwise, and null with no address for an empty
+ * answer; reachprobe's helper adds its own failure string as `x_failure`.
+ */
 export interface ControlDns {
-  failure: Failure | null;
+  failure: string | null;
   addrs: string[];
+  /** reachprobe: the lookup's failure from reachprobe's closed list (null when it found addresses). */
+  x_failure?: Failure | null;
+}
+
+/** A lookup's failure in the words of OONI's helper (see ControlDns). */
+export function helperDnsFailure(f: Failure | null): string | null {
+  if (f === null || f === "dns_no_answer") return null;
+  if (f === "dns_nxdomain_error") return "dns_name_error";
+  if (f === "dns_servfail_error" || f === "dns_refused_error" || f === "dns_server_misbehaving") return "dns_server_failure";
+  return "unknown_error";
+}
+
+/**
+ * The failure of the helper's lookup in reachprobe's words: its x_failure when it sent one,
+ * else OONI's words mapped back (dns_name_error -> dns_nxdomain_error, dns_server_failure ->
+ * dns_servfail_error; a failure already in reachprobe's words, as stored by older versions, is
+ * kept); null when it found addresses, dns_no_answer when it found none and said nothing.
+ */
+export function dnsFailureFromHelper(dns: Partial<ControlDns>): Failure | null {
+  if ((dns.addrs ?? []).length > 0) return null;
+  if (dns.x_failure) return dns.x_failure;
+  const f = dns.failure;
+  if (f === "dns_name_error") return "dns_nxdomain_error";
+  if (f === "dns_server_failure") return "dns_servfail_error";
+  if (f === null || f === undefined) return "dns_no_answer";
+  if (f === "unknown_error") return "unknown_failure: the helper's lookup failed";
+  return f as Failure;
 }
 
 /** OONI's flags for an address in ip_info. */

@@ -1,12 +1,16 @@
 /** The DNS step: the system resolver and every configured UDP resolver, asked at once. */
 import { isIP } from "node:net";
 import { systemLookup } from "../net/dns-system.js";
-import { udpDnsQuery } from "../net/dns-udp.js";
-import { dohQuery } from "../net/doh.js";
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import type { ProbeConfig } from "./config.js";
 import type { DnsObservation } from "./observation.js";
+
+// The UDP and DoH clients (and dns-packet under them) are loaded when a step first needs them:
+// a run through the system resolver alone never does, and loading them cost about 45 ms of CPU
+// at every start (docs/development.md, "CPU per target"). Loaded before a step's clock starts.
+let udpClient: Promise<typeof import("../net/dns-udp.js")> | null = null;
+let dohClient: Promise<typeof import("../net/doh.js")> | null = null;
 
 /** Resolves `hostname` through every configured resolver; one observation each. */
 export async function dnsStep(hostname: string, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation[]> {
@@ -18,6 +22,7 @@ export async function dnsStep(hostname: string, cfg: ProbeConfig, budget: AbortS
 }
 
 async function dohStep(hostname: string, url: string, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation> {
+  const { dohQuery } = await (dohClient ??= import("../net/doh.js"));
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
   try {
@@ -40,6 +45,7 @@ async function systemStep(hostname: string, cfg: ProbeConfig, budget: AbortSigna
 }
 
 async function udpStep(hostname: string, server: { host: string; port: number }, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation> {
+  const { udpDnsQuery } = await (udpClient ??= import("../net/dns-udp.js"));
   const t0 = cfg.now();
   const r = await udpDnsQuery({
     server,

@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import { httpExchange } from "../net/http-exchange.js";
+import { encodeBodySample } from "./body-sample.js";
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import type { Failure } from "../net/failures.js";
@@ -204,7 +205,7 @@ export async function requestOver(
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
   try {
-    const r = await httpExchange({ url, socket: conn.socket, alpn: conn.alpn, headers, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes });
+    const r = await httpExchange({ url, socket: conn.socket, alpn: conn.alpn, headers, signal: timer.signal, maxBodyBytes: cfg.maxBodyBytes, ...(cfg.bodySampleBytes !== undefined ? { sampleBytes: cfg.bodySampleBytes } : {}) });
     const obs: HttpObservation = {
       step: "http",
       address: joinHostPort(conn.ip, conn.port),
@@ -218,11 +219,13 @@ export async function requestOver(
     if (r.status !== undefined) {
       obs.status = r.status;
       obs.headers = r.headers ?? {};
+      const repeats = repeatedHeaders(r.headersList ?? []);
+      if (repeats) obs.headerRepeats = repeats;
       obs.title = r.title ?? null;
       obs.bodyLength = r.bodyLength ?? 0;
       obs.bodyTruncated = r.bodyTruncated ?? false;
       obs.bodySha256 = r.bodySha256 ?? "";
-      obs.bodySample = r.bodySample ?? "";
+      Object.assign(obs, encodeBodySample(r.bodySample ?? Buffer.alloc(0)));
       const loc = r.headers?.["location"];
       obs.location = REDIRECTS.has(r.status) && loc ? safeResolve(loc, url) : null;
     }
@@ -230,6 +233,20 @@ export async function requestOver(
   } finally {
     timer.dispose();
   }
+}
+
+/** The values of the headers received more than once, by lower-case name, in order; null when none repeats. */
+export function repeatedHeaders(list: ReadonlyArray<readonly [string, string]>): Record<string, string[]> | null {
+  const byName = new Map<string, string[]>();
+  for (const [k, v] of list) {
+    const key = k.toLowerCase();
+    const values = byName.get(key);
+    if (values) values.push(v);
+    else byName.set(key, [v]);
+  }
+  let out: Record<string, string[]> | null = null;
+  for (const [k, values] of byName) if (values.length > 1) (out ??= {})[k] = values;
+  return out;
 }
 
 /** The URL's port, or the scheme's default. */

@@ -79,6 +79,8 @@ export interface TlsObservation extends BaseObservation {
   /** e.g. TLSv1.3; absent when the handshake failed. */
   version?: string;
   alpn?: string | null;
+  /** The negotiated cipher suite's IANA name (e.g. TLS_AES_128_GCM_SHA256); absent when the handshake failed. */
+  cipherSuite?: string;
   /** Leaf first. Empty when the handshake failed before certificates arrived. */
   certificates: CertificateInfo[];
   /** True when the chain validates for serverName against the trusted CAs. */
@@ -110,8 +112,10 @@ export interface HttpObservation extends BaseObservation {
   /** The request headers as sent: names as written on the wire, in order. */
   requestHeaders: Record<string, string>;
   status?: number;
-  /** Response headers, lower-case names, repeated values joined with ", ". */
+  /** Response headers, lower-case names, repeated values joined with ", " (each cut at 16 KiB). */
   headers?: Record<string, string>;
+  /** The values of the response headers received more than once (lower-case names), each apart, in order; absent when none repeats. */
+  headerRepeats?: Record<string, string[]>;
   title?: string | null;
   /** Bytes read (up to the cap). */
   bodyLength?: number;
@@ -119,8 +123,10 @@ export interface HttpObservation extends BaseObservation {
   bodyTruncated?: boolean;
   /** SHA-256 of the bytes read, hex. */
   bodySha256?: string;
-  /** The first bytes of the body as text, kept for block-page fingerprints. */
+  /** The first bytes of the body (up to the sample cap): their text, or their base64 when bodySampleEncoding says so (body-sample.ts). */
   bodySample?: string;
+  /** "base64" when the sample's bytes are not valid UTF-8 and bodySample holds their base64. */
+  bodySampleEncoding?: "base64";
   /** Why the redirect chain stopped here, when it did not end in a normal response (or why the next hop could not be fetched). */
   note?: string;
   /** The Location header, resolved against the URL, when the response is a redirect. */

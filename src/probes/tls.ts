@@ -36,6 +36,7 @@ export async function tlsStep(
       failure: !requireValid && r.socket ? null : r.failure,
       ...(r.version ? { version: r.version } : {}),
       ...(r.alpn !== undefined ? { alpn: r.alpn } : {}),
+      ...(r.cipherSuite ? { cipherSuite: r.cipherSuite } : {}),
       certificates: r.certificates,
       verified: r.verified,
       verifyFailure: r.verifyFailure,

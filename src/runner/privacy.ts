@@ -68,12 +68,18 @@ export function scrubOwnAddresses<T>(value: T, addresses: readonly string[]): T 
       for (const k of Object.keys(v)) {
         if (STRUCTURED.has(k)) continue;
         const old = (v as Record<string, unknown>)[k];
-        const x = walk(old);
+        const x = k === "bodySample" && (v as Record<string, unknown>).bodySampleEncoding === "base64" && typeof old === "string" ? walkBase64(old) : walk(old);
         if (x !== old) (out ??= { ...(v as Record<string, unknown>) })[k] = x;
       }
       return out ?? v;
     }
     return v;
+  };
+  // A body sample that is not UTF-8 is stored as base64 (probes/body-sample.ts): its bytes are
+  // scrubbed as latin1 text (one character a byte, so only the ASCII of an address changes).
+  const walkBase64 = (b64: string): string => {
+    const text = Buffer.from(b64, "base64").toString("latin1");
+    return m.test.test(text) ? Buffer.from(text.replace(m.all, "[probe address]"), "latin1").toString("base64") : b64;
   };
   return walk(value) as T;
 }

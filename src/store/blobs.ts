@@ -65,6 +65,7 @@ export interface BlobRow {
 const KNOWN_LIMIT = 50_000;
 // Decoded texts kept for readers: the same few pages repeat run after run.
 const CACHE_LIMIT = 256;
+const CACHE_MAX_CHARS = 64 * 1024;
 
 /** Reads and writes one database's blobs through statements prepared once. */
 export class BlobStore {
@@ -121,7 +122,7 @@ export class BlobStore {
   }
 
   /** Notes that these rows are committed, so that their keys cost no query again. */
-  markStored(rows: readonly BlobRow[]): void {
+  markStored(rows: readonly { sha256: string }[]): void {
     for (const r of rows) this.remember(r.sha256);
   }
 
@@ -142,15 +143,18 @@ export class BlobStore {
     return this.known.has(key) || this.exists.get(key) !== undefined;
   }
 
-  /** The blob's bytes decoded as UTF-8; throws when the blob is missing. */
-  text(key: string): string {
-    const cached = this.texts.get(key);
+  /** The blob's bytes as UTF-8 text (or as base64); throws when the blob is missing. */
+  text(key: string, encoding: "utf8" | "base64" = "utf8"): string {
+    const id = encoding === "utf8" ? key : `${encoding}:${key}`;
+    const cached = this.texts.get(id);
     if (cached !== undefined) return cached;
     const row = this.select.get(key);
     if (row === undefined) throw new Error(`blob ${key} is referred to but not in the blobs table`);
-    const text = decodeBlob(row).toString("utf8");
+    const text = decodeBlob(row).toString(encoding);
+    // Large samples (up to 512 KiB) are not kept: 256 of them would hold a lot of memory.
+    if (text.length > CACHE_MAX_CHARS) return text;
     if (this.texts.size >= CACHE_LIMIT) this.texts.delete(this.texts.keys().next().value as string);
-    this.texts.set(key, text);
+    this.texts.set(id, text);
     return text;
   }
 

@@ -14,8 +14,12 @@ interface RefField {
   field: string;
   /** The field that holds the blob's key in the value's place. */
   ref: string;
-  /** text: a string stored as its UTF-8 bytes, compressed; json: any value as its JSON text, as is (sqlite's json functions read it). */
-  kind: "text" | "json";
+  /**
+   * text: a string stored as its UTF-8 bytes, compressed; body: a body sample stored as its exact
+   * bytes, compressed (base64-decoded when the observation's bodySampleEncoding is "base64",
+   * body-sample.ts); json: any value as its JSON text, as is (sqlite's json functions read it).
+   */
+  kind: "text" | "body" | "json";
   /** Where in a json value its header map is ([] for the value itself), whose changing values stay inline (VOLATILE_HEADERS). */
   headerMap?: readonly string[];
 }
@@ -29,7 +33,9 @@ export const OBSERVATION_REFS: Readonly<Record<string, readonly RefField[]>> = {
   http: [
     { field: "requestHeaders", ref: "requestHeadersSha256", kind: "json" },
     { field: "headers", ref: "headersSha256", kind: "json", headerMap: [] },
-    { field: "bodySample", ref: "bodySampleSha256", kind: "text" },
+    // Rows written before body samples were kept as bytes hold UTF-8 text (bytes that were not
+    // UTF-8 became U+FFFD): read as before, they carry no bodySampleEncoding.
+    { field: "bodySample", ref: "bodySampleSha256", kind: "body" },
   ],
   tls: [{ field: "certificates", ref: "certificatesSha256", kind: "json" }],
 };
@@ -64,8 +70,8 @@ export const MIN_BYTES = 96;
 
 /** Stores bytes and returns their key (BlobStore.put). */
 export type PutBlob = (bytes: Buffer, compress: boolean) => string;
-/** The UTF-8 text of a stored blob (BlobStore.text); throws when it is missing. */
-export type GetBlobText = (key: string) => string;
+/** A stored blob's bytes as UTF-8 text or as base64 (BlobStore.text); throws when it is missing. */
+export type GetBlobText = (key: string, encoding?: "utf8" | "base64") => string;
 
 type Obj = Record<string, unknown>;
 
@@ -115,13 +121,15 @@ function packOne(o: Obj, fields: readonly RefField[], put: PutBlob): Obj {
     let volatile: Obj | null = null;
     if (f.kind === "text") {
       if (typeof value === "string") bytes = Buffer.from(value, "utf8");
+    } else if (f.kind === "body") {
+      if (typeof value === "string") bytes = Buffer.from(value, out.bodySampleEncoding === "base64" ? "base64" : "utf8");
     } else if (value !== undefined) {
       const split = f.headerMap ? splitVolatile(value, f.headerMap) : { stable: value, volatile: null };
       volatile = split.volatile;
       bytes = Buffer.from(JSON.stringify(split.stable), "utf8");
     }
     if (bytes === null || bytes.length < MIN_BYTES) continue;
-    const key = put(bytes, f.kind === "text");
+    const key = put(bytes, f.kind !== "json");
     const rebuilt: Obj = {};
     for (const [k, v] of Object.entries(out)) {
       if (k !== f.field) {
@@ -142,7 +150,10 @@ function unpackOne(o: Obj, fields: readonly RefField[], text: GetBlobText): Obj 
   for (const [k, v] of Object.entries(o)) {
     const f = fields.find((x) => x.ref === k);
     if (f !== undefined && typeof v === "string") {
-      rebuilt[f.field] = f.kind === "text" ? text(v) : applyVolatile(JSON.parse(text(v)), f.headerMap, o[`${f.field}Volatile`]);
+      rebuilt[f.field] =
+        f.kind === "text" ? text(v)
+        : f.kind === "body" ? text(v, o.bodySampleEncoding === "base64" ? "base64" : "utf8")
+        : applyVolatile(JSON.parse(text(v)), f.headerMap, o[`${f.field}Volatile`]);
     } else if (!fields.some((x) => `${x.field}Volatile` === k && typeof o[x.ref] === "string")) {
       rebuilt[k] = v;
     }

@@ -142,7 +142,8 @@ describe("a full measurement", () => {
       title: "Control test page",
       x_urls: [`https://web.test:${ports.https}/`],
     });
-    expect(r.http_request.headers["content-type"]).toBe("text/html; charset=utf-8");
+    // Header names as OONI's helper writes them (Go's canonical form).
+    expect(r.http_request.headers["Content-Type"]).toBe("text/html; charset=utf-8");
     expect(r.ip_info["127.0.0.1"]).toEqual({ asn: 0, flags: IP_FLAGS.resolvedByProbe | IP_FLAGS.resolvedByHelper | IP_FLAGS.validForDomain });
     expect(userAgents).toContain("reachprobe-test/1");
   });
@@ -168,10 +169,10 @@ describe("a full measurement", () => {
     expect(String(a.body.error)).toMatch(/not on the URL's port/);
   });
 
-  it("reports a name that does not exist with dns_nxdomain_error and -1 numbers", async () => {
+  it("reports a name that does not exist as OONI's helper does (dns_name_error, reachprobe's word in x_failure) and -1 numbers", async () => {
     const h = await helper();
     const r = asResponse(await post(h, { http_request: "https://nx.test/", http_request_headers: {}, tcp_connect: [] }));
-    expect(r.dns).toEqual({ failure: "dns_nxdomain_error", addrs: [] });
+    expect(r.dns).toEqual({ failure: "dns_name_error", addrs: [], x_failure: "dns_nxdomain_error" });
     expect(r.http_request).toMatchObject({ failure: "dns_nxdomain_error", status_code: -1, body_length: -1, title: "", headers: {} });
     expect(r.tcp_connect).toEqual({});
   });

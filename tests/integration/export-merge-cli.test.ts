@@ -117,19 +117,23 @@ describe("reachprobe export", () => {
     const reportIds = new Set(lines.map((l) => l.report_id));
     expect(reportIds.size, "one report a run").toBe(1);
     for (const l of lines) {
-      expect(l).toMatchObject({ data_format_version: "0.2.0", test_name: "web_connectivity", software_name: "reachprobe", probe_ip: "127.0.0.1", probe_asn: "AS0", probe_cc: "ZZ", probe_network_name: "home, Moscow" });
+      expect(l).toMatchObject({ data_format_version: "0.2.0", test_name: "web_connectivity", software_name: "reachprobe", probe_ip: "127.0.0.1", probe_asn: "AS0", probe_cc: "ZZ", probe_network_name: "" });
       expect(l.measurement_start_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
       expect(Object.keys(l.test_keys as object)).toEqual(expect.arrayContaining(["queries", "tcp_connect", "tls_handshakes", "requests", "control", "control_failure", "blocking", "accessible"]));
     }
     const byInput = (prefix: string) => lines.find((l) => String(l.input).startsWith(prefix))!.test_keys as Record<string, unknown>;
-    expect(byInput("https://ok.test")).toMatchObject({ blocking: false, accessible: true, control: null, control_failure: "unknown_failure: no control helper was asked" });
+    expect(byInput("https://ok.test")).toMatchObject({ blocking: false, accessible: true, control: null, control_failure: null });
     expect((byInput("https://ok.test").requests as Array<{ response: { code: number } }>)[0]!.response.code).toBe(200);
     expect(byInput("https://bogon.test")).toMatchObject({ blocking: "dns", accessible: false });
     expect((byInput("https://bogon.test").queries as unknown[])[0]).toMatchObject({ engine: "udp", resolver_address: resolver, answers: [{ answer_type: "A", ipv4: "127.0.0.2" }] });
     expect(byInput("http://web.test")).toMatchObject({ blocking: "http-diff", accessible: false });
     expect(byInput("tcp://")).toMatchObject({ blocking: "tcp_ip", tcp_connect: [{ ip: "127.0.0.1", status: { success: false, failure: "connection_refused" } }] });
-    // Nothing in the export gives away the machine: the probe's address is OONI's placeholder.
-    expect(r.stdout).not.toMatch(/hostname_hash|"pid"/);
+    // Nothing in the export gives away the machine: the probe's address is OONI's placeholder,
+    // and the network label goes in only when asked.
+    expect(r.stdout).not.toMatch(/hostname_hash|"pid"|home, Moscow/);
+    expect(r.stderr).toMatch(/warning: \d+ of \d+ measurements have no country or ASN .*OONI's pipeline discards them/);
+    const labelled = await runCli(["export", "--format", "ooni", "--network-label", "--db", dbA()]);
+    expect(jsonLines(labelled.stdout)[0]).toMatchObject({ probe_network_name: "home, Moscow", annotations: { network_label: "home, Moscow" } });
   });
 
   it("writes --output whole, leaving no temporary file, and says how many it wrote", async () => {

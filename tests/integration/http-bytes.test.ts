@@ -464,7 +464,7 @@ describe("reusable: the caller keeps a keep-alive socket", () => {
     const socket = await plainSocket(cap.port);
     const nav = navigation("http://www.example.com/");
     const r = await exchange({ url: nav.url, socket, headers: browserRequestHeaders(nav) });
-    expect(r).toMatchObject({ failure: null, bodySample: "until close", reusable: false });
+    expect(r).toMatchObject({ failure: null, bodySample: Buffer.from("until close"), reusable: false });
     expect(socket.destroyed).toBe(true);
   });
 });

@@ -17,6 +17,7 @@ import { systemLookup } from "../../src/net/dns-system.js";
 import { boundedRequest, type BoundedRequestOptions, type BoundedResponse } from "../../src/net/bounded-request.js";
 import { tcpConnect } from "../../src/net/tcp.js";
 import { tlsHandshake, type TlsHandshakeResult } from "../../src/net/tls.js";
+import { X509Certificate } from "node:crypto";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../../src/probes/config.js";
 import type { HttpObservation, Observation } from "../../src/probes/observation.js";
 import { probeTarget } from "../../src/probes/pipeline.js";
@@ -263,9 +264,13 @@ describe("tlsHandshake over a connected socket", () => {
   });
 
   it("a valid certificate from a trusted CA verifies", async () => {
-    const port = await tlsServer(ca.issue(["site.test"]));
+    const issued = ca.issue(["site.test"]);
+    const port = await tlsServer(issued);
     const r = keep(await handshake(port, { serverName: "site.test", ca: ca.cert }));
     expect(r.failure).toBeNull();
+    // The chain as received (DER, base64) and the cipher suite, for OONI's peer_certificates and cipher_suite.
+    expect(r.certificates[0]?.der).toBe(new X509Certificate(issued.cert).raw.toString("base64"));
+    expect(r.cipherSuite).toMatch(/^TLS_[A-Z0-9_]+$/);
     expect(r.verifyFailure).toBeNull();
     expect(r.verified).toBe(true);
     expect(r.version).toMatch(/^TLSv1\.[23]$/);

@@ -323,7 +323,7 @@ export const CASES = [
     notBlocked: true,
     withDohOnly: { status: "down", layer: null, failure: "dns_nxdomain_error" },
     withControl: { status: "down", layer: null, failure: "dns_nxdomain_error" },
-    helperSees: { dns: { failure: "dns_nxdomain_error", addrs: [] } },
+    helperSees: { dns: { failure: "dns_name_error", x_failure: "dns_nxdomain_error", addrs: [] } },
     lab: {},
   },
   {

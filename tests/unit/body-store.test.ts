@@ -193,6 +193,22 @@ describe("storing measurements with blobs", () => {
     expectSame(store, stored);
   });
 
+  it("writes a batch's rows and blobs together: a batch refused at its last row leaves nothing, the same rows retried store every blob once", () => {
+    const store = openStore("a.db");
+    const runId = store.startRun({ id: "r1", startedAt: new Date(Date.UTC(2026, 11, 6, 1)), version: "0.1.0", options: {}, targetCount: 3 });
+    // Two rows of one batch share a page: its blob is written with the first and found by the second.
+    const batch = [measurement("a.test", 1, "m1"), { ...measurement("a.test", 1, "m2"), target: "https://a.test/again" }];
+    expect(() => store.addMeasurements(runId, [...batch, measurement("b.test", 1, "m1")])).toThrow(/UNIQUE|constraint/i);
+    expect(count(store.db, "SELECT COUNT(*) FROM measurements")).toBe(0);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs")).toBe(0);
+    expect(store.addMeasurements(runId, batch)).toEqual(["m1", "m2"]);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs WHERE sha256 = ?", sha256(page("a.test")))).toBe(1);
+    // A later batch refers to the blobs the first one committed without writing them again.
+    store.addMeasurements(runId, [measurement("a.test", 1, "m3")]);
+    expect(count(store.db, "SELECT COUNT(*) FROM blobs")).toBe(2 + 3);
+    expectSame(store, new Map([...batch, measurement("a.test", 1, "m3")].map((m) => [m.id!, m])));
+  });
+
   it("reads a hand-written row as it is, and names the measurement whose blob is missing", () => {
     const store = openStore("a.db");
     const runId = store.startRun({ id: "r", startedAt: new Date(), version: "0.1.0", options: {}, targetCount: 1 });
@@ -203,6 +219,34 @@ describe("storing measurements with blobs", () => {
     expect(store.listMeasurements(runId)[0]!.observations).toEqual(odd);
     insert.run("dangling", JSON.stringify([{ step: "http", bodySampleSha256: "0".repeat(64) }]));
     expect(() => store.listMeasurements(runId)).toThrow(`measurement dangling: cannot read its observations: blob ${"0".repeat(64)} is referred to but not in the blobs table`);
+  });
+
+  it("stores a sample that is not UTF-8 as its exact bytes, under their hash, and reads back its base64", () => {
+    const store = openStore("a.db");
+    const runId = store.startRun({ id: "r", startedAt: new Date(), version: "0.1.0", options: {}, targetCount: 1 });
+    // 200 bytes: a PNG signature, bytes that are not UTF-8, and some repetition.
+    const bytes = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0xc3, 0x28, 0x80]), Buffer.alloc(186, 0xfe)]);
+    const http = httpObs("198.51.100.7:80", "http://a.test/", { status: 200, bodyLength: 200, bodySha256: createHash("sha256").update(bytes).digest("hex"), bodySample: bytes.toString("base64"), bodySampleEncoding: "base64" });
+    const m: MeasurementInput = { target: "http://a.test/", service: "Web", verdict: { status: "ok", layer: null, failure: null, evidence: [] }, observations: [tcpObs("198.51.100.7:80"), http], control: null, startedAt: new Date(), finishedAt: new Date(), durationMs: 1 };
+    store.addMeasurement(runId, m);
+    const row = store.db.prepare("SELECT observations_json FROM measurements").pluck().get() as string;
+    const stored = (JSON.parse(row) as Array<Record<string, unknown>>)[1]!;
+    expect(stored).toMatchObject({ bodySampleSha256: http.bodySha256, bodySampleEncoding: "base64" });
+    const blob = store.db.prepare("SELECT size, compression, data FROM blobs WHERE sha256 = ?").get(http.bodySha256) as { size: number; compression: string; data: Buffer };
+    expect(blob.size).toBe(200);
+    expect(blob.compression === "zlib" ? inflateSync(blob.data) : blob.data).toEqual(bytes);
+    expect(JSON.stringify(store.listMeasurements(runId)[0]!.observations)).toBe(JSON.stringify(m.observations));
+  });
+
+  it("reads a sample stored as UTF-8 text before samples were bytes as the same text", () => {
+    const store = openStore("a.db");
+    const runId = store.startRun({ id: "r", startedAt: new Date(), version: "0.1.0", options: {}, targetCount: 1 });
+    const text = `old page \uFFFD\uFFFD ${"x".repeat(200)}`;
+    const key = sha256(text);
+    store.db.prepare("INSERT INTO blobs (sha256, size, compression, data) VALUES (?, ?, 'none', ?)").run(key, Buffer.byteLength(text), Buffer.from(text, "utf8"));
+    store.db.prepare(`INSERT INTO measurements (id, run_id, target, service, status, evidence_json, observations_json, started_at, finished_at, duration_ms)
+      VALUES ('old', 'r', 'https://a.test/', 'Web', 'ok', '[]', ?, '2026-12-06T00:00:00.000Z', '2026-12-06T00:00:01.000Z', 1)`).run(JSON.stringify([{ step: "http", bodySampleSha256: key }]));
+    expect(store.listMeasurements(runId)[0]!.observations).toEqual([{ step: "http", bodySample: text }]);
   });
 
   it("answers docs/database.md's queries over blobs, with sqlite3's sqlar_uncompress", () => {

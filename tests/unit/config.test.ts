@@ -52,6 +52,7 @@ describe("a valid config file", () => {
     dnsWindow: 0,
     maxAddresses: 2,
     maxBody: 65536,
+    bodySample: 32768,
     userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0",
     sniSwap: "Innocuous.Example.",
     hostSwap: "www.example.org",

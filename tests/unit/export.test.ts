@@ -12,7 +12,7 @@ import type { Verdict } from "../../src/analysis/verdict.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
 import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/export/export-csv.js";
 import { jsonlLines, toJsonlRecord } from "../../src/export/export-jsonl.js";
-import { NO_CONTROL_FAILURE, canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/export/export-ooni.js";
+import { canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/export/export-ooni.js";
 import { Store, type MeasurementWithRun, type RunRecord } from "../../src/store/store.js";
 import { dnsObs, httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
 import { seedRun, type SeedRow } from "../helpers/seed.js";
@@ -208,7 +208,7 @@ describe("OONI", () => {
       probe_asn: "AS12389",
       probe_cc: "RU",
       probe_ip: "127.0.0.1",
-      probe_network_name: "Rostelecom, Moscow",
+      probe_network_name: "",
       resolver_asn: "AS0",
       resolver_ip: "127.0.0.2",
       software_name: "reachprobe",
@@ -217,7 +217,12 @@ describe("OONI", () => {
       test_runtime: 1.5,
       test_helpers: { backend: { address: "https://control.example/", type: "https" } },
     });
-    expect(ooni.annotations).toMatchObject({ engine_name: "reachprobe", reachprobe_run_id: RUN.id, reachprobe_measurement_id: "m-1", network_label: "Rostelecom, Moscow" });
+    expect(ooni.annotations).toMatchObject({ engine_name: "reachprobe", reachprobe_run_id: RUN.id, reachprobe_measurement_id: "m-1" });
+    // Nothing says where the probe was unless asked (export --network-label).
+    expect(JSON.stringify(ooni)).not.toContain("Rostelecom");
+    const labelled = toOoniMeasurement(row(), { softwareVersion: "9.9.9", networkLabel: true });
+    expect(labelled.probe_network_name).toBe("Rostelecom, Moscow");
+    expect(labelled.annotations.network_label).toBe("Rostelecom, Moscow");
     for (const v of Object.values(ooni.annotations)) expect(typeof v).toBe("string");
     expect(ooni.report_id).toMatch(/^20250501T100000Z_webconnectivity_RU_12389_reachprobe_[0-9a-f]{16}$/);
     expect(ooni.report_id.split("_")).toHaveLength(6);
@@ -244,6 +249,8 @@ describe("OONI", () => {
         failure: null,
         t0: 0,
         t: 0.012,
+        tags: ["depth=0", "classic"],
+        transaction_id: 1,
       },
       {
         engine: "udp",
@@ -254,7 +261,10 @@ describe("OONI", () => {
         failure: null,
         rcode: 0,
         t0: 0.001,
-        t: 1.001,
+        // When the answer used arrived, not when the 1 s listening window closed.
+        t: 0.005,
+        tags: ["depth=0"],
+        transaction_id: 2,
       },
     ]);
     expect(tk.x_dns_duplicate_responses).toEqual([
@@ -271,18 +281,20 @@ describe("OONI", () => {
         rcode: 0,
         t0: 0.001,
         t: 0.04,
+        tags: ["depth=0"],
+        transaction_id: 2,
       },
     ]);
   });
 
   it("lists TCP connects with ip, port and status, blocked where the control connected and the probe did not", () => {
     expect(tk.tcp_connect).toEqual([
-      { ip: "198.51.100.7", port: 443, status: { success: true, failure: null, blocked: false }, t0: 1.002, t: 1.03 },
-      { ip: "2001:db8::7", port: 443, status: { success: false, failure: "network_unreachable", blocked: true }, t0: 1.002, t: 1.01 },
+      { ip: "198.51.100.7", port: 443, status: { success: true, failure: null, blocked: false }, t0: 1.002, t: 1.03, tags: ["depth=0"], transaction_id: 3 },
+      { ip: "2001:db8::7", port: 443, status: { success: false, failure: "network_unreachable", blocked: true }, t0: 1.002, t: 1.01, tags: ["depth=0"], transaction_id: 4 },
     ]);
   });
 
-  it("lists TLS handshakes without peer certificates (no DER is stored)", () => {
+  it("lists TLS handshakes, without peer certificates when the record has no DER (made before it was kept)", () => {
     expect(tk.tls_handshakes).toHaveLength(1);
     expect(tk.tls_handshakes[0]).toMatchObject({
       network: "tcp",
@@ -295,6 +307,7 @@ describe("OONI", () => {
       failure: null,
       t0: 1.03,
       t: 1.09,
+      transaction_id: 3,
     });
     expect(tk.tls_handshakes[0]!.x_certificates[0]!.fingerprint256).toBe("AA:BB");
   });
@@ -302,11 +315,13 @@ describe("OONI", () => {
   it("lists HTTP requests last first, with canonical header names and the stored body sample", () => {
     expect(tk.requests.map((r) => r.request.url)).toEqual(["https://web.test/home", "https://web.test/"]);
     const final = tk.requests[0]!;
-    expect(final).toMatchObject({ failure: null, t0: 1.15, t: 1.25, tags: ["depth=1"], x_body_length: 5000 });
+    // The second request went over the connection kept alive from the first: the same transaction.
+    expect(final).toMatchObject({ failure: null, t0: 1.15, t: 1.25, tags: ["depth=1"], transaction_id: 3, x_body_length: 5000 });
+    expect(tk.requests[1]!.transaction_id).toBe(3);
     expect(final.request).toMatchObject({
       method: "GET",
       headers: { "User-Agent": "Mozilla/5.0", Accept: "*/*" },
-      headers_list: [["User-Agent", "Mozilla/5.0"], ["Accept", "*/*"]],
+      headers_list: [["Accept", "*/*"], ["User-Agent", "Mozilla/5.0"]],
     });
     // 19 bytes of a 5000-byte body were kept: the body is truncated.
     expect(final.response).toEqual({
@@ -320,15 +335,16 @@ describe("OONI", () => {
     expect(tk.requests[1]!.response).toMatchObject({ code: 302, body: "", body_is_truncated: false });
   });
 
-  it("carries the control's answer as it came, and the verdict as blocking/accessible", () => {
-    expect(tk.control).toEqual(CONTROL.response);
+  it("carries the control's answer in the helper's format, and the verdict as blocking/accessible", () => {
+    expect(tk.control).toEqual({ ...CONTROL.response, http_request: { ...CONTROL.response!.http_request, headers: { "Content-Type": "text/html" } } });
     expect(tk).toMatchObject({ control_failure: null, dns_experiment_failure: null, http_experiment_failure: null, blocking: "dns", accessible: false });
     expect(tk.x_reachprobe).toEqual({ status: "blocked", layer: "dns", failure: null, evidence: VERDICT.evidence });
   });
 
   it("says there was no control when none was asked", () => {
     const m = toOoniMeasurement(row({ control: null }), { softwareVersion: "0.1.0" });
-    expect(m.test_keys).toMatchObject({ control: null, control_failure: NO_CONTROL_FAILURE });
+    // Not an unknown_failure: OONI's fastpath would call the measurement failed (docs/ooni-pipeline.md).
+    expect(m.test_keys).toMatchObject({ control: null, control_failure: null });
     expect(m.test_helpers).toEqual({});
     expect(m.test_keys.tcp_connect[1]!.status.blocked).toBeNull();
   });
@@ -368,11 +384,11 @@ describe("OONI", () => {
     ];
     const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
     const tk = m.test_keys;
-    expect(tk.tcp_connect.map((c) => c.tags)).toEqual([undefined]);
+    expect(tk.tcp_connect.map((c) => c.tags)).toEqual([["depth=0"]]);
     expect(tk.tls_handshakes.map((t) => [t.server_name, t.failure, t.no_tls_verify])).toEqual([["x.test", "connection_reset", false]]);
     expect(tk.http_experiment_failure).toBe("connection_reset");
-    expect(tk.x_swaps.tcp_connect.map((c) => [c.ip, c.status.success, c.status.blocked, c.tags])).toEqual([["192.0.2.1", true, false, ["sni_swap"]]]);
-    expect(tk.x_swaps.tls_handshakes.map((t) => [t.server_name, t.failure, t.no_tls_verify, t.tags])).toEqual([["example.com", null, true, ["sni_swap"]]]);
+    expect(tk.x_swaps.tcp_connect.map((c) => [c.ip, c.status.success, c.status.blocked, c.tags])).toEqual([["192.0.2.1", true, false, ["depth=0", "sni_swap"]]]);
+    expect(tk.x_swaps.tls_handshakes.map((t) => [t.server_name, t.failure, t.no_tls_verify, t.tags])).toEqual([["example.com", null, true, ["depth=0", "sni_swap"]]]);
 
     const plain: Observation[] = [
       dnsObs("y.test", ["192.0.2.2"]),
@@ -385,7 +401,10 @@ describe("OONI", () => {
     expect(h.requests.map((r) => [r.failure, r.request.headers.Host, r.tags])).toEqual([["connection_reset", "y.test", ["depth=0"]]]);
     expect(h.http_experiment_failure).toBe("connection_reset");
     expect(h.x_swaps.requests.map((r) => [r.request.url, r.request.headers.Host, r.response.code, r.tags])).toEqual([["http://y.test/", "example.com", 200, ["depth=0", "host_swap"]]]);
-    expect(h.x_swaps.tcp_connect.map((c) => c.tags)).toEqual([["host_swap"]]);
+    expect(h.x_swaps.tcp_connect.map((c) => c.tags)).toEqual([["depth=0", "host_swap"]]);
+    // The swap's request went over the swap's own connection.
+    expect(h.x_swaps.requests[0]!.transaction_id).toBe(h.x_swaps.tcp_connect[0]!.transaction_id);
+    expect(h.requests[0]!.transaction_id).toBe(h.tcp_connect[0]!.transaction_id);
     expect(h.tcp_connect).toHaveLength(1);
   });
 

@@ -49,12 +49,12 @@ interface Expected {
 }
 
 /** Cases whose OONI export is kept as a golden too: one of each kind of verdict and layer. */
-const OONI_CASES = new Set(["dns-injection", "tcp-drop", "tls-mitm", "tls-redirect-sni", "http-blockpage", "http-host-rst", "server-down", "ok-https"]);
+const OONI_CASES = new Set(["dns-injection", "tcp-drop", "tls-mitm", "tls-redirect-sni", "http-blockpage", "http-host-rst", "http-redirect", "server-down", "ok-https", "ok-https--no-control", "dns-nxdomain"]);
 const FIXED_START = "2026-01-01T00:00:00.000Z";
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 /** The record `run --json` writes for one result, pretty-printed. */
-function jsonRecord(r: Parameters<JsonStream["result"]>[0]): string {
+function jsonRecord(r: Parameters<JsonStream["results"]>[0][number]): string {
   let text = "";
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -62,7 +62,7 @@ function jsonRecord(r: Parameters<JsonStream["result"]>[0]): string {
       done();
     },
   });
-  new JsonStream(sink).result(r);
+  new JsonStream(sink).results([r]);
   return json(JSON.parse(text.slice(text.indexOf("\n") + 1)));
 }
 

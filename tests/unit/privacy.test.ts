@@ -16,6 +16,12 @@ describe("scrubOwnAddresses", () => {
     });
   });
 
+  it("removes it from a body sample kept as base64 (bytes that are not UTF-8), leaving the other bytes as they were", () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(" from 198.51.100.7 "), Buffer.from([0x80])]);
+    const out = scrubOwnAddresses({ step: "http", bodySample: bytes.toString("base64"), bodySampleEncoding: "base64" }, own);
+    expect(Buffer.from(out.bodySample, "base64")).toEqual(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(" from [probe address] "), Buffer.from([0x80])]));
+  });
+
   it("leaves longer numbers alone: 198.51.100.70 and 1198.51.100.7 are someone else", () => {
     expect(scrubOwnAddresses({ t: "198.51.100.70 and 1198.51.100.7" }, own)).toEqual({ t: "198.51.100.70 and 1198.51.100.7" });
   });
