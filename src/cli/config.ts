@@ -3,6 +3,7 @@ import { firstProblems } from "../base/read-file.js";
 import { writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { Command } from "commander";
+import { defaultDbPath } from "../store/db-path.js";
 import { applyLoadedConfig, configOption, effectiveSettings, locateForCommand } from "../config/apply.js";
 import { ConfigError } from "../config/errors.js";
 import { CONFIG_ENV, CONFIG_KEY_NAMES, DEFAULT_CONFIG_NAME, checkConfigText, locateConfig, readConfigFile, readConfigText, type ConfigLocation, type LoadedConfig } from "../config/read.js";
@@ -66,7 +67,7 @@ function locate(path: string | undefined, command: Command): ConfigLocation | nu
 }
 
 function noFile(name: string): number {
-  process.stderr.write(`reachprobe config ${name}: no config file: there is no ./${DEFAULT_CONFIG_NAME}, and neither --config nor $${CONFIG_ENV} names one (write one with "reachprobe config init")\n`);
+  process.stderr.write(`reachprobe: no config file: there is no ./${DEFAULT_CONFIG_NAME}, and neither --config nor $${CONFIG_ENV} names one (write one with "reachprobe config init")\n`);
   return EXIT.USAGE;
 }
 
@@ -143,7 +144,7 @@ export function starterConfig(run: Command = runOptions()): Record<string, unkno
   const dflt = (key: string): unknown => run.options.find((o) => o.attributeName() === key && !o.negate)?.defaultValue;
   return {
     list: "wechat",
-    db: dflt("db") ?? "data/reachprobe.db",
+    db: dflt("db") ?? defaultDbPath(),
     timeout: dflt("timeout"),
     concurrency: dflt("concurrency"),
     logLevel: dflt("logLevel"),
@@ -157,10 +158,10 @@ function initMain(path: string): number {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
-      process.stderr.write(`reachprobe config init: ${path} already exists; it is left as it is (remove it first, or give another path)\n`);
+      process.stderr.write(`reachprobe: ${path} already exists; it is left as it is (remove it first, or give another path)\n`);
       return EXIT.USAGE;
     }
-    process.stderr.write(`reachprobe config init: cannot write ${path}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: cannot write ${path}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
   process.stdout.write(`wrote ${path} (${Object.keys(starter).join(", ")}); relative paths in it are relative to its folder.\nEdit it, then: reachprobe config check ${path}\n`);

@@ -9,6 +9,7 @@ import { EXIT, reportError } from "./exit-codes.js";
 import { makeLogger } from "./log.js";
 import { UsageError } from "../base/errors.js";
 import { positiveInt } from "../base/positive-int.js";
+import { durationIn } from "../base/duration.js";
 import { collect, parseResolver } from "./options.js";
 
 /** The parsed flags of `control`. */
@@ -75,13 +76,13 @@ export function controlCommand(): Command {
     .option("--max-request-bytes <bytes>", "largest request body accepted (larger: 413)", positiveInt("--max-request-bytes", 256, 1 << 24), CONTROL_DEFAULTS.maxRequestBytes)
     .option("--max-endpoints <n>", "most endpoints in one request's tcp_connect (more: 400); also bounds the helper's own addresses", positiveInt("--max-endpoints", 1, 256), CONTROL_DEFAULTS.maxEndpoints)
     .option("--max-body <bytes>", "read at most this much of each HTTP body", positiveInt("--max-body", 0, 1 << 30), CONTROL_DEFAULTS.maxBodyBytes)
-    .option("--request-timeout <ms>", "time one request may take, all steps together", positiveInt("--request-timeout", 100, 600_000), CONTROL_DEFAULTS.requestTimeoutMs)
-    .option("--timeout <ms>", "timeout of each step: one lookup, connect, handshake or HTTP hop", positiveInt("--timeout", 1, 600_000), CONTROL_DEFAULTS.stepTimeoutMs)
+    .option("--request-timeout <duration>", "time one request may take, all steps together (a bare number is ms)", durationIn("--request-timeout", "ms", 100, 600_000), CONTROL_DEFAULTS.requestTimeoutMs)
+    .option("--timeout <duration>", "timeout of each step: one lookup, connect, handshake or HTTP hop (a bare number is ms)", durationIn("--timeout", "ms", 1, 600_000), CONTROL_DEFAULTS.stepTimeoutMs)
     .option("--max-concurrent <n>", "requests measured at once; more get 503 with Retry-After", positiveInt("--max-concurrent", 1, 4096), CONTROL_DEFAULTS.maxConcurrent)
     .option("--allow-ports <ports>", "fetch URLs on these ports besides 80 and 443 (comma-separated, ranges a-b, none or any)", allowPortsArg, [...DEFAULT_ALLOW_PORTS])
     .option("--max-connections <n>", "connections served at once; past it 503 with Retry-After, past twice it closed at once (each takes a file descriptor)", positiveInt("--max-connections", 1, 1 << 20), CONTROL_DEFAULTS.maxConnections)
-    .option("--header-timeout <ms>", "time a client has to send a request's headers, from connecting or from the previous answer, however slowly it trickles them", positiveInt("--header-timeout", 100, 600_000), CONTROL_DEFAULTS.headersTimeoutMs)
-    .option("--read-timeout <ms>", "time a client has to send a whole request, headers and body, from the same moment", positiveInt("--read-timeout", 100, 600_000), CONTROL_DEFAULTS.readTimeoutMs)
+    .option("--header-timeout <duration>", "time a client has to send a request's headers, from connecting or from the previous answer, however slowly it trickles them", durationIn("--header-timeout", "ms", 100, 600_000), CONTROL_DEFAULTS.headersTimeoutMs)
+    .option("--read-timeout <duration>", "time a client has to send a whole request, headers and body, from the same moment", durationIn("--read-timeout", "ms", 100, 600_000), CONTROL_DEFAULTS.readTimeoutMs)
     .addOption(new Option("--log-level <level>", "log level on stderr (each request is one info line)").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .addHelpText(
       "after",
@@ -100,11 +101,11 @@ async function controlMain(flags: ControlFlags): Promise<number> {
     return reportError("control", err, "--public-ranges");
   }
   if (!flags.systemResolver && !flags.resolver?.length) {
-    process.stderr.write("reachprobe control: --no-system-resolver needs at least one --resolver to look names up\n");
+    process.stderr.write("reachprobe: --no-system-resolver needs at least one --resolver to look names up\n");
     return EXIT.USAGE;
   }
   if (flags.token !== undefined && flags.token.trim() === "") {
-    process.stderr.write("reachprobe control: the token is empty; set a real one or leave --token and REACHPROBE_CONTROL_TOKEN unset\n");
+    process.stderr.write("reachprobe: the token is empty; set a real one or leave --token and REACHPROBE_CONTROL_TOKEN unset\n");
     return EXIT.USAGE;
   }
   const log = makeLogger(flags.logLevel);
@@ -131,7 +132,7 @@ async function controlMain(flags: ControlFlags): Promise<number> {
       logger: log,
     });
   } catch (err) {
-    process.stderr.write(`reachprobe control: cannot listen on ${flags.listen.host}:${flags.listen.port}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: cannot listen on ${flags.listen.host}:${flags.listen.port}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
   const fds = openFileLimit();

@@ -9,6 +9,7 @@ import { calendarForInterval, parseCronExpr, shortestGap } from "../schedule/cal
 import { durationFlag, formatDuration } from "../schedule/duration.js";
 import { chooseJitter, randomDelayMs } from "../schedule/jitter.js";
 import { cronTicker, intervalTicker, type Ticker } from "../schedule/ticks.js";
+import { makeLogger } from "./log.js";
 import { EXIT, EXIT_HELP } from "./exit-codes.js";
 import { UsageError } from "../base/errors.js";
 import { cliPath, scheduledRunArgs } from "../schedule/command-line.js";
@@ -197,7 +198,7 @@ export function daemonCommand(): Command {
     .option("--cron <expr>", 'when to run, as a cron expression instead of --every: five fields, or six with seconds first, e.g. "*/20 * * * *"')
     .option("--jitter <duration>", "longest random delay before each run (default: 10% of the interval, at most 30m; 0 for none)", durationFlag("--jitter", { min: 0, max: 86_400 }))
     .option("--now", "also start a run at once, without waiting for the first tick")
-    .option("--config <path>", "the config file each run reads (default: $REACHPROBE_CONFIG, or ./reachprobe.config.json if it exists)")
+    .option("-c, --config <path>", "the config file each run reads (default: $REACHPROBE_CONFIG, or ./reachprobe.config.json if it exists)")
     .addHelpText(
       "after",
       `
@@ -246,11 +247,12 @@ export function planFromFlags(runArgs: string[], flags: DaemonFlags, host: strin
 
 async function daemonMain(runArgs: string[], flags: DaemonFlags): Promise<number> {
   const plan = planFromFlags(runArgs, flags, hostname(), Date.now());
+  const log = makeLogger("info");
   const daemon = new Daemon(plan, {
     now: Date.now,
     random: Math.random,
     spawnRun,
-    log: (message) => process.stderr.write(`${new Date().toISOString()} reachprobe daemon: ${message}\n`),
+    log: (message) => log.info(message),
   });
   const onSignal = (signal: NodeJS.Signals) => daemon.stop(signal);
   // SIGHUP (the terminal went away) stops it too; the run is sent SIGTERM, which it handles.

@@ -18,6 +18,8 @@ import { UsageError } from "../base/errors.js";
 import { positiveInt } from "../base/positive-int.js";
 import { collect, parseControlUrl, parseDohUrl, parseResolver } from "./options.js";
 import { VERSION } from "../base/package-info.js";
+import { dbOption } from "./db-option.js";
+import { durationIn } from "../base/duration.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 
 /** The parsed flags of `doctor`. */
@@ -45,14 +47,14 @@ export const DOCTOR_EXIT_HELP = `Exit codes:
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check the database, its lock, TLS trust, the clock, Node, and the configured control, DoH and resolvers; say what to fix")
-    .addOption(new Option("--db <path>", "the SQLite database a run would use").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(dbOption("the SQLite database a run would use"))
     .addOption(new Option("--control <url>", "the control helper to check (GET / and an empty POST /, which measures nothing)").env("REACHPROBE_CONTROL").argParser(parseControlUrl))
     .addOption(new Option("--control-token <token>", "bearer token for the control helper").env("REACHPROBE_CONTROL_TOKEN"))
     .option("--doh <url>", "a DNS-over-HTTPS endpoint to check with one query; repeatable", collect(parseDohUrl))
     .option("--resolver <ip[:port]>", "a UDP resolver to check with one query; repeatable", collect(parseResolver))
     .option("--doh-probe-name <name>", "the name asked of each DoH endpoint and resolver (sent only to them)", parseProbeName, "example.com")
-    .option("--timeout <ms>", "time each server has to answer (as a run's step timeout)", positiveInt("--timeout", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
-    .option("--concurrency <n>", "the run concurrency the open-file limit is judged against", positiveInt("--concurrency", 1, 4096), 16)
+    .option("--timeout <duration>", "time each server has to answer (as a run's step timeout; 5s, 1500ms, a bare number is ms)", durationIn("--timeout", "ms", 1, 600_000), DEFAULT_PROBE_CONFIG.stepTimeoutMs)
+    .option("-j, --concurrency <n>", "the run concurrency the open-file limit is judged against", positiveInt("--concurrency", 1, 4096), 16)
     .option("--full", "run SQLite's full integrity_check instead of quick_check (slower on big files)")
     .option("--json", "print the checks as one JSON document")
     .addOption(configOption())

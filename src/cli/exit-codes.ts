@@ -1,6 +1,7 @@
 /** Exit codes, documented in `--help` and the README ("Exit codes"), so that cron jobs can act on them. */
 import { ReachprobeError } from "../base/errors.js";
 import { runOutcome } from "../analysis/classify.js";
+import { SAY_PREFIX } from "./say.js";
 
 export const EXIT = {
   /** The run finished and nothing looked blocked. */
@@ -17,6 +18,8 @@ export const EXIT = {
   INCONCLUSIVE: 5,
   /** Another run holds the database's lock (and --wait was not given, or ran out). */
   LOCKED: 6,
+  /** `changes --exit-code`: there are changes (git diff --exit-code says 1, which here means "could not run"). */
+  CHANGED: 7,
   /** Stopped by SIGINT (128 + 2); finished measurements are kept. */
   SIGINT: 130,
   /** Stopped by SIGTERM (128 + 15); finished measurements are kept. */
@@ -32,6 +35,7 @@ export const EXIT_HELP = `Exit codes:
   4    ran; anomalies found, nothing confirmed blocked
   5    ran; every target inconclusive (the local network seems down)
   6    another run is writing the same database (use --wait to wait for it)
+  7    (changes --exit-code) there are changes
   130  interrupted by SIGINT, 143 by SIGTERM (finished measurements kept)`;
 
 /** The exit code of a finished run, from what its verdicts add up to (decided in src/analysis/classify.ts). */
@@ -51,13 +55,14 @@ export function exitCodeOf(err: unknown): number {
 }
 
 /**
- * Says on stderr what stopped `command` (`reachprobe run: ...`), with `context` before the
+ * Says on stderr what stopped `command` (`reachprobe: ...`, the one prefix), with `context` before the
  * message when given, and returns its exit code. A message is enough for reachprobe's own errors
  * and the system's (ENOENT, EACCES...); anything else is a bug, and its stack is printed.
  */
-export function reportError(command: string, err: unknown, context?: string): number {
+export function reportError(_command: string, err: unknown, context?: string): number {
   const known = err instanceof ReachprobeError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string");
   const text = known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`reachprobe${command ? ` ${command}` : ""}: ${context ? `${context}: ` : ""}${text}\n`);
+  // One prefix for every command's errors (src/cli/say.ts), whichever command: "reachprobe: ...".
+  process.stderr.write(`${SAY_PREFIX}${context ? `${context}: ` : ""}${text}\n`);
   return exitCodeOf(err);
 }

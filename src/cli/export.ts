@@ -8,10 +8,11 @@ import { Command, Option } from "commander";
 import { csvLines } from "../export/export-csv.js";
 import { jsonlLines } from "../export/export-jsonl.js";
 import { ooniAsn, ooniCc, ooniLines } from "../export/export-ooni.js";
-import { networkFromInput } from "../store/network.js";
+import { resolveNetwork } from "./filters.js";
 import { Store, type MeasurementWithRun } from "../store/store.js";
 import { EXIT, reportError } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
+import { dbOption } from "./db-option.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 
 /** The formats `--format` takes. */
@@ -40,7 +41,7 @@ export function exportCommand(): Command {
     .addOption(new Option("--format <format>", "jsonl (everything, one measurement a line), csv (the summary columns) or ooni (OONI web_connectivity measurements, one a line)").choices(EXPORT_FORMATS).makeOptionMandatory())
     .option("--since <when>", `only measurements started since then: ${SINCE_FORMS}`)
     .option("--network <name>", 'only measurements from this network: its label (reachprobe run --network-label), or AS<number> for an unlabelled run with an ASN, or "(unlabelled)"')
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(dbOption("SQLite database to read (opened read-only)"))
     .option("--output <file>", "write to this file instead of stdout; it appears only once complete, replacing any file of that name")
     .option("--network-label", "ooni: write each run's network label as probe_network_name (by default nothing in the export says where the probe was)")
     .addHelpText(
@@ -74,10 +75,18 @@ async function exportMain(flags: ExportFlags): Promise<number> {
   } catch (err) {
     return reportError("export", err);
   }
+  let network: string | null = null;
+  try {
+    // Any case; a network the database does not have is an error with the closest names, not an empty file.
+    if (flags.network !== undefined) network = resolveNetwork(store.db, flags.network);
+  } catch (err) {
+    store.close();
+    return reportError("export", err);
+  }
   let count = 0;
   let unlocated = 0;
   const rows = (function* counted() {
-    for (const row of store.iterateMeasurements({ since, network: flags.network === undefined ? null : networkFromInput(flags.network) })) {
+    for (const row of store.iterateMeasurements({ since, network })) {
       count++;
       if (ooniDiscards(row.run)) unlocated++;
       yield row;
@@ -92,12 +101,12 @@ async function exportMain(flags: ExportFlags): Promise<number> {
     }
     const outcome = await writeFileWhole(flags.output, lines);
     if (outcome !== "written") return outcome === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
-    process.stderr.write(`reachprobe export: ${count} measurement${count === 1 ? "" : "s"} written to ${flags.output}\n`);
+    process.stderr.write(`reachprobe: ${count} measurement${count === 1 ? "" : "s"} written to ${flags.output}\n`);
     warnUnlocated(flags.format, unlocated, count);
     return EXIT.OK;
   } catch (err) {
     const where = flags.output ? `could not write ${flags.output}` : "could not export";
-    process.stderr.write(`reachprobe export: ${where}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: ${where}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   } finally {
     store.close();

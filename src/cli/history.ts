@@ -6,12 +6,13 @@ import { historySpans, latestRuns, type HistoryQuery, type Span } from "../store
 import { networkFromInput, networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
 import { EXIT } from "./exit-codes.js";
-import { emptyHint, minuteUtc, READ_EXIT_HELP, withReadStore, writeJsonStream } from "./read-command.js";
+import { emptyHint, minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore, writeJsonStream } from "./read-command.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
 import { UsageError } from "../base/errors.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
+import { resolveNetwork, resolveService } from "./filters.js";
 
 /** The parsed flags of `history`. */
 interface HistoryFlags {
@@ -32,7 +33,7 @@ export function historyCommand(): Command {
     .option("--since <when>", `only spans current at some time since then: ${SINCE_FORMS}; default: all`)
     .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
     .option("--json", "print the spans as one JSON document on stdout")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(readDbOption())
     .addHelpText(
       "after",
       `\nTimes are UTC, to the minute. A span that began before --since is shown whole.\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe history\n  reachprobe history weixin.qq.com --since 30d\n  reachprobe history --service WeChat --network "Rostelecom Moscow" --json`,
@@ -64,7 +65,7 @@ function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): Hi
 
 /** Runs `history` and returns its exit code. */
 export function historyMain(target: string | undefined, flags: HistoryFlags, now: Date = new Date()): number {
-  const say = (text: string) => process.stderr.write(`reachprobe history: ${text}\n`);
+  const say = (text: string) => process.stderr.write(`reachprobe: ${text}\n`);
   let query: HistoryQuery;
   try {
     query = queryOf(target, flags, now);
@@ -74,6 +75,9 @@ export function historyMain(target: string | undefined, flags: HistoryFlags, now
     return EXIT.USAGE;
   }
   return withReadStore(flags.db, say, (store) => {
+    // Any case (wechat finds WeChat); a name the database does not have is an error with the closest ones.
+    if (flags.service !== undefined) query.service = resolveService(store.db, flags.service);
+    if (flags.network !== undefined) query.network = resolveNetwork(store.db, flags.network);
     if (flags.json) {
       writeJsonStream(query, "spans", historySpans(store.db, query), (s) => ({
         network: s.network,

@@ -15,6 +15,16 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   if (err.code !== "EPIPE") throw err;
 });
 
+// `--no-color`, for any command, anywhere before `--`: the same as NO_COLOR=1 (no colours, no
+// progress bar), which reaches every module and any process this one starts.
+{
+  const end = process.argv.indexOf("--");
+  const at = process.argv.findIndex((a, i) => a === "--no-color" && (end < 0 || i < end));
+  if (at >= 0) {
+    process.argv.splice(at, 1);
+    process.env.NO_COLOR = "1";
+  }
+}
 const { Command, CommanderError } = await import("commander");
 const { VERSION } = await import("../base/package-info.js");
 const { EXIT, EXIT_HELP, reportError } = await import("./exit-codes.js");
@@ -27,6 +37,8 @@ const COMMANDS: Record<string, () => Promise<CommandLike>> = {
   control: async () => (await import("./control.js")).controlCommand(),
   history: async () => (await import("./history.js")).historyCommand(),
   changes: async () => (await import("./changes.js")).changesCommand(),
+  runs: async () => (await import("./runs.js")).runsCommand(),
+  show: async () => (await import("./show.js")).showCommand(),
   report: async () => (await import("./report.js")).reportCommand(),
   export: async () => (await import("./export.js")).exportCommand(),
   merge: async () => (await import("./merge.js")).mergeCommand(),
@@ -37,16 +49,20 @@ const COMMANDS: Record<string, () => Promise<CommandLike>> = {
   doctor: async () => (await import("./doctor.js")).doctorCommand(),
 };
 
+// One prefix for every error, commander's own ("error: unknown option") included.
+const { SAY_PREFIX } = await import("./say.js");
+const output = { outputError: (text: string, write: (s: string) => void) => write(text.replace(/^error: /, SAY_PREFIX)) };
 const program = new Command("reachprobe")
   .description("Measures whether internet services are blocked from the network it runs on.")
   .version(VERSION)
   .showHelpAfterError("(add --help for usage)")
-  .addHelpText("after", `\n${EXIT_HELP}`)
+  .addHelpText("after", `\nAny command takes --no-color: no colours and no progress bar, as NO_COLOR=1 does.\n\n${EXIT_HELP}`)
+  .configureOutput(output)
   .exitOverride();
 const asked = process.argv[2];
 // `reachprobe --help`, `help`, an unknown name: every command, so help lists them all.
 const wanted = asked === "--version" || asked === "-V" ? [] : asked && Object.hasOwn(COMMANDS, asked) ? [asked] : Object.keys(COMMANDS);
-for (const name of wanted) program.addCommand((await COMMANDS[name]!()).exitOverride());
+for (const name of wanted) program.addCommand((await COMMANDS[name]!()).configureOutput(output).exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,30 +1,38 @@
 /** `reachprobe merge`: copy other reachprobe databases (volunteers' files) into this one. */
 import { plural } from "../base/plural.js";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { acquireLockWaiting, LockHeldError, type RunLock } from "../store/lock.js";
 import { MergeError, mergeDatabase, type MergeSummary } from "../store/merge.js";
 import { Store } from "../store/store.js";
+import { parseWaitFlag, takeBackWait } from "./options.js";
+import { UsageError } from "../base/errors.js";
+import { defaultDbPath, ensureDbDir } from "../store/db-path.js";
+import { createDirsOption, dbOption } from "./db-option.js";
 import { EXIT, reportError } from "./exit-codes.js";
-import { positiveInt } from "../base/positive-int.js";
 
 /** The parsed flags of `merge`. */
 interface MergeFlags {
   db: string;
-  wait?: number | true;
+  createDirs?: boolean;
+  wait?: number | true | string;
 }
 
 /** Builds the `merge` command. */
 export function mergeCommand(): Command {
   return new Command("merge")
     .description("merge other reachprobe databases (e.g. volunteers' files) into this one; ids are kept, so merging a file twice adds nothing")
-    .argument("<files...>", "reachprobe .db files to merge in (opened read-only, never changed)")
-    .addOption(new Option("--db <path>", "SQLite database to merge into (created if missing)").env("REACHPROBE_DB").default("data/reachprobe.db"))
-    .option("--wait [seconds]", "if a run is writing the database, wait for it (up to SECONDS, default 3600) instead of exiting with 6", positiveInt("--wait", 1, 86_400))
+    .argument("[files...]", "reachprobe .db files to merge in (opened read-only, never changed)")
+    .addOption(dbOption("SQLite database to merge into (created if missing)"))
+    .addOption(createDirsOption())
+    .option("--wait [duration]", "if a run is writing the database, wait for it (up to DURATION, default 1h; a bare number is seconds) instead of exiting with 6", parseWaitFlag("--wait"))
     .addHelpText(
       "after",
       `\nEach file is merged in one transaction, all of it or nothing. A row whose id is already there\nwith different content is a conflict: reported on stderr and skipped, never overwritten.\nA file that is not a reachprobe database, or has a newer schema, is refused and the others are merged.\n\nExit codes: 0 every file merged (conflicts are reported, not failures), 1 a file was refused or the\ndatabase could not be written, 2 a bad flag, 6 a run is writing the database (see --wait).\n\nExample:\n  reachprobe merge --db data/reachprobe.db volunteer-a.db volunteer-b.db`,
     )
-    .action(async (files: string[], flags: MergeFlags) => {
+    .action(async (given: string[], flags: MergeFlags) => {
+      // `--wait volunteer.db`: the file is a file, not the time to wait.
+      const files = takeBackWait(flags, given);
+      if (files.length === 0) throw new UsageError("merge needs the .db files to merge in, e.g. reachprobe merge volunteer-a.db");
       process.exitCode = await mergeMain(files, flags);
     });
 }
@@ -45,9 +53,10 @@ async function mergeMain(files: string[], flags: MergeFlags): Promise<number> {
   let lock: RunLock;
   let dest: Store;
   try {
-    const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
+    const waitMs = flags.wait === undefined ? 0 : (typeof flags.wait === "number" ? flags.wait : 3600) * 1000;
+    ensureDbDir(flags.db, flags.createDirs === true || flags.db === defaultDbPath());
     lock = await acquireLockWaiting(flags.db, waitMs, (holder) => {
-      process.stderr.write(`reachprobe merge: waiting for the lock, held by ${holder}, to be released\n`);
+      process.stderr.write(`reachprobe: waiting for the lock, held by ${holder}, to be released\n`);
     });
   } catch (err) {
     return reportError("merge", err);
@@ -65,15 +74,15 @@ async function mergeMain(files: string[], flags: MergeFlags): Promise<number> {
         const summary = mergeDatabase(dest, file);
         process.stdout.write(`${formatMergeSummary(summary)}\n`);
         for (const c of summary.conflicts) {
-          process.stderr.write(`reachprobe merge: ${file}: conflict: ${c.table === "runs" ? "run" : "measurement"} ${c.id} skipped: ${c.reason}\n`);
+          process.stderr.write(`reachprobe: ${file}: conflict: ${c.table === "runs" ? "run" : "measurement"} ${c.id} skipped: ${c.reason}\n`);
         }
         if (summary.conflictCount > summary.conflicts.length) {
-          process.stderr.write(`reachprobe merge: ${file}: ${summary.conflictCount - summary.conflicts.length} more conflicts not listed\n`);
+          process.stderr.write(`reachprobe: ${file}: ${summary.conflictCount - summary.conflicts.length} more conflicts not listed\n`);
         }
       } catch (err) {
         code = EXIT.FAILURE;
         const message = err instanceof MergeError ? err.message : `could not merge ${file} into ${flags.db}: ${(err as Error).message}; nothing was merged from it.`;
-        process.stderr.write(`reachprobe merge: ${message}\n`);
+        process.stderr.write(`reachprobe: ${message}\n`);
       }
     }
   } finally {

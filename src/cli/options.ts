@@ -1,5 +1,6 @@
 /** Parsing and checking of command-line values; each error names the flag. */
 import { UsageError } from "../base/errors.js";
+import { durationIn, durationMs } from "../base/duration.js";
 import { parseCategoryCodes } from "../targets/citizenlab.js";
 import { splitHostPort } from "../net/addr.js";
 import { isIP } from "node:net";
@@ -74,4 +75,23 @@ export function parseSwapName(flag: string): (v: string) => string {
     if (problem) throw new UsageError(`${flag} ${problem}, got ${JSON.stringify(v)}`);
     return v.toLowerCase().replace(/\.$/, "");
   };
+}
+
+/**
+ * The parser of an optional `--wait [DURATION]` (a bare number is seconds, at most a day): a
+ * duration gives seconds; anything else was not meant for it (commander hands an optional
+ * option the next word, so `--wait tcp://host:1` would swallow the target) and comes back as
+ * a string, which the command puts back among its arguments with `takeBackWait`.
+ */
+export function parseWaitFlag(flag: string): (v: string) => number | string {
+  const seconds = durationIn(flag, "s", 1, 86_400);
+  return (v) => (durationMs(v, "s") === null ? v : seconds(v));
+}
+
+/** Puts back a word `--wait` swallowed (see parseWaitFlag) in front of `args`; `--wait` then waits the default time. */
+export function takeBackWait(flags: { wait?: number | true | string }, args: string[]): string[] {
+  if (typeof flags.wait !== "string") return args;
+  const word = flags.wait;
+  flags.wait = true;
+  return [word, ...args];
 }

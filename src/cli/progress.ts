@@ -1,6 +1,6 @@
 /** Progress on stderr while a run works: a redrawn bar on a terminal, nothing otherwise. */
 import type { Status } from "../analysis/verdict.js";
-import { paintFor, useColor, type Paint } from "./style.js";
+import { noColorAsked, paintFor, useColor, type Paint } from "./style.js";
 
 /** Formats seconds left as "12 s", "3 min", "1 h 5 min". */
 export function formatLeft(seconds: number): string {
@@ -15,9 +15,12 @@ export function progressLine(done: number, total: number, blocked: number, elaps
   const cells = Math.max(10, Math.min(30, width - 60));
   const filled = total > 0 ? Math.round((done / total) * cells) : cells;
   const bar = `${"█".repeat(filled)}${"░".repeat(cells - filled)}`;
-  const left = done > 0 ? formatLeft(((elapsedMs / done) * (total - done)) / 1000) : "…";
   const b = blocked > 0 ? p.red(`${blocked} blocked`) : "0 blocked";
-  return `${bar} ${done}/${total} targets, ${b}, about ${left} left`;
+  const estimate = done > 0 ? ((elapsedMs / done) * (total - done)) / 1000 : null;
+  // The average says nothing about the last targets: they are the slow ones, still inside their
+  // budget. "About 0 s left" with targets in flight is not true; say what is going on instead.
+  const left = estimate === null ? "about … left" : estimate < 1 && done < total ? `waiting for the last ${total - done}` : `about ${formatLeft(estimate)} left`;
+  return `${bar} ${done}/${total} targets, ${b}, ${left}`;
 }
 
 /** Least time between two redraws on a finished target: a terminal write per target costs more than it shows. */
@@ -39,7 +42,8 @@ export class Progress {
     enabled: boolean,
     private readonly clock: () => number = Date.now,
   ) {
-    this.live = enabled && Boolean(out.isTTY);
+    // NO_COLOR (and --no-color) means plain output: no bar either (docs/volunteers.md).
+    this.live = enabled && Boolean(out.isTTY) && !noColorAsked();
     this.paint = paintFor(useColor(out));
     // Redraw once a second too, so "time left" moves while slow targets run.
     if (this.live) this.timer = setInterval(() => this.draw(), 1000).unref();

@@ -1,8 +1,16 @@
 /** What the commands that read the results database (history, changes) share: opening, errors, JSON streaming, hints. */
 import { existsSync } from "node:fs";
+import type { Option } from "commander";
+import { dbOption } from "./db-option.js";
 import { listNetworks, networkName } from "../store/network.js";
 import { Store } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
+import { UsageError } from "../base/errors.js";
+
+/** The `--db` option of a command that only reads the database. */
+export function readDbOption(): Option {
+  return dbOption("SQLite database to read (opened read-only, never created)");
+}
 
 /**
  * Opens the database read-only for a reading command; a missing file is an error that says
@@ -35,7 +43,10 @@ export function readFailure(path: string, err: unknown): string | null {
 }
 
 
-/** Opens `db` read-only, runs `body`, and turns a database that cannot be read into a message and exit 1. */
+/**
+ * Opens `db` read-only, runs `body`, and turns a database that cannot be read into a message and
+ * exit 1, and a filter that names nothing in it (a UsageError) into a message and exit 2.
+ */
 export function withReadStore(db: string, say: (text: string) => void, body: (store: Store) => number): number {
   const store = openForReading(db);
   if (typeof store === "string") {
@@ -45,6 +56,10 @@ export function withReadStore(db: string, say: (text: string) => void, body: (st
   try {
     return body(store);
   } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return EXIT.USAGE;
+    }
     const message = readFailure(db, err);
     if (message === null) throw err;
     say(message);

@@ -30,7 +30,9 @@ export function renderHuman(results: readonly ResultLine[], services: readonly S
   // A reduce, not Math.max(...list): spreading 200,000 results overflows the stack.
   const width = Math.min(60, results.reduce((w, r) => Math.max(w, r.target.length), 10));
   for (const s of services) {
-    out.push("", p.bold(serviceLine(s)));
+    // A blank line between services, none before the first: a report starts with its first line.
+    if (out.length) out.push("");
+    out.push(p.bold(serviceLine(s)));
     const rows = results.filter((r) => r.service === s.service);
     rows.sort((a, b) => STATUS_RANK[b.verdict.status] - STATUS_RANK[a.verdict.status] || a.target.localeCompare(b.target));
     for (const r of rows) {

@@ -1,19 +1,22 @@
 /** `reachprobe report --html FILE`: the results database as one self-contained HTML page. */
 import { existsSync } from "node:fs";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { loadReport } from "../report/report-data.js";
 import { writeFileAtomically } from "../report/report-file.js";
 import { renderReport } from "../report/report-html.js";
-import { networkFromInput } from "../store/network.js";
 import { reportRows } from "../store/report-rows.js";
 import { Store } from "../store/store.js";
 import { EXIT, exitCodeOf } from "./exit-codes.js";
 import { VERSION } from "../base/package-info.js";
 import { parseSince } from "./since.js";
+import { readDbOption } from "./read-command.js";
+import { resolveNetwork } from "./filters.js";
+import { UsageError } from "../base/errors.js";
 
 /** The parsed flags of `report`. */
 export interface ReportFlags {
-  html: string;
+  /** The file to write; undefined or "-": stdout. */
+  html?: string;
   since?: string;
   network?: string;
   db: string;
@@ -34,11 +37,11 @@ const EXIT_HELP = `Exit codes:
 /** Builds the `report` command. */
 export function reportCommand(): Command {
   return new Command("report")
-    .description("write one self-contained HTML page from the results database: current status per service, each endpoint's timeline per network, the changes and the runs")
-    .requiredOption("--html <file>", "the HTML file to write; it appears only once complete, replacing any file of that name")
+    .description("write (to --html FILE, or stdout) one self-contained HTML page from the results database: current status per service, each endpoint's timeline per network, the changes and the runs")
+    .option("--html <file>", "the HTML file to write; it appears only once complete, replacing any file of that name (default, or -: the page on stdout, which must not be a terminal)")
     .option("--since <when>", "only runs started since then: a duration back from now (7d, 12h, 30m, 2w) or a date (2025-05-01, or an ISO time)")
     .option("--network <label>", "only runs from this network: its label, AS<number> when it has none, or (unlabelled)")
-    .addOption(new Option("--db <path>", "SQLite database to read (opened read-only, never created)").env("REACHPROBE_DB").default("data/reachprobe.db"))
+    .addOption(readDbOption())
     .addHelpText(
       "after",
       `\nThe page needs nothing else to open: styles and charts are inline, it loads nothing.\n\n${EXIT_HELP}\n\nExamples:\n  reachprobe report --html report.html\n  reachprobe report --html last-week.html --since 7d --network home-isp`,
@@ -50,7 +53,7 @@ export function reportCommand(): Command {
 
 /** Runs `report` and returns its exit code. */
 export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: () => new Date(), stderr: process.stderr }): Promise<number> {
-  const say = (text: string) => deps.stderr.write(`reachprobe report: ${text}\n`);
+  const say = (text: string) => deps.stderr.write(`reachprobe: ${text}\n`);
   const now = deps.now();
   let since: string | null = null;
   if (flags.since !== undefined) {
@@ -61,8 +64,13 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
       return exitCodeOf(err);
     }
   }
-  if (flags.html.trim() === "") {
+  const toStdout = flags.html === undefined || flags.html === "-";
+  if (flags.html !== undefined && flags.html.trim() === "") {
     say("--html needs a file name");
+    return EXIT.USAGE;
+  }
+  if (toStdout && process.stdout.isTTY) {
+    say("report writes an HTML page: give --html FILE, or send stdout to a file (reachprobe report > report.html)");
     return EXIT.USAGE;
   }
   // Read-only opens never create a file, but the message for a missing one is worth its own words.
@@ -84,21 +92,31 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
     stop.signal = sig;
   };
   try {
-    const data = loadReport(reportRows(store.db), { since, network: flags.network === undefined ? null : networkFromInput(flags.network) });
+    const data = loadReport(reportRows(store.db), { since, network: flags.network === undefined ? null : resolveNetwork(store.db, flags.network) });
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const outcome = await writeFileAtomically(flags.html, renderReport(data, { database: flags.db, generatedAt: now, version: VERSION }), () => stop.signal !== null);
+    const page = renderReport(data, { database: flags.db, generatedAt: now, version: VERSION });
+    if (toStdout) {
+      for (const chunk of page) if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
+      return EXIT.OK;
+    }
+    const html = flags.html as string;
+    const outcome = await writeFileAtomically(html, page, () => stop.signal !== null);
     if (!outcome.written) {
-      say(`${stop.signal}: stopped; ${flags.html} was not written`);
+      say(`${stop.signal}: stopped; ${html} was not written`);
       return stop.signal === "SIGINT" ? EXIT.SIGINT : EXIT.SIGTERM;
     }
     const what = data.runCount === 0 ? (data.databaseRunCount === 0 ? "the database has no runs yet" : "no run matches") : `${data.networks.length} network${data.networks.length === 1 ? "" : "s"}, ${data.runCount} run${data.runCount === 1 ? "" : "s"}, ${data.changeCount} change${data.changeCount === 1 ? "" : "s"}`;
-    say(`wrote ${flags.html} (${what}; ${Math.ceil(outcome.bytes / 1024)} KiB)`);
+    say(`wrote ${html} (${what}; ${Math.ceil(outcome.bytes / 1024)} KiB)`);
     return EXIT.OK;
   } catch (err) {
+    if (err instanceof UsageError) {
+      say(err.message);
+      return EXIT.USAGE;
+    }
     const code = (err as NodeJS.ErrnoException).code;
     // A file system error is about the output file; anything else came from the database.
-    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) say(`could not write ${flags.html}: ${(err as Error).message}`);
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) say(`could not write ${flags.html ?? "stdout"}: ${(err as Error).message}`);
     else say(`could not read ${flags.db}: ${(err as Error).message}`);
     return EXIT.FAILURE;
   } finally {

@@ -16,6 +16,7 @@ import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { CompactPlan, runTargets, type TargetResult } from "../runner/runner.js";
 import { collectGarbage } from "../runner/memory.js";
 import { Store } from "../store/store.js";
+import { defaultDbPath, ensureDbDir } from "../store/db-path.js";
 import { EXIT, exitCodeFor, reportError } from "./exit-codes.js";
 import { pingControl, queryControl, redactControlUrl } from "../control/client.js";
 import { closeSharedPool } from "../net/bounded-request.js";
@@ -31,6 +32,9 @@ import type { ResultLine } from "./render.js";
 import type { Status } from "../analysis/verdict.js";
 import { makeLogger } from "./log.js";
 import { Progress } from "./progress.js";
+import { renderMetrics, type MetricsTarget } from "../report/metrics.js";
+import { writeFileAtomically } from "../report/report-file.js";
+import { networkKey } from "../store/network.js";
 
 /** `reachprobe run`: probe targets, print verdicts, store every measurement as it finishes. */
 
@@ -67,7 +71,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   }
 
   if (!flags.systemResolver && !flags.resolver?.length && !flags.doh?.length && plan.targets.some((t) => !t.isIp)) {
-    process.stderr.write("reachprobe run: --no-system-resolver needs at least one --resolver to look names up\n");
+    process.stderr.write("reachprobe: --no-system-resolver needs at least one --resolver to look names up\n");
     return EXIT.USAGE;
   }
   // Credentials in the helper's URL are used, never stored or printed: everything else gets this.
@@ -135,7 +139,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   const ping = flags.control ? await pingControl(flags.control, flags.controlToken, probe.stepTimeoutMs) : null;
   if (ping && !ping.ok) {
     helperDown = ping.failure ?? "http_request_failed";
-    if (!flags.quiet) process.stderr.write(`reachprobe run: the control helper ${controlShown} does not answer (${helperDown}); measuring without it\n`);
+    if (!flags.quiet) process.stderr.write(`reachprobe: the control helper ${controlShown} does not answer (${helperDown}); measuring without it\n`);
   }
   const network = asnDb && ping?.clientIp ? asnDb.lookup(ping.clientIp) : null;
   if (network) log.info({ asn: network.asn, cc: network.cc }, "probe network identified");
@@ -146,10 +150,12 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   let runId: string | null = null;
   try {
     if (flags.store) {
-      const db = flags.db ?? "data/reachprobe.db";
-      const waitMs = flags.wait === undefined ? 0 : (flags.wait === true ? 3600 : flags.wait) * 1000;
+      const db = flags.db ?? defaultDbPath();
+      // The default database's directory is made unasked (a first run, a cron job); any other needs --create-dirs.
+      ensureDbDir(db, flags.createDirs === true || db === defaultDbPath());
+      const waitMs = flags.wait === undefined ? 0 : (typeof flags.wait === "number" ? flags.wait : 3600) * 1000;
       lock = await acquireLockWaiting(db, waitMs, (holder) => {
-        if (!flags.quiet) process.stderr.write(`reachprobe run: waiting for the lock, held by ${holder}, to be released\n`);
+        if (!flags.quiet) process.stderr.write(`reachprobe: waiting for the lock, held by ${holder}, to be released\n`);
       });
       store = Store.open(db);
       const stale = store.markStaleRuns() + (lock.tookOver ? store.markRunsOfHolder(lock.tookOver.hostname_hash, lock.tookOver.pid) : 0);
@@ -174,14 +180,17 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
       process.exit(code);
     }
     stopped.code = code;
-    log.warn(`${sig}: stopping; finished measurements are kept`);
+    // Plain words for the person who pressed Ctrl-C (a JSON log line is for log files), on a
+    // line of its own above the progress bar.
+    process.stderr.write(`${process.stderr.isTTY ? "\r\u001b[2K" : ""}reachprobe: ${sig === "SIGINT" ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)"}: stopping, the targets in flight dropped; finished measurements are kept${sig === "SIGINT" ? " (Ctrl-C again stops at once)" : ""}\n`);
+    log.debug({ signal: sig }, "stopping");
     stopper.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const onCrash = (err: unknown) => {
     if (store && runId) store.finishRun(runId, "failed");
-    process.stderr.write(`reachprobe run: crashed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.stderr.write(`reachprobe: crashed: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(EXIT.FAILURE);
   };
   process.on("uncaughtException", onCrash);
@@ -190,6 +199,8 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   // Per result, only what the end needs: its service and status (the summary, the exit code),
   // and for the human report its line with at most the 4 evidence lines it prints.
   const statuses: Array<{ service: string; status: Status }> = [];
+  // --metrics: each target's status, layer and duration, the little the exposition needs.
+  const measured: MetricsTarget[] | null = flags.metrics ? [] : null;
   const lines: ResultLine[] = [];
   const json = flags.json ? new JsonStream() : null;
   const total = plan.targets.length;
@@ -225,6 +236,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     json?.results(batch);
     for (const r of batch) {
       statuses.push({ service: r.target.service, status: r.verdict.status });
+      measured?.push({ target: r.target.input, service: r.target.service, status: r.verdict.status, layer: r.verdict.layer, durationMs: r.durationMs });
       if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
       progress.tick(r.verdict.status);
       log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
@@ -300,7 +312,18 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
       runId,
       networkDown,
       quiet: Boolean(flags.quiet),
+      interrupted: stopped.code === null ? null : stopped.code === EXIT.SIGINT ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)",
     });
+  }
+  if (flags.metrics && measured) {
+    const metricsRun = { network: networkKey({ networkLabel: flags.networkLabel ?? null, probeAsn: network?.asn ?? null }), startedAt: new Date(start), finishedAt, planned: total, measured: outcome.completed, interrupted: outcome.interrupted };
+    try {
+      await writeFileAtomically(flags.metrics, [renderMetrics(metricsRun, measured, services)]);
+    } catch (err) {
+      // The measurements are stored; only the file is missing, which a cron job must hear about.
+      process.stderr.write(`reachprobe: could not write the metrics file ${flags.metrics}: ${(err as Error).message}\n`);
+      return stopped.code ?? EXIT.FAILURE;
+    }
   }
   if (stopped.code !== null) return stopped.code;
   return exitCodeFor(statuses.map((l) => l.status));

@@ -39,6 +39,8 @@ export interface HumanSummary {
   networkDown: string | null;
   /** --quiet: only what needs a human (blocked and suspicious endpoints), nothing when all is well. */
   quiet: boolean;
+  /** How the run was stopped early ("interrupted (Ctrl-C)"), or null when it ran to the end. */
+  interrupted: string | null;
 }
 
 /** Prints the human report on stdout. */
@@ -46,7 +48,7 @@ export function printHuman(lines: ResultLine[], services: ServiceSummary[], s: H
   const out = process.stdout;
   const paint = paintFor(useColor(out));
   if (s.networkDown) {
-    out.write(`\n${paint.bold("Your network seems down")}: ${s.networkDown}.\n`);
+    out.write(`${paint.bold("Your network seems down")}: ${s.networkDown}.\n`);
     out.write(`Nothing was measured; the ${s.total} targets are recorded as "can't tell". Check your connection and run again.\n`);
     return;
   }
@@ -57,7 +59,8 @@ export function printHuman(lines: ResultLine[], services: ServiceSummary[], s: H
     out.write(renderHuman(flagged, services.filter((x) => names.has(x.service)), paint));
     return;
   }
-  out.write(renderHuman(lines, services, paint));
+  if (lines.length) out.write(`${renderHuman(lines, services, paint)}\n`);
   const where = s.db ? ` Stored in ${s.db} (run ${s.runId}).` : " Nothing stored (--no-store).";
-  out.write(`\n${s.measured} of ${s.total} targets measured in ${s.seconds.toFixed(1)} s.${where}\n`);
+  const how = s.interrupted ? `, then ${paint.bold(s.interrupted)}: the other ${s.total - s.measured} were not measured` : "";
+  out.write(`${s.measured} of ${s.total} targets measured in ${s.seconds.toFixed(1)} s${how}.${where}\n`);
 }

@@ -4,10 +4,13 @@ import { applyConfigFile } from "../config/apply.js";
 import { reportError } from "./exit-codes.js";
 import { runMain } from "./run-job.js";
 import { runOptions, type RunFlags } from "./run-options.js";
+import { takeBackWait } from "./options.js";
 
 /** Builds the `run` command. */
 export function runCommand(): Command {
-  return runOptions().action(async (targets: string[], _flags: RunFlags, command: Command) => {
+  return runOptions().action(async (given: string[], _flags: RunFlags, command: Command) => {
+    // `--wait tcp://host:1`: the target is a target, not the time to wait.
+    const targets = takeBackWait(command.opts<RunFlags>(), given);
     // The configuration file first: a bad one is a usage error and nothing runs.
     let fromConfig: { configPath: string | null; targets: string[] };
     try {

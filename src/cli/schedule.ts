@@ -15,9 +15,12 @@ import { durationFlag, formatDuration } from "../schedule/duration.js";
 import { chooseJitter } from "../schedule/jitter.js";
 import { SERVICE_NAME, TIMER_NAME, renderService, renderTimer, type Invocation, type TimerWhen } from "../schedule/systemd.js";
 import { EXIT } from "./exit-codes.js";
-import { cliPath, scheduledRunArgs } from "../schedule/command-line.js";
+import { cliPath, scheduledChangesArgs, scheduledRunArgs } from "../schedule/command-line.js";
+import { parseConfigText } from "../config/read.js";
+import { runOptions } from "./run-options.js";
 import { UsageError } from "../base/errors.js";
 import { makeDirs } from "../base/make-dirs.js";
+import { ensureDbDir } from "../store/db-path.js";
 
 /** The parsed flags of `schedule`. */
 interface ScheduleFlags {
@@ -62,12 +65,12 @@ export function scheduleCommand(): Command {
     .option("--install", "install for the current user: the unit files in ~/.config/systemd/user/ (then enable the timer), or the line in your crontab")
     .option("--uninstall", "remove what --install installed")
     .option("--no-enable", "with --install or --uninstall and systemd: only write or remove the files, do not run systemctl")
-    .option("--config <path>", "the config file each run reads (default: $REACHPROBE_CONFIG, or ./reachprobe.config.json if it exists)")
+    .option("-c, --config <path>", "the config file each run reads (default: $REACHPROBE_CONFIG, or ./reachprobe.config.json if it exists)")
     .addHelpText(
       "after",
       `
-Each run is "reachprobe run" started in the current directory (relative paths, and the default
-database data/reachprobe.db, are read from there) by the same node and the same reachprobe.
+Each run is "reachprobe run" started in the current directory (relative paths are read from
+there) by the same node and the same reachprobe, then "reachprobe changes -q --last-run".
 Runs never overlap: under systemd a run still going when the next is due is stopped (it keeps
 what it measured); under cron the next run finds the database locked and exits with code 6.
 Run this command again after moving reachprobe or upgrading node: the paths are absolute.
@@ -95,9 +98,12 @@ function scheduleMain(runArgsGiven: string[], flags: ScheduleFlags): number {
   if (flags.every !== undefined && flags.cron !== undefined) throw new UsageError("--every and --cron cannot go together: give one");
 
   const cwd = process.cwd();
-  const inv: Invocation = { node: process.execPath, cli: cliPath(), cwd, runArgs: scheduledRunArgs(runArgsGiven, flags.config, process.env, cwd) };
+  const runArgs = scheduledRunArgs(runArgsGiven, flags.config, process.env, cwd);
+  const inv: Invocation = { node: process.execPath, cli: cliPath(), cwd, runArgs, changesArgs: scheduledChangesArgs(runArgs, configDb(runArgs)) };
   const madeBy = ["reachprobe schedule", flags.every !== undefined ? `--every ${formatDuration(flags.every)}` : `--cron "${flags.cron}"`, flags.jitter !== undefined ? `--jitter ${formatDuration(flags.jitter)}` : ""].filter(Boolean).join(" ");
   warnAboutEnvironment();
+  // A scheduled run makes no directory for a --db it was given (docs/database.md): installing it does.
+  if (flags.install && inv.changesArgs?.[0] === "--db") ensureDbDir(resolve(cwd, inv.changesArgs[1]!), true);
 
   if (format === "systemd") {
     let when: TimerWhen;
@@ -144,9 +150,23 @@ function scheduleMain(runArgsGiven: string[], flags: ScheduleFlags): number {
   return EXIT.OK;
 }
 
+/** The `db` of the config file among a run's arguments (absolute), or null: the one `changes` after each run must read. */
+function configDb(runArgs: readonly string[]): string | null {
+  const i = runArgs.indexOf("--config");
+  const path = i >= 0 ? runArgs[i + 1] : undefined;
+  if (!path) return null;
+  try {
+    const db = parseConfigText(readFileSync(path, "utf8"), path, runOptions()).settings.find((x) => x.key === "db");
+    return typeof db?.json === "string" ? db.json : null;
+  } catch {
+    // A bad config file: each run says so (and cron mails it); changes then reads the default.
+    return null;
+  }
+}
+
 /** A hint on stderr (stdout carries only what was asked for). */
 function note(text: string): void {
-  process.stderr.write(`reachprobe schedule: ${text}\n`);
+  process.stderr.write(`reachprobe: ${text}\n`);
 }
 
 function safeUser(): string {
@@ -195,7 +215,7 @@ function installSystemd(dir: string, files: Record<string, string>, enable: bool
       process.stdout.write(`${writeIfChanged(path, text) ? "wrote" : "unchanged"} ${path}\n`);
     }
   } catch (err) {
-    process.stderr.write(`reachprobe schedule: could not write the unit files in ${dir}: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: could not write the unit files in ${dir}: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
   if (!enable) {
@@ -205,7 +225,7 @@ function installSystemd(dir: string, files: Record<string, string>, enable: bool
   }
   const failure = systemctl(["daemon-reload"]) ?? systemctl(["enable", "--now", TIMER_NAME]);
   if (failure) {
-    process.stderr.write(`reachprobe schedule: the files are written, but starting the timer failed: ${failure}\nreachprobe schedule: once the user's systemd runs (log in, or loginctl enable-linger ${safeUser()}), run: ${enableCmd}\n`);
+    process.stderr.write(`reachprobe: the files are written, but starting the timer failed: ${failure}\nreachprobe: once the user's systemd runs (log in, or loginctl enable-linger ${safeUser()}), run: ${enableCmd}\n`);
     return EXIT.FAILURE;
   }
   process.stdout.write(`enabled and started ${TIMER_NAME}; see it with: systemctl --user list-timers ${TIMER_NAME}\n`);
@@ -279,7 +299,7 @@ function installCron(block: string, logFile: string): number {
     }
     return EXIT.OK;
   } catch (err) {
-    process.stderr.write(`reachprobe schedule: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
 }
@@ -297,7 +317,7 @@ function uninstallCron(): number {
     process.stdout.write("removed the reachprobe line from your crontab\n");
     return EXIT.OK;
   } catch (err) {
-    process.stderr.write(`reachprobe schedule: ${(err as Error).message}\n`);
+    process.stderr.write(`reachprobe: ${(err as Error).message}\n`);
     return EXIT.FAILURE;
   }
 }

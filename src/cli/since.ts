@@ -5,13 +5,11 @@
  * time reachprobe prints and stores.
  */
 import { UsageError } from "../base/errors.js";
-
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+import { durationMs } from "../base/duration.js";
 
 /** The accepted forms, for help texts and error messages. */
 export const SINCE_FORMS = "a duration such as 30m, 24h, 7d or 2w, or a UTC date such as 2026-05-04 or 2026-05-04T10:00";
 
-const DURATION = /^(\d{1,9})\s*([mhdw])$/i;
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
@@ -54,11 +52,11 @@ export function parseSince(text: string, now: Date | number = Date.now(), flag =
   const t = text.trim();
   const nowMs = typeof now === "number" ? now : now.getTime();
   let at: number;
-  const d = DURATION.exec(t);
-  if (d) {
-    const n = Number(d[1]);
-    if (n === 0) throw bad(flag, text, "must be a duration longer than zero");
-    at = nowMs - n * UNIT_MS[(d[2] as string).toLowerCase() as keyof typeof UNIT_MS];
+  // A bare number is not a duration here: "2026" could be a year.
+  const d = durationMs(t.replace(/\s+/g, ""), null);
+  if (d !== null) {
+    if (d === 0) throw bad(flag, text, "must be a duration longer than zero");
+    at = nowMs - d;
   } else {
     const parsed = parseDate(t, flag);
     if (parsed === null) throw bad(flag, text, `must be ${SINCE_FORMS} (m is minutes)`);

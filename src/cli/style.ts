@@ -1,8 +1,13 @@
 /** Colours for human output: only on a TTY, never with NO_COLOR (https://no-color.org). */
 
+/** True when NO_COLOR is set (to anything but ""), as `--no-color` sets it (src/cli/main.ts). */
+export function noColorAsked(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== "";
+}
+
 /** Whether to colour output written to `stream`. */
 export function useColor(stream: NodeJS.WriteStream): boolean {
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "") return false;
+  if (noColorAsked()) return false;
   if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== "0") return true;
   return Boolean(stream.isTTY);
 }

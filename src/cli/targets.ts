@@ -167,7 +167,7 @@ function showHuman(label: string, list: TargetListDetails, p: Paint): string {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`reachprobe targets: ${message}\n`);
+  process.stderr.write(`reachprobe: ${message}\n`);
   return EXIT.USAGE;
 }
 

@@ -11,7 +11,7 @@ import { CONFIG_ENV, DEFAULT_CONFIG_NAME, locateConfig, readConfigFile, type Con
 
 /** The `--config <path>` option (also `$REACHPROBE_CONFIG`). */
 export function configOption(): Option {
-  return new Option("--config <path>", `settings from this JSON file (default: ./${DEFAULT_CONFIG_NAME} if it exists); flags and their environment variables override it`).env(CONFIG_ENV);
+  return new Option("-c, --config <path>", `settings from this JSON file (default: ./${DEFAULT_CONFIG_NAME} if it exists); flags and their environment variables override it`).env(CONFIG_ENV);
 }
 
 /** The `--no-config` option: read no config file, not even ./reachprobe.config.json. */

@@ -18,6 +18,8 @@ export type KeyKind =
   | "boolean"
   /** A JSON number that the flag's parser accepts. */
   | "integer"
+  /** A duration string ("5s", "1500ms") or a number in the flag's unit, through the flag's parser. */
+  | "duration"
   /** A string, or false to turn the thing off (`canary`). */
   | "string-or-false"
   /** true, false, or a number (`wait`: true waits the default time, a number that many seconds). */
@@ -43,6 +45,8 @@ export const CONFIG_KEYS = {
   list: { kind: "string", selection: true },
   file: { kind: "string-or-strings", paths: "path", selection: true },
   db: { kind: "string", paths: "path" },
+  createDirs: { kind: "boolean" },
+  metrics: { kind: "string", paths: "path" },
   store: { kind: "boolean" },
   control: { kind: "string" },
   controlToken: { kind: "string", secret: true },
@@ -50,10 +54,10 @@ export const CONFIG_KEYS = {
   resolver: { kind: "strings" },
   dnsControl: { kind: "boolean" },
   systemResolver: { kind: "boolean" },
-  timeout: { kind: "integer" },
-  budget: { kind: "integer" },
+  timeout: { kind: "duration" },
+  budget: { kind: "duration" },
   concurrency: { kind: "integer" },
-  dnsWindow: { kind: "integer" },
+  dnsWindow: { kind: "duration" },
   maxAddresses: { kind: "integer" },
   maxBody: { kind: "integer" },
   bodySample: { kind: "integer" },

@@ -195,6 +195,10 @@ class ValueChecker {
         return { json: raw, value: raw };
       case "integer":
         return this.integer(raw);
+      case "duration": {
+        if (typeof raw !== "number" && typeof raw !== "string") this.typeError('a duration such as "5s" or "1500ms", or a number in the flag\'s unit', raw);
+        return { json: raw, value: this.parse(String(raw), this.label, raw) };
+      }
       case "string": {
         const s = this.string(raw, this.label, "a string");
         const json = spec.paths ? resolve(this.dir, s) : s;

@@ -3,6 +3,7 @@
  * exists or can be created, opens, has a schema this reachprobe knows, passes SQLite's own
  * check, is in WAL mode, and what its runs say. Pure: no file is touched here.
  */
+import { dirname } from "node:path";
 import { ago, check, showTime, type Check } from "./check.js";
 import { plural } from "../base/plural.js";
 
@@ -35,6 +36,8 @@ export interface DatabaseFacts {
   kind: "absent" | "file" | "not-a-file";
   /** For an absent file: the nearest directory that exists, and whether this user may create files in it. */
   createIn?: { dir: string; isDir: boolean; writable: boolean };
+  /** True for the default database, whose missing directory a run creates; any other needs --create-dirs. */
+  isDefault?: boolean;
   sizeBytes?: number;
   /** Whether this user may write the file, and its directory (SQLite puts -wal and -shm beside it). */
   writable?: { file: boolean; dir: boolean };
@@ -82,6 +85,10 @@ function judgeFile(f: DatabaseFacts): Check {
     }
     if (c && !c.writable) {
       return check("database", "fail", `${f.path} does not exist and cannot be created: ${c.dir} is not writable by this user`, `choose a writable place with --db PATH (or REACHPROBE_DB), or make ${c.dir} writable`, { ...details, create_in: c.dir });
+    }
+    const dir = dirname(f.absolutePath);
+    if (c && c.dir !== dir && !f.isDefault) {
+      return check("database", "warn", `no database yet, and its directory ${dir} does not exist: a run refuses it (exit 2) unless told to create it`, `create it (mkdir -p ${dir}), or give run --create-dirs (or "createDirs": true in the config file)`, { ...details, create_in: c.dir });
     }
     return check("database", "ok", `no database yet: it will be created at ${f.absolutePath} by the first run`, undefined, { ...details, create_in: c?.dir ?? null });
   }

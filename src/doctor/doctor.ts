@@ -4,6 +4,8 @@
  * judgements are the pure functions of the files beside this one.
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defaultDbPath } from "../store/db-path.js";
 import { hostname } from "node:os";
 import { rootCertificates } from "node:tls";
 import { X509Certificate } from "node:crypto";
@@ -18,6 +20,7 @@ import { judgeControl, judgeDns } from "./endpoints.js";
 import { inspectDatabase } from "./inspect-database.js";
 import { judgeLock, type LockInput } from "./lock.js";
 import { probeControl, probeDoh, probeResolver } from "./probe-endpoints.js";
+import { judgeRoute, type RouteTables } from "./route.js";
 import { fdsPerTarget, judgeFdLimit, judgeNodeVersion, parseOpenFilesLimit } from "./runtime.js";
 
 /** What to check: the same database and endpoints a run would use. */
@@ -64,6 +67,8 @@ export interface DoctorDeps {
   rootCertificates: readonly string[];
   /** Node's own flags, where --use-openssl-ca would show. */
   execArgv: readonly string[];
+  /** The routing tables (Linux /proc/net), read without sending anything. */
+  routes: () => RouteTables;
 }
 
 /** Reads a file as text, telling "absent" (undefined) from "unreadable". */
@@ -116,6 +121,13 @@ export function defaultDeps(version: string, engines: string | undefined): Docto
     },
     rootCertificates,
     execArgv: process.execArgv,
+    routes: () => {
+      const text = (path: string) => {
+        const r = readFileFact(path);
+        return r && "text" in r ? r.text : null;
+      };
+      return { v4: text("/proc/net/route"), v6: text("/proc/net/ipv6_route") };
+    },
   };
 }
 
@@ -152,11 +164,12 @@ export async function runDoctor(s: DoctorSettings, deps: DoctorDeps): Promise<Ch
   const network = endpointChecks(s, deps);
   const checks: Check[] = [];
 
+  checks.push(judgeRoute(deps.routes()));
   checks.push(judgeNodeVersion(deps.nodeVersion, deps.engines));
   const limits = deps.procLimits();
   checks.push(judgeFdLimit(limits === null ? null : parseOpenFilesLimit(limits), s.concurrency, fdsPerTarget(s.resolvers.length, s.doh.length)));
 
-  const dbFacts = inspectDatabase(s.db, { full: s.full, hostHash: deps.hostHash, isAlive: deps.isAlive });
+  const dbFacts = inspectDatabase(s.db, { full: s.full, hostHash: deps.hostHash, isAlive: deps.isAlive, isDefault: resolve(s.db) === defaultDbPath() });
   const lastRun = dbFacts.runs && "last" in dbFacts.runs && dbFacts.runs.last ? new Date(dbFacts.runs.last.startedAt) : null;
   const rootsFloor = newestRootNotBefore(deps.rootCertificates);
   checks.push(

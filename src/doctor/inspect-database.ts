@@ -15,6 +15,8 @@ export interface InspectOptions {
   /** hashHostname() of this machine: runs from other machines are not checked for a live pid. */
   hostHash: string;
   isAlive: (pid: number) => boolean;
+  /** The path is the default database (src/store/db-path.ts), whose directory a run creates. */
+  isDefault?: boolean;
 }
 
 /** Problems a check reports at most: the first few say enough. */
@@ -88,7 +90,7 @@ function openReadOnly(path: string, immutable: boolean): Database.Database {
 /** Looks at the database file without changing it. */
 export function inspectDatabase(path: string, options: InspectOptions): DatabaseFacts {
   const absolutePath = resolve(path);
-  const facts: DatabaseFacts = { path, absolutePath, kind: "absent" };
+  const facts: DatabaseFacts = { path, absolutePath, kind: "absent", isDefault: options.isDefault === true };
   let st;
   try {
     st = statSync(absolutePath);

@@ -27,3 +27,19 @@ export function scheduledRunArgs(given: string[], config: string | undefined, en
   const path = config ?? env.REACHPROBE_CONFIG ?? (existsSync(join(cwd, "reachprobe.config.json")) ? "reachprobe.config.json" : undefined);
   return path ? ["--quiet", "--config", resolve(cwd, path)] : ["--quiet"];
 }
+
+/**
+ * The arguments of the `reachprobe changes --quiet --last-run` that follows each scheduled run:
+ * the database the run writes (its --db, else the config file's `db`, else the default, which
+ * both find alike); null when the runs store nothing (--no-store). `configDb` is the config
+ * file's `db` setting, absolute, when there is one.
+ */
+export function scheduledChangesArgs(runArgs: readonly string[], configDb: string | null): string[] | null {
+  if (runArgs.includes("--no-store")) return null;
+  for (let i = 0; i < runArgs.length; i++) {
+    const a = runArgs[i]!;
+    if (a === "--db" && runArgs[i + 1] !== undefined) return ["--db", runArgs[i + 1]!];
+    if (a.startsWith("--db=")) return ["--db", a.slice(5)];
+  }
+  return configDb ? ["--db", configDb] : [];
+}

@@ -23,17 +23,30 @@ export interface CronSpec {
   logFile: string;
 }
 
+/** The log file is moved to LOG.1 (replacing the one there) once it is larger than this, in bytes. */
+export const CRON_LOG_MAX_BYTES = 1_000_000;
+
 /**
- * One crontab line: go to the working directory, sleep a random delay, run niced with
- * NO_COLOR, append all output to the log file.
+ * One crontab line: go to the working directory, sleep a random delay, rotate the log when it
+ * is too large, run niced with NO_COLOR appending all its output to the log; then print only
+ * what a human must see, which cron mails: the changes the run saw (`changes --quiet
+ * --last-run`, nothing when there are none), or, when the run could not run, its exit code and
+ * the end of the log.
  */
 export function renderCronLine(inv: Invocation, spec: CronSpec): string {
   const command = [inv.node, inv.cli, "run", ...inv.runArgs].map(shQuote).join(" ");
+  // With --no-store there is nothing to compare: the line then prints only what failed.
+  const changes = inv.changesArgs && `NO_COLOR=1 ${[inv.node, inv.cli, "changes", "--quiet", "--last-run", ...inv.changesArgs].map(shQuote).join(" ")}`;
+  const log = shQuote(spec.logFile);
   // QUIRK: cron runs lines with /bin/sh, which on Debian is dash: no $RANDOM. Two random bytes
   // from od, scaled to 0..jitter. No `%` either: crontab turns an unescaped % into a newline,
   // and busybox crond does not undo the `\%` escape that cronie needs.
   const sleep = spec.jitterS > 0 ? `sleep $(( $(od -An -N2 -tu2 /dev/urandom || echo 0) * ${spec.jitterS + 1} / 65536 )) && ` : "";
-  const line = `${spec.time} { cd ${shQuote(inv.cwd)} && ${sleep}NO_COLOR=1 nice -n 10 ${command}; } >>${shQuote(spec.logFile)} 2>&1`;
+  // One old log kept: no logrotate needed, which busybox systems lack.
+  const rotate = `{ [ ! -f ${log} ] || [ "$(wc -c <${log})" -lt ${CRON_LOG_MAX_BYTES} ] || mv -f ${log} ${log}.1; }`;
+  // Exit 0, 3, 4, 5: the run measured (docs/commands.md, "Exit codes"); anything else needs a look.
+  const after = `case $rc in [0345]) ${changes ?? ""};; *) echo "reachprobe: the scheduled run exited with $rc; the end of ${spec.logFile}:"; tail -n 5 ${log};; esac`;
+  const line = `${spec.time} cd ${shQuote(inv.cwd)} && ${sleep}${rotate} && { NO_COLOR=1 nice -n 10 ${command} >>${log} 2>&1; rc=$?; ${after}; }`;
   // QUIRK: a `%` left in a path or an argument would end the command there; cronie takes `\%`.
   return line.replace(/%/g, "\\%");
 }

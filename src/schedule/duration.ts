@@ -1,15 +1,6 @@
-/** Durations as people write them on a command line (`90s`, `15m`, `1h`, `6h`, `1d`, `1h30m`), in whole seconds. */
+/** Durations of scheduling flags (`90s`, `15m`, `1h`, `6h`, `1d`, `1h30m`), in whole seconds, through the one parser (src/base/duration.ts). */
 import { UsageError } from "../base/errors.js";
-
-const UNIT_SECONDS: Record<string, number> = {
-  s: 1,
-  sec: 1,
-  m: 60,
-  min: 60,
-  h: 3600,
-  d: 86_400,
-  w: 604_800,
-};
+import { durationMs, formatMs } from "../base/duration.js";
 
 /** Bounds of one duration flag; `min` 0 allows `0` (no jitter). */
 export interface DurationBounds {
@@ -22,11 +13,11 @@ export function parseDuration(flag: string, value: string, bounds: DurationBound
   const v = value.trim().toLowerCase();
   const hint = `${flag} takes a duration such as 90s, 15m, 1h, 6h, 1d or 1h30m`;
   if (bounds.min === 0 && /^0+$/.test(v)) return 0;
-  if (!/^(\d+(s|sec|min|m|h|d|w))+$/.test(v)) {
+  const ms = durationMs(v, null);
+  if (ms === null || ms % 1000 !== 0) {
     throw new UsageError(`${hint}, got "${value}"${/^\d+$/.test(v) ? " (a unit is needed: s, m, h, d or w)" : ""}`);
   }
-  let seconds = 0;
-  for (const part of v.matchAll(/(\d+)(sec|min|s|m|h|d|w)/g)) seconds += Number(part[1]) * (UNIT_SECONDS[part[2] ?? ""] ?? Number.NaN);
+  const seconds = ms / 1000;
   if (!Number.isSafeInteger(seconds) || seconds < bounds.min || seconds > bounds.max) {
     throw new UsageError(`${flag} must be from ${formatDuration(bounds.min)} to ${formatDuration(bounds.max)}, got "${value}"`);
   }
@@ -40,13 +31,5 @@ export function durationFlag(flag: string, bounds: DurationBounds): (v: string) 
 
 /** Writes whole seconds compactly, largest units first: 5400 -> `1h30m`, 0 -> `0s`. */
 export function formatDuration(seconds: number): string {
-  if (seconds === 0) return "0s";
-  let rest = seconds;
-  let out = "";
-  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
-  }
-  return out;
+  return formatMs(seconds * 1000);
 }

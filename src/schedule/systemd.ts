@@ -11,6 +11,8 @@ export interface Invocation {
   cwd: string;
   /** Arguments after `reachprobe run`. */
   runArgs: string[];
+  /** Arguments after `reachprobe changes --quiet --last-run` (the run's --db, if it has one), run after each run; null when the runs store nothing (--no-store). */
+  changesArgs: string[] | null;
 }
 
 /** When the timer fires. */
@@ -56,6 +58,7 @@ function systemdPath(path: string): string {
 /** The service: one run, niced, hardened with what an unprivileged user manager allows. */
 export function renderService(inv: Invocation, spec: TimerSpec): string {
   const exec = [inv.node, inv.cli, "run", ...inv.runArgs].map(systemdQuote).join(" ");
+  const changes = inv.changesArgs && [inv.node, inv.cli, "changes", "--quiet", "--last-run", ...inv.changesArgs].map(systemdQuote).join(" ");
   return `# ${SERVICE_NAME}: one reachprobe run, started by ${TIMER_NAME}.
 # Written by \`${spec.madeBy}\`; run it again to replace this file.
 [Unit]
@@ -65,7 +68,14 @@ Description=reachprobe: one censorship measurement run
 Type=oneshot
 WorkingDirectory=${systemdPath(inv.cwd)}
 ExecStart=${exec}
-Environment=NO_COLOR=1
+${
+  changes
+    ? `# Then what a human must see: the changes that run saw, if any (nothing when there are none).
+# Both go to the journal, which journald rotates: journalctl --user -u ${SERVICE_NAME}
+ExecStartPost=${changes}
+`
+    : ""
+}Environment=NO_COLOR=1
 Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7

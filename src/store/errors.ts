@@ -5,6 +5,7 @@ import { ReachprobeError } from "../base/errors.js";
 /** The codes a StoreError can carry. */
 export type StoreErrorCode =
   | "E_DB_OPEN"
+  | "E_FOREIGN_DB"
   | "E_SCHEMA_NEWER"
   | "E_SCHEMA_OLDER"
   | "E_MIGRATION"

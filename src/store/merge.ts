@@ -8,6 +8,7 @@
  * version 1 source have their values moved into blobs as the migration to version 2 does, so a
  * merged row reads back exactly as in its source.
  */
+import { APPLICATION_ID } from "./application-id.js";
 import { ReachprobeError } from "../base/errors.js";
 import { realpathSync } from "node:fs";
 import Database from "better-sqlite3";
@@ -98,6 +99,10 @@ export function openMergeSource(file: string, dest?: Pick<Store, "path">): { db:
     // readonly + fileMustExist: a volunteer's file is never created, migrated or written to.
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const id = db.pragma("application_id", { simple: true }) as number;
+    if (id !== 0 && id !== APPLICATION_ID) {
+      throw new MergeError("E_NOT_REACHPROBE_DB", file, `${file} is not a reachprobe database: it belongs to another application (application_id 0x${(id >>> 0).toString(16)}). Nothing was merged from it.`);
+    }
     const version = schemaVersion(db);
     if (version > CURRENT_SCHEMA_VERSION) {
       throw new MergeError(

@@ -16,6 +16,7 @@ import { StoreError } from "./errors.js";
 import { networkKeySql } from "./network.js";
 import { packControl, packObservations, unpackControl, unpackObservations, type GetBlobText } from "./observation-refs.js";
 import { CURRENT_SCHEMA_VERSION, knownSchemaVersion, migrate } from "./schema.js";
+import { APPLICATION_ID, ownership } from "./application-id.js";
 
 /** The state column of a run. */
 export type RunState = "running" | "completed" | "interrupted" | "failed";
@@ -343,6 +344,7 @@ export class Store {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       // Checked before anything writes, so that a file from a newer reachprobe (or a file that
       // is not a database at all) is refused untouched.
+      const owned = inMemory ? "new" : ownership(db, path);
       const found = knownSchemaVersion(db, path);
       if (readonly && found < CURRENT_SCHEMA_VERSION) {
         throw new StoreError(
@@ -376,6 +378,8 @@ export class Store {
         // a field run's 20,000 writes (strace), for 1,000 rows. After migrate: a migration's
         // statement over every row would keep a whole table's pages in memory.
         db.pragma("temp_store = MEMORY");
+        // A new file gets reachprobe's id; one made before ids were written is adopted.
+        if (owned !== "ours") db.pragma(`application_id = ${APPLICATION_ID}`);
       }
       return new Store(db, path, options);
     } catch (err) {
@@ -533,6 +537,12 @@ export class Store {
   getRun(id: string): RunRecord | undefined {
     const row = this.selectRun.get(id);
     return row === undefined ? undefined : runFromRow(row);
+  }
+
+  /** The measurement with this id, or undefined. */
+  getMeasurement(id: string): MeasurementRecord | undefined {
+    const row = this.db.prepare<[string], MeasurementRow>(`SELECT * FROM measurements WHERE id = ?`).get(id);
+    return row === undefined ? undefined : measurementFromRow(row, this.blobText);
   }
 
   /** A run's measurements in the order they started. */

@@ -12,6 +12,12 @@ export class Collector {
   readonly problems = new ProblemList();
   private readonly firstSeen = new Map<string, string>();
 
+  /**
+   * `defaultService` is the service of targets the list gives none: the list file's name
+   * (`my-targets.txt`), so that a report says "my-targets.txt partly blocked", not "(none)".
+   */
+  constructor(private readonly defaultService: string = "(none)") {}
+
   add(text: string, service: string | undefined, origin: string, about: Omit<ListEndpoint, "target"> = {}): void {
     const target = this.parse(text, service, origin);
     if (target !== undefined) this.addTarget(target, origin, about);
@@ -30,7 +36,7 @@ export class Collector {
 
   parse(text: string, service: string | undefined, origin: string): Target | undefined {
     try {
-      return parseTarget(text, service ?? "(none)", origin);
+      return parseTarget(text, service ?? this.defaultService, origin);
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       this.problems.add(err.message);

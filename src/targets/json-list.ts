@@ -2,6 +2,7 @@
  * The JSON list format (see list-format.ts for its fields): its targets, canary and sources, with
  * the bundled lists it names in `include` read from `targets/`.
  */
+import { basename } from "node:path";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProblemList } from "../base/read-file.js";
@@ -31,7 +32,7 @@ export function parseJsonList(text: string, file: string, including: string[]): 
     where = { lines: new Map(), duplicateKeys: [] }; // cannot happen for valid JSON; lose lines, not the list
   }
   const doc = readListDocument(value, where, file);
-  const c = new Collector();
+  const c = new Collector(basename(file));
   c.problems.addAll(doc.problems);
   const origin = (line: number | undefined): string => (line === undefined ? file : `${file}:${line}`);
   const sources = new SourceSet();

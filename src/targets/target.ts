@@ -13,7 +13,7 @@ export interface Target {
   port: number;
   /** Path and query, starting with `/`; `/` for tcp targets. */
   path: string;
-  /** The service this endpoint belongs to (e.g. "WeChat"); "(none)" when the input gave none. */
+  /** The service this endpoint belongs to (e.g. "WeChat"); for a list that names none, the list file's name; "(command line)" for command-line targets. */
   service: string;
   /** The Unicode form of an internationalised host (`яндекс.рф` for `xn--d1acpjx3f.xn--p1ai`), for display; absent otherwise. */
   unicodeHost?: string;

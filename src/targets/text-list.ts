@@ -2,14 +2,15 @@
  * The text list format: one target per line; blank lines are ignored; a line whose first
  * non-space character is `#` is a comment, and whitespace followed by `#` starts a trailing
  * comment. A comment line `# service: NAME` sets the service of the targets after it (until the
- * next such line; `# service:` alone goes back to "(none)").
+ * next such line; `# service:` alone goes back to the default: the file's name, e.g. `my-targets.txt`).
  */
+import { basename } from "node:path";
 import { Collector } from "./collector.js";
 import type { TargetListDetails } from "./target-list.js";
 
 /** Parses a text list (BOM already removed); `file` names it in messages. */
 export function parseTextList(text: string, file: string): TargetListDetails {
-  const c = new Collector();
+  const c = new Collector(basename(file));
   let service: string | undefined;
   text.split(/\r?\n/).forEach((raw, i) => {
     const trimmed = raw.trim();

@@ -1,12 +1,15 @@
 /**
- * Runs the `reachprobe` command on a pseudo-terminal, as a volunteer at a terminal would, through
- * python3's pty module: the test reads what the terminal shows and types answers.
+ * Runs a command on a pseudo-terminal, as a person at a terminal would, through python3's pty
+ * module: isatty() is true, what the terminal shows is read back, answers are typed, and a typed
+ * Ctrl-C becomes SIGINT for the command's process group (the line discipline does it).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { assertNoDefaultThirdParties, hermeticEnv, LAUNCHER } from "./cli.js";
 
 /** True when python3 (with its pty module) is there to run one. */
 export const HAS_PTY = spawnSync("python3", ["-c", "import pty"]).status === 0;
+/** Why pty tests cannot run here, or null. */
+export const noPty: string | null = HAS_PTY ? null : "python3 with its pty module is not installed";
 
 // Relays the terminal's output to stdout and stdin to the terminal; the end of stdin is typed
 // as Ctrl-D (the end of input on a terminal). Exits as the command did (128 + signal if killed).
@@ -54,7 +57,12 @@ export interface OnTerminal {
 /** Starts `reachprobe ARGS...` on a terminal, in hermeticEnv(env). */
 export function onTerminal(args: string[], env: Record<string, string | undefined> = {}, killAfterMs = 25_000): OnTerminal {
   assertNoDefaultThirdParties(args, { env });
-  const child = spawn("python3", ["-c", RELAY, process.execPath, LAUNCHER, ...args], { env: hermeticEnv({ ...env, TERM: "dumb" }), stdio: ["pipe", "pipe", "pipe"] });
+  return terminal([process.execPath, LAUNCHER, ...args], hermeticEnv({ ...env, TERM: "dumb" }), killAfterMs);
+}
+
+/** Starts `argv` on a terminal with `env` (the whole environment: nothing is added). */
+export function terminal(argv: string[], env: NodeJS.ProcessEnv, killAfterMs = 25_000): OnTerminal {
+  const child = spawn("python3", ["-c", RELAY, ...argv], { env, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   const waiters = new Set<() => void>();
   child.stdout.on("data", (d: Buffer) => {
@@ -92,4 +100,30 @@ export function onTerminal(args: string[], env: Record<string, string | undefine
       }),
     exited,
   };
+}
+
+/** What the terminal showed (stdout and stderr together, as a person sees them) and the exit code. */
+export interface PtyResult {
+  screen: string;
+  code: number | null;
+}
+
+/**
+ * Runs `argv` on a terminal with `env` (the whole environment) to its end, typing Ctrl-C once
+ * the screen matches `ctrlCAfter` when given.
+ */
+export async function onPty(argv: string[], env: NodeJS.ProcessEnv, ctrlCAfter?: RegExp): Promise<PtyResult> {
+  const t = terminal(argv, env, 30_000);
+  if (ctrlCAfter) {
+    await t.waitFor(ctrlCAfter).then(
+      async () => {
+        // As a person would: a moment after the screen showed it.
+        await new Promise((r) => setTimeout(r, 200));
+        t.type("\x03");
+      },
+      () => undefined,
+    );
+  }
+  const { code, output } = await t.exited;
+  return { screen: output, code };
 }

@@ -126,10 +126,12 @@ describe("volunteers", () => {
    * Runs the command on a pseudo-terminal (util-linux `script`), as a volunteer would. Async:
    * the web server it talks to lives in this process, so a spawnSync would starve it.
    */
-  function onTerminal(args: string[], home: string): Promise<string> {
+  function onTerminal(args: string[], home: string, noColor = true): Promise<string> {
     const cmd = [process.execPath, LAUNCHER, "run", ...args].map((a) => `'${a}'`).join(" ");
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: home, NO_COLOR: "1" };
+    if (!noColor) delete env.NO_COLOR;
     return new Promise((resolve) => {
-      const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, XDG_CONFIG_HOME: home, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("script", ["-qec", cmd, "/dev/null"], { env, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
       child.on("close", () => resolve(out));
@@ -138,7 +140,7 @@ describe("volunteers", () => {
 
   // The first-run notice on a terminal: tests/integration/consent.test.ts.
   it.skipIf(!hasScript)("draws a progress bar on a terminal", async () => {
-    const out = await onTerminal([...common, "--no-store", "--no-notice", fast()], mkdtempSync(join(tmpdir(), "reachprobe-home-")));
+    const out = await onTerminal([...common, "--no-store", "--no-notice", fast()], mkdtempSync(join(tmpdir(), "reachprobe-home-")), false);
     expect(out).toMatch(/1\/1 targets, 0 blocked, about 0 s left/);
   });
 

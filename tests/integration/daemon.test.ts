@@ -40,6 +40,8 @@ function harmless(target: string, extra: string[] = []): string[] {
 interface Daemon {
   child: ChildProcess;
   lines(): string[];
+  /** Its stderr as written. */
+  raw(): string;
   waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
@@ -66,7 +68,12 @@ function startDaemon(args: string[]): Daemon {
       resolve({ code, signal, at: Date.now() });
     }),
   );
-  const lines = () => stderr.split("\n").filter(Boolean);
+  // The daemon logs through pino (one JSON object a line); what its runs print is plain text.
+  const lines = () =>
+    stderr
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => (l.startsWith("{") ? (JSON.parse(l) as { msg: string }).msg : l));
   const waitFor = (re: RegExp, timeoutMs: number) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const check = () => {
@@ -93,12 +100,12 @@ function startDaemon(args: string[]): Daemon {
       waiters.add(check);
       check();
     });
-  return { child, lines, waitFor, exited };
+  return { child, lines, raw: () => stderr, waitFor, exited };
 }
 
 /** The log lines without their timestamp and prefix. */
 function messages(d: Daemon): string[] {
-  return d.lines().map((l) => l.replace(/^\S+ reachprobe daemon: /, ""));
+  return d.lines();
 }
 
 function alive(pid: number): boolean {
@@ -113,9 +120,12 @@ function alive(pid: number): boolean {
 describe("reachprobe daemon", () => {
   it("runs at every tick, one run at a time, logs exit codes, and exits 0 at once on SIGTERM", async () => {
     const d = startDaemon(["--every", "2s", "--", ...harmless(`tcp://127.0.0.1:${closed}`, ["--timeout", "2000"])]);
-    await d.waitFor(/reachprobe daemon: started: every 2s \(cron "[01]-59\/2 \* \* \* \* \*"\)/, 15_000);
-    await d.waitFor(/reachprobe daemon: run 2 exited \d+ /, 20_000);
+    await d.waitFor(/^started: every 2s \(cron "[01]-59\/2 \* \* \* \* \*"\)/, 15_000);
+    await d.waitFor(/^run 2 exited \d+ /, 20_000);
     const log = messages(d);
+    // pino's format, as run and control log: a JSON object a line, the time in ISO-8601 UTC.
+    const first = JSON.parse(d.raw().split("\n")[0]!) as { level: number; time: string; msg: string };
+    expect(first).toMatchObject({ level: 30, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), msg: expect.stringMatching(/^started: /) });
     // One run at a time: each run's exit is logged before the next one starts.
     const events = log.flatMap((m) => {
       const s = /^run (\d+) (started|exited)/.exec(m);

@@ -84,12 +84,21 @@ afterAll(async () => {
 });
 
 describe("reachprobe doctor with nothing configured", () => {
+  it("warns that a run refuses a database whose directory is missing, unless --create-dirs", async () => {
+    const fresh = mkdtempSync(join(tmpdir(), "reachprobe-doctor-fresh-"));
+    const { r, line } = await doctorJson(["--db", "sub/dir/r.db"], { cwd: fresh });
+    expect(r.code).toBe(0);
+    expect(line("database")).toMatchObject({ status: "warn", message: expect.stringContaining(`its directory ${fresh}/sub/dir does not exist: a run refuses it (exit 2)`), fix: expect.stringContaining("--create-dirs") });
+    expect(readdirSync(fresh)).toEqual([]);
+  });
+
   it("says a fresh directory's database will be created, contacts nothing, creates nothing, and exits 0", async () => {
     const fresh = mkdtempSync(join(tmpdir(), "reachprobe-doctor-fresh-"));
     const before = dns.queries.length;
-    const r = await doctor([], { cwd: fresh });
+    // The default database is the checkout's, whatever the directory (docs/database.md): name one here.
+    const r = await doctor(["--db", "reachprobe.db"], { cwd: fresh });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`✓ database +no database yet: it will be created at ${fresh}/data/reachprobe\\.db by the first run`));
+    expect(r.stdout).toMatch(new RegExp(`✓ database +no database yet: it will be created at ${fresh}/reachprobe\\.db by the first run`));
     expect(r.stdout).toMatch(/✓ lock +no lock/);
     expect(r.stdout).toMatch(/- control +no control helper configured \(--control\): nothing contacted/);
     expect(r.stdout).toMatch(/- doh +no DoH endpoint configured \(--doh\): nothing contacted/);
@@ -105,7 +114,7 @@ describe("reachprobe doctor with nothing configured", () => {
     const { r, report, line } = await doctorJson([], { cwd: mkdtempSync(join(tmpdir(), "reachprobe-doctor-fresh-")) });
     expect(r.code).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.id)).toEqual(["config", "node", "fd-limit", "clock", "ca.bundled", "ca.extra", "database", "lock", "control", "doh", "resolver"]);
+    expect(report.checks.map((c) => c.id)).toEqual(["config", "network", "node", "fd-limit", "clock", "ca.bundled", "ca.extra", "database", "lock", "control", "doh", "resolver"]);
     expect(line("control").status).toBe("skip");
     expect(line("database").details).toMatchObject({ kind: "absent" });
   });
@@ -120,11 +129,11 @@ describe("reachprobe doctor with nothing configured", () => {
 describe("the config file a run would read", () => {
   it("checks the database and servers it names, with flags still winning", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "reachprobe-doctor-config-"));
-    writeFileSync(join(cwd, "reachprobe.config.json"), JSON.stringify({ db: "sub/c.db", resolver: [`127.0.0.1:${dns.port}`], control: helper.url, controlToken: "right-token", concurrency: 8, list: "wechat" }));
+    writeFileSync(join(cwd, "reachprobe.config.json"), JSON.stringify({ db: "c.db", resolver: [`127.0.0.1:${dns.port}`], control: helper.url, controlToken: "right-token", concurrency: 8, list: "wechat" }));
     const { r, line } = await doctorJson(["--doh-probe-name", "probe.test"], { cwd });
     expect(r.code, r.stdout).toBe(0);
     expect(line("config").message).toBe("reachprobe.config.json (default): 6 keys; checking with its db, resolver, control, controlToken, concurrency");
-    expect(line("database").message).toBe(`no database yet: it will be created at ${cwd}/sub/c.db by the first run`);
+    expect(line("database").message).toBe(`no database yet: it will be created at ${cwd}/c.db by the first run`);
     expect(line("resolver").message).toMatch(/answered probe\.test A with 127\.0\.0\.1/);
     expect(line("control").message).toMatch(/token accepted/);
     expect(line("fd-limit").message).toMatch(/--concurrency 8/);

@@ -157,7 +157,11 @@ describe("taking a lock over", () => {
 
 describe("a database path that cannot be made", () => {
   it("fails at once with the directory named, instead of spinning", async () => {
-    const r = await runCli(["run", ...common, "--db", "/proc/1/nope/x.db", fast()], { killAfterMs: 15_000 });
+    // Without --create-dirs a missing directory is refused before anything is made.
+    const refused = await runCli(["run", ...common, "--db", "/proc/1/nope/x.db", fast()], { killAfterMs: 15_000 });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/the directory of --db \/proc\/1\/nope\/x\.db does not exist/);
+    const r = await runCli(["run", ...common, "--create-dirs", "--db", "/proc/1/nope/x.db", fast()], { killAfterMs: 15_000 });
     expect(r.signal, "killed: it hung").toBe(null);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/could not open the database: cannot create directory \/proc\/1\/nope: ENOENT/);

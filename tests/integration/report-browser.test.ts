@@ -112,10 +112,10 @@ describe("reachprobe report after real runs", () => {
     expect(existsSync(join(dir, "x.html"))).toBe(false);
   });
 
-  it("exits 2 without --html", async () => {
+  it("without --html writes the page on stdout (a terminal is refused: tests/integration/cli-conventions.test.ts)", async () => {
     const r = await runCli(["report", "--db", db]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--html/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^<!doctype html>/i);
   });
 });
 

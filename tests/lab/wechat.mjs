@@ -17,7 +17,7 @@ export function wechatList() {
 
 /** What the demo's ISP does to which host. */
 const NXDOMAIN = ["long.weixin.qq.com", "szlong.weixin.qq.com", "short.weixin.qq.com"];
-const BLOCK_IP = ["szshort.weixin.qq.com", "szextshort.weixin.qq.com", "dns.weixin.qq.com"];
+const BLOCK_IP = ["sglong.wechat.com", "sgshort.wechat.com", "dns.weixin.qq.com"];
 const IP_DROP = [...NXDOMAIN, ...BLOCK_IP];
 const STUB_PAGE = ["weixin.qq.com", "wx.qq.com"];
 

@@ -90,7 +90,9 @@ describe("judgeDatabase", () => {
 
   // [case, facts, id of the line, status, message, fix]
   const cases: Array<[string, DatabaseFacts, string, string, RegExp, RegExp | null]> = [
-    ["absent, creatable", { path: "data/r.db", absolutePath: "/w/data/r.db", kind: "absent", createIn: { dir: "/w", isDir: true, writable: true } }, "database", "ok", /will be created at \/w\/data\/r\.db by the first run/, null],
+    ["absent, creatable (the default)", { path: "data/r.db", absolutePath: "/w/data/r.db", kind: "absent", createIn: { dir: "/w", isDir: true, writable: true }, isDefault: true }, "database", "ok", /will be created at \/w\/data\/r\.db by the first run/, null],
+    ["absent, its directory too (not the default)", { path: "data/r.db", absolutePath: "/w/data/r.db", kind: "absent", createIn: { dir: "/w", isDir: true, writable: true } }, "database", "warn", /its directory \/w\/data does not exist: a run refuses it/, /mkdir -p \/w\/data.*--create-dirs/],
+    ["absent, in an existing directory", { path: "r.db", absolutePath: "/w/r.db", kind: "absent", createIn: { dir: "/w", isDir: true, writable: true } }, "database", "ok", /will be created at \/w\/r\.db by the first run/, null],
     ["absent, read-only directory", { path: "data/r.db", absolutePath: "/w/data/r.db", kind: "absent", createIn: { dir: "/w", isDir: true, writable: false } }, "database", "fail", /\/w is not writable/, /--db PATH/],
     ["absent, a file in the way", { path: "data/r.db", absolutePath: "/w/data/r.db", kind: "absent", createIn: { dir: "/w/data", isDir: false, writable: false } }, "database", "fail", /\/w\/data is not a directory/, /--db PATH/],
     ["a directory", { path: "data", absolutePath: "/w/data", kind: "not-a-file" }, "database", "fail", /not a file/, /--db/],

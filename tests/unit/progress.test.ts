@@ -1,6 +1,7 @@
 /** The progress line on a terminal: redrawn as targets finish, but not once per target on a long list. */
 import { describe, expect, it } from "vitest";
-import { Progress, REDRAW_MS } from "../../src/cli/progress.js";
+import { Progress, progressLine, REDRAW_MS } from "../../src/cli/progress.js";
+import { paintFor } from "../../src/cli/style.js";
 
 /** A fake terminal that records what is written to it. */
 function terminal() {
@@ -49,5 +50,14 @@ describe("Progress", () => {
     p.tick("ok");
     p.done();
     expect(writes).toEqual([]);
+  });
+});
+
+describe("time left", () => {
+  it("never says 0 s left while targets are still in flight", () => {
+    // 19 fast targets in 190 ms, 3 slow ones still inside their budget: the average says 30 ms.
+    expect(progressLine(19, 22, 0, 190, 100, paintFor(false))).toMatch(/19\/22 targets, 0 blocked, waiting for the last 3$/);
+    expect(progressLine(22, 22, 0, 190, 100, paintFor(false))).toMatch(/22\/22 targets, 0 blocked, about 0 s left$/);
+    expect(progressLine(2, 22, 0, 2000, 100, paintFor(false))).toMatch(/about 20 s left$/);
   });
 });

@@ -42,7 +42,7 @@ describe("reportMain", () => {
     makeDb(join(dir, "r.db"));
     const r = await run({});
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^reachprobe report: wrote .*report\.html \(1 network, 1 run, 0 changes; \d+ KiB\)\n$/);
+    expect(r.stderr).toMatch(/^reachprobe: wrote .*report\.html \(1 network, 1 run, 0 changes; \d+ KiB\)\n$/);
     const html = readFileSync(join(dir, "report.html"), "utf8");
     expect(html).toContain("https://a.test/");
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
@@ -86,7 +86,8 @@ describe("reportMain", () => {
     makeDb(join(dir, "r.db"));
     expect((await run({ since: "1d" })).stderr).toContain("no run matches");
     expect((await run({ since: "2025-05-18", network: "lab" })).stderr).toContain("1 network, 1 run");
-    expect((await run({ network: "elsewhere" })).stderr).toContain("no run matches");
+    expect((await run({ network: "LAB" })).stderr, "any case").toContain("1 network, 1 run");
+    expect(await run({ network: "elsewhere" })).toEqual({ code: 2, stderr: 'reachprobe: --network: no network "elsewhere" in the database (known: lab)\n' });
   });
 
   test("a page that cannot be written exits 1 and leaves no temporary file", async () => {

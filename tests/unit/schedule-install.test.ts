@@ -132,9 +132,18 @@ describe("schedule --format cron --install (a fake crontab)", () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toBe(CRON_BEGIN);
     expect(lines[2]).toBe(CRON_END);
-    expect(lines[1]).toMatch(new RegExp(`^${minuteOffset(hostname())} \\* \\* \\* \\* \\{ cd ${root} && sleep `));
-    expect(lines[1]).toContain(`${process.execPath} ${LAUNCHER} run --quiet; } >>${join(home, ".local", "state", "reachprobe", "cron.log")} 2>&1`);
+    expect(lines[1]).toMatch(new RegExp(`^${minuteOffset(hostname())} \\* \\* \\* \\* cd ${root} && sleep `));
+    expect(lines[1]).toContain(`${process.execPath} ${LAUNCHER} run --quiet >>${join(home, ".local", "state", "reachprobe", "cron.log")} 2>&1; rc=$?;`);
+    expect(lines[1]).toContain(`NO_COLOR=1 ${process.execPath} ${LAUNCHER} changes --quiet --last-run;;`);
     expect(existsSync(join(home, ".local", "state", "reachprobe"))).toBe(true);
+  });
+
+  it("creates the directory of a --db given to the runs, which a run would refuse to make", async () => {
+    rmSync(crontabFile, { force: true });
+    const r = await runCli(["schedule", "--every", "1h", "--format", "cron", "--install", "--", "--quiet", "--db", "probes/2026/p.db"], { env: env(), cwd: root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(root, "probes", "2026"))).toBe(true);
+    expect(readFileSync(crontabFile, "utf8")).toContain("changes --quiet --last-run --db probes/2026/p.db;;");
   });
 
   it("keeps the user's lines, is idempotent, and replaces its own line on re-install", async () => {
@@ -156,7 +165,7 @@ describe("schedule --format cron --install (a fake crontab)", () => {
     const third = readFileSync(crontabFile, "utf8");
     expect(third.startsWith(mine)).toBe(true);
     expect(third.split(CRON_BEGIN)).toHaveLength(2);
-    expect(third).toMatch(/\n\d{1,2} \d,\d{1,2},\d{1,2},\d{1,2} \* \* \* \{ cd .* && NO_COLOR=1 nice -n 10 .* run --db \/srv\/p\.db; \}/);
+    expect(third).toMatch(/\n\d{1,2} \d,\d{1,2},\d{1,2},\d{1,2} \* \* \* cd .* && \{ NO_COLOR=1 nice -n 10 .* run --db \/srv\/p\.db >>.* changes --quiet --last-run --db \/srv\/p\.db;;/);
     expect(third).not.toContain("sleep");
 
     const r4 = await runCli(["schedule", "--uninstall", "--format", "cron"], { env: env(), cwd: root });
@@ -186,7 +195,7 @@ describe("a directory that cannot be made under /proc fails at once with the pat
     rmSync(crontabFile, { force: true });
     const r = await runCli(["schedule", "--every", "1h", "--format", "cron", "--install"], { env: env({ XDG_STATE_HOME: "/proc/1/nope" }), cwd: root, killAfterMs: 15_000 });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain("reachprobe schedule: cannot create directory /proc/1/nope: ENOENT");
+    expect(r.stderr).toContain("reachprobe: cannot create directory /proc/1/nope: ENOENT");
     expect(existsSync(crontabFile)).toBe(false);
   });
 

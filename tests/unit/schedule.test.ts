@@ -14,9 +14,9 @@ import { chooseJitter, defaultJitter } from "../../src/schedule/jitter.js";
 import { renderService, renderTimer, systemdQuote, systemdSpan, type Invocation, type TimerSpec } from "../../src/schedule/systemd.js";
 import { cronTicker, intervalTicker } from "../../src/schedule/ticks.js";
 import { exitMeaning } from "../../src/cli/daemon.js";
-import { scheduledRunArgs } from "../../src/schedule/command-line.js";
+import { scheduledChangesArgs, scheduledRunArgs } from "../../src/schedule/command-line.js";
 
-const inv: Invocation = { node: "/usr/local/bin/node", cli: "/opt/reachprobe/dist/cli/main.js", cwd: "/srv/probe", runArgs: ["--quiet", "--config", "/srv/probe/reachprobe.config.json"] };
+const inv: Invocation = { node: "/usr/local/bin/node", cli: "/opt/reachprobe/dist/cli/main.js", cwd: "/srv/probe", runArgs: ["--quiet", "--config", "/srv/probe/reachprobe.config.json"], changesArgs: ["--db", "/srv/probe/r.db"] };
 
 /** The value of `Key=` in a unit file, or undefined. */
 function setting(unit: string, key: string): string | undefined {
@@ -114,6 +114,8 @@ describe("systemd units", () => {
     expect(setting(service, "NoNewPrivileges")).toBe("yes");
     expect(setting(service, "SuccessExitStatus")).toBe("3 4 5");
     expect(setting(service, "TimeoutStartSec")).toBe("1h");
+    // Then only the changes that run saw, in the journal (which journald rotates).
+    expect(setting(service, "ExecStartPost")).toBe("/usr/local/bin/node /opt/reachprobe/dist/cli/main.js changes --quiet --last-run --db /srv/probe/r.db");
     // Options that need a mount namespace fail in a user manager without user namespaces.
     for (const key of ["ProtectSystem", "ProtectHome", "PrivateTmp", "DynamicUser", "MemoryDenyWriteExecute"]) expect(setting(service, key), key).toBeUndefined();
   });
@@ -197,9 +199,10 @@ describe("per-machine offset", () => {
 describe("crontab line", () => {
   const spec = { time: "26 * * * *", jitterS: 360, logFile: "/home/u/.local/state/reachprobe/cron.log" };
 
-  it("runs in the working directory, after a random sleep, niced, with absolute paths, output appended to the log", () => {
+  it("runs in the working directory, after a random sleep, niced, with absolute paths, its output appended to a rotated log, then the changes", () => {
+    const log = "/home/u/.local/state/reachprobe/cron.log";
     expect(renderCronLine(inv, spec)).toBe(
-      "26 * * * * { cd /srv/probe && sleep $(( $(od -An -N2 -tu2 /dev/urandom || echo 0) * 361 / 65536 )) && NO_COLOR=1 nice -n 10 /usr/local/bin/node /opt/reachprobe/dist/cli/main.js run --quiet --config /srv/probe/reachprobe.config.json; } >>/home/u/.local/state/reachprobe/cron.log 2>&1",
+      `26 * * * * cd /srv/probe && sleep $(( $(od -An -N2 -tu2 /dev/urandom || echo 0) * 361 / 65536 )) && { [ ! -f ${log} ] || [ "$(wc -c <${log})" -lt 1000000 ] || mv -f ${log} ${log}.1; } && { NO_COLOR=1 nice -n 10 /usr/local/bin/node /opt/reachprobe/dist/cli/main.js run --quiet --config /srv/probe/reachprobe.config.json >>${log} 2>&1; rc=$?; case $rc in [0345]) NO_COLOR=1 /usr/local/bin/node /opt/reachprobe/dist/cli/main.js changes --quiet --last-run --db /srv/probe/r.db;; *) echo "reachprobe: the scheduled run exited with $rc; the end of ${log}:"; tail -n 5 ${log};; esac; }`,
     );
   });
 
@@ -220,19 +223,62 @@ describe("crontab line", () => {
     expect(shQuote("$HOME")).toBe("'$HOME'");
   });
 
-  it("the command part runs under /bin/sh: sleeps at most the jitter, then the run, output in the log", () => {
+  /** Runs the command part of a crontab line under /bin/sh with a fake node that exits `code` for run, and prints for changes. */
+  function cronCommand(code: number, logBefore = "") {
     const dir = mkdtempSync(join(tmpdir(), "reachprobe-cronline-"));
     const fake = join(dir, "fake node");
-    writeFileSync(fake, '#!/bin/sh\necho "argv: $*"\necho "NO_COLOR=$NO_COLOR"\necho oops >&2\n');
+    writeFileSync(fake, `#!/bin/sh\nif [ "$2" = run ]; then echo "argv: $*"; echo "NO_COLOR=$NO_COLOR"; echo oops >&2; exit ${code}; fi\necho "changed: $*"\n`);
     chmodSync(fake, 0o755);
     const log = join(dir, "cron.log");
-    const line = renderCronLine({ node: fake, cli: "/x/main.js", cwd: dir, runArgs: ["--db", "a b.db"] }, { time: "* * * * *", jitterS: 1, logFile: log });
+    if (logBefore) writeFileSync(log, logBefore);
+    const line = renderCronLine({ node: fake, cli: "/x/main.js", cwd: dir, runArgs: ["--db", "a b.db"], changesArgs: ["--db", "a b.db"] }, { time: "* * * * *", jitterS: 1, logFile: log });
     const command = line.split(" ").slice(5).join(" ");
     const t0 = Date.now();
     const r = spawnSync("/bin/sh", ["-c", command], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
-    expect(r.status, r.stderr).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(1900);
-    expect(readFileSync(log, "utf8")).toBe("argv: /x/main.js run --db a b.db\nNO_COLOR=1\noops\n");
+    return { r, log, ms: Date.now() - t0, dir };
+  }
+
+  it("the command part runs under /bin/sh: the run's output goes to the log, only the changes to cron's mail", () => {
+    for (const code of [0, 3, 4, 5]) {
+      const { r, log, ms } = cronCommand(code);
+      expect(r.status, r.stderr).toBe(0);
+      expect(ms).toBeLessThan(1900);
+      expect(readFileSync(log, "utf8")).toBe("argv: /x/main.js run --db a b.db\nNO_COLOR=1\noops\n");
+      expect(r.stdout).toBe("changed: /x/main.js changes --quiet --last-run --db a b.db\n");
+      expect(r.stderr).toBe("");
+    }
+  });
+
+  it("a run that could not run is mailed with its exit code and the end of the log, and no changes", () => {
+    const { r, log } = cronCommand(6);
+    expect(r.stdout).toBe(`reachprobe: the scheduled run exited with 6; the end of ${log}:\nargv: /x/main.js run --db a b.db\nNO_COLOR=1\noops\n`);
+  });
+
+  it("moves a log over the size limit to .1 before the run appends", () => {
+    const big = "x".repeat(1_000_001);
+    const { log } = cronCommand(0, big);
+    expect(readFileSync(`${log}.1`, "utf8")).toBe(big);
+    expect(readFileSync(log, "utf8")).toMatch(/^argv: /);
+    const small = cronCommand(0, "kept\n");
+    expect(readFileSync(small.log, "utf8")).toMatch(/^kept\nargv: /);
+  });
+});
+
+describe("changes after each scheduled run", () => {
+  it("reads the run's database: its --db, else the config file's", () => {
+    expect(scheduledChangesArgs(["--quiet", "--db", "/d/x.db"], "/c.db")).toEqual(["--db", "/d/x.db"]);
+    expect(scheduledChangesArgs(["--db=/d/y.db"], null)).toEqual(["--db", "/d/y.db"]);
+    expect(scheduledChangesArgs(["--quiet", "--config", "/c.json"], "/c.db")).toEqual(["--db", "/c.db"]);
+    expect(scheduledChangesArgs(["--quiet"], null)).toEqual([]);
+  });
+
+  it("is left out when the runs store nothing (--no-store): nothing to compare", () => {
+    expect(scheduledChangesArgs(["--no-store", "--db", "/d/x.db"], null)).toBeNull();
+    const none = { ...inv, runArgs: ["--no-store"], changesArgs: null };
+    expect(setting(renderService(none, { when: { onCalendar: "hourly" }, intervalS: 3600, jitterS: 0, madeBy: "x" }), "ExecStartPost")).toBeUndefined();
+    const line = renderCronLine(none, { time: "* * * * *", jitterS: 0, logFile: "/l" });
+    expect(line).not.toContain("changes");
+    expect(line).toContain("case $rc in [0345]) ;; *) echo");
   });
 });
 

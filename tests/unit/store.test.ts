@@ -1,3 +1,4 @@
+import { APPLICATION_ID } from "../../src/store/application-id.js";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -189,6 +190,8 @@ describe("schema", () => {
     const db = rawDb(path);
     db.exec("CREATE TABLE future (x)");
     db.pragma(`user_version = ${newer}`);
+    // As every reachprobe since schema 2 marks its files.
+    db.pragma(`application_id = ${APPLICATION_ID}`);
     db.close();
     const before = readFileSync(path);
     for (const readonly of [false, true]) {
@@ -205,7 +208,8 @@ describe("schema", () => {
 
   it("refuses to open an old file read-only instead of failing later on a missing column", () => {
     const path = join(dir, "empty.db");
-    rawDb(path).exec("CREATE TABLE unrelated (x)");
+    // A development build's file: our tables, no schema version (another application's tables are E_FOREIGN_DB).
+    rawDb(path).exec("CREATE TABLE runs (x); CREATE TABLE measurements (x)");
     const err = catchError(() => openStore(path, { readonly: true }));
     expect(err.code).toBe("E_SCHEMA_OLDER");
     expect(err.message).toContain(path);

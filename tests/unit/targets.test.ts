@@ -1,6 +1,8 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TargetError } from "../../src/targets/errors.js";
 import {
@@ -161,10 +163,11 @@ describe("target files", () => {
     );
     const list = await loadTargetFile(path);
     expect(list.targets.map((t) => [t.input, t.service, t.origin])).toEqual([
-      ["https://example.org/", "(none)", `${path}:2`],
+      // No "(none)" in a report's headline: a target whose file names no service is the file's.
+      ["https://example.org/", basename(path), `${path}:2`],
       ["https://weixin.qq.com/", "WeChat", `${path}:5`],
       ["tcp://long.weixin.qq.com:8080", "WeChat", `${path}:6`],
-      ["http://example.net/", "(none)", `${path}:8`],
+      ["http://example.net/", basename(path), `${path}:8`],
     ]);
     expect(list.canary).toBeUndefined();
   });
@@ -211,7 +214,7 @@ describe("target files", () => {
     expect(list.targets.map((t) => [t.input, t.service, t.origin])).toEqual([
       ["https://weixin.qq.com/", "WeChat", `${path}:14`],
       ["tcp://long.weixin.qq.com:443", "WeChat", `${path}:20`],
-      ["https://example.net/", "(none)", `${path}:24`],
+      ["https://example.net/", "ok.json", `${path}:24`],
     ]);
   });
 
@@ -312,12 +315,10 @@ describe("bundled lists", () => {
     expect(list.canary?.scheme).toBe("https");
     const inputs = new Set(list.targets.map((t) => t.input));
     const web = ["weixin.qq.com", "wx.qq.com", "web.wechat.com", "www.wechat.com"];
-    const media = ["mmsns.qpic.cn", "wx.qlogo.cn", "res.wx.qq.com", "pay.weixin.qq.com"];
+    const media = ["wx.qlogo.cn", "res.wx.qq.com", "pay.weixin.qq.com"];
     const client = [
       "long.weixin.qq.com",
       "short.weixin.qq.com",
-      "szshort.weixin.qq.com",
-      "szextshort.weixin.qq.com",
       "dns.weixin.qq.com",
       "sglong.wechat.com",
       "sgshort.wechat.com",
@@ -331,6 +332,23 @@ describe("bundled lists", () => {
       expect(t.service, t.input).toBe("WeChat");
       expect(t.origin, t.input).toBe("list:wechat");
     }
+  });
+
+  it("every endpoint of every bundled list cites a public source (a URL), none a bare note", async () => {
+    // Issue 12: the endpoints whose only source was a note (szshort, szextshort.weixin.qq.com,
+    // mmsns.qpic.cn) were dropped; pay.weixin.qq.com cites Citizen Lab's capture.
+    const dir = join(fileURLToPath(new URL("../../", import.meta.url)), "targets");
+    const unsourced: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+      const doc = JSON.parse(readFileSync(join(dir, file), "utf8")) as { sources?: Array<{ url: string }>; endpoints?: Array<{ target: string; source?: unknown }> };
+      for (const e of doc.endpoints ?? []) {
+        const s = typeof e.source === "number" ? doc.sources?.[e.source] : undefined;
+        if (!s || !/^https:\/\//.test(s.url)) unsourced.push(`${file}: ${e.target}`);
+      }
+    }
+    expect(unsourced).toEqual([]);
+    const wechat = JSON.parse(readFileSync(join(dir, "wechat.json"), "utf8")) as { endpoints: Array<{ target: string }> };
+    expect(wechat.endpoints.map((e) => new URL(e.target).hostname).filter((h) => /^(szshort|szextshort)\.weixin\.qq\.com$|^mmsns\.qpic\.cn$/.test(h))).toEqual([]);
   });
 });
 
