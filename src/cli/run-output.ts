@@ -15,7 +15,7 @@ export class JsonStream {
   results(rs: readonly TargetResult[]): void {
     let text = "";
     for (const r of rs) {
-      const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
+      const doc = { target: r.target.input, ...(r.target.unicodeHost ? { unicode_host: r.target.unicodeHost } : {}), service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
       text += (this.first ? "\n" : ",\n") + JSON.stringify(doc);
       this.first = false;
     }
