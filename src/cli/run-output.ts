@@ -1,7 +1,7 @@
 /** What `run` writes to stdout: the streamed --json document, or the human report. */
 import type { TargetResult } from "../runner/runner.js";
 import type { ServiceSummary } from "../analysis/service.js";
-import { renderHuman, type ResultLine } from "./render.js";
+import { renderHumanChunks, type ResultLine } from "./render.js";
 import { paintFor, useColor } from "./style.js";
 
 /** Writes the --json document as results arrive, so memory stays flat for long lists. */
@@ -56,10 +56,13 @@ export function printHuman(lines: ResultLine[], services: ServiceSummary[], s: H
     const flagged = lines.filter((l) => l.verdict.status === "blocked" || l.verdict.status === "anomaly");
     if (flagged.length === 0) return;
     const names = new Set(flagged.map((l) => l.service));
-    out.write(renderHuman(flagged, services.filter((x) => names.has(x.service)), paint));
+    for (const chunk of renderHumanChunks(flagged, services.filter((x) => names.has(x.service)), paint)) out.write(chunk);
     return;
   }
-  if (lines.length) out.write(`${renderHuman(lines, services, paint)}\n`);
+  if (lines.length) {
+    for (const chunk of renderHumanChunks(lines, services, paint)) out.write(chunk);
+    out.write("\n");
+  }
   const where = s.db ? ` Stored in ${s.db} (run ${s.runId}).` : " Nothing stored (--no-store).";
   const how = s.interrupted ? `, then ${paint.bold(s.interrupted)}: the other ${s.total - s.measured} were not measured` : "";
   out.write(`${s.measured} of ${s.total} targets measured in ${s.seconds.toFixed(1)} s${how}.${where}\n`);
