@@ -23,6 +23,7 @@ const blocked = (f: FactKey, layer: Rule["layer"] = "fact"): Rule => ({ fact: f,
 const down = (f: FactKey): Rule => ({ fact: f, status: "down", layer: null });
 const inconclusive = (f: FactKey): Rule => ({ fact: f, status: "inconclusive", layer: null });
 const anomaly = (f: FactKey): Rule => ({ fact: f, status: "anomaly", layer: "fact" });
+const ok = (f: FactKey): Rule => ({ fact: f, status: "ok", layer: null });
 
 /** The decision, first match wins. Facts not listed here are notes (helper_unusable). */
 export const RULES: readonly Rule[] = [
@@ -64,7 +65,11 @@ export const RULES: readonly Rule[] = [
   anomaly("tls_failed_unconfirmed"),
   anomaly("http_failed_unconfirmed"),
   anomaly("hop_failed_unconfirmed"),
+  // The resolver sent the client where no control was sent, and the site answered there (a transparent proxy, a CDN node).
+  anomaly("dns_probe_only_addresses_worked"),
   inconclusive("nothing_ran"),
+  // Reached, with something worth saying: the site itself answered this client otherwise.
+  ok("http_differs_over_validated_tls"),
 ];
 
 /** Facts that only add context to whatever is decided. */
@@ -86,12 +91,13 @@ export function classify(facts: readonly Fact[]): Classified {
     const rest = others.filter((f) => f !== deciding);
     // Blocked and anomaly verdicts list what the other steps found too; a failed canary names the
     // failure it excuses; down and inconclusive verdicts rest on their one fact.
-    const also = rule.status === "blocked" || rule.status === "anomaly" ? rest : rule.fact === "canary_failed" ? rest.slice(0, 1) : [];
+    const also = rule.status === "blocked" || rule.status === "anomaly" || rule.status === "ok" ? rest : rule.fact === "canary_failed" ? rest.slice(0, 1) : [];
     const failure = rule.fact === "canary_failed" ? (rest[0]?.failure ?? null) : deciding.failure;
     const layer = rule.layer === "fact" ? deciding.layer : rule.layer;
     return { verdict: { status: rule.status, layer, failure, evidence: [deciding, ...also, ...notes].flatMap(sentence) }, decidedBy: rule.fact };
   }
-  return { verdict: { status: "ok", layer: null, failure: null, evidence: [] }, decidedBy: null };
+  // Reached with no control to compare with: the note says so (docs/verdicts.md "Without a helper").
+  return { verdict: { status: "ok", layer: null, failure: null, evidence: notes.flatMap(sentence) }, decidedBy: null };
 }
 
 /** The verdict of a target the run did not measure because this machine's network is down. */

@@ -20,14 +20,29 @@ function measured(table: Table, hop: number): ConnRow[] {
   return table.conns.filter((c) => c.hop === hop && c.purpose === "measure");
 }
 
-/** Compares the TCP connects of the target's own connections (hop 0). */
+/**
+ * The connections a browser would have made: to the addresses of its resolver (the system one,
+ * or the first configured), when the probe connected to any of them. The probe also connects to
+ * other resolvers' addresses; one of those working does not excuse the browser's failing.
+ */
+function browserConns(table: Table, conns: ConnRow[]): ConnRow[] {
+  const own = table.dns.filter((r) => r.hop === 0 && r.role === "probe" && r.host === table.target.host);
+  const lookup = own.find((r) => r.engine === "system") ?? own.find((r) => r.engine === "udp");
+  if (!lookup || lookup.addresses.length === 0) return conns;
+  const mine = conns.filter((c) => lookup.addresses.includes(c.ip));
+  return mine.length > 0 ? mine : conns;
+}
+
+/** Compares the TCP connects of the target's own connections (hop 0), as a browser made them. */
 export function compareTcp(table: Table): Fact[] {
-  const conns = measured(table, 0);
+  const all = measured(table, 0);
+  const conns = browserConns(table, all);
   if (conns.length === 0 || conns.some((c) => c.tcpFailure === null)) return [];
   const ids = conns.map((c) => c.id);
   const tries = conns.map((c) => `${c.endpoint}|${c.tcpFailure}`).join("\n");
   const out: Fact[] = [];
-  if (conns.every((c) => NO_ROUTE.has(c.tcpFailure!))) out.push(fact("tcp_no_route", "tcp", conns[0]!.tcpFailure, ids, { tries }));
+  // The local network is down only when no address at all could be reached (a bogon has no route either).
+  if (all.every((c) => c.tcpFailure !== null && NO_ROUTE.has(c.tcpFailure))) out.push(fact("tcp_no_route", "tcp", conns[0]!.tcpFailure, ids, { tries }));
   const tried = conns.filter((c) => c.control?.tcp);
   const blocked = tried.find((c) => c.control!.tcp!.ok);
   if (blocked) {
@@ -61,7 +76,8 @@ function certificate(c: ConnRow): Record<string, string> {
  * filter; a certificate the probe alone sees is interception, which no swap can tell).
  */
 export function compareTls(table: Table, hop = 0): Fact[] {
-  const conns = measured(table, hop).filter((c) => c.tls !== null);
+  const all = measured(table, hop);
+  const conns = (hop === 0 ? browserConns(table, all) : all).filter((c) => c.tls !== null);
   if (conns.length === 0 || conns.some((c) => c.tls!.failure === null)) return [];
   const tried = hop === 0 ? conns.filter((c) => c.control?.tls) : [];
   const blocked = tried.find((c) => c.control!.tls!.ok);

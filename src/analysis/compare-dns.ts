@@ -41,6 +41,14 @@ const NO_ROUTE: ReadonlySet<string> = new Set(["network_unreachable", "network_d
 // REFUSED is the resolver declining to serve us, not a word about the name.
 const NO_ADDRESS: ReadonlySet<string> = new Set(["dns_nxdomain_error", "dns_no_answer", "dns_servfail_error"]);
 
+/** Answers that say the name has no address record at all (not a server failure). */
+const GHOST: ReadonlySet<string> = new Set(["dns_nxdomain_error", "dns_no_answer"]);
+
+/** What a resolver's "no address" answer says, in a few words. */
+function describeNone(f: Failure): string {
+  return f === "dns_nxdomain_error" ? "the name does not exist" : f === "dns_no_answer" ? "no address record" : "SERVFAIL";
+}
+
 /** Every address a lookup saw, first response first. */
 function allAddresses(r: DnsRow): string[] {
   const set = new Set(r.addresses);
@@ -50,7 +58,10 @@ function allAddresses(r: DnsRow): string[] {
 
 /** What the steps after DNS say about the answers: addresses a handshake validated, addresses reached when nothing went wrong later. */
 export interface DnsEvidenceFromLaterSteps {
+  /** Addresses where the control helper's handshake for the name validated: a server of the site. */
   validated: ReadonlySet<string>;
+  /** Addresses where the probe's own handshake validated: the site answered through them, maybe via a proxy. */
+  probeValidated: ReadonlySet<string>;
   /** null when a later step found something wrong: then reaching an address excuses nothing. */
   reached: ReadonlySet<string> | null;
   /** True when an HTTP response was a known block page or a 451: a bogon that led there is the block's first step. */
@@ -179,8 +190,11 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
       const asns = new Set(asnOf ? [...against].map((a) => asnOf(a)).filter((x): x is number => x !== null) : []);
       return r.addresses.some((a) => against.has(a) || later.validated.has(a) || (asnOf ? asns.has(asnOf(a) ?? -1) : false));
     };
-    // An answer no witness shares is excused only when its own addresses worked (a CDN), not because another one did.
-    const excused = (r: DnsRow) => later.reached !== null && r.addresses.some((a) => later.reached!.has(a));
+    // An answer no witness shares that led to the site itself (a handshake validated, or the page
+    // the control saw with nothing wrong after it) is not a block: the resolver still sent the
+    // client where no witness was sent, a transparent proxy or a CDN node (an anomaly). Its own
+    // addresses must have worked, not another answer's.
+    const worked = (r: DnsRow) => r.addresses.find((a) => later.probeValidated.has(a)) ?? (later.reached ? r.addresses.find((a) => later.reached!.has(a)) : undefined);
     // The browser's answer against every public address a witness gave; an outside resolver's
     // against the controls' alone.
     const allSeen = new Set(vouching([...outside, ...controls]).flatMap((w) => w.addresses.filter(isPublic)));
@@ -188,11 +202,32 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
     const suspects: Array<[DnsRow, DnsRow[], ReadonlySet<string>]> = [[browser, by, allSeen]];
     if (controlAddrs.size > 0) for (const r of outside) suspects.push([r, vouching(controls), controlAddrs]);
     for (const [r, against, addrs] of suspects) {
-      if (r.failure !== null || r.addresses.length === 0 || consistent(r, addrs) || excused(r)) continue;
+      if (r.failure !== null || r.addresses.length === 0 || consistent(r, addrs)) continue;
       const shown = r === browser ? seen : addrs;
-      out.push(fact("dns_probe_only_addresses", "dns", null, [r.id, ...against.map((c) => c.id)], { resolver: resolverName(r), addresses: r.addresses.join(", "), name, controls: controlNames(against), controlAddrs: listed(shown) }));
+      const detail = { resolver: resolverName(r), addresses: r.addresses.join(", "), name, controls: controlNames(against), controlAddrs: listed(shown) };
+      const via = worked(r);
+      if (via === undefined) out.push(fact("dns_probe_only_addresses", "dns", null, [r.id, ...against.map((c) => c.id)], detail));
+      else if (r === browser && out.length === 0) {
+        // (A block-page address or a forged answer already said what the answer was.)
+        const compared = table.controlHttp !== null && table.controlHttp !== undefined && table.controlHttp.failure === null;
+        const how = later.probeValidated.has(via)
+          ? `a TLS handshake with ${via} validated for ${name}`
+          : compared
+            ? `${via} served the page the control saw`
+            : `${via} answered, but no control fetched the page to compare it with`;
+        out.push(fact("dns_probe_only_addresses_worked", "dns", null, [r.id, ...against.map((c) => c.id)], { ...detail, via, how }));
+      } else continue;
       break;
     }
+    return out;
+  }
+
+  // Every witness answered that the name has no address, yet the browser's resolver gave one: a
+  // resolver that answers for a name nobody else knows (OONI's "ghost" DNS blocking).
+  const witnesses = others.filter((r) => r.failure !== null);
+  if (!browser.failure && browser.addresses.length > 0 && witnesses.length > 0 && witnesses.length === others.length && witnesses.every((r) => GHOST.has(r.failure!))) {
+    const none = [...new Set(witnesses.map((r) => describeNone(r.failure!)))];
+    out.push(fact("dns_probe_only_addresses", "dns", null, [browser.id, ...witnesses.map((c) => c.id)], { resolver: resolverName(browser), addresses: browser.addresses.join(", "), name, controls: controlNames(witnesses), controlAddrs: `no address (${none.join(", ")})` }));
     return out;
   }
 

@@ -27,19 +27,31 @@ export interface HttpComparison {
   proportion: number;
 }
 
-/** Compares a final response with the control's. */
+/** The words of five letters or more in a title, lower case (OONI's "long words"): short words vary with layout, not with the page. */
+function longWords(title: string | null | undefined): Set<string> {
+  return new Set((title ?? "").toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => [...w].length >= 5));
+}
+
+/**
+ * Compares a final response with the control's, as OONI's web_connectivity does (docs/verdicts.md
+ * "Comparing a page with the control's"): the status; the body length proportion (over 0.7
+ * agrees); the uncommon headers (they agree when both sides share one: two sides with none share
+ * nothing, as a block page written by a middlebox has none); the title (it agrees when neither
+ * has a long word the other lacks).
+ */
 export function compareResponses(last: HttpRow, c: ControlHttpRow): HttpComparison {
   const probeLen = last.bodyLength ?? 0;
   // A probe body cut at the cap is as long as the control's if the control's is longer still.
   const controlLen = last.bodyTruncated ? Math.min(c.bodyLength ?? 0, probeLen) : (c.bodyLength ?? 0);
   const big = Math.max(probeLen, controlLen);
   const proportion = big === 0 ? 1 : Math.min(probeLen, controlLen) / big;
-  const norm = (t: string | null | undefined) => (t ?? "").trim().toLowerCase();
   const uncommon = (h: Record<string, string>) => new Set(Object.keys(h).map((k) => k.toLowerCase()).filter((k) => !COMMON_HEADERS.has(k)));
   const mine = uncommon(last.headers);
-  const theirs = uncommon(c.headers);
-  const headers = (mine.size === 0 && theirs.size === 0) || [...mine].some((k) => theirs.has(k));
-  return { status: last.status === c.status, body: proportion > 0.7, title: norm(last.title) === norm(c.title), headers, proportion };
+  const headers = [...uncommon(c.headers)].some((k) => mine.has(k));
+  const a = longWords(last.title);
+  const b = longWords(c.title);
+  const title = [...a].every((w) => b.has(w)) && [...b].every((w) => a.has(w));
+  return { status: last.status === c.status, body: proportion > 0.7, title, headers, proportion };
 }
 
 /** The host of a URL, lower case, without IPv6 brackets; "" when it does not parse. */
@@ -125,7 +137,9 @@ export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: bool
     if (c && c.failure === null) return [fact("http_failed_probe_only", "http", last.failure, [last.id], { ...what, controlSaw: controlSaw(c) })];
     if (c) return [fact("http_failed_everywhere", "http", last.failure, [last.id], { ...what, controlFailure: c.failure! })];
     // Without a helper: the same address answering the same request with an innocuous Host proves a Host filter.
-    const swap = CUT.has(last.failure) ? table.http.find((h) => h.purpose === "host_swap" && h.hop === last.hop && h.status !== null) : undefined;
+    // Only a request cut before any response: a response that began for our Host was not refused
+    // for it (a throttled address times out mid-body for every Host alike).
+    const swap = CUT.has(last.failure) && last.status === null ? table.http.find((h) => h.purpose === "host_swap" && h.hop === last.hop && h.status !== null) : undefined;
     if (swap) return [fact("http_host_swap_answered", "http", last.failure, [last.id, swap.id], { ...what, swapHost: swap.swappedHost ?? "another name", swapStatus: String(swap.status) })];
     return [fact("http_failed_unconfirmed", "http", last.failure, [last.id], what)];
   }
@@ -139,5 +153,10 @@ export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: bool
   if (cmp.status && (cmp.body || cmp.headers || cmp.title)) return [];
   const diffs = [!cmp.status && "status", !cmp.body && `body length (${Math.round(cmp.proportion * 100)}%)`, !cmp.title && "title", !cmp.headers && "uncommon headers"].filter((x): x is string => Boolean(x));
   const mine = `HTTP ${last.status}, ${last.bodyLength ?? 0} bytes${last.title ? `, "${last.title}"` : ""}`;
-  return [fact("http_response_differs", "http", null, [last.id], { url: last.url, mine, controlSaw: controlSaw(c), diffs: diffs.join(", ") })];
+  const detail = { url: last.url, mine, controlSaw: controlSaw(c), diffs: diffs.join(", ") };
+  // Over a handshake that validated for the site, no middlebox wrote the page: the site chose to
+  // answer this client otherwise (a CAPTCHA, a challenge, a page for its country).
+  const conn = last.conn === null ? undefined : table.conns.find((x) => x.id === last.conn);
+  if (conn?.tls && conn.tls.failure === null && conn.tls.verified) return [fact("http_differs_over_validated_tls", "http", null, [last.id, conn.id], { ...detail, endpoint: conn.endpoint })];
+  return [fact("http_response_differs", "http", null, [last.id], detail)];
 }

@@ -20,14 +20,16 @@ export function compare(table: Table, ctx: AnalysisContext): Fact[] {
   // A redirect hop's failure says nothing about the target's own addresses.
   const later = [...tcp, ...tls, ...http];
   const validated = new Set<string>();
+  const probeValidated = new Set<string>();
   for (const c of table.conns) {
     if (c.hop !== 0 || c.purpose !== "measure") continue;
-    if (c.tls && c.tls.failure === null && c.tls.verified) validated.add(c.ip);
+    if (c.tls && c.tls.failure === null && c.tls.verified) probeValidated.add(c.ip);
     if (c.control?.tls?.ok) validated.add(c.ip);
   }
-  const reached = later.length === 0 ? new Set(table.conns.filter((c) => c.hop === 0 && c.purpose === "measure" && c.tcpFailure === null).map((c) => c.ip)) : null;
+  // An address is reached when its connect, and its handshake if any, worked.
+  const reached = later.length === 0 ? new Set(table.conns.filter((c) => c.hop === 0 && c.purpose === "measure" && c.tcpFailure === null && (!c.tls || c.tls.failure === null)).map((c) => c.ip)) : null;
   const blockPage = http.some((f) => f.key === "http_blockpage" || f.key === "http_status_451");
-  const dns = compareDns(table, { validated, reached, blockPage }, ctx);
+  const dns = compareDns(table, { validated, probeValidated, reached, blockPage }, ctx);
 
   const run: Fact[] = [];
   if (table.helper?.failure) run.push(fact("helper_unusable", null, table.helper.failure, [], { helper: table.helper.url }));

@@ -237,7 +237,9 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     for (const r of batch) {
       statuses.push({ service: r.target.service, status: r.verdict.status });
       measured?.push({ target: r.target.input, service: r.target.service, status: r.verdict.status, layer: r.verdict.layer, durationMs: r.durationMs });
-      if (!json) lines.push({ target: r.target.input, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
+      // An internationalised name is measured as xn--; a person reads it in its own script too.
+      const shown = r.target.unicodeHost ? `${r.target.input} (${r.target.unicodeHost})` : r.target.input;
+      if (!json) lines.push({ target: shown, service: r.target.service, verdict: { ...r.verdict, evidence: r.verdict.evidence.slice(0, 4) } });
       progress.tick(r.verdict.status);
       log.debug({ target: r.target.input, status: r.verdict.status, layer: r.verdict.layer }, "target done");
     }

@@ -1,7 +1,7 @@
 /** What `run` writes to stdout: the streamed --json document, or the human report. */
 import type { TargetResult } from "../runner/runner.js";
 import type { ServiceSummary } from "../analysis/service.js";
-import { renderHuman, type ResultLine } from "./render.js";
+import { renderHumanChunks, type ResultLine } from "./render.js";
 import { paintFor, useColor } from "./style.js";
 
 /** Writes the --json document as results arrive, so memory stays flat for long lists. */
@@ -15,7 +15,7 @@ export class JsonStream {
   results(rs: readonly TargetResult[]): void {
     let text = "";
     for (const r of rs) {
-      const doc = { target: r.target.input, service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
+      const doc = { target: r.target.input, ...(r.target.unicodeHost ? { unicode_host: r.target.unicodeHost } : {}), service: r.target.service, ...r.verdict, started_at: r.startedAt.toISOString(), duration_ms: r.durationMs, observations: r.observations, control: r.control };
       text += (this.first ? "\n" : ",\n") + JSON.stringify(doc);
       this.first = false;
     }
@@ -56,10 +56,13 @@ export function printHuman(lines: ResultLine[], services: ServiceSummary[], s: H
     const flagged = lines.filter((l) => l.verdict.status === "blocked" || l.verdict.status === "anomaly");
     if (flagged.length === 0) return;
     const names = new Set(flagged.map((l) => l.service));
-    out.write(renderHuman(flagged, services.filter((x) => names.has(x.service)), paint));
+    for (const chunk of renderHumanChunks(flagged, services.filter((x) => names.has(x.service)), paint)) out.write(chunk);
     return;
   }
-  if (lines.length) out.write(`${renderHuman(lines, services, paint)}\n`);
+  if (lines.length) {
+    for (const chunk of renderHumanChunks(lines, services, paint)) out.write(chunk);
+    out.write("\n");
+  }
   const where = s.db ? ` Stored in ${s.db} (run ${s.runId}).` : " Nothing stored (--no-store).";
   const how = s.interrupted ? `, then ${paint.bold(s.interrupted)}: the other ${s.total - s.measured} were not measured` : "";
   out.write(`${s.measured} of ${s.total} targets measured in ${s.seconds.toFixed(1)} s${how}.${where}\n`);

@@ -115,6 +115,8 @@ function followable(obs: HttpObservation, hop: number, visited: Set<string>, cfg
   try {
     next = new URL(obs.location!);
   } catch {
+    // A browser shows an error page here (OONI: http_invalid_redirect_location_host); the fetch failed.
+    obs.failure = "http_request_failed";
     obs.note = `redirect to an invalid URL: ${obs.location!.slice(0, 200)}`;
     return null;
   }

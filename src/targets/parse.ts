@@ -4,15 +4,18 @@
  * - `tcp://host:port` (port required, no path);
  * - a bare host, `host[/path]`, meaning `https://host/path`.
  * Hosts are DNS names (ASCII letters, digits, `-`, `_`), IPv4 literals, or IPv6 literals
- * (in brackets inside URLs; a bare IPv6 address may go without them).
+ * (in brackets inside URLs; a bare IPv6 address may go without them). An internationalised
+ * name (`яндекс.рф`) is taken as a browser takes it: converted to its `xn--` form (UTS #46,
+ * `url.domainToASCII`), which is measured; its Unicode form is kept in `unicodeHost`.
  *
  * Deliberately rejected, each with its own message: a bare `host:port` (it could mean
  * https or tcp, so the user must say which), fragments (`#...` is never sent to a server,
  * and keeping it would split one endpoint into several store keys), user names or passwords,
- * whitespace, non-ASCII host names (write the `xn--` form), IPv6 zone ids, and anything
+ * whitespace, IPv6 zone ids, and anything
  * the WHATWG URL parser would silently "fix" (`1.2.3` as an IPv4 address, backslashes).
  */
 import { isIPv4, isIPv6 } from "node:net";
+import { domainToASCII, domainToUnicode } from "node:url";
 import { TargetError, describeProblem } from "./errors.js";
 import { quote } from "../base/read-file.js";
 import type { Scheme, Target } from "./target.js";
@@ -92,6 +95,9 @@ function parseAuthorityAndPath(scheme: Scheme, rest: string, fail: Fail): Omit<T
   if (authority === "") fail("has no host");
 
   const { host, isIp, ipv6, portText } = splitHost(authority, fail);
+  // Both forms of an internationalised name: the xn-- one is measured and stored, the Unicode one shown.
+  const unicode = isIp || !/(^|\.)xn--/.test(host) ? "" : domainToUnicode(host);
+  const idn = unicode !== "" && unicode !== host ? { unicodeHost: unicode } : {};
   let port: number;
   if (portText === undefined) {
     if (scheme === "tcp") fail("needs a port (tcp://host:port)");
@@ -105,13 +111,13 @@ function parseAuthorityAndPath(scheme: Scheme, rest: string, fail: Fail): Omit<T
   const hostInUrl = ipv6 ? `[${host}]` : host;
   if (scheme === "tcp") {
     if (tail !== "" && tail !== "/") fail("has a path; a tcp target is only tcp://host:port");
-    return { input: `tcp://${hostInUrl}:${port}`, scheme, host, port, path: "/", isIp };
+    return { input: `tcp://${hostInUrl}:${port}`, scheme, host, port, path: "/", isIp, ...idn };
   }
   const rawPath = tail === "" ? "/" : tail.startsWith("?") ? `/${tail}` : tail;
   // Non-ASCII in a path is legal to type but must travel percent-encoded; encode it once here.
   const path = rawPath.replace(/[^\u0021-\u007e]/gu, (c) => encodeURIComponent(c));
   const shownPort = port === DEFAULT_PORT[scheme] ? "" : `:${port}`;
-  return { input: `${scheme}://${hostInUrl}${shownPort}${path}`, scheme, host, port, path, isIp };
+  return { input: `${scheme}://${hostInUrl}${shownPort}${path}`, scheme, host, port, path, isIp, ...idn };
 }
 
 interface HostParts {
@@ -139,8 +145,13 @@ function splitHost(authority: string, fail: Fail): HostParts {
   if (colons > 1) fail("has an IPv6 address without brackets (write [address])");
   const [rawHost = "", portText] = authority.split(":");
   if (rawHost === "") fail("has no host");
-  const host = rawHost.toLowerCase();
-  if (/[^\u0000-\u007f]/u.test(host)) fail(`has a non-ASCII host ${quote(rawHost)}; write its xn-- (punycode) form`);
+  let host = rawHost.toLowerCase();
+  if (/[^\u0000-\u007f]/u.test(host)) {
+    // UTS #46 maps case and width as a browser's address bar does; "" when the name cannot be a DNS name.
+    const ascii = domainToASCII(rawHost);
+    if (ascii === "" || /[^\u0000-\u007f]/u.test(ascii)) fail(`has an invalid internationalised host ${quote(rawHost)}`);
+    host = ascii;
+  }
   if (/^[0-9.]+$/.test(host)) {
     if (!isIPv4(host)) fail(`has an invalid IPv4 address ${quote(rawHost)}`);
     return { host, isIp: true, ipv6: false, portText };

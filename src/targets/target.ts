@@ -15,6 +15,8 @@ export interface Target {
   path: string;
   /** The service this endpoint belongs to (e.g. "WeChat"); for a list that names none, the list file's name; "(command line)" for command-line targets. */
   service: string;
+  /** The Unicode form of an internationalised host (`яндекс.рф` for `xn--d1acpjx3f.xn--p1ai`), for display; absent otherwise. */
+  unicodeHost?: string;
   /** True when host is an IP literal (no DNS step). */
   isIp: boolean;
   /** Where the target came from, for error messages: `file:line`, `list:NAME`, or `argv`. */

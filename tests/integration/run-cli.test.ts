@@ -69,9 +69,10 @@ beforeAll(async () => {
     "drop.test": { drop: true },
     "web.test": { a: ["127.0.0.1"] },
     "warning.rt.ru": { a: ["127.0.0.1"] },
+    "xn--d1acpjx3f.xn--p1ai": { a: ["127.0.0.1"] },
   });
   resolver = `127.0.0.1:${dns.port}`;
-  const honest = await dnsServer({ "bogon.test": { a: ["127.0.0.1"] }, "ok.test": { drop: true }, "inject.test": { drop: true }, "servfail.test": { drop: true }, "refused.test": { drop: true }, "drop.test": { drop: true }, "web.test": { drop: true }, "warning.rt.ru": { drop: true } });
+  const honest = await dnsServer({ "bogon.test": { a: ["127.0.0.1"] }, "ok.test": { drop: true }, "inject.test": { drop: true }, "servfail.test": { drop: true }, "refused.test": { drop: true }, "drop.test": { drop: true }, "web.test": { drop: true }, "warning.rt.ru": { drop: true }, "xn--d1acpjx3f.xn--p1ai": { a: ["127.0.0.1"] } });
   witness = `127.0.0.1:${honest.port}`;
 });
 
@@ -169,6 +170,17 @@ describe("reachprobe run against loopback servers", () => {
     expect(rows).toHaveLength(cases.length);
     const bogon = rows.find((r) => r.target.startsWith("https://bogon.test"));
     expect(bogon).toMatchObject({ status: "blocked", layer: "dns" });
+  });
+});
+
+describe("an internationalised name", () => {
+  it("is looked up and fetched as xn--, and shown in both forms", async () => {
+    const args = base(null, [`http://яндекс.рф:${ports.http}/`]);
+    const r = await runCli(args);
+    const doc = JSON.parse(r.stdout) as JsonDoc & { results: Array<{ unicode_host?: string }> };
+    expect(doc.results[0]).toMatchObject({ target: `http://xn--d1acpjx3f.xn--p1ai:${ports.http}/`, unicode_host: "яндекс.рф", status: "ok" });
+    const human = await runCli(args.filter((a) => a !== "--json"));
+    expect(human.stdout).toContain(`http://xn--d1acpjx3f.xn--p1ai:${ports.http}/ (яндекс.рф)`);
   });
 });
 

@@ -17,6 +17,7 @@ import { CLI, CONTROL_LIMITS, REPO, buildLab, teardownOnExit } from "./lab.mjs";
 import { canMakeNamespaces } from "./netns.mjs";
 import { CLIENT_RESOLV_OPTIONS, RUNS, probeRun, showVerdict } from "./runs.mjs";
 import { CASES, NETWORK_DOWN, SLOW_CASES, casesScenario } from "./scenario.mjs";
+import { QA_CASES, qaKey, qaScore } from "./ooni-qa.mjs";
 
 const DOCS = join(REPO, "docs", "verdicts.md");
 const BEGIN = "<!-- accuracy:begin (written by npm run lab:accuracy -- --write-docs) -->";
@@ -59,7 +60,7 @@ try {
       for (const x of r.doc.results) note(name, x.target, showVerdict(x));
       note(name, "(exit)", String(r.code));
     };
-    for (const name of ["withControls", "deadControl", "helperDownDoh", "slow"]) record(name, await probeRun(lab, RUNS[name], dir));
+    for (const name of ["withControls", "deadControl", "helperDownDoh", "slow", "qaWithControls", "qaDeadControl"]) record(name, await probeRun(lab, RUNS[name], dir));
     lab.setClientLink(false);
     try {
       for (const name of ["networkDown", "offlineNoCanary"]) record(name, await probeRun(lab, RUNS[name], dir));
@@ -124,6 +125,27 @@ const table = [
   `${exact} of ${cells} cells exact in every run; ${falseBlocked} case${falseBlocked === 1 ? "" : "s"} that ${falseBlocked === 1 ? "is" : "are"} not censorship called \`blocked\`. Repetitions took ${walls.map((w) => w.toFixed(0)).join(", ")} s.`,
 ].join("\n");
 process.stdout.write(`${table}\n`);
+
+// OONI's QA catalogue (tests/lab/ooni-qa.mjs): status and layer, and the score of each repetition.
+const verdictAt = (run, c, i) => {
+  const v = seen.get(`${run}|${qaKey(c)}`)?.[i];
+  if (!v) return undefined;
+  const [status, layer] = v.split(" ");
+  return { status, layer: ["dns", "tcp", "tls", "http"].includes(layer) ? layer : null };
+};
+const qaOf = (i, withHelper) => (c) => verdictAt(withHelper && !c.helperDown ? "qaWithControls" : "qaDeadControl", c, i);
+const qaCell = (run, c) => {
+  const got = seen.get(`${run}|${qaKey(c)}`) ?? [];
+  const counts = new Map();
+  for (const v of got) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts.size === 1 ? `\`${got[0]}\`` : [...counts].map(([v, k]) => `\`${v}\` ${k}/${got.length}`).join(", ");
+};
+const qaRows = QA_CASES.map((c) => `| ${c.ooni} | ${String(c.ooniKeys.blocking)}/${String(c.ooniKeys.accessible)} | ${qaCell(c.helperDown ? "qaDeadControl" : "qaWithControls", c)} | ${qaCell("qaDeadControl", c)} |${c.differs ? " deliberate |" : " |"}`);
+const scoreLines = new Set();
+for (let i = 0; i < n; i++) for (const w of [true, false]) scoreLines.add(qaScore(qaOf(i, w), { withHelper: w }).line);
+process.stdout.write(
+  `${["", "| OONI scenario | OONI blocking/accessible | with the helper | helper unreachable | |", "| --- | --- | --- | --- | --- |", ...qaRows, "", ...[...scoreLines].map((l) => `${l}.`)].join("\n")}\n`,
+);
 
 if (values["write-docs"]) {
   const doc = readFileSync(DOCS, "utf8");

@@ -36,5 +36,18 @@ export function makeCa(dir, cn) {
       openssl(["x509", "-req", "-in", `${base}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", String(n), "-days", "30", "-extfile", `${base}.cnf`, "-out", `${base}.pem`], dir);
       return { keyFile: join(dir, `${base}.key`), certFile: join(dir, `${base}.pem`) };
     },
+    /** A leaf covering `names` that expired in 2020 (`openssl ca` sets past dates; `x509 -days` cannot). */
+    issueExpired(base, names) {
+      const n = serial++;
+      writeFileSync(join(dir, `${base}.index`), "");
+      writeFileSync(join(dir, `${base}.serial`), `${n.toString(16).padStart(4, "0")}\n`);
+      writeFileSync(
+        join(dir, `${base}.cnf`),
+        `[ca]\ndefault_ca = d\n[d]\ndatabase = ${base}.index\nnew_certs_dir = .\nserial = ${base}.serial\ndefault_md = sha256\npolicy = p\nx509_extensions = ext\n[p]\ncommonName = supplied\n[ext]\nsubjectAltName = ${sanOf(names)}\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n`,
+      );
+      openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/CN=${names[0]}`], dir);
+      openssl(["ca", "-batch", "-config", `${base}.cnf`, "-cert", "ca.pem", "-keyfile", "ca.key", "-in", `${base}.csr`, "-out", `${base}.pem`, "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-notext"], dir);
+      return { keyFile: join(dir, `${base}.key`), certFile: join(dir, `${base}.pem`) };
+    },
   };
 }

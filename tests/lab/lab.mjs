@@ -213,7 +213,7 @@ function assertNoHostResolverCache() {
 /** Builds the nft ruleset of the censor: safety rules, the injector's DNAT, interceptions, the scenario's drops and rejects. */
 function nftRuleset(names, scenario) {
   const intercepts = (scenario.intercept ?? []).map(
-    (i) => `    iifname $client_if ip daddr ${i.address} tcp dport ${i.port} dnat ip to ${ADDR.blockPage}:${i.port}  # ${i.why ?? "intercepted"}`,
+    (i) => `    iifname $client_if ip daddr ${i.address} tcp dport ${i.port} dnat ip to ${ADDR.blockPage}:${i.toPort ?? i.port}  # ${i.why ?? "intercepted"}`,
   );
   const forward = (scenario.nftForward ?? []).map((r) => `    ${r}`);
   return `# reachprobe lab ${names.id}: the censor (the client's ISP)
@@ -399,7 +399,7 @@ export async function buildLab(scenario, opts = {}) {
     addr(ns.censor, ifs.censorClient, `${ADDR.censorClientSide}/${ADDR.clientLinkPrefix}`);
     addr(ns.censor, ifs.censorInternet, `${ADDR.censorInternetSide}/${ADDR.internetLinkPrefix}`);
     addr(ns.internet, ifs.internet, `${ADDR.internet}/${ADDR.internetLinkPrefix}`);
-    for (const a of [ADDR.ispResolver, ADDR.injector, ADDR.blockPage]) addr(ns.censor, "lo", `${a}/32`);
+    for (const a of [ADDR.ispResolver, ADDR.injector, ADDR.blockPage, ...(scenario.censorAddresses ?? []), ...(scenario.proxies ?? []).map((p) => p.address)]) addr(ns.censor, "lo", `${a}/32`);
     const internetAddrs = new Set([ADDR.outsideResolver, ADDR.doh, ADDR.control, ...(scenario.internetAddresses ?? [])]);
     for (const s of scenario.sites ?? []) s.addresses.forEach((a) => internetAddrs.add(a));
     for (const a of internetAddrs) addr(ns.internet, "lo", `${a}/32`);
@@ -430,6 +430,8 @@ export async function buildLab(scenario, opts = {}) {
     // The censor: nftables for DNAT, drops and rejects; iptables string matches for SNI and Host.
     sh("ip", ["netns", "exec", ns.censor, "nft", "-f", "-"], { input: nftRuleset(names, scenario) });
     for (const rule of scenario.iptablesForward ?? []) nsSh(ns.censor, "iptables", ["-A", "FORWARD", ...rule]);
+    // Matches on traffic to the censor's own servers (its transparent proxy).
+    for (const rule of scenario.iptablesInput ?? []) nsSh(ns.censor, "iptables", ["-A", "INPUT", ...rule]);
     applyShaping(lab, scenario.shape ?? []);
 
     const labCa = makeCa(join(dir, "lab-ca"), "reachprobe lab CA");
@@ -439,6 +441,16 @@ export async function buildLab(scenario, opts = {}) {
     const names_ = certNames(scenario);
     const siteTls = labCa.issue("internet", names_);
     const censorTls = censorCa.issue("censor", names_);
+    // Sites with a bad certificate of their own (OONI's badSSL cases): for everyone, the helper included.
+    const badCerts = { untrusted: () => makeCa(join(dir, "untrusted-ca"), "Untrusted Root CA"), labCa };
+    const sites = (scenario.sites ?? []).map((site, i) => {
+      if (!site.cert) return site;
+      const base = `site-${i}`;
+      if (site.cert === "untrusted") return { ...site, tls: (badCerts.untrustedCa ??= badCerts.untrusted()).issue(base, names_) };
+      if (site.cert === "expired") return { ...site, tls: labCa.issueExpired(base, names_) };
+      if (site.cert === "wrong-name") return { ...site, tls: labCa.issue(base, ["wrong.host.example"]) };
+      throw new Error(`lab: unknown site certificate ${site.cert}`);
+    });
 
     const log = (n) => join(dir, "logs", `${n}.log`);
     const start = async (n, nsName, script, config) => {
@@ -448,11 +460,12 @@ export async function buildLab(scenario, opts = {}) {
     };
     await Promise.all([
       start("outside-dns", ns.internet, "dns.mjs", { listen: { host: ADDR.outsideResolver, port: 53 }, tcp: true, zone: scenario.outsideZone ?? {}, forward: null, delayMs: delays.outside }),
-      start("web", ns.internet, "web.mjs", { tls: siteTls, sites: scenario.sites ?? [] }),
+      start("web", ns.internet, "web.mjs", { tls: siteTls, sites }),
+      ...(scenario.proxies ?? []).map((p, i) => start(`proxy-${i}`, ns.censor, "proxy.mjs", { address: p.address, ports: p.ports ?? [80, 443], upstream: p.upstream, clients: p.clients ?? "192.0.2." })),
       start("doh", ns.internet, "doh.mjs", { listen: { host: ADDR.doh, port: 443 }, path: "/dns-query", upstream: { host: ADDR.outsideResolver, port: 53 }, tls: siteTls }),
       start("isp-dns", ns.censor, "dns.mjs", { listen: { host: ADDR.ispResolver, port: 53 }, tcp: true, zone: scenario.ispZone ?? {}, forward: { host: ADDR.outsideResolver, port: 53 }, delayMs: delays.isp }),
       start("injector", ns.censor, "injector.mjs", { listen: { host: ADDR.injector, port: ADDR.injectorPort }, upstream: { host: ADDR.outsideResolver, port: 53 }, inject: scenario.inject ?? {} }),
-      start("blockpage", ns.censor, "blockpage.mjs", { address: ADDR.blockPage, http: [80], https: [443], tls: censorTls, hosts: scenario.blockPages ?? {}, defaultPage: "stub" }),
+      start("blockpage", ns.censor, "blockpage.mjs", { address: ADDR.blockPage, http: [80], https: [443], tls: censorTls, hosts: scenario.blockPages ?? {}, defaultPage: "stub", eof: scenario.blockPageEof ?? [] }),
     ]);
     lab.isolation = assertIsolated(lab);
     writeFileSync(join(dir, "censor.nft"), nftRuleset(names, scenario));

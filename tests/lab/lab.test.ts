@@ -18,6 +18,7 @@ import { CLI, CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, assertIsol
 import { canMakeNamespaces } from "./netns.mjs";
 import { CLIENT_RESOLV_OPTIONS, RUNS, TIMEOUT_MS, budgetProblems, probeRun, showVerdict } from "./runs.mjs";
 import { CANARY, CASES, NETWORK_DOWN, SLOW_CASES, THROTTLE, casesScenario } from "./scenario.mjs";
+import { QA_CASES, ooniMapped, qaKey, qaScore } from "./ooni-qa.mjs";
 
 interface Expectation {
   status: string;
@@ -87,6 +88,19 @@ const row = (c: { name: string; technique?: string }) => {
   if (!table.has(c.name)) table.set(c.name, { name: c.name, technique: c.technique ?? "", expectWithout: "", without: "", expectWith: "", with: "" });
   return table.get(c.name)!;
 };
+/** OONI's QA catalogue: its table and score lines, printed after the cases' table. */
+const qaLines: string[] = [];
+interface QaCase {
+  ooni: string;
+  target: string;
+  key?: string;
+  ooniKeys: { blocking: string | false | null; accessible: boolean | null };
+  withControl: Expectation;
+  expect: Expectation;
+  helperDown?: boolean;
+  notBlocked?: boolean;
+  differs?: string;
+}
 /** Wall time of each run, printed with the table. */
 const timings: string[] = [];
 const timed = (name: string, r: { ms: number; code: number | null }) => timings.push(`${name} ${(r.ms / 1000).toFixed(1)} s (exit ${r.code})`);
@@ -131,7 +145,7 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
     const head = { name: "case", technique: "", expectWith: "expected (controls)", with: "with controls", expectWithout: "expected (no control)", without: "helper unreachable" };
     const w = (k: (typeof cols)[number]) => Math.max(head[k].length, ...rows.map((r) => r[k].length));
     const line = (r: typeof head) => cols.map((k) => r[k].padEnd(w(k))).join("  ").trimEnd();
-    console.log([`lab ${lab?.id ?? "?"}: ${rows.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s; runs: ${timings.join(", ")}`, line(head), ...rows.map(line)].join("\n"));
+    console.log([`lab ${lab?.id ?? "?"}: ${rows.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s; runs: ${timings.join(", ")}`, line(head), ...rows.map(line), ...qaLines].join("\n"));
     if (process.env.LAB_REPORT_JSON) writeFileSync(process.env.LAB_REPORT_JSON, JSON.stringify(rows, null, 2));
   });
 
@@ -291,6 +305,52 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
       for (const c of working) {
         expect(byTarget(run, c.target)!.observations.filter((o) => o.purpose), c.name).toEqual([]);
       }
+    });
+  });
+
+  describe("OONI's web_connectivity QA catalogue (tests/lab/ooni-qa.mjs), with the controls and with the helper unreachable", () => {
+    let withRun: Run;
+    let deadRun: Run;
+    const qa = QA_CASES as QaCase[];
+    const get = (run: Run, c: QaCase) => run.doc?.results.find((x) => x.target === qaKey(c));
+    /** Our verdict "with the helper": the dead-helper run's for the scenarios that are the helper failing. */
+    const withHelper = (c: QaCase) => get(c.helperDown ? deadRun : withRun, c);
+    beforeAll(async () => {
+      [withRun, deadRun] = (await Promise.all([probeRun(lab, RUNS.qaWithControls, dir), probeRun(lab, RUNS.qaDeadControl, dir)])) as [Run, Run];
+      timed("OONI QA with controls", withRun);
+      timed("OONI QA helper unreachable", deadRun);
+      const mapped = (c: QaCase) => {
+        const m = ooniMapped(c) as { status: string[]; layer: string | null | undefined };
+        return `${m.status.join("|")}${m.layer ? ` ${m.layer}` : ""}`;
+      };
+      const rows = qa.map((c) => [c.ooni, `${String(c.ooniKeys.blocking)}/${String(c.ooniKeys.accessible)}`, mapped(c), showVerdict(withHelper(c)), showVerdict(get(deadRun, c)), c.differs ? "deliberate" : ""]);
+      const head = ["OONI scenario", "OONI blocking/accessible", "mapped", "with helper", "helper unreachable", ""];
+      const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const fmt = (r: string[]) => r.map((x, i) => x.padEnd(w[i]!)).join("  ").trimEnd();
+      const a = qaScore((c: QaCase) => withHelper(c), { withHelper: true });
+      const b = qaScore((c: QaCase) => get(deadRun, c), { withHelper: false });
+      qaLines.push("", fmt(head), ...rows.map(fmt), a.line, b.line);
+      if (a.misses.length) qaLines.push(`  with the helper, not agreeing: ${a.misses.join(", ")}`);
+    }, 120_000);
+
+    for (const c of QA_CASES as QaCase[]) {
+      it(`${c.ooni} (${c.target}): with the helper -> ${show(c.withControl)}; unreachable -> ${show(c.expect)}`, () => {
+        const check = (r: Result | undefined, want: Expectation, stderr: string) => {
+          expect(r, `no result for ${qaKey(c)}; stderr: ${stderr}`).toBeDefined();
+          const why = `${c.ooni} (${qaKey(c)}) got ${showVerdict(r)}; evidence: ${r!.evidence.join(" | ")}`;
+          if (c.notBlocked) expect(r!.status, `OONI calls it unblocked, must never be blocked: ${why}`).not.toBe("blocked");
+          expect({ status: r!.status, layer: r!.layer }, why).toEqual({ status: want.status, layer: want.layer });
+          if (want.evidence) expect(r!.evidence.join("\n"), why).toMatch(want.evidence);
+        };
+        check(withHelper(c), c.withControl, (c.helperDown ? deadRun : withRun).stderr);
+        check(get(deadRun, c), c.expect, deadRun.stderr);
+      });
+    }
+
+    it("prints the score; without the helper no scenario OONI calls unblocked is blocked", () => {
+      const b = qaScore((c: QaCase) => get(deadRun, c), { withHelper: false });
+      expect(b.total).toBe(qa.length);
+      for (const c of qa.filter((x) => x.ooniKeys.blocking === false)) expect(get(deadRun, c)?.status, c.ooni).not.toBe("blocked");
     });
   });
 

@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import { CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, labRunFlags } from "./lab.mjs";
 import { CANARY, CASES, NETWORK_DOWN, SLOW_CASES, THROTTLE } from "./scenario.mjs";
+import { QA_CASES } from "./ooni-qa.mjs";
 
 /**
  * Step timeout and UDP window of the runs over every case. Every silent case (drops, the
@@ -55,6 +56,9 @@ export const RUNS = Object.freeze({
   networkDown: { name: "networkDown", db: "down.db", flags: [...FAST, ...CONTROLS], targets: NETWORK_DOWN.targets },
   // Offline with targets on the command line and no canary: the controls' own failures must say so.
   offlineNoCanary: { name: "offlineNoCanary", db: "down-no-canary.db", canary: false, flags: [...FAST, ...CONTROLS], targets: NETWORK_DOWN.targets },
+  // OONI's QA catalogue (tests/lab/ooni-qa.mjs), with the controls and with the helper unreachable and no DoH.
+  qaWithControls: { name: "qaWithControls", db: "qa.db", flags: [...FAST, ...CONTROLS], targets: QA_CASES.filter((c) => !c.helperDown).map((c) => c.target) },
+  qaDeadControl: { name: "qaDeadControl", db: "qa-dead-control.db", flags: [...FAST, "--control", DEAD_CONTROL_URL], targets: QA_CASES.map((c) => c.target) },
   // The helper unreachable, DoH working: DNS is still compared with a control.
   helperDownDoh: {
     name: "helperDownDoh",

@@ -18,6 +18,7 @@
  * null), evidence a pattern the evidence must match.
  */
 import { ADDR } from "./topology.mjs";
+import { qaPieces } from "./ooni-qa.mjs";
 
 /** Addresses of the internet's sites (203.0.113.0/24, in the internet namespace). */
 export const SITE = Object.freeze({
@@ -427,18 +428,20 @@ export const CANARY = "https://canary.lab.example/";
 
 /** Merges the base and every case's `lab` pieces into one scenario. */
 export function scenarioOf(name, pieces) {
-  const s = { name, outsideZone: {}, ispZone: {}, inject: {}, sites: [], internetAddresses: [], blockPages: {}, intercept: [], nftForward: [], iptablesForward: [], shape: [], certNames: [] };
+  const lists = ["sites", "internetAddresses", "intercept", "nftForward", "iptablesForward", "shape", "certNames", "censorAddresses", "proxies", "blockPageEof", "iptablesInput"];
+  const s = { name, outsideZone: {}, ispZone: {}, inject: {}, blockPages: {}, ...Object.fromEntries(lists.map((k) => [k, []])) };
   for (const p of [BASE, ...pieces]) {
     Object.assign(s.outsideZone, p.outsideZone);
     Object.assign(s.ispZone, p.ispZone);
     Object.assign(s.inject, p.inject);
     Object.assign(s.blockPages, p.blockPages);
-    for (const k of ["sites", "internetAddresses", "intercept", "nftForward", "iptablesForward", "shape", "certNames"]) s[k].push(...(p[k] ?? []));
+    for (const k of lists) s[k].push(...(p[k] ?? []));
   }
+  s.blockPageEof = [...new Set(s.blockPageEof)];
   return s;
 }
 
-/** The scenario of the test suite (and of `lab:up`): every case at once. */
+/** The scenario of the test suite (and of `lab:up`): every case at once, OONI's QA scenarios (tests/lab/ooni-qa.mjs) included. */
 export function casesScenario() {
-  return scenarioOf("cases", [...CASES, ...SLOW_CASES, THROTTLE].map((c) => c.lab));
+  return scenarioOf("cases", [...[...CASES, ...SLOW_CASES, THROTTLE].map((c) => c.lab), ...qaPieces()]);
 }

@@ -113,7 +113,7 @@ describe("parseTarget: invalid inputs, with the message a user sees", () => {
     ["https://a..b/", '"https://a..b/" has an invalid host "a..b" (empty label: no leading, trailing or double dots)'],
     ["weixin.qq.com.", '"weixin.qq.com." has an invalid host "weixin.qq.com." (empty label: no leading, trailing or double dots)'],
     ["example.123", '"example.123" has an invalid host "example.123" (the last label is all digits)'],
-    ["https://bücher.de/", '"https://bücher.de/" has a non-ASCII host "bücher.de"; write its xn-- (punycode) form'],
+    ["https://bücher․de/", '"https://bücher․de/" has an invalid internationalised host "bücher․de"'],
     ["1.2.3", '"1.2.3" has an invalid IPv4 address "1.2.3"'],
     ["tcp://256.1.1.1:80", '"tcp://256.1.1.1:80" has an invalid IPv4 address "256.1.1.1"'],
     ["https://2001:db8::1/", '"https://2001:db8::1/" has an IPv6 address without brackets (write [address])'],
@@ -349,5 +349,21 @@ describe("bundled lists", () => {
     expect(unsourced).toEqual([]);
     const wechat = JSON.parse(readFileSync(join(dir, "wechat.json"), "utf8")) as { endpoints: Array<{ target: string }> };
     expect(wechat.endpoints.map((e) => new URL(e.target).hostname).filter((h) => /^(szshort|szextshort)\.weixin\.qq\.com$|^mmsns\.qpic\.cn$/.test(h))).toEqual([]);
+  });
+});
+
+describe("internationalised names (OONI's idnaWithoutCensorship*)", () => {
+  it.each([
+    ["http://яндекс.рф/", "http://xn--d1acpjx3f.xn--p1ai/"],
+    ["http://Яндекс.рф/", "http://xn--d1acpjx3f.xn--p1ai/"],
+    ["яндекс.рф/путь", "https://xn--d1acpjx3f.xn--p1ai/%D0%BF%D1%83%D1%82%D1%8C"],
+    ["https://xn--d1acpjx3f.xn--p1ai/", "https://xn--d1acpjx3f.xn--p1ai/"],
+  ])("takes %j as a browser does: measured as %j, shown as яндекс.рф", (text, input) => {
+    const t = parseTarget(text);
+    expect(t).toMatchObject({ input, host: "xn--d1acpjx3f.xn--p1ai", unicodeHost: "яндекс.рф", isIp: false });
+  });
+
+  it("keeps no Unicode form for an ASCII name", () => {
+    expect(parseTarget("https://example.org/").unicodeHost).toBeUndefined();
   });
 });

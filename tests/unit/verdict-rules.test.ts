@@ -27,7 +27,7 @@ describe("the rule table", () => {
   });
 
   test("blocked rules come first, then down, then inconclusive (the local network), then anomaly", () => {
-    const rank = { blocked: 0, down: 1, inconclusive: 2, anomaly: 3 } as const;
+    const rank = { blocked: 0, down: 1, inconclusive: 2, anomaly: 3, ok: 4 } as const;
     // not_measured (first) and nothing_ran (last) stand apart: a target that was not probed, or not at all.
     const order = RULES.filter((r) => r.fact !== "not_measured" && r.fact !== "nothing_ran").map((r) => rank[r.status as keyof typeof rank]);
     expect(order).toEqual([...order].sort((a, b) => a - b));
@@ -50,7 +50,10 @@ describe("the rule table", () => {
 
   test("no fact is ok, with no evidence; a note alone does not change that", () => {
     expect(classify([])).toEqual({ verdict: { status: "ok", layer: null, failure: null, evidence: [] }, decidedBy: null });
-    expect(classify([fact("helper_unusable", null, "generic_timeout_error", [], { helper: "http://h/" })]).verdict.status).toBe("ok");
+    const alone = classify([fact("helper_unusable", null, "generic_timeout_error", [], { helper: "http://h/" })]).verdict;
+    expect(alone.status).toBe("ok");
+    // The user is told the page was not compared with a control.
+    expect(alone.evidence).toEqual(["the control helper http://h/ could not be used (generic_timeout_error)"]);
   });
 
   test("the run's other decisions: not measured, the exit outcome, a service's status", () => {

@@ -6,13 +6,15 @@
  * Config: {
  *   "address": "192.0.2.80", "http": [80], "https": [443], "tls": {"keyFile", "certFile"},
  *   "hosts": {"host.example": {"page": "stub"|"rt-warning"|"451"} | {"redirect": "http://..."}},
- *   "defaultPage": "stub"
+ *   "defaultPage": "stub", "eof": [18080]
  * }
+ * `eof` ports close every connection after its first bytes (the censor's EOF).
  * The stub pages carry the wording of Russian ISPs' stubs (Federal Law 149-FZ, the Unified
  * Register, a link to Roskomnadzor's lookup), which data/fingerprints/reachprobe.csv matches.
  */
 import http from "node:http";
 import https from "node:https";
+import net from "node:net";
 import { readFileSync } from "node:fs";
 import { config, log, ready } from "./lib.mjs";
 
@@ -50,6 +52,8 @@ const PAGES = {
 </body></html>
 `,
   }),
+  // A middlebox's terse page that matches no fingerprint (as OONI's QA simulation injects): only a control can tell it from the site.
+  plain: () => ({ status: 200, bare: true, body: `<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1><p>This page is not available.</p></body></html>\n` }),
   // A bare 451 whose body matches no fingerprint, so that the status alone decides.
   451: () => ({ status: 451, body: `<!DOCTYPE html><html><head><title>451 Unavailable For Legal Reasons</title></head><body><h1>Unavailable For Legal Reasons</h1></body></html>\n` }),
 };
@@ -62,8 +66,17 @@ function handler(req, res) {
     return res.end(`<a href="${escape(rule.redirect)}">moved</a>\n`);
   }
   const page = (PAGES[rule.page] ?? PAGES.stub)(`${host}${req.url}`);
-  res.writeHead(page.status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+  res.writeHead(page.status, page.bare ? {} : { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
   res.end(page.body);
+}
+
+// Ports where the censor closes the connection after the first bytes (an EOF where the site should answer).
+for (const port of cfg.eof ?? []) {
+  const server = net.createServer((s) => {
+    s.on("error", () => {});
+    s.once("data", () => s.end());
+  });
+  await new Promise((r) => server.listen(port, cfg.address, r));
 }
 
 let count = 0;

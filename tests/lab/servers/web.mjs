@@ -9,7 +9,10 @@
  * }
  * MODE: "ok" (a small HTML page naming the host), "slow" (the same after delayMs), "big" (a body
  * of bodyBytes), "redirect" (302 to `location`), "reset" (accepts, then answers the first bytes with a RST: an origin that resets
- * everyone).
+ * everyone), "captcha" (a challenge page, 403, for clients in `challenge` (a prefix such as
+ * "192.0.2."), the ok page for everyone else: a site that challenges one network), "chain"
+ * (`/redirect/N` redirects to `/redirect/N-1`, `/redirect/0` is the ok page).
+ * A site's own `tls` ({keyFile, certFile}) replaces the shared certificate (a bad one, for instance).
  */
 import http from "node:http";
 import https from "node:https";
@@ -28,6 +31,15 @@ function page(host) {
 function handler(site) {
   return (req, res) => {
     const send = () => {
+      if (site.mode === "captcha" && String(req.socket.remoteAddress ?? "").replace(/^::ffff:/, "").startsWith(site.challenge ?? "192.0.2.")) {
+        res.writeHead(403, { "content-type": "text/html; charset=utf-8", "cf-mitigated": "challenge", "cache-control": "no-store" });
+        return res.end(`<!doctype html><html><head><title>Just a moment...</title></head><body><p>Checking your browser before accessing the site.</p></body></html>\n`);
+      }
+      const chain = site.mode === "chain" ? /^\/redirect\/(\d+)$/.exec(req.url ?? "") : null;
+      if (chain && Number(chain[1]) > 0) {
+        res.writeHead(302, { location: `/redirect/${Number(chain[1]) - 1}`, "content-type": "text/html; charset=utf-8" });
+        return res.end("moved\n");
+      }
       if (site.mode === "redirect") {
         res.writeHead(302, { location: site.location, "content-type": "text/html; charset=utf-8" });
         return res.end(`<!doctype html><html><head><title>Moved</title></head><body><a href="${site.location}">moved</a></body></html>\n`);
@@ -79,7 +91,8 @@ for (const site of cfg.sites) {
             s.once("data", () => s.resetAndDestroy());
           });
         } else if (tls) {
-          server = https.createServer(tlsOpts, handler(site));
+          const own = site.tls ? { key: readFileSync(site.tls.keyFile), cert: readFileSync(site.tls.certFile) } : tlsOpts;
+          server = https.createServer(own, handler(site));
           server.on("tlsClientError", () => {});
         } else {
           server = http.createServer(handler(site));
