@@ -53,7 +53,7 @@ export async function pushMain(flags: PushFlags, command = "push"): Promise<numb
     if (!existsSync(flags.db)) throw new UsageError(`no database at ${flags.db}: nothing to push`);
     store = Store.open(flags.db);
     try {
-      const say = (t: string) => process.stderr.write(`reachprobe ${command}: ${t}\n`);
+      const say = (t: string) => process.stderr.write(`reachprobe: ${t}\n`);
       const summary = await push(store.db, {
         url,
         token,
@@ -67,7 +67,7 @@ export async function pushMain(flags: PushFlags, command = "push"): Promise<numb
       return EXIT.OK;
     } catch (err) {
       if (!(err instanceof PushError)) throw err;
-      process.stderr.write(`reachprobe ${command}: ${err.message}\nreachprobe ${command}: before that: ${formatPushSummary(err.summary)}\n`);
+      process.stderr.write(`reachprobe: ${err.message}\nreachprobe: before that: ${formatPushSummary(err.summary)}\n`);
       return EXIT.FAILURE;
     } finally {
       store.close();

@@ -49,7 +49,7 @@ export function thirdParties(dns: DnsControls, control: string | null): ThirdPar
 /** The line said when the defaults are left out for want of consent. */
 export function noConsentLine(): string {
   const who = DEFAULT_DNS_OPERATORS.map((o) => o.operator).join(" and ");
-  return `reachprobe run: the public resolvers of ${who} are not asked: no consent yet (answer the notice on a terminal, or pass --yes; --no-dns-control says you want none); DNS goes through the system resolver only\n`;
+  return `reachprobe: the public resolvers of ${who} are not asked: no consent yet (answer the notice on a terminal, or pass --yes; --no-dns-control says you want none); DNS goes through the system resolver only\n`;
 }
 
 /**
@@ -84,7 +84,7 @@ export async function settleConsent(plan: Plan, flags: RunFlags, control: string
     );
     if (decision.ask) {
       if (!(await askConsent(io.input, io.output))) {
-        io.output.write("reachprobe run: you answered no; nothing was sent\n");
+        io.output.write("reachprobe: you answered no; nothing was sent\n");
         return EXIT.USAGE;
       }
       consent = "answered";

@@ -121,7 +121,7 @@ describe("without a terminal", () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split("\n").filter((l) => l !== "");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^reachprobe run: the public resolvers of .* are not asked: no consent yet/);
+    expect(lines[0]).toMatch(/^reachprobe: the public resolvers of .* are not asked: no consent yet/);
     const doc = JSON.parse(r.stdout) as { run: { options: { resolvers: string[]; doh: string[]; dns_control: string } } };
     expect(doc.run.options).toMatchObject({ resolvers: [], doh: [], dns_control: "no-consent" });
   });

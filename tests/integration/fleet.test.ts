@@ -131,13 +131,13 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
       const args = ["run", "--no-system-resolver", "--no-canary", "--no-notice", "--public-ranges", "127.0.0.1/32", "--timeout", "700", "--db", file, "--network-label", "lab", `tcp://127.0.0.1:${closed}`];
       const r = await runCli([...args, "--push", "--push-to", at], { env: { REACHPROBE_PUSH_TOKEN: token } });
       expect([0, 3, 4, 5], r.stderr).toContain(r.code);
-      expect(r.stderr).toMatch(/reachprobe run --push: 1 measurement sent in 1 batch \(1 new to the collector, 0 it had already\), 1 run sent/);
+      expect(r.stderr).toMatch(/reachprobe: 1 measurement sent in 1 batch \(1 new to the collector, 0 it had already\), 1 run sent/);
       expect(await count("SELECT count(*) AS n FROM measurements WHERE network = 'lab'")).toBe(localIds(file).length);
       expect(await count("SELECT count(*) AS n FROM runs WHERE state = 'completed'")).toBe(1);
       // A collector that refuses: the run's results stay, and the exit code says the push failed.
       const refused = await runCli([...args, "--push", "--push-to", at], { env: { REACHPROBE_PUSH_TOKEN: "rpt_unknown" } });
       expect(refused.code).toBe(r.code === 0 ? 1 : r.code);
-      expect(refused.stderr).toContain("reachprobe run --push: the collector refused the batch (HTTP 401)");
+      expect(refused.stderr).toContain("reachprobe: the collector refused the batch (HTTP 401)");
       expect(localIds(file).length).toBe(2);
     } finally {
       cli.child.kill("SIGKILL");
