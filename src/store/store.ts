@@ -99,7 +99,8 @@ export interface MeasurementRecord {
   durationMs: number;
 }
 
-interface RunRow {
+/** A `runs` row as both stores return it (times as ISO text); pg/read.ts reads the same columns. */
+export interface RunRow {
   id: string;
   started_at: string;
   finished_at: string | null;
@@ -192,7 +193,8 @@ function openFailure(file: string, err: unknown): StoreError {
   return new StoreError("E_DB_OPEN", `cannot open ${file} as a reachprobe database: ${reason}`, { cause: err, file });
 }
 
-function runFromRow(row: RunRow): RunRecord {
+/** A run as commands see it, from its row. */
+export function runFromRow(row: RunRow): RunRecord {
   return {
     id: row.id,
     startedAt: row.started_at,

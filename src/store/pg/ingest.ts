@@ -8,24 +8,10 @@ import type pg from "pg";
 import { networkKey } from "../network.js";
 import { ensurePartitions } from "./schema.js";
 import { relinkSql } from "./relink.js";
+import type { RunRow } from "../store.js";
 
 /** A run as pushed: the SQLite runs row (schema.ts), times as stored (ISO text). */
-export interface WireRun {
-  id: string;
-  started_at: string;
-  finished_at: string | null;
-  state: "running" | "completed" | "interrupted" | "failed";
-  reachprobe_version: string | null;
-  pid: number | null;
-  hostname_hash: string | null;
-  network_label: string | null;
-  probe_asn: number | null;
-  probe_cc: string | null;
-  options_json: string | null;
-  target_count: number | null;
-  summary_json: string | null;
-  canary_json: string | null;
-}
+export type WireRun = RunRow;
 
 /** A measurement as pushed: the SQLite measurements row without its derived columns. */
 export interface WireMeasurement {

@@ -10,7 +10,7 @@ import type { HistoryQuery, Span } from "../history.js";
 import type { NetworkSummary } from "../network.js";
 import { referencedBlobs, unpackControl, unpackObservations } from "../observation-refs.js";
 import { decodeBlob } from "../blobs.js";
-import type { MeasurementQuery, MeasurementWithRun, RunRecord, RunState } from "../store.js";
+import { runFromRow, type MeasurementQuery, type MeasurementWithRun, type RunRow } from "../store.js";
 import type { Layer, Status } from "../../analysis/verdict.js";
 import type { Failure } from "../../net/failures.js";
 
@@ -157,32 +157,8 @@ interface PgStretch extends StretchStart, DetailRow {
   before: { started_at: string; run_id: string } | undefined | null;
 }
 
-interface RunRowPg {
-  id: string;
-  started_at: string;
-  finished_at: string | null;
-  state: RunState;
-  reachprobe_version: string | null;
-  pid: number | null;
-  hostname_hash: string | null;
-  network_label: string | null;
-  probe_asn: number | null;
-  probe_cc: string | null;
-  options_json: string | null;
-  target_count: number | null;
-  summary_json: string | null;
-  canary_json: string | null;
-}
 
-const json = (t: string | null): unknown => (t === null ? null : JSON.parse(t));
 
-function runRecord(r: RunRowPg): RunRecord {
-  return {
-    id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, state: r.state, version: r.reachprobe_version, pid: r.pid,
-    hostnameHash: r.hostname_hash, networkLabel: r.network_label, probeAsn: r.probe_asn, probeCc: r.probe_cc,
-    options: json(r.options_json), targetCount: r.target_count, summary: json(r.summary_json), canary: json(r.canary_json),
-  };
-}
 
 const RUN_SELECT = `r.id, iso(r.started_at) AS started_at, iso(r.finished_at) AS finished_at, r.state, r.reachprobe_version, r.pid,
   r.hostname_hash, r.network_label, r.probe_asn, r.probe_cc, r.options_json, r.target_count, r.summary_json, r.canary_json`;
@@ -336,10 +312,10 @@ export class PgReader {
     const runParams: unknown[] = [];
     if (q.network != null) runWhere.push(`r.network = $${runParams.push(q.network)}`);
     if (q.since != null) runWhere.push(`EXISTS (SELECT 1 FROM measurements AS m WHERE m.run_id = r.id AND m.started_at >= $${runParams.push(q.since)}::timestamptz)`);
-    const runs = (await this.db.query<RunRowPg>(`SELECT ${RUN_SELECT} FROM runs AS r ${runWhere.length ? `WHERE ${runWhere.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq`, runParams)).rows;
+    const runs = (await this.db.query<RunRow>(`SELECT ${RUN_SELECT} FROM runs AS r ${runWhere.length ? `WHERE ${runWhere.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq`, runParams)).rows;
     const blobText = new Map<string, string>();
     for (const runRow of runs) {
-      const run = runRecord(runRow);
+      const run = runFromRow(runRow);
       let after: [string, number] = ["-infinity", -1];
       for (;;) {
         const page = (await this.db.query<{
