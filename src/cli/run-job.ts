@@ -306,7 +306,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   };
   if (json) json.end(run, services);
   else {
-    printHuman(lines, services, {
+    await printHuman(lines, services, {
       measured: outcome.completed,
       total,
       seconds: (finishedAt.getTime() - start) / 1000,
