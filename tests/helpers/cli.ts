@@ -65,7 +65,7 @@ export function assertNoDefaultThirdParties(args: readonly string[], opts: { cwd
   if (has("--help")) return;
   const config = configOf(run, opts);
   const named = (key: string) => config !== null && Object.hasOwn(config, key);
-  if (has("--yes") && !has("--dry-run") && !(has("--no-dns-control") || has("--doh") || has("--resolver") || config?.dnsControl === false || named("doh") || named("resolver"))) {
+  if (has("--yes") && !(has("--no-dns-control") || has("--doh") || has("--resolver") || config?.dnsControl === false || named("doh") || named("resolver"))) {
     throw new Error(`reachprobe ${args.join(" ")}: --yes consents to the default public resolvers: add --no-dns-control, or the test's own --doh/--resolver`);
   }
   if (!(has("--no-canary") || has("--canary") || named("canary"))) {

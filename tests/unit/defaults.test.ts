@@ -13,7 +13,9 @@ import { dryRunReport } from "../../src/cli/run-consent.js";
 import { runOptions, type RunFlags } from "../../src/cli/run-options.js";
 import { applyLoadedConfig, effectiveSettings } from "../../src/config/apply.js";
 import { readConfigFile } from "../../src/config/read.js";
-import { runCli } from "../helpers/cli.js";
+import { spawnSync } from "node:child_process";
+import { hermeticEnv, LAUNCHER } from "../helpers/cli.js";
+import { skipTag } from "../helpers/skip.js";
 
 /** The flags `reachprobe run ARGS` parses to (commander's defaults included); no action runs. */
 async function flagsOf(args: string[], config?: Record<string, unknown>): Promise<RunFlags> {
@@ -130,10 +132,15 @@ describe("run --dry-run", () => {
     expect(yes.third_parties).toEqual(["Cloudflare (1.1.1.1)", "Google Public DNS", "the control helper https://helper.example/"]);
   });
 
-  it("as a real process: prints it and exits 0, having sent nothing", async () => {
+  // The run consents to the default public resolvers (--yes): were --dry-run broken and the run
+  // went ahead, it would ask them. So the process runs in a network namespace of its own with
+  // only loopback up (root), where nothing can leave this machine; elsewhere this test is skipped.
+  const isolated = process.getuid?.() === 0 && spawnSync("unshare", ["--net", "true"]).status === 0;
+  it.skipIf(!isolated)(`as a real process in a namespace with no route out: prints it and exits 0, having sent nothing${skipTag(isolated ? null : "needs root and unshare --net")}`, () => {
     // --no-canary and an IP literal: were --dry-run to probe after all, it would look no name up.
-    const r = await runCli(["run", "--dry-run", "--yes", "--no-canary", "https://127.0.0.1/"]);
-    expect(r.code, r.stderr).toBe(0);
+    const args = ["run", "--dry-run", "--yes", "--no-canary", "https://127.0.0.1/"];
+    const r = spawnSync("unshare", ["--net", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', process.execPath, LAUNCHER, ...args], { env: hermeticEnv(), encoding: "utf8", timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
     const doc = JSON.parse(r.stdout) as { dns_control: { origin: string; doh: string[] }; sent: string };
     expect(doc.dns_control).toMatchObject({ origin: "defaults", doh: ["https://cloudflare-dns.com/dns-query", "https://dns.google/dns-query"] });
