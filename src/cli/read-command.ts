@@ -62,17 +62,25 @@ export function withReadStore(db: string, say: (text: string) => void, body: (st
   try {
     return body(store);
   } catch (err) {
-    if (err instanceof UsageError) {
-      say(err.message);
-      return EXIT.USAGE;
-    }
-    const message = readFailure(db, err);
-    if (message === null) throw err;
-    say(message);
-    return EXIT.FAILURE;
+    return readErrorCode(db, err, say);
   } finally {
     store.close();
   }
+}
+
+/**
+ * The exit code of an error a reading command met, said in one line: bad input (2), a database
+ * that could not be read (1); anything else is thrown on, a bug.
+ */
+export function readErrorCode(db: string, err: unknown, say: (text: string) => void): number {
+  if (err instanceof UsageError) {
+    say(err.message);
+    return EXIT.USAGE;
+  }
+  const message = readFailure(db, err);
+  if (message === null) throw err;
+  say(message);
+  return EXIT.FAILURE;
 }
 
 /**

@@ -15,7 +15,7 @@ import { isPgUrl, pgFailure, redactUrl, SESSION_OPTIONS } from "../store/pg/conn
 import { PgReader } from "../store/pg/read.js";
 import { PG_SCHEMA_VERSION, pgSchemaVersion } from "../store/pg/schema.js";
 import { EXIT } from "./exit-codes.js";
-import { openForReading, readFailure } from "./read-command.js";
+import { openForReading, readErrorCode } from "./read-command.js";
 
 /** What history and changes read, from either store. */
 export interface ReadSource {
@@ -101,14 +101,7 @@ export async function withReadSource(db: string, say: (text: string) => void, bo
       },
     });
   } catch (err) {
-    if (err instanceof UsageError) {
-      say(err.message);
-      return EXIT.USAGE;
-    }
-    const message = readFailure(db, err);
-    if (message === null) throw err;
-    say(message);
-    return EXIT.FAILURE;
+    return readErrorCode(db, err, say);
   } finally {
     store.close();
   }
