@@ -6,12 +6,11 @@
 import { basename } from "node:path";
 import { planTargets, type Plan } from "./run-plan.js";
 import { type RunFlags } from "./run-options.js";
-import type { Logger } from "pino";
 import { loadFingerprints } from "../fingerprints/load.js";
 import { parsePublicRanges } from "../net/bogons.js";
 import { summarizeServices } from "../analysis/service.js";
 import type { AnalysisContext } from "../analysis/context.js";
-import { openAsnDb, type AsnDb } from "../geo/asn.js";
+import type { AsnDb } from "../geo/asn.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { CompactPlan, runTargets, type TargetResult } from "../runner/runner.js";
 import { collectGarbage } from "../runner/memory.js";
@@ -58,7 +57,8 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     plan = await planTargets(args, flags);
     const fps = await loadFingerprints(flags.fingerprints);
     for (const w of fps.warnings) log.debug({ warning: w }, "fingerprint skipped");
-    asnDb = flags.asnDb ? openAsnDb(flags.asnDb) : null;
+    // Loaded only when asked: mmdb-lib is not needed by a run without --asn-db.
+    asnDb = flags.asnDb ? (await import("../geo/asn.js")).openAsnDb(flags.asnDb) : null;
     const lookupAsn = asnDb ? asnDb.lookup : null;
     ctx = {
       publicRanges: flags.publicRanges ? parsePublicRanges(flags.publicRanges) : [],

@@ -2,7 +2,6 @@
 import type { Command } from "commander";
 import { applyConfigFile } from "../config/apply.js";
 import { EXIT, reportError } from "./exit-codes.js";
-import { pushMain } from "./push-run.js";
 import { runMain } from "./run-job.js";
 import { runOptions, type RunFlags } from "./run-options.js";
 import { takeBackWait } from "./options.js";
@@ -25,6 +24,8 @@ export function runCommand(): Command {
     process.exitCode = code;
     // --push: after a run that stored something; the run's exit code stands unless the push failed.
     if (flags.push && flags.store && !flags.dryRun && [EXIT.OK, EXIT.BLOCKED, EXIT.ANOMALY, EXIT.INCONCLUSIVE, EXIT.SIGINT, EXIT.SIGTERM].includes(code as 0)) {
+      // Loaded here: push brings undici, which a run without --push never needs (issue 9's CPU).
+      const { pushMain } = await import("./push-run.js");
       const pushed = await pushMain({ to: flags.pushTo, tokenFile: flags.pushTokenFile, db: flags.db ?? "data/reachprobe.db", quiet: flags.quiet }, "run --push");
       if (pushed !== EXIT.OK && code === EXIT.OK) process.exitCode = pushed;
     }

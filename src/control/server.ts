@@ -9,7 +9,7 @@
 import type http from "node:http";
 import type net from "node:net";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Logger } from "pino";
+import type { Log } from "../base/log.js";
 import type { Cidr } from "../net/bogons.js";
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
@@ -63,7 +63,7 @@ export interface ControlServerOptions {
   /** Extra trust for TLS and HTTPS (tests); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Where the one-line-per-request log goes; default: none. */
-  logger?: Logger;
+  logger?: Log;
 }
 
 /** Defaults of the limits, as documented in docs/control-helper.md and `--help`. */

@@ -240,6 +240,23 @@ describe("exit codes and input errors", () => {
     expect(d.services.map((x) => x.service)).toEqual(["NEWS"]);
   });
 
+  it("logs JSON lines on stderr at the --log-level asked for, and nothing below it", async () => {
+    const target = `http://web.test:${ports.http}/`;
+    const lines = async (level: string) => {
+      const r = await runCli(base(join(dir, `log-${level}.db`), ["--log-level", level, target]));
+      expect(r.code).toBe(0);
+      return r.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { level: number; msg: string; time: string; target?: string });
+    };
+    const debug = await lines("debug");
+    expect(debug.map((l) => l.msg)).toEqual(expect.arrayContaining(["run started", "target done"]));
+    expect(debug.find((l) => l.msg === "target done")).toMatchObject({ level: 20, target });
+    expect(debug[0]!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const info = await lines("info");
+    expect(info.map((l) => l.msg)).toContain("run started");
+    expect(info.map((l) => l.msg)).not.toContain("target done");
+    expect(await lines("warn")).toEqual([]);
+  });
+
   it("rejects a bad flag value naming the flag", async () => {
     const r = await runCli(["run", "--concurrency", "zero", "--no-store", "--no-canary", "https://ok.test/"]);
     expect(r.code).toBe(2);
