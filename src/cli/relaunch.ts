@@ -3,7 +3,6 @@
  * pool gets its size (see that file): by the time main.js runs, the ESM loader has started the
  * pool with UV_THREADPOOL_SIZE as it was when node started, and it cannot grow.
  */
-import { spawn } from "node:child_process";
 import { LAUNCHER } from "../base/package-info.js";
 
 /** Commands that need a sized pool; bin/reachprobe.cjs sizes the pool for the same ones (a unit test checks). */
@@ -29,7 +28,9 @@ const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "
  * Runs the same command through the launcher and ends this process as the child ended: its exit
  * code, or killed by its signal. Never resolves.
  */
-export function relaunch(): Promise<never> {
+export async function relaunch(): Promise<never> {
+  // Loaded here: every start checks needsRelaunch, few relaunch (issue 9's start-up CPU).
+  const { spawn } = await import("node:child_process");
   // detached: in its own process group the child gets a terminal's Ctrl-C once, forwarded from
   // here, not twice (a second SIGINT makes a run quit at once).
   // The IPC channel is how the child learns that this process died of a signal it could not pass

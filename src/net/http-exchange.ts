@@ -12,7 +12,8 @@
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import http from "node:http";
-import http2 from "node:http2";
+import type http2 from "node:http2";
+import { createRequire } from "node:module";
 import type net from "node:net";
 import type { Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
@@ -291,6 +292,17 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
   });
 }
 
+let http2Module: typeof http2 | null = null;
+
+/**
+ * node:http2, loaded (synchronously) at the first HTTP/2 exchange: a run of plain-HTTP or
+ * HTTP/1.1 targets never needs it, and loading it cost every start about 5 ms (issue 9).
+ */
+function loadHttp2(): typeof http2 {
+  http2Module ??= createRequire(import.meta.url)("node:http2") as typeof http2;
+  return http2Module;
+}
+
 function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
   const cap = o.maxBodyBytes;
   const maxHeaderBytes = o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
@@ -312,7 +324,7 @@ function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
     const onAbort = () => settle(classifyHttpError(abortReason(o.signal)));
     o.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      session = http2.connect(o.url.origin, {
+      session = loadHttp2().connect(o.url.origin, {
         createConnection: () => o.socket,
         // Chrome's SETTINGS values (header table, no push, stream window); the header list
         // bound is ours.
