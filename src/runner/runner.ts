@@ -10,6 +10,7 @@ import { parseTarget } from "../targets/parse.js";
 import type { ProbeConfig } from "../probes/config.js";
 import type { ControlObservation, DnsObservation, Observation } from "../probes/observation.js";
 import { lookupAhead, probeTarget, type ProbeOutcome } from "../probes/pipeline.js";
+import { allowStepListeners } from "../net/deadline.js";
 import type { AnalysisContext } from "../analysis/context.js";
 import { analyzeTarget, failedAtNetworkLevel } from "../analysis/target.js";
 import { notMeasured } from "../analysis/classify.js";
@@ -132,6 +133,7 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
   const lookupFn = input.lookupFn !== undefined ? input.lookupFn : input.probeFn ? null : lookupAhead;
   // Every target in flight listens on the stop signal.
   setMaxListeners(0, input.stop);
+  allowStepListeners();
   const canary = await preflight(input, probe);
   if (canary) sink.onCanary?.(canary);
   const context: AnalysisContext = {
