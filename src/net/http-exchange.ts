@@ -114,6 +114,58 @@ class CappedBytes {
   }
 }
 
+/**
+ * What the HTTP/1.1 and HTTP/2 exchanges share: the response as it is filled in, its body bytes
+ * under the cap, the step's timer, and one settlement however many events race to it.
+ */
+class PendingResponse {
+  readonly out: RawResponse = { failure: null };
+  private readonly wire: CappedBytes;
+  private done = false;
+  private readonly onAbort = () => this.settle(classifyHttpError(abortReason(this.signal)));
+
+  /** `finish` runs once, at settlement, before `resolve` (what each protocol must release). */
+  constructor(
+    private readonly signal: AbortSignal,
+    cap: number,
+    private readonly finish: (out: RawResponse) => void,
+    private readonly resolve: (out: RawResponse) => void,
+  ) {
+    this.wire = new CappedBytes(cap);
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** Ends the exchange with `failure` (null: it went well) unless a failure was set before. */
+  settle(failure: Failure | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.signal.removeEventListener("abort", this.onAbort);
+    this.out.failure ??= failure;
+    this.out.wire = this.wire.bytes();
+    this.finish(this.out);
+    this.resolve(this.out);
+  }
+
+  /** Keeps a body chunk; the cap reached ends the exchange, the body marked cut. */
+  take(chunk: Buffer): void {
+    if (this.done) return;
+    if (this.wire.take(chunk)) {
+      this.out.wireTruncated = true;
+      this.settle(null);
+    }
+  }
+
+  /** An error's failure: the step's timeout when the timer fired (the error is its echo), else the error classified. */
+  failureOf(err: unknown): Failure {
+    return classifyHttpError(this.signal.aborted ? abortReason(this.signal) : err);
+  }
+
+  /** A close before the response ended: the step's timeout when the timer fired, else `failure`. */
+  closedWith(failure: Failure): Failure {
+    return this.signal.aborted ? classifyHttpError(abortReason(this.signal)) : failure;
+  }
+}
+
 /** One request/response over `socket`; never throws for network failures; never destroys a reusable socket (the caller owns it). */
 export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchangeResult> {
   const protocol = o.alpn === "h2" ? "h2" : "http/1.1";
@@ -202,18 +254,9 @@ function restoreListeners(socket: net.Socket, before: Map<string | symbol, Set<u
 function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
   const socket = o.socket;
   const before = snapshotListeners(socket);
-  const cap = o.maxBodyBytes;
   return new Promise<RawResponse>((resolve) => {
-    const out: RawResponse = { failure: null };
-    const wire = new CappedBytes(cap);
-    let settled = false;
     let req: http.ClientRequest | undefined;
-    const settle = (failure: Failure | null) => {
-      if (settled) return;
-      settled = true;
-      o.signal.removeEventListener("abort", onAbort);
-      out.failure ??= failure;
-      out.wire = wire.bytes();
+    const finish = (out: RawResponse) => {
       if (out.failure || out.wireTruncated || !out.complete) {
         // The exchange is over early: nothing more may be read from this connection.
         socket.destroy();
@@ -231,10 +274,10 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
           s._httpMessage = null;
         });
       }
-      resolve(out);
     };
-    const onAbort = () => settle(classifyHttpError(abortReason(o.signal)));
-    o.signal.addEventListener("abort", onAbort, { once: true });
+    const pending = new PendingResponse(o.signal, o.maxBodyBytes, finish, resolve);
+    const { out } = pending;
+    const settle = (failure: Failure | null) => pending.settle(failure);
 
     const keepAliveAsked = o.headers.some(([k, v]) => k.toLowerCase() === "connection" && /\bkeep-alive\b/i.test(v));
     try {
@@ -260,7 +303,7 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
     // response ended). Reset the flag the headers had set; the
     // parser still clears it when the server answers `Connection: close` or HTTP/1.0.
     req.shouldKeepAlive = keepAliveAsked;
-    req.on("error", (err) => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err)));
+    req.on("error", (err) => settle(pending.failureOf(err)));
     // A 101 to a request that asked for no upgrade: not HTTP we can read (without this
     // listener node:http destroys the socket and emits no 'response' and no error).
     req.on("upgrade", (res: http.IncomingMessage) => {
@@ -269,23 +312,17 @@ function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
       settle("http_request_failed");
     });
     // Backstop: every path above settles before 'close'; a close that beats them is an EOF.
-    req.on("close", () => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : "eof_error"));
+    req.on("close", () => settle(pending.closedWith("eof_error")));
     req.on("response", (res) => {
       out.status = res.statusCode ?? 0;
       out.headersList = pairs(res.rawHeaders);
-      res.on("data", (chunk: Buffer) => {
-        if (settled) return;
-        if (wire.take(chunk)) {
-          out.wireTruncated = true;
-          settle(null);
-        }
-      });
+      res.on("data", (chunk: Buffer) => pending.take(chunk));
       res.on("end", () => {
         out.complete = res.complete;
         out.keepAlive = req?.shouldKeepAlive === true;
         settle(res.complete ? null : "eof_error");
       });
-      res.on("error", (err) => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err)));
+      res.on("error", (err) => settle(pending.failureOf(err)));
       res.on("aborted", () => settle("eof_error"));
     });
     req.end();
@@ -304,25 +341,13 @@ function loadHttp2(): typeof http2 {
 }
 
 function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
-  const cap = o.maxBodyBytes;
   const maxHeaderBytes = o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   return new Promise<RawResponse>((resolve) => {
-    const out: RawResponse = { failure: null };
-    const wire = new CappedBytes(cap);
-    let settled = false;
     let session: http2.ClientHttp2Session | undefined;
-    const settle = (failure: Failure | null) => {
-      if (settled) return;
-      settled = true;
-      o.signal.removeEventListener("abort", onAbort);
-      out.failure ??= failure;
-      out.wire = wire.bytes();
-      // One stream per connection here: the session (and the socket under it) ends with it.
-      session?.destroy();
-      resolve(out);
-    };
-    const onAbort = () => settle(classifyHttpError(abortReason(o.signal)));
-    o.signal.addEventListener("abort", onAbort, { once: true });
+    // One stream per connection here: the session (and the socket under it) ends with it.
+    const pending = new PendingResponse(o.signal, o.maxBodyBytes, () => session?.destroy(), resolve);
+    const { out } = pending;
+    const settle = (failure: Failure | null) => pending.settle(failure);
     try {
       session = loadHttp2().connect(o.url.origin, {
         createConnection: () => o.socket,
@@ -356,20 +381,14 @@ function exchangeH2(o: HttpExchangeOptions): Promise<RawResponse> {
           settle("http_request_failed");
         }
       });
-      stream.on("data", (chunk: Buffer) => {
-        if (settled) return;
-        if (wire.take(chunk)) {
-          out.wireTruncated = true;
-          settle(null);
-        }
-      });
+      stream.on("data", (chunk: Buffer) => pending.take(chunk));
       stream.on("end", () => {
         out.complete = out.status !== undefined;
         settle(out.status !== undefined ? null : "http_request_failed");
       });
-      stream.on("error", (err) => settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : classifyHttpError(err)));
+      stream.on("error", (err) => settle(pending.failureOf(err)));
       stream.on("close", () => {
-        if (out.status === undefined) settle(o.signal.aborted ? classifyHttpError(abortReason(o.signal)) : "http_request_failed");
+        if (out.status === undefined) settle(pending.closedWith("http_request_failed"));
         else if (!out.complete) settle("eof_error");
       });
     } catch (err) {
