@@ -22,8 +22,8 @@ export type KeyKind =
   | "duration"
   /** A string, or false to turn the thing off (`canary`). */
   | "string-or-false"
-  /** true, false, or a number (`wait`: true waits the default time, a number that many seconds). */
-  | "boolean-or-integer";
+  /** true, false, or a duration (`wait`: true waits the default time; "30m", or a number of seconds). */
+  | "boolean-or-duration";
 
 /** How relative paths in a key's value are made absolute: against the config file's directory. */
 export type PathRule = "path" | "fingerprints";
@@ -74,7 +74,7 @@ export const CONFIG_KEYS = {
   quiet: { kind: "boolean" },
   notice: { kind: "boolean" },
   logLevel: { kind: "string" },
-  wait: { kind: "boolean-or-integer" },
+  wait: { kind: "boolean-or-duration" },
   push: { kind: "boolean" },
   pushTo: { kind: "string" },
   pushTokenFile: { kind: "string", paths: "path" },

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command, Option } from "commander";
 import { parsePublicRanges } from "../net/bogons.js";
 import { positiveInt } from "../base/positive-int.js";
+import { durationMs } from "../base/duration.js";
 import { JsonScanError, lineColumn, scanJsonLines, type JsonLines } from "../targets/json-lines.js";
 import { parseTarget } from "../targets/parse.js";
 import { ConfigError } from "./errors.js";
@@ -225,11 +226,14 @@ class ValueChecker {
         this.guard(this.label, raw, () => parseTarget(s));
         return { json: s, value: this.parse(s, this.label, raw) };
       }
-      case "boolean-or-integer":
+      case "boolean-or-duration":
         if (raw === true) return { json: true, value: true };
         if (raw === false) return { json: false, value: undefined };
-        if (typeof raw !== "number") this.typeError("true, false or a number of seconds", raw);
-        return this.integer(raw);
+        if (typeof raw !== "number" && typeof raw !== "string") this.typeError('true, false, a duration such as "30m" or a number of seconds', raw);
+        // On the command line a word that is not a duration is the next target (--wait then
+        // waits the default time); here it can only be a mistake.
+        if (typeof raw === "string" && durationMs(raw, "s") === null) this.fail(`${this.label} must be true, false, a duration such as "30m" or a number of seconds, not ${JSON.stringify(raw)}`);
+        return { json: raw, value: this.parse(String(raw), this.label, raw) };
     }
   }
 

@@ -122,9 +122,10 @@ describe("precedence: flag > environment variable > config file > default", () =
     expect(b.opts.doh).toEqual(["https://doh.example/dns-query"]);
   });
 
-  it("--wait: true, a number of seconds, or false (do not wait)", async () => {
+  it("--wait: true, a duration, a number of seconds, or false (do not wait)", async () => {
     expect((await parse(["--config", writeConfig({ wait: true })])).opts.wait).toBe(true);
     expect((await parse(["--config", writeConfig({ wait: 90 })])).opts.wait).toBe(90);
+    expect((await parse(["--config", writeConfig({ wait: "30m" })])).opts.wait).toBe(1800);
     expect((await parse(["--config", writeConfig({ wait: false })])).opts.wait).toBeUndefined();
     expect((await parse(["--config", writeConfig({ wait: 90 }), "--wait", "5"])).opts.wait).toBe(5);
   });
