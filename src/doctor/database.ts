@@ -6,6 +6,7 @@
 import { dirname } from "node:path";
 import { ago, check, showTime, type Check } from "./check.js";
 import { plural } from "../base/plural.js";
+import type { Ownership } from "../store/application-id.js";
 
 /** A run row as the doctor needs it. */
 export interface RunFact {
@@ -44,6 +45,8 @@ export interface DatabaseFacts {
   openError?: ErrorFact;
   userVersion?: number;
   tables?: string[];
+  /** Whose file it is, as a run judges it before writing (store/application-id.ts); `message` says why not ours. */
+  ownership?: { is: Ownership } | { is: "foreign"; message: string };
   integrity?: { pragma: "quick_check" | "integrity_check"; problems: string[] } | { pragma: "quick_check" | "integrity_check"; error: ErrorFact };
   /** `wal`, or `rollback` (any of the rollback-journal modes), from the file header. */
   journalMode?: string;
@@ -120,7 +123,7 @@ function isEmpty(f: DatabaseFacts): boolean {
 function judgeSchema(f: DatabaseFacts, ctx: DatabaseContext): Check {
   const v = f.userVersion ?? 0;
   const tables = f.tables ?? [];
-  const details = { user_version: v, current: ctx.currentVersion, tables };
+  const details = { user_version: v, current: ctx.currentVersion, tables, ownership: f.ownership?.is ?? null };
   if (v > ctx.currentVersion) {
     return check(
       "database.schema",
@@ -130,13 +133,17 @@ function judgeSchema(f: DatabaseFacts, ctx: DatabaseContext): Check {
       details,
     );
   }
+  if (f.ownership?.is === "foreign") {
+    // A run refuses the file (E_FOREIGN_DB) and changes nothing in it.
+    return check("database.schema", "fail", f.ownership.message.replace(/\. Name another file with --db\.$/, ""), "name reachprobe's own database with --db (or REACHPROBE_DB); runs refuse this one", details);
+  }
   if (isEmpty(f)) return check("database.schema", "ok", "an empty database: the next run creates the tables", undefined, details);
   if (v === 0) {
     return check(
       "database.schema",
       "warn",
       `no reachprobe schema version, but it holds other tables (${tables.slice(0, 5).join(", ")}): this may not be a reachprobe database`,
-      "check that --db names the right file; the next run would add reachprobe's tables to it",
+      "check that --db names the right file",
       details,
     );
   }

@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants, existsSync, openSync, readSync, statS
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
+import { ownership } from "../store/application-id.js";
 import type { DatabaseFacts, ErrorFact, RunFact, RunningFact } from "./database.js";
 
 /** What inspecting needs besides the path. */
@@ -119,6 +120,12 @@ export function inspectDatabase(path: string, options: InspectOptions): Database
     // The first read of the header is where a file that is not a database shows itself.
     facts.userVersion = db.pragma("user_version", { simple: true }) as number;
     facts.tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+    // The same test a run makes before it writes (store/application-id.ts), so that the two agree.
+    try {
+      facts.ownership = { is: ownership(db, path) };
+    } catch (err) {
+      facts.ownership = { is: "foreign", message: errorFact(err).message };
+    }
   } catch (err) {
     db?.close();
     facts.openError = errorFact(err);

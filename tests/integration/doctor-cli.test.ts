@@ -6,7 +6,7 @@
  * every invocation names its database and servers (or none): the doctor contacts nothing else.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -208,6 +208,34 @@ describe("the database", () => {
     expect(line("database.schema")).toMatchObject({ status: "fail" });
     expect(line("database.schema").message).toMatch(/schema version 99: made by a newer reachprobe/);
     expect(line("database.schema").fix).toMatch(/upgrade reachprobe/);
+  });
+
+  it("fails another application's database as a run would refuse it, and leaves the file as it was", async () => {
+    const other = join(dir, "other-app.db");
+    const conn = new Database(other);
+    conn.pragma("application_id = 0x47504b47");
+    conn.exec("CREATE TABLE runs (x); CREATE TABLE measurements (y)");
+    conn.close();
+    const tablesOnly = join(dir, "tables-only.db");
+    const c2 = new Database(tablesOnly);
+    c2.exec("CREATE TABLE users (name TEXT)");
+    c2.close();
+    const before = readFileSync(other);
+    for (const [db, message] of [
+      [other, /belongs to another application \(its application_id is 0x47504b47, reachprobe's is 0x52505242\)/],
+      [tablesOnly, /holds another application's tables \(users\) and none of reachprobe's/],
+    ] as const) {
+      const { r, line } = await doctorJson(["--db", db]);
+      expect(r.code).toBe(1);
+      expect(line("database.schema")).toMatchObject({ status: "fail" });
+      expect(line("database.schema").message).toMatch(message);
+      expect(line("database.schema").fix).toMatch(/runs refuse this one/);
+      // And a run does refuse it (docs/database.md: E_FOREIGN_DB, exit 1).
+      const run = await runCli(["run", "--db", db, "--no-canary", "--no-system-resolver", "tcp://127.0.0.1:9"]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/is not a reachprobe database/);
+    }
+    expect(readFileSync(other).equals(before)).toBe(true);
   });
 
   it("counts runs stuck in 'running' whose process is gone, and says the next run marks them", async () => {
