@@ -22,7 +22,7 @@ import { helperDnsFailure, type ControlResponse } from "../probes/control-wire.j
 import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { MeasurementWithRun, RunRecord } from "../store/store.js";
 import { bodySampleBytes } from "../probes/body-sample.js";
-import { scrubAddresses, scrubBytes } from "./scrub.js";
+import { scrubAddresses, scrubBytes } from "../net/scrub.js";
 
 const KNOWN_FAILURES_SET: ReadonlySet<string> = new Set(KNOWN_FAILURES);
 

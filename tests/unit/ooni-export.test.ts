@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flatten } from "../../src/analysis/table.js";
 import { ooniControl, toOoniMeasurement, type OoniMeasurement } from "../../src/export/export-ooni.js";
-import { SCRUBBED, scrubAddresses, scrubBytes } from "../../src/export/scrub.js";
+import { SCRUBBED, scrubAddresses, scrubBytes } from "../../src/net/scrub.js";
 import { bodySampleBytes, bodySampleText, encodeBodySample } from "../../src/probes/body-sample.js";
 import { dnsFailureFromHelper, helperDnsFailure, type ControlResponse } from "../../src/probes/control-wire.js";
 import type { Observation } from "../../src/probes/observation.js";
