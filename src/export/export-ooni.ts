@@ -21,7 +21,7 @@ import { KNOWN_FAILURES, type Failure } from "../net/failures.js";
 import { helperDnsFailure, type ControlResponse } from "../probes/control-wire.js";
 import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { MeasurementWithRun, RunRecord } from "../store/store.js";
-import { bodySampleBytes } from "../probes/body-sample.js";
+import { bodySampleBytes, bodySampleIsWhole } from "../probes/body-sample.js";
 import { scrubAddresses, scrubBytes } from "../net/scrub.js";
 
 const KNOWN_FAILURES_SET: ReadonlySet<string> = new Set(KNOWN_FAILURES);
@@ -142,8 +142,10 @@ export interface OoniRequest {
   transaction_id: number;
   /** Bytes of the body read (up to the read cap, 1 MiB by default); `body` holds the first 512 KiB of them. */
   x_body_length?: number;
-  /** SHA-256 of every byte read, before scrubbing. */
+  /** SHA-256 of every byte read; left out when the sample had an address to scrub, which the hash would give back. */
   x_body_sha256?: string;
+  /** The sample was stored as text before samples were kept as bytes, and bytes that were not UTF-8 read as U+FFFD in it (docs/database.md). */
+  x_body_sample_lossy?: true;
 }
 
 /** The test_keys of the exported measurement. */
@@ -422,11 +424,11 @@ export function maybeBinary(bytes: Buffer): OoniMaybeBinary {
 
 function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
   const sample = bodySampleBytes(o);
+  const scrubbed = scrubBytes(sample);
   // Only the start of the body is stored: it is the whole body when reading was not cut short
-  // at the cap and the sample's hash is the hash of every byte read. A sample stored as text
-  // before samples were kept as bytes, whose bytes were not UTF-8, fails the hash: truncated.
-  const hashOk = o.bodySha256 ? o.bodySha256 === createHash("sha256").update(sample).digest("hex") : (o.bodyLength ?? 0) <= sample.length;
-  const whole = o.bodyTruncated !== true && hashOk;
+  // at the cap and the sample's hash is the hash of every byte read (body-sample.ts). A lossy
+  // sample (stored as text before samples were kept as bytes) is never the body exactly.
+  const whole = bodySampleIsWhole(o);
   return {
     network: "tcp",
     address: o.address,
@@ -445,7 +447,7 @@ function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
     response: {
       code: o.status ?? 0,
       ...ooniHeaders(o.headers, o.headerRepeats),
-      body: maybeBinary(scrubBytes(sample)),
+      body: maybeBinary(scrubbed),
       body_is_truncated: o.status === undefined ? false : !whole,
     },
     t0: sec(o.t0),
@@ -453,7 +455,9 @@ function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
     tags: stepTags(o),
     transaction_id: tx(o),
     ...(o.bodyLength !== undefined ? { x_body_length: o.bodyLength } : {}),
-    ...(o.bodySha256 ? { x_body_sha256: o.bodySha256 } : {}),
+    // The hash of a page with an address in it would give the address back (try each one).
+    ...(o.bodySha256 && scrubbed === sample ? { x_body_sha256: o.bodySha256 } : {}),
+    ...(o.bodySampleLossy === true ? { x_body_sample_lossy: true as const } : {}),
   };
 }
 
