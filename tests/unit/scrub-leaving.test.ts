@@ -11,7 +11,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Verdict } from "../../src/analysis/verdict.js";
-import { toOoniMeasurement } from "../../src/export/export-ooni.js";
+import { toOoniWebConnectivity } from "../../src/export/export-ooni.js";
 import { bodySampleBytes, bodySampleIsWhole } from "../../src/probes/body-sample.js";
 import type { HttpObservation } from "../../src/probes/observation.js";
 import { scrubHttpObservation, scrubObservations } from "../../src/probes/scrub-observations.js";
@@ -137,7 +137,7 @@ describe("merge --scrub", () => {
     open.push(into);
     mergeDatabase(into, volunteer(), { scrub: true });
     const m = into.getMeasurement("m-bin")!;
-    const out = toOoniMeasurement({ run: into.getRun(m.runId)!, measurement: m }, { softwareVersion: "0.1.0" });
+    const out = toOoniWebConnectivity({ run: into.getRun(m.runId)!, measurement: m }, { softwareVersion: "0.1.0" });
     const r = out.test_keys.requests[0]!;
     expect(r.response.body_is_truncated).toBe(false);
     expect(r.x_body_sha256).toBeUndefined();
@@ -204,7 +204,7 @@ describe("schema version 3: text samples stored before bytes were kept", () => {
     open.push(s);
     const request = (id: string) => {
       const m = s.getMeasurement(id)!;
-      return toOoniMeasurement({ run: s.getRun(m.runId)!, measurement: m }, { softwareVersion: "0.1.0" }).test_keys.requests[0]!;
+      return toOoniWebConnectivity({ run: s.getRun(m.runId)!, measurement: m }, { softwareVersion: "0.1.0" }).test_keys.requests[0]!;
     };
     for (const id of ["png", "long"]) {
       expect(request(id).x_body_sample_lossy).toBe(true);
