@@ -35,6 +35,16 @@ export function bodySampleBytes(o: BodySampleFields): Buffer {
   return o.bodySampleEncoding === "base64" ? Buffer.from(s, "base64") : Buffer.from(s, "utf8");
 }
 
+/**
+ * The sample's exact bytes for the analysis (block-page fingerprints match bytes,
+ * analysis/fingerprints.ts), written by JSON.stringify as their UTF-8 text, as the analysis
+ * table was always written (goldens, --json).
+ */
+export function analysisBodySample(o: BodySampleFields): Buffer {
+  const bytes = bodySampleBytes(o);
+  return Object.defineProperty(bytes, "toJSON", { value: () => bytes.toString("utf8"), enumerable: false });
+}
+
 /** The sample as text for readers that match words: bytes that are not UTF-8 read as U+FFFD. */
 export function bodySampleText(o: BodySampleFields): string {
   return o.bodySampleEncoding === "base64" ? bodySampleBytes(o).toString("utf8") : (o.bodySample ?? "");
