@@ -235,6 +235,18 @@ export interface OoniOptions {
   networkLabel?: boolean;
 }
 
+/** An OS as OONI's annotations name it: linux, macos, windows, android, ios, or "unknown". */
+export function ooniPlatform(platform: string): string {
+  const names: Record<string, string> = { linux: "linux", darwin: "macos", win32: "windows", android: "android", freebsd: "freebsd", openbsd: "openbsd" };
+  return names[platform] ?? "unknown";
+}
+
+/** A CPU as OONI's annotations name it (Go's GOARCH): amd64, arm64, 386, arm, or Node's name. */
+export function ooniArchitecture(arch: string): string {
+  const names: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm" };
+  return names[arch] ?? arch;
+}
+
 /** An ISO time as OONI writes times: "YYYY-MM-DD HH:MM:SS", UTC. */
 export function ooniTime(iso: string): string {
   return new Date(iso).toISOString().slice(0, 19).replace("T", " ");
@@ -529,6 +541,9 @@ function baseKeys(run: RunRecord, m: MeasurementWithRun["measurement"], options:
     reachprobe_measurement_id: m.id,
     reachprobe_service: m.service,
   };
+  // The machine the run was made on, when the run recorded it (runs before it did say nothing).
+  const runOptions = (run.options ?? {}) as Record<string, unknown>;
+  for (const key of ["platform", "architecture"] as const) if (typeof runOptions[key] === "string") annotations[key] = runOptions[key];
   const label = options.networkLabel === true ? run.networkLabel : null;
   if (label !== null) annotations.network_label = label;
   return {

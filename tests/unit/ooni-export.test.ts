@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flatten } from "../../src/analysis/table.js";
-import { ooniControl, toOoniMeasurement, toOoniWebConnectivity, type OoniMeasurement, type OoniTcpConnectMeasurement } from "../../src/export/export-ooni.js";
+import { ooniArchitecture, ooniControl, ooniPlatform, toOoniMeasurement, toOoniWebConnectivity, type OoniMeasurement, type OoniTcpConnectMeasurement } from "../../src/export/export-ooni.js";
 import { SCRUBBED, scrubAddresses, scrubBytes } from "../../src/net/scrub.js";
 import { bodySampleBytes, bodySampleText, encodeBodySample } from "../../src/probes/body-sample.js";
 import { dnsFailureFromHelper, helperDnsFailure, type ControlResponse } from "../../src/probes/control-wire.js";
@@ -366,5 +366,16 @@ describe("tcp:// targets as OONI's tcp_connect", () => {
 
   it("other targets stay web_connectivity", () => {
     expect(toOoniMeasurement(row([]), { softwareVersion: "0.1.0" }).test_name).toBe("web_connectivity");
+  });
+});
+
+describe("annotations", () => {
+  it("carry the platform and architecture the run recorded, in OONI's words, and nothing when it recorded none", () => {
+    expect(export1(row([], {}, { options: { platform: "linux", architecture: "amd64" } })).annotations).toMatchObject({ platform: "linux", architecture: "amd64" });
+    const old = export1(row([], {}, { options: { list: null } })).annotations;
+    expect(old).not.toHaveProperty("platform");
+    expect(old).not.toHaveProperty("architecture");
+    expect([ooniPlatform("linux"), ooniPlatform("darwin"), ooniPlatform("win32"), ooniPlatform("aix")]).toEqual(["linux", "macos", "windows", "unknown"]);
+    expect([ooniArchitecture("x64"), ooniArchitecture("arm64"), ooniArchitecture("ia32"), ooniArchitecture("riscv64")]).toEqual(["amd64", "arm64", "386", "riscv64"]);
   });
 });
