@@ -10,7 +10,7 @@ import type Database from "better-sqlite3";
 import { Agent, request, type Dispatcher } from "undici";
 import { blobKey, BlobStore, encodeBlob } from "../store/blobs.js";
 import { referencedBlobs } from "../store/observation-refs.js";
-import { scrubObservationsJson } from "../store/scrub-row.js";
+import { scrubRowJson } from "../store/scrub-row.js";
 import type { Batch, WireBlob, WireMeasurement, WireRun } from "../store/pg/ingest.js";
 import { PushMarks } from "./push-marks.js";
 
@@ -144,10 +144,10 @@ export async function push(db: Database.Database, o: PushOptions): Promise<PushS
   // read stops the push (PushError), as a refused batch does.
   const scrubbed = (m: WireMeasurement): { row: WireMeasurement; fresh: Map<string, WireBlob> } => {
     const fresh = new Map<string, WireBlob>();
-    let json: string | null = null;
+    let clean: { observationsJson: string; evidenceJson: string } | null = null;
     try {
-      json = scrubObservationsJson(
-        m.observations_json,
+      clean = scrubRowJson(
+        { observationsJson: m.observations_json, evidenceJson: m.evidence_json },
         (k, encoding) => {
           if (local === null) throw new Error(`blob ${k} is referred to but there is no blobs table`);
           return local.text(k, encoding);
@@ -163,7 +163,7 @@ export async function push(db: Database.Database, o: PushOptions): Promise<PushS
       // Sent as it is, it could carry an address; the queue stays for a push without scrubbing.
       throw new PushError(`measurement ${m.id} cannot be read to scrub it (${(err as Error).message}); nothing more was sent (push --no-scrub sends it as it is)`, true, summary);
     }
-    return { row: json === null ? m : { ...m, observations_json: json }, fresh };
+    return { row: clean === null ? m : { ...m, observations_json: clean.observationsJson, evidence_json: clean.evidenceJson }, fresh };
   };
   // A dispatcher of its own: `run --push` pushes after the run has closed undici's global one.
   const dispatcher = new Agent({ connections: 1 });

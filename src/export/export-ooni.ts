@@ -23,6 +23,7 @@ import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, 
 import type { MeasurementWithRun, RunRecord } from "../store/store.js";
 import { bodySampleBytes, bodySampleIsWhole } from "../probes/body-sample.js";
 import { scrubAddresses, scrubBytes } from "../net/scrub.js";
+import { scrubQuotedTitles } from "../probes/scrub-observations.js";
 
 const KNOWN_FAILURES_SET: ReadonlySet<string> = new Set(KNOWN_FAILURES);
 
@@ -616,7 +617,7 @@ export function toOoniTcpConnect({ run, measurement: m }: MeasurementWithRun, op
       tcp_connect: m.observations.filter((o): o is TcpObservation => o.step === "tcp" && !o.purpose).map((o) => tcpConnect(o, m.control, sec, tx)),
       x_control: m.control?.response ? ooniControl(m.control.response) : null,
       x_control_failure: m.control ? (m.control.failure ?? (m.control.response ? null : NO_ANSWER_FAILURE)) : null,
-      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: m.verdict.evidence },
+      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: [...scrubQuotedTitles(m.verdict.evidence, m.observations)] },
     },
     test_name: "tcp_connect",
     test_runtime,
@@ -687,7 +688,7 @@ export function toOoniWebConnectivity({ run, measurement: m }: MeasurementWithRu
         tls_handshakes: swaps.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec, tx)),
         requests: swaps.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec, tx)),
       },
-      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: m.verdict.evidence },
+      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: [...scrubQuotedTitles(m.verdict.evidence, m.observations)] },
     },
     test_name: "web_connectivity",
     test_runtime,

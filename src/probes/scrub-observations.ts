@@ -66,3 +66,29 @@ export function scrubObservations(list: readonly Observation[]): readonly Observ
   });
   return out ?? list;
 }
+
+/**
+ * Evidence sentences with every title they quote scrubbed as the observation's title is (a
+ * verdict quotes the response's title: "HTTP 403, 512 bytes, "Blocked for 203.0.113.7""); the
+ * same array when no title had an address. The rest of a sentence (DNS answers, the addresses
+ * connected to) is what the measurement is about and stays.
+ */
+export function scrubQuotedTitles(evidence: readonly string[], observations: readonly Observation[]): readonly string[] {
+  const titles = new Map<string, string>();
+  for (const o of observations) {
+    if (o.step !== "http" || typeof o.title !== "string" || o.title === "") continue;
+    const clean = scrubAddresses(o.title);
+    if (clean !== o.title) titles.set(o.title, clean);
+  }
+  if (titles.size === 0) return evidence;
+  // Longest first, so that a title containing another is replaced whole.
+  const order = [...titles.keys()].sort((a, b) => b.length - a.length);
+  let changed = false;
+  const out = evidence.map((line) => {
+    let next = line;
+    for (const t of order) next = next.split(t).join(titles.get(t)!);
+    if (next !== line) changed = true;
+    return next;
+  });
+  return changed ? out : evidence;
+}

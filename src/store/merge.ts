@@ -15,7 +15,7 @@ import Database from "better-sqlite3";
 import { blobKey, BlobStore, decodeBlob, type BlobRow } from "./blobs.js";
 import { markLossySamples } from "./lossy-samples.js";
 import { repackColumns, type GetBlobText } from "./observation-refs.js";
-import { scrubObservationsJson } from "./scrub-row.js";
+import { scrubRowJson } from "./scrub-row.js";
 import { CURRENT_SCHEMA_VERSION, schemaVersion } from "./schema.js";
 import { BUSY_TIMEOUT_MS, type Store } from "./store.js";
 
@@ -169,6 +169,7 @@ export function openMergeSource(file: string, dest?: Pick<Store, "path">): { db:
 interface PreparedRow {
   observationsJson: unknown;
   controlJson: unknown;
+  evidenceJson: unknown;
   /** Values held inline in the source, to be stored as blobs if the row is copied. */
   fresh: Array<{ key: string; bytes: Buffer; compress: boolean }>;
   /** Blobs the source row refers to. */
@@ -200,17 +201,19 @@ function prepareRow(m: Row, version: number, text: GetBlobText, scrub: boolean):
       if (!(err instanceof RowRefused)) throw err;
     }
   }
+  let evidenceJson = m.evidence_json;
   if (scrub) {
-    if (typeof observationsJson !== "string") throw new RowRefused("its observations_json is not text, so it cannot be scrubbed");
+    if (typeof observationsJson !== "string" || typeof evidenceJson !== "string") throw new RowRefused("its observations_json or evidence_json is not text, so it cannot be scrubbed");
     try {
-      observationsJson = scrubObservationsJson(observationsJson, text, put) ?? observationsJson;
+      const clean = scrubRowJson({ observationsJson, evidenceJson }, text, put);
+      if (clean) ({ observationsJson, evidenceJson } = clean);
     } catch (err) {
       throw err instanceof RowRefused ? err : new RowRefused(`it cannot be read to scrub it (${(err as Error).message})`);
     }
   }
   const r = repackColumns(observationsJson, m.control_json, put);
   const made = new Set(fresh.map((f) => f.key));
-  return { observationsJson: r.observationsJson, controlJson: r.controlJson, fresh, refs: r.refs.filter((k) => !made.has(k)) };
+  return { observationsJson: r.observationsJson, controlJson: r.controlJson, evidenceJson, fresh, refs: r.refs.filter((k) => !made.has(k)) };
 }
 
 function blobIntact(row: BlobRow): boolean {
@@ -310,6 +313,7 @@ export function mergeDatabase(dest: Store, file: string, options: MergeOptions =
         }
         m.observations_json = prepared.observationsJson;
         m.control_json = prepared.controlJson;
+        m.evidence_json = prepared.evidenceJson;
         const existing = getMeasurement.get(m.id);
         const runId = String(m.run_id);
         if (existing !== undefined) {

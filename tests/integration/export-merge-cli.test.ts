@@ -240,11 +240,11 @@ describe("reachprobe merge", () => {
   it("--scrub merges a volunteer's block page with no address from its body or headers left", async () => {
     const file = join(dir, "leaky.db");
     const s = Store.open(file);
-    seedRun(s, { at: "2026-12-01T10:00:00.000Z", network: { label: "home" }, rows: [["http://blocked.example/", "Site", { status: "blocked", layer: "http", failure: null, evidence: [] }, { observations: [leakyPage(false), leakyPage(true)] }]] });
+    seedRun(s, { at: "2026-12-01T10:00:00.000Z", network: { label: "home" }, rows: [["http://blocked.example/", "Site", { status: "blocked", layer: "http", failure: null, evidence: ['HTTP 403, "Blocked for 203.0.113.77"'] }, { observations: [leakyPage(false), leakyPage(true)] }]] });
     s.close();
     const everything = (db: string) => {
       const conn = new Database(db, { readonly: true });
-      const rows = conn.prepare("SELECT observations_json FROM measurements").pluck().all() as string[];
+      const rows = conn.prepare("SELECT observations_json || evidence_json FROM measurements").pluck().all() as string[];
       const blobs = (conn.prepare("SELECT sha256, size, compression, data FROM blobs").all() as Array<{ sha256: string; size: number; compression: string; data: Buffer }>).map((b) => decodeBlob(b).toString("latin1"));
       conn.close();
       return [...rows, ...blobs].join("\n");

@@ -1,8 +1,8 @@
 /**
  * What `push` sends leaves the machine for someone else's disk: a block page that quotes the
- * volunteer's addresses (IPv4 and IPv6, in its body, title and headers, text and binary) arrives
- * at the collector's PostgreSQL with none of them, in the rows or in the blobs; with --no-scrub
- * it arrives as measured.
+ * volunteer's addresses (IPv4 and IPv6, in its body, title and headers, text and binary; its
+ * title quoted in the verdict's evidence) arrives at the collector's PostgreSQL with none of
+ * them, in the rows or in the blobs; with --no-scrub it arrives as measured.
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +19,8 @@ import { seedRun } from "../helpers/seed.js";
 import { skipTag } from "../helpers/skip.js";
 
 const why = pgUnavailable();
-const blocked: Verdict = { status: "blocked", layer: "http", failure: null, evidence: ["a block page"] };
+// The verdict quotes the page's title, as compare-http's evidence does.
+const blocked: Verdict = { status: "blocked", layer: "http", failure: null, evidence: ['HTTP 403, 390 bytes, "Blocked for 203.0.113.77"'] };
 
 function probeFile(file: string, runId: string): void {
   const s = Store.open(file, { hostname: "volunteer" });
@@ -59,12 +60,12 @@ describe.skipIf(why !== null)(`push scrubs what leaves the probe${skipTag(why)}`
     const { cli, url: at } = await startCollector(url);
     // Everything the collector holds of one probe's measurements, blobs decoded.
     const stored = async (probe: string) => {
-      const rows = await client.query<{ observations_json: string; control_json: string | null }>(
-        `SELECT m.observations_json, m.control_json FROM measurements AS m JOIN probes AS p ON p.id = m.probe_id WHERE p.name = $1`,
+      const rows = await client.query<{ observations_json: string; control_json: string | null; evidence_json: string }>(
+        `SELECT m.observations_json, m.control_json, m.evidence_json FROM measurements AS m JOIN probes AS p ON p.id = m.probe_id WHERE p.name = $1`,
         [probe],
       );
       const blobs = await client.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs`);
-      return { count: rows.rows.length, text: [...rows.rows.map((r) => r.observations_json + (r.control_json ?? "")), ...blobs.rows.map((b) => decodeBlob(b).toString("latin1"))].join("\n") };
+      return { count: rows.rows.length, text: [...rows.rows.map((r) => `${r.observations_json}\n${r.control_json ?? ""}\n${r.evidence_json}`), ...blobs.rows.map((b) => decodeBlob(b).toString("latin1"))].join("\n") };
     };
     try {
       const scrubbed = join(dir, "scrubbed.db");

@@ -14,7 +14,7 @@ import type { Verdict } from "../../src/analysis/verdict.js";
 import { toOoniWebConnectivity } from "../../src/export/export-ooni.js";
 import { bodySampleBytes, bodySampleIsWhole } from "../../src/probes/body-sample.js";
 import type { HttpObservation } from "../../src/probes/observation.js";
-import { scrubHttpObservation, scrubObservations } from "../../src/probes/scrub-observations.js";
+import { scrubHttpObservation, scrubObservations, scrubQuotedTitles } from "../../src/probes/scrub-observations.js";
 import { decodeBlob, type BlobRow } from "../../src/store/blobs.js";
 import { mergeDatabase } from "../../src/store/merge.js";
 import { CURRENT_SCHEMA_VERSION, MIGRATIONS } from "../../src/store/schema.js";
@@ -75,14 +75,30 @@ describe("scrubbing an HTTP observation", () => {
   });
 });
 
-const ok: Verdict = { status: "blocked", layer: "http", failure: null, evidence: ["a block page"] };
+// The verdict quotes the page's title, as compare-http's evidence does.
+describe("titles quoted in the evidence", () => {
+  it("are scrubbed as the title is, in the export too; other addresses in the evidence (answers, endpoints) stay", () => {
+    const page = leakyPage(false);
+    const evidence = ['HTTP 403, 390 bytes, "Blocked for 203.0.113.77" where the control got HTTP 200', "answers from 192.0.2.1"];
+    expect(scrubQuotedTitles(evidence, [page])).toEqual(['HTTP 403, 390 bytes, "Blocked for [scrubbed]" where the control got HTTP 200', "answers from 192.0.2.1"]);
+    const clean = httpObs("192.0.2.1:80", "http://a.example/", { title: "Hello" });
+    expect(scrubQuotedTitles(evidence, [clean])).toBe(evidence);
+    const run = { id: "r", startedAt: "2026-12-01T10:00:00.000Z", finishedAt: null, state: "completed" as const, version: "0.1.0", pid: 1, hostnameHash: "x", networkLabel: null, probeAsn: 64500, probeCc: "RU", options: {}, targetCount: 1, summary: null, canary: null };
+    const m = { id: "m", runId: "r", target: "http://blocked.example/", service: "S", verdict: { ...ok, evidence }, observations: [page], control: null, startedAt: run.startedAt, finishedAt: run.startedAt, durationMs: 1 };
+    const out = JSON.stringify(toOoniWebConnectivity({ run, measurement: m }, { softwareVersion: "0.1.0" }));
+    expect(containsAny(out)).toEqual([]);
+    expect(out).toContain("answers from 192.0.2.1");
+  });
+});
+
+const ok: Verdict = { status: "blocked", layer: "http", failure: null, evidence: ['HTTP 403, 390 bytes, "Blocked for 203.0.113.77" where the control got HTTP 200', "answers from 192.0.2.1"] };
 
 function allText(file: string): string {
   const db = new Database(file, { readonly: true });
   try {
-    const rows = db.prepare("SELECT observations_json, control_json FROM measurements").all() as Array<{ observations_json: string; control_json: string | null }>;
+    const rows = db.prepare("SELECT observations_json, control_json, evidence_json FROM measurements").all() as Array<{ observations_json: string; control_json: string | null; evidence_json: string }>;
     const blobs = (db.prepare("SELECT sha256, size, compression, data FROM blobs").all() as BlobRow[]).map((b) => decodeBlob(b).toString("latin1"));
-    return [...rows.map((r) => `${r.observations_json}\n${r.control_json ?? ""}`), ...blobs].join("\n");
+    return [...rows.map((r) => `${r.observations_json}\n${r.control_json ?? ""}\n${r.evidence_json}`), ...blobs].join("\n");
   } finally {
     db.close();
   }
@@ -121,7 +137,8 @@ describe("merge --scrub", () => {
     expect(page.address).toBe("192.0.2.1:80");
     expect(page.title).toBe("Blocked for [scrubbed]");
     expect(bodySampleBytes(page).toString()).toContain("Your address: [scrubbed], seen via [scrubbed] and [scrubbed].");
-    expect(m.verdict).toEqual(ok);
+    // The verdict stands; the title it quotes is scrubbed as the title is, the rest kept.
+    expect(m.verdict).toEqual({ ...ok, evidence: ['HTTP 403, 390 bytes, "Blocked for [scrubbed]" where the control got HTTP 200', "answers from 192.0.2.1"] });
 
     // Merging the file again adds nothing: the scrubbed rows are the same bytes.
     expect(mergeDatabase(into, file, { scrub: true })).toMatchObject({ measurementsAdded: 0, measurementsDuplicate: 2, conflictCount: 0 });
@@ -141,6 +158,7 @@ describe("merge --scrub", () => {
     const r = out.test_keys.requests[0]!;
     expect(r.response.body_is_truncated).toBe(false);
     expect(r.x_body_sha256).toBeUndefined();
+    expect(out.test_keys.x_reachprobe.evidence[0]).toContain('"Blocked for [scrubbed]"');
     expect(r.response.body).toMatchObject({ format: "base64" });
     expect(containsAny(JSON.stringify(out))).toEqual([]);
   });
