@@ -11,6 +11,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Verdict } from "../../src/analysis/verdict.js";
+import { observationLine } from "../../src/cli/show.js";
 import { toOoniWebConnectivity } from "../../src/export/export-ooni.js";
 import { bodySampleBytes, bodySampleIsWhole } from "../../src/probes/body-sample.js";
 import type { HttpObservation } from "../../src/probes/observation.js";
@@ -231,6 +232,13 @@ describe("schema version 3: text samples stored before bytes were kept", () => {
     expect(request("fffd").x_body_sample_lossy).toBeUndefined();
     expect(request("fffd").response.body_is_truncated).toBe(false);
     expect(request("fffd").response.body).toBe("caf\uFFFD au lait");
+  });
+
+  it("show says a lossy sample was stored as text, and says nothing of an exact one", () => {
+    const s = Store.open(oldFile("old.db"));
+    open.push(s);
+    expect(observationLine(s.getMeasurement("png")!.observations[0]!)).toContain("16 bytes, sample stored as text (bytes that were not UTF-8 lost)");
+    expect(observationLine(s.getMeasurement("fffd")!.observations[0]!)).not.toContain("sample stored as text");
   });
 
   it("a merge of a file written before version 3 marks its rows as the migration does", () => {
