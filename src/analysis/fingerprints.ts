@@ -11,6 +11,7 @@
  * a body fingerprint at the body, a DNS fingerprint at an answer address.
  */
 import { UsageError } from "../base/errors.js";
+import { Buffer, isUtf8 } from "node:buffer";
 import { isIP } from "node:net";
 import { CsvError, parseCsv, type CsvRow } from "../base/csv.js";
 
@@ -68,8 +69,8 @@ export interface HttpResponseSample {
   status: number;
   /** Header values by name; names are compared case-insensitively. */
   headers: Record<string, string>;
-  /** The start of the decoded body, if it was read. */
-  bodySample?: string;
+  /** The start of the decoded body, if it was read: its bytes, or text (matched as its UTF-8 bytes). */
+  bodySample?: string | Uint8Array;
 }
 
 /** Options for `parseFingerprints`. */
@@ -275,6 +276,72 @@ function findPattern(fp: Fingerprint, text: string): [number, number] | null {
   }
 }
 
+// The maximal runs of a byte string that are valid UTF-8, as text: what a regexp may match.
+function utf8Runs(bytes: Buffer): string[] {
+  if (isUtf8(bytes)) return [bytes.toString("utf8")];
+  const runs: string[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const n = utf8SequenceLength(bytes, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    if (i > start) runs.push(bytes.toString("utf8", start, i));
+    start = i = i + 1;
+  }
+  if (i > start) runs.push(bytes.toString("utf8", start, i));
+  return runs;
+}
+
+// The length of the well-formed UTF-8 sequence at bytes[i] (RFC 3629), or 0 when there is none.
+function utf8SequenceLength(b: Buffer, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    const lo = c === 0xe0 ? 0xa0 : 0x80;
+    const hi = c === 0xed ? 0x9f : 0xbf;
+    return cont(1, lo, hi) && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const lo = c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xf4 ? 0x8f : 0xbf;
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+/**
+ * Where a body fingerprint matches the body's bytes, as the excerpt of what it matched, or null
+ * (docs/verdicts.md, "Block-page fingerprints"). `full`, `prefix` and `contains` compare the
+ * pattern's UTF-8 bytes with the body's bytes, as OONI's fastpath matches body_match in a
+ * base64 body; a `regexp` searches the text of the body's valid UTF-8 runs, never across or
+ * inside bytes that are not UTF-8, so that no U+FFFD of a text view can match (or hide) a pattern.
+ */
+function findInBytes(fp: Fingerprint, body: Buffer): string | null {
+  const pattern = Buffer.from(fp.pattern, "utf8");
+  const at = (i: number, n: number) => excerpt(body.toString("utf8", i, i + n), 0, n);
+  switch (fp.patternType) {
+    case "full":
+      return body.equals(pattern) ? at(0, pattern.length) : null;
+    case "prefix":
+      return body.length >= pattern.length && body.subarray(0, pattern.length).equals(pattern) ? at(0, pattern.length) : null;
+    case "contains": {
+      const i = body.indexOf(pattern);
+      return i >= 0 ? at(i, pattern.length) : null;
+    }
+    case "regexp":
+      for (const run of utf8Runs(body)) {
+        const hit = findPattern(fp, run);
+        if (hit) return excerpt(run, hit[0], hit[1]);
+      }
+      return null;
+  }
+}
+
 function describe(fp: Fingerprint): string {
   const note = fp.notes !== "" ? ` (${fp.notes.length > 100 ? `${fp.notes.slice(0, 97)}...` : fp.notes})` : "";
   return `fingerprint ${fp.name}${note}`;
@@ -295,17 +362,15 @@ export function matchHttp(fps: readonly Fingerprint[], response: HttpResponseSam
     // First value wins, as in OONI's get_first_http_header_str.
     if (!headers.has(key)) headers.set(key, v);
   }
-  const body = response.bodySample ?? "";
+  const sample = response.bodySample ?? "";
+  const body = typeof sample === "string" ? Buffer.from(sample, "utf8") : Buffer.from(sample.buffer, sample.byteOffset, sample.byteLength);
   const matches: FingerprintMatch[] = [];
   for (const fp of fps) {
     if (fp.location === "dns") continue;
     if (fp.location === "body") {
-      if (body === "") continue;
-      const hit = findPattern(fp, body);
-      if (hit) {
-        const text = excerpt(body, hit[0], hit[1]);
-        matches.push(makeMatch(fp, "body", text, `HTTP ${response.status} body contains "${text}", ${describe(fp)}`));
-      }
+      if (body.length === 0) continue;
+      const text = findInBytes(fp, body);
+      if (text !== null) matches.push(makeMatch(fp, "body", text, `HTTP ${response.status} body contains "${text}", ${describe(fp)}`));
       continue;
     }
     const name = fp.location.header;

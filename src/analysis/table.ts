@@ -8,7 +8,7 @@
 import type { CertificateInfo, ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { Failure } from "../net/failures.js";
 import type { Target } from "../targets/target.js";
-import { bodySampleText } from "../probes/body-sample.js";
+import { analysisBodySample } from "../probes/body-sample.js";
 import { dnsFailureFromHelper } from "../probes/control-wire.js";
 
 /** Who asked: the probe as a browser would (system resolver, --resolver), or a control (DoH, the helper). */
@@ -79,7 +79,8 @@ export interface HttpRow {
   title: string | null;
   bodyLength: number | null;
   bodyTruncated: boolean;
-  bodySample: string;
+  /** The sample's exact bytes (JSON writes their UTF-8 text); fingerprints match them (analysis/fingerprints.ts). */
+  bodySample: Buffer;
   note: string | null;
   location: string | null;
 }
@@ -237,7 +238,7 @@ export function flatten(target: Pick<Target, "input" | "host" | "isIp" | "scheme
       title: h.title ?? null,
       bodyLength: h.bodyLength ?? null,
       bodyTruncated: h.bodyTruncated ?? false,
-      bodySample: bodySampleText(h),
+      bodySample: analysisBodySample(h),
       note: h.note ?? null,
       location: h.location ?? null,
     });

@@ -41,7 +41,7 @@ const CHUNK_CHARS = 64 * 1024;
 export function exportCommand(): Command {
   return new Command("export")
     .description("write stored measurements as JSON Lines, CSV or OONI's measurement format, on stdout or to a file")
-    .addOption(new Option("--format <format>", "jsonl (everything, one measurement a line), csv (the summary columns) or ooni (OONI web_connectivity measurements, one a line)").choices(EXPORT_FORMATS).makeOptionMandatory())
+    .addOption(new Option("--format <format>", "jsonl (everything, one measurement a line), csv (the summary columns) or ooni (OONI measurements, one a line: web_connectivity, tcp_connect for tcp:// targets)").choices(EXPORT_FORMATS).makeOptionMandatory())
     .option("--since <when>", `only measurements started since then: ${SINCE_FORMS}`)
     .option("--network <name>", 'only measurements from this network: its label (reachprobe run --network-label), or AS<number> for an unlabelled run with an ASN, or "(unlabelled)"')
     .addOption(dbOption("SQLite database to read (opened read-only), or a fleet database's postgresql:// URL"))

@@ -15,6 +15,7 @@ interface MergeFlags {
   db: string;
   createDirs?: boolean;
   wait?: number | true | string;
+  scrub?: boolean;
 }
 
 /** Builds the `merge` command. */
@@ -24,6 +25,7 @@ export function mergeCommand(): Command {
     .argument("[files...]", "reachprobe .db files to merge in (opened read-only, never changed)")
     .addOption(dbOption("SQLite database to merge into (created if missing)"))
     .addOption(createDirsOption())
+    .option("--scrub", "replace every IPv4 and IPv6 address in the HTTP responses' bodies, titles and header values with [scrubbed] as the rows are merged, for a database that will be passed on (docs/fleet.md)")
     .option("--wait [duration]", "if a run is writing the database, wait for it (up to DURATION, default 1h; a bare number is seconds) instead of exiting with 6", parseWaitFlag("--wait"))
     .addHelpText(
       "after",
@@ -71,7 +73,7 @@ async function mergeMain(files: string[], flags: MergeFlags): Promise<number> {
   try {
     for (const file of files) {
       try {
-        const summary = mergeDatabase(dest, file);
+        const summary = mergeDatabase(dest, file, { scrub: flags.scrub === true });
         process.stdout.write(`${formatMergeSummary(summary)}\n`);
         for (const c of summary.conflicts) {
           process.stderr.write(`reachprobe: ${file}: conflict: ${c.table === "runs" ? "run" : "measurement"} ${c.id} skipped: ${c.reason}\n`);

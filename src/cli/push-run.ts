@@ -13,6 +13,8 @@ export interface PushFlags {
   batchSize?: number;
   tries?: number;
   quiet?: boolean;
+  /** false with --no-scrub: bodies and headers sent as measured, addresses included. */
+  scrub?: boolean;
 }
 
 /** The token: from --token-file, else $REACHPROBE_PUSH_TOKEN. */
@@ -59,6 +61,8 @@ export async function pushMain(flags: PushFlags, command = "push"): Promise<numb
         token,
         ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
         ...(flags.tries !== undefined ? { tries: flags.tries } : {}),
+        // Scrubbed unless asked not to (docs/fleet.md, "Scrubbing"): the collector is someone else's disk.
+        scrub: flags.scrub !== false,
         onProgress: (e) => {
           if (e.kind === "retry") say(`try ${e.attempt} failed (${e.reason}); trying again in ${Math.round(e.waitMs / 1000)} s`);
         },

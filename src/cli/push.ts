@@ -13,9 +13,10 @@ export function pushCommand(): Command {
     .option("--batch-size <n>", "measurements a batch (default 1000)", positiveInt("--batch-size", 1, 5000))
     .option("--tries <n>", "tries of each batch before giving up (default 6; backoff 1 s, doubling, at most 60 s)", positiveInt("--tries", 1, 100))
     .option("--quiet", "print only failures")
+    .option("--no-scrub", "send the HTTP bodies, titles and header values as measured; by default every IPv4 and IPv6 address in them is sent as [scrubbed] (docs/fleet.md)")
     .addHelpText(
       "after",
-      `\nWhat the collector acknowledged is remembered in the database (per collector URL), so a push\nthat stops anywhere resumes where it stopped, and sending a batch twice stores it once.\n\nExit codes: 0 everything sent, 1 the collector refused a batch or could not be reached (nothing is\nlost: push again), 2 a bad flag.\n\nExample:\n  reachprobe push --to https://collector.example:8443 --token-file /etc/reachprobe/token`,
+      `\nEvery address in the HTTP responses' bodies, titles and header values is sent as [scrubbed]\n(a block page may print the volunteer's public address) unless --no-scrub.\n\nWhat the collector acknowledged is remembered in the database (per collector URL), so a push\nthat stops anywhere resumes where it stopped, and sending a batch twice stores it once.\n\nExit codes: 0 everything sent, 1 the collector refused a batch or could not be reached (nothing is\nlost: push again), 2 a bad flag.\n\nExample:\n  reachprobe push --to https://collector.example:8443 --token-file /etc/reachprobe/token`,
     )
     .action(async (flags: PushFlags) => {
       process.exitCode = await pushMain(flags);

@@ -3,6 +3,7 @@
  * helper's preflight, the lock and the store, the probes through the runner, the output, and
  * signals. The command file (run.ts) only parses flags and the configuration file.
  */
+import { ooniArchitecture, ooniPlatform } from "../export/export-ooni.js";
 import { basename } from "node:path";
 import { planTargets, type Plan } from "./run-plan.js";
 import { type RunFlags } from "./run-options.js";
@@ -132,6 +133,9 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     public_ranges: flags.publicRanges ?? null,
     asn_db: flags.asnDb ? basename(flags.asnDb) : null,
     config: configPath ? basename(configPath) : null,
+    // What OONI's annotations call them (docs/ooni-pipeline.md): the OS family and Go's name of the CPU.
+    platform: ooniPlatform(process.platform),
+    architecture: ooniArchitecture(process.arch),
   };
 
   // The helper's health check is part of the preflight, and tells the probe its public

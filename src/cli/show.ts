@@ -93,7 +93,8 @@ export function observationLine(o: Observation): string {
       return `tls   ${o.address} SNI ${o.serverName}: ${failed || ok} ${when}`;
     }
     case "http": {
-      const ok = `${o.status ?? "no status"}${o.title ? ` "${o.title}"` : ""}${o.bodyLength !== undefined ? `, ${o.bodyLength} bytes${o.bodyTruncated ? " (cut)" : ""}` : ""}${o.location ? `, to ${o.location}` : ""}`;
+      const lossy = o.bodySampleLossy === true ? ", sample stored as text (bytes that were not UTF-8 lost)" : "";
+      const ok = `${o.status ?? "no status"}${o.title ? ` "${o.title}"` : ""}${o.bodyLength !== undefined ? `, ${o.bodyLength} bytes${o.bodyTruncated ? " (cut)" : ""}${lossy}` : ""}${o.location ? `, to ${o.location}` : ""}`;
       return `http  ${o.hop > 0 ? `hop ${o.hop} ` : ""}GET ${o.url} via ${o.address}: ${failed || ok}${o.note ? ` (${o.note})` : ""} ${when}`;
     }
   }

@@ -8,7 +8,9 @@
  */
 import type Database from "better-sqlite3";
 import { Agent, request, type Dispatcher } from "undici";
+import { blobKey, BlobStore, encodeBlob } from "../store/blobs.js";
 import { referencedBlobs } from "../store/observation-refs.js";
+import { scrubRowJson } from "../store/scrub-row.js";
 import type { Batch, WireBlob, WireMeasurement, WireRun } from "../store/pg/ingest.js";
 import { PushMarks } from "./push-marks.js";
 
@@ -30,6 +32,11 @@ export interface PushOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told about each batch and each retry. */
   onProgress?: (event: PushEvent) => void;
+  /**
+   * Scrub every address from the HTTP responses' header values, titles and body samples before
+   * they are sent (docs/fleet.md, "Scrubbing"); `reachprobe push` does unless --no-scrub.
+   */
+  scrub?: boolean;
 }
 
 /** What a push reports as it goes. */
@@ -131,6 +138,33 @@ export async function push(db: Database.Database, o: PushOptions): Promise<PushS
   const blobRow = db.prepare<[string], { sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ?`);
   const hasBlobs = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blobs'`).get() !== undefined;
   const sentBlobs = new Set<string>();
+  const local = hasBlobs ? new BlobStore(db) : null;
+  // A row as sent with scrubbing: the same row when it quotes no address; else its
+  // observations packed again, scrubbed, with the blobs that packing made. A row that cannot be
+  // read stops the push (PushError), as a refused batch does.
+  const scrubbed = (m: WireMeasurement): { row: WireMeasurement; fresh: Map<string, WireBlob> } => {
+    const fresh = new Map<string, WireBlob>();
+    let clean: { observationsJson: string; evidenceJson: string } | null = null;
+    try {
+      clean = scrubRowJson(
+        { observationsJson: m.observations_json, evidenceJson: m.evidence_json },
+        (k, encoding) => {
+          if (local === null) throw new Error(`blob ${k} is referred to but there is no blobs table`);
+          return local.text(k, encoding);
+        },
+        (bytes, compress) => {
+          const key = blobKey(bytes);
+          const { compression, data } = encodeBlob(bytes, compress);
+          fresh.set(key, { sha256: key, size: bytes.length, compression, data: data.toString("base64") });
+          return key;
+        },
+      );
+    } catch (err) {
+      // Sent as it is, it could carry an address; the queue stays for a push without scrubbing.
+      throw new PushError(`measurement ${m.id} cannot be read to scrub it (${(err as Error).message}); nothing more was sent (push --no-scrub sends it as it is)`, true, summary);
+    }
+    return { row: clean === null ? m : { ...m, observations_json: clean.observationsJson, evidence_json: clean.evidenceJson }, fresh };
+  };
   // A dispatcher of its own: `run --push` pushes after the run has closed undici's global one.
   const dispatcher = new Agent({ connections: 1 });
 
@@ -172,8 +206,9 @@ export async function push(db: Database.Database, o: PushOptions): Promise<PushS
       const blobs: WireBlob[] = [];
       let bytes = 0;
       let last = after;
-      for (const { rowid, ...m } of rows) {
+      for (const { rowid, ...stored } of rows) {
         if (measurements.length > 0 && bytes > BATCH_BYTES) break;
+        const { row: m, fresh } = o.scrub === true ? scrubbed(stored) : { row: stored, fresh: new Map<string, WireBlob>() };
         measurements.push(m);
         bytes += m.observations_json.length + (m.control_json?.length ?? 0) + m.evidence_json.length + 500;
         last = rowid;
@@ -188,6 +223,12 @@ export async function push(db: Database.Database, o: PushOptions): Promise<PushS
         }
         for (const k of referencedBlobs(observations, control)) {
           if (sentBlobs.has(k) || blobs.some((b) => b.sha256 === k)) continue;
+          const made = fresh.get(k);
+          if (made) {
+            blobs.push(made);
+            bytes += made.data.length;
+            continue;
+          }
           const b = blobRow.get(k);
           if (!b) continue;
           blobs.push({ sha256: b.sha256, size: b.size, compression: b.compression as WireBlob["compression"], data: b.data.toString("base64") });

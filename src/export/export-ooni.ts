@@ -1,7 +1,7 @@
 /**
- * The OONI export: each stored measurement as a web_connectivity-style measurement in OONI's
- * data format (data_format_version 0.2.0, one JSON object a line), so that OONI's tooling can
- * read reachprobe's data. Pure: records in, objects out. docs/commands.md's "reachprobe export"
+ * The OONI export: each stored measurement as a web_connectivity measurement in OONI's data
+ * format (data_format_version 0.2.0, one JSON object a line), a tcp:// target as a tcp_connect
+ * one, so that OONI's tooling can read reachprobe's data. Pure: records in, objects out. docs/commands.md's "reachprobe export"
  * section documents the mapping, above all how a verdict becomes `blocking` and `accessible`.
  *
  * What reachprobe does not store is left empty rather than invented: no TTLs, no raw DNS
@@ -21,13 +21,20 @@ import { KNOWN_FAILURES, type Failure } from "../net/failures.js";
 import { helperDnsFailure, type ControlResponse } from "../probes/control-wire.js";
 import type { ControlObservation, DnsObservation, DnsResponse, HttpObservation, Observation, TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { MeasurementWithRun, RunRecord } from "../store/store.js";
-import { bodySampleBytes } from "../probes/body-sample.js";
-import { scrubAddresses, scrubBytes } from "./scrub.js";
+import { bodySampleBytes, bodySampleIsWhole } from "../probes/body-sample.js";
+import { scrubAddresses, scrubBytes } from "../net/scrub.js";
+import { scrubQuotedTitles } from "../probes/scrub-observations.js";
 
 const KNOWN_FAILURES_SET: ReadonlySet<string> = new Set(KNOWN_FAILURES);
 
 /** The version of OONI's base data format written. */
 export const OONI_DATA_FORMAT_VERSION = "0.2.0";
+
+/**
+ * The tcp_connect test version claimed: Measurement Kit's last (0.1.0), whose only key is
+ * `connection`; OONI Probe's Go engine has no tcp_connect of its own.
+ */
+export const OONI_TCP_CONNECT_VERSION = "0.1.0";
 
 /**
  * The web_connectivity test version claimed: the 0.4 series is the "classic" algorithm, whose
@@ -142,8 +149,10 @@ export interface OoniRequest {
   transaction_id: number;
   /** Bytes of the body read (up to the read cap, 1 MiB by default); `body` holds the first 512 KiB of them. */
   x_body_length?: number;
-  /** SHA-256 of every byte read, before scrubbing. */
+  /** SHA-256 of every byte read; left out when the sample had an address to scrub, which the hash would give back. */
   x_body_sha256?: string;
+  /** The sample was stored as text before samples were kept as bytes, and bytes that were not UTF-8 read as U+FFFD in it (docs/database.md). */
+  x_body_sample_lossy?: true;
 }
 
 /** The test_keys of the exported measurement. */
@@ -170,6 +179,28 @@ export interface OoniTestKeys {
   x_swaps: { tcp_connect: OoniTcpConnect[]; tls_handshakes: OoniTlsHandshake[]; requests: OoniRequest[] };
   /** reachprobe's own verdict, which the OONI keys above only approximate. */
   x_reachprobe: { status: string; layer: string | null; failure: string | null; evidence: string[] };
+}
+
+/**
+ * The test_keys of a `tcp://` target, exported as OONI's `tcp_connect` test (ts-008, as
+ * Measurement Kit wrote it and OONI's fastpath scores it): `connection` is "success" or the
+ * failure; the steps that led to it follow in OONI's df-002 and df-005 templates, declared in
+ * `extensions`, and reachprobe's own verdict in x_reachprobe.
+ */
+export interface OoniTcpConnectTestKeys {
+  connection: string;
+  queries: OoniQuery[];
+  tcp_connect: OoniTcpConnect[];
+  /** What the control helper answered for this endpoint, as in web_connectivity's `control`, or null. */
+  x_control: ControlObservation["response"];
+  x_control_failure: string | null;
+  x_reachprobe: OoniTestKeys["x_reachprobe"];
+}
+
+/** One exported `tcp://` target (df-000-base plus tcp_connect's test_keys). */
+export interface OoniTcpConnectMeasurement extends Omit<OoniMeasurement, "test_name" | "test_keys"> {
+  test_name: "tcp_connect";
+  test_keys: OoniTcpConnectTestKeys;
 }
 
 /** One exported measurement (df-000-base plus web_connectivity's test_keys). */
@@ -205,6 +236,18 @@ export interface OoniOptions {
   networkLabel?: boolean;
 }
 
+/** An OS as OONI's annotations name it: linux, macos, windows, android, ios, or "unknown". */
+export function ooniPlatform(platform: string): string {
+  const names: Record<string, string> = { linux: "linux", darwin: "macos", win32: "windows", android: "android", freebsd: "freebsd", openbsd: "openbsd" };
+  return names[platform] ?? "unknown";
+}
+
+/** A CPU as OONI's annotations name it (Go's GOARCH): amd64, arm64, 386, arm, or Node's name. */
+export function ooniArchitecture(arch: string): string {
+  const names: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm" };
+  return names[arch] ?? arch;
+}
+
 /** An ISO time as OONI writes times: "YYYY-MM-DD HH:MM:SS", UTC. */
 export function ooniTime(iso: string): string {
   return new Date(iso).toISOString().slice(0, 19).replace("T", " ");
@@ -226,10 +269,11 @@ export function ooniCc(cc: string | null): string {
  * split on "_") so that tools splitting it find each part, with "reachprobe" as the collector and
  * a stable suffix derived from the run id: every export of a run gives the same id.
  */
-export function ooniReportId(run: RunRecord): string {
+export function ooniReportId(run: RunRecord, testName: "web_connectivity" | "tcp_connect" = "web_connectivity"): string {
   const time = new Date(run.startedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const suffix = createHash("sha256").update(run.id).digest("hex").slice(0, 16);
-  return `${time}_webconnectivity_${ooniCc(run.probeCc)}_${ooniAsn(run.probeAsn).slice(2)}_reachprobe_${suffix}`;
+  // One report per test, as OONI's probes open one per test: a run's tcp:// targets get their own.
+  const suffix = createHash("sha256").update(testName === "web_connectivity" ? run.id : `${run.id}\n${testName}`).digest("hex").slice(0, 16);
+  return `${time}_${testName.replace("_", "")}_${ooniCc(run.probeCc)}_${ooniAsn(run.probeAsn).slice(2)}_reachprobe_${suffix}`;
 }
 
 /**
@@ -422,11 +466,11 @@ export function maybeBinary(bytes: Buffer): OoniMaybeBinary {
 
 function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
   const sample = bodySampleBytes(o);
+  const scrubbed = scrubBytes(sample);
   // Only the start of the body is stored: it is the whole body when reading was not cut short
-  // at the cap and the sample's hash is the hash of every byte read. A sample stored as text
-  // before samples were kept as bytes, whose bytes were not UTF-8, fails the hash: truncated.
-  const hashOk = o.bodySha256 ? o.bodySha256 === createHash("sha256").update(sample).digest("hex") : (o.bodyLength ?? 0) <= sample.length;
-  const whole = o.bodyTruncated !== true && hashOk;
+  // at the cap and the sample's hash is the hash of every byte read (body-sample.ts). A lossy
+  // sample (stored as text before samples were kept as bytes) is never the body exactly.
+  const whole = bodySampleIsWhole(o);
   return {
     network: "tcp",
     address: o.address,
@@ -445,7 +489,7 @@ function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
     response: {
       code: o.status ?? 0,
       ...ooniHeaders(o.headers, o.headerRepeats),
-      body: maybeBinary(scrubBytes(sample)),
+      body: maybeBinary(scrubbed),
       body_is_truncated: o.status === undefined ? false : !whole,
     },
     t0: sec(o.t0),
@@ -453,7 +497,9 @@ function httpRequest(o: HttpObservation, sec: Clock, tx: Tx): OoniRequest {
     tags: stepTags(o),
     transaction_id: tx(o),
     ...(o.bodyLength !== undefined ? { x_body_length: o.bodyLength } : {}),
-    ...(o.bodySha256 ? { x_body_sha256: o.bodySha256 } : {}),
+    // The hash of a page with an address in it would give the address back (try each one).
+    ...(o.bodySha256 && scrubbed === sample ? { x_body_sha256: o.bodySha256 } : {}),
+    ...(o.bodySampleLossy === true ? { x_body_sample_lossy: true as const } : {}),
   };
 }
 
@@ -486,8 +532,102 @@ function httpExperimentFailure(target: string, obs: readonly Observation[], dnsF
   return connect?.failure ?? dnsFailure;
 }
 
-/** The OONI measurement of one stored measurement. */
-export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, options: OoniOptions): OoniMeasurement {
+/** The base keys (df-000) every exported measurement has, for `testName`. */
+function baseKeys(run: RunRecord, m: MeasurementWithRun["measurement"], options: OoniOptions, testName: "web_connectivity" | "tcp_connect") {
+  const version = run.version && /^[0-9]+\.[0-9]+(\.[0-9]+(-[A-Za-z0-9._-]+)?)?$/.test(run.version) ? run.version : options.softwareVersion;
+  const annotations: Record<string, string> = {
+    engine_name: "reachprobe",
+    engine_version: version,
+    reachprobe_run_id: run.id,
+    reachprobe_measurement_id: m.id,
+    reachprobe_service: m.service,
+  };
+  // The machine the run was made on, when the run recorded it (runs before it did say nothing).
+  const runOptions = (run.options ?? {}) as Record<string, unknown>;
+  for (const key of ["platform", "architecture"] as const) if (typeof runOptions[key] === "string") annotations[key] = runOptions[key];
+  const label = options.networkLabel === true ? run.networkLabel : null;
+  if (label !== null) annotations.network_label = label;
+  return {
+    annotations,
+    data_format_version: OONI_DATA_FORMAT_VERSION,
+    measurement_start_time: ooniTime(m.startedAt),
+    probe_asn: ooniAsn(run.probeAsn),
+    probe_cc: ooniCc(run.probeCc),
+    probe_ip: OONI_PROBE_IP,
+    probe_network_name: label ?? "",
+    report_id: ooniReportId(run, testName),
+    resolver_asn: "AS0",
+    resolver_ip: OONI_UNKNOWN_RESOLVER_IP,
+    resolver_network_name: "",
+    software_name: "reachprobe" as const,
+    software_version: version,
+    test_runtime: m.durationMs / 1000,
+    test_start_time: ooniTime(run.startedAt),
+  };
+}
+
+/** A `tcp://host:port` target as OONI's tcp_connect input: `host:port` (ts-008). */
+export function tcpConnectInput(target: string): string {
+  return target.replace(/^tcp:\/\//i, "").replace(/\/+$/, "");
+}
+
+/**
+ * tcp_connect's `connection`: "success" when a connect to the endpoint worked (as a client's
+ * would, whichever address); else the failure of the first connect tried; with none tried, the
+ * lookup's failure.
+ */
+export function tcpConnection(obs: readonly Observation[]): string {
+  const connects = obs.filter((o): o is TcpObservation => o.step === "tcp" && !o.purpose);
+  if (connects.some((o) => o.failure === null)) return "success";
+  const first = connects[0]?.failure ?? dnsExperimentFailure(obs.filter((o): o is DnsObservation => o.step === "dns"));
+  return first ?? "unknown_failure: no connect was attempted";
+}
+
+/** The OONI tcp_connect measurement of one stored measurement of a `tcp://` target. */
+export function toOoniTcpConnect({ run, measurement: m }: MeasurementWithRun, options: OoniOptions): OoniTcpConnectMeasurement {
+  const offset = Date.parse(m.startedAt) - Date.parse(run.startedAt);
+  const sec: Clock = (ms) => Math.round((ms - offset) * 1000) / 1e6;
+  const ids = transactionIds(m.observations);
+  const tx: Tx = (o) => ids.get(o) ?? 0;
+  const dns = m.observations.filter((o): o is DnsObservation => o.step === "dns");
+  const classic = classicLookups(dns);
+  const helper = m.control?.helper;
+  const base = baseKeys(run, m, options, "tcp_connect");
+  const { measurement_start_time, probe_asn, probe_cc, probe_ip, probe_network_name, report_id, resolver_asn, resolver_ip, resolver_network_name, software_name, software_version, test_runtime, test_start_time, annotations, data_format_version } = base;
+  return {
+    annotations,
+    data_format_version,
+    extensions: { dnst: 0, tcpconnect: 0 },
+    input: tcpConnectInput(m.target),
+    measurement_start_time,
+    probe_asn,
+    probe_cc,
+    probe_ip,
+    probe_network_name,
+    report_id,
+    resolver_asn,
+    resolver_ip,
+    resolver_network_name,
+    software_name,
+    software_version,
+    test_helpers: helper ? { backend: { address: helper, type: helper.startsWith("https:") ? "https" : "http" } } : {},
+    test_keys: {
+      connection: tcpConnection(m.observations),
+      queries: dns.map((o) => dnsQueries(o, classic.has(o), sec, tx).query),
+      tcp_connect: m.observations.filter((o): o is TcpObservation => o.step === "tcp" && !o.purpose).map((o) => tcpConnect(o, m.control, sec, tx)),
+      x_control: m.control?.response ? ooniControl(m.control.response) : null,
+      x_control_failure: m.control ? (m.control.failure ?? (m.control.response ? null : NO_ANSWER_FAILURE)) : null,
+      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: [...scrubQuotedTitles(m.verdict.evidence, m.observations)] },
+    },
+    test_name: "tcp_connect",
+    test_runtime,
+    test_start_time,
+    test_version: OONI_TCP_CONNECT_VERSION,
+  };
+}
+
+/** The OONI web_connectivity measurement of one stored measurement (tcp:// targets included: toOoniTcpConnect is how the export writes those). */
+export function toOoniWebConnectivity({ run, measurement: m }: MeasurementWithRun, options: OoniOptions): OoniMeasurement {
   // Observation times count from the run's start; OONI's count from the measurement's.
   const offset = Date.parse(m.startedAt) - Date.parse(run.startedAt);
   const sec: Clock = (ms) => Math.round((ms - offset) * 1000) / 1e6;
@@ -507,33 +647,25 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
   }
   const dnsFailure = dnsExperimentFailure(dns);
   const { blocking, accessible } = ooniBlocking(m.verdict);
-  const version = run.version && /^[0-9]+\.[0-9]+(\.[0-9]+(-[A-Za-z0-9._-]+)?)?$/.test(run.version) ? run.version : options.softwareVersion;
-  const annotations: Record<string, string> = {
-    engine_name: "reachprobe",
-    engine_version: version,
-    reachprobe_run_id: run.id,
-    reachprobe_measurement_id: m.id,
-    reachprobe_service: m.service,
-  };
-  const label = options.networkLabel === true ? run.networkLabel : null;
-  if (label !== null) annotations.network_label = label;
   const helper = m.control?.helper;
+  const base = baseKeys(run, m, options, "web_connectivity");
+  const { measurement_start_time, probe_asn, probe_cc, probe_ip, probe_network_name, report_id, resolver_asn, resolver_ip, resolver_network_name, software_name, software_version, test_runtime, test_start_time, annotations, data_format_version } = base;
   return {
     annotations,
-    data_format_version: OONI_DATA_FORMAT_VERSION,
+    data_format_version,
     extensions: { dnst: 0, httpt: 0, tcpconnect: 0, tlshandshake: 0 },
     input: m.target,
-    measurement_start_time: ooniTime(m.startedAt),
-    probe_asn: ooniAsn(run.probeAsn),
-    probe_cc: ooniCc(run.probeCc),
-    probe_ip: OONI_PROBE_IP,
-    probe_network_name: label ?? "",
-    report_id: ooniReportId(run),
-    resolver_asn: "AS0",
-    resolver_ip: OONI_UNKNOWN_RESOLVER_IP,
-    resolver_network_name: "",
-    software_name: "reachprobe",
-    software_version: version,
+    measurement_start_time,
+    probe_asn,
+    probe_cc,
+    probe_ip,
+    probe_network_name,
+    report_id,
+    resolver_asn,
+    resolver_ip,
+    resolver_network_name,
+    software_name,
+    software_version,
     test_helpers: helper ? { backend: { address: helper, type: helper.startsWith("https:") ? "https" : "http" } } : {},
     test_keys: {
       agent: "redirect",
@@ -556,13 +688,21 @@ export function toOoniMeasurement({ run, measurement: m }: MeasurementWithRun, o
         tls_handshakes: swaps.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec, tx)),
         requests: swaps.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec, tx)),
       },
-      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: m.verdict.evidence },
+      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: [...scrubQuotedTitles(m.verdict.evidence, m.observations)] },
     },
     test_name: "web_connectivity",
-    test_runtime: m.durationMs / 1000,
-    test_start_time: ooniTime(run.startedAt),
+    test_runtime,
+    test_start_time,
     test_version: OONI_TEST_VERSION,
   };
+}
+
+/**
+ * The OONI measurement of one stored measurement: a `tcp://` target as OONI's tcp_connect test,
+ * any other as web_connectivity.
+ */
+export function toOoniMeasurement(row: MeasurementWithRun, options: OoniOptions): OoniMeasurement | OoniTcpConnectMeasurement {
+  return /^tcp:\/\//i.test(row.measurement.target) ? toOoniTcpConnect(row, options) : toOoniWebConnectivity(row, options);
 }
 
 /** One line (newline included) per measurement, produced as the rows are read. */

@@ -3,6 +3,8 @@
  * with the largest open censorship dataset. Nothing else may appear in a `failure` field,
  * except `unknown_failure: <message>` with IP addresses removed.
  */
+import { scrubAddresses } from "./scrub.js";
+
 export const KNOWN_FAILURES = [
   "dns_nxdomain_error",
   "dns_no_answer",
@@ -60,20 +62,8 @@ export function isFailure(s: unknown): s is Failure {
   return typeof s === "string" && (known.has(s) || s.startsWith("unknown_failure: "));
 }
 
-const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b/g;
-// Loose on purpose: anything with two or more colons between hex groups is treated as IPv6.
-// Loose on purpose: hex groups with two or more colons (including a leading "::") count as
-// IPv6, optionally bracketed and with a port; the lookbehind stands in for \b, which cannot
-// match before a colon.
-const IPV6 = /(?<![0-9a-z:])\[?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\]?(?::\d{1,5})?/gi;
-
-/** Removes IPv4 and IPv6 addresses (with ports) from a message, so stored errors never carry the probe's address. */
-export function scrubAddresses(message: string): string {
-  return message
-    .replace(IPV4, "[scrubbed]")
-    .replace(IPV6, (m) => (/[0-9a-f]/i.test(m) || m.includes("::") ? "[scrubbed]" : m))
-    .replace(/(?:\[scrubbed\])+/g, "[scrubbed]"); // ::ffff:10.0.0.1 is scrubbed in two parts
-}
+/** Removes IPv4 and IPv6 addresses (with ports) from a message, so stored errors never carry the probe's address (scrub.ts). */
+export { scrubAddresses };
 
 /** Builds an `unknown_failure: ...` string from any error message, addresses removed. */
 export function unknownFailure(message: string): Failure {

@@ -127,6 +127,18 @@ export interface HttpObservation extends BaseObservation {
   bodySample?: string;
   /** "base64" when the sample's bytes are not valid UTF-8 and bodySample holds their base64. */
   bodySampleEncoding?: "base64";
+  /**
+   * Set by schema version 3 on a sample stored as text before samples were kept as bytes, whose
+   * bytes were not all UTF-8: the stored text has U+FFFD where they were (docs/database.md).
+   */
+  bodySampleLossy?: true;
+  /** Set when the sample was scrubbed (scrubbed: true): whether, before, it was the whole body (its hash no longer says). */
+  bodySampleWhole?: boolean;
+  /**
+   * Set when addresses in the response headers, title or body sample were replaced by [scrubbed]
+   * (merge --scrub, push; src/probes/scrub-observations.ts); bodySha256 is then dropped.
+   */
+  scrubbed?: true;
   /** Why the redirect chain stopped here, when it did not end in a normal response (or why the next hop could not be fetched). */
   note?: string;
   /** The Location header, resolved against the URL, when the response is a redirect. */

@@ -13,7 +13,9 @@ import { ReachprobeError } from "../base/errors.js";
 import { realpathSync } from "node:fs";
 import Database from "better-sqlite3";
 import { blobKey, BlobStore, decodeBlob, type BlobRow } from "./blobs.js";
-import { repackColumns } from "./observation-refs.js";
+import { markLossySamples } from "./lossy-samples.js";
+import { repackColumns, type GetBlobText } from "./observation-refs.js";
+import { scrubRowJson } from "./scrub-row.js";
 import { CURRENT_SCHEMA_VERSION, schemaVersion } from "./schema.js";
 import { BUSY_TIMEOUT_MS, type Store } from "./store.js";
 
@@ -54,6 +56,16 @@ export interface MergeSummary {
   conflictCount: number;
   /** The first MAX_CONFLICTS_LISTED conflicts, for the report. */
   conflicts: MergeConflict[];
+}
+
+/** How a file is merged. */
+export interface MergeOptions {
+  /**
+   * Scrub every address from the HTTP responses' header values, titles and body samples
+   * (src/probes/scrub-observations.ts) on the way in: for a merged file that will be passed on
+   * (docs/fleet.md, "Scrubbing").
+   */
+  scrub?: boolean;
 }
 
 /** How many conflicts a summary lists one by one (all are counted). */
@@ -157,22 +169,51 @@ export function openMergeSource(file: string, dest?: Pick<Store, "path">): { db:
 interface PreparedRow {
   observationsJson: unknown;
   controlJson: unknown;
+  evidenceJson: unknown;
   /** Values held inline in the source, to be stored as blobs if the row is copied. */
   fresh: Array<{ key: string; bytes: Buffer; compress: boolean }>;
   /** Blobs the source row refers to. */
   refs: string[];
 }
 
+/** A source row that cannot be copied as asked; the reason is reported as a conflict. */
+class RowRefused extends Error {}
+
 // Packed as this version writes rows, so that a row is compared byte for byte with the
-// destination's and a version 1 row arrives as the migration would have left it.
-function prepareRow(m: Row): PreparedRow {
+// destination's and a row of an older version arrives as the migrations would have left it
+// (values moved into blobs: version 2; lossy samples marked: version 3). With `scrub`, a row
+// whose HTTP responses quote an address is read whole from the source and packed again
+// scrubbed: its values go in as fresh blobs, and the source's blobs that hold what was
+// scrubbed are not copied.
+function prepareRow(m: Row, version: number, text: GetBlobText, scrub: boolean): PreparedRow {
   const fresh: PreparedRow["fresh"] = [];
-  const r = repackColumns(m.observations_json, m.control_json, (bytes, compress) => {
+  const put = (bytes: Buffer, compress: boolean) => {
     const key = blobKey(bytes);
     fresh.push({ key, bytes, compress });
     return key;
-  });
-  return { observationsJson: r.observationsJson, controlJson: r.controlJson, fresh, refs: r.refs };
+  };
+  let observationsJson = m.observations_json;
+  if (version < 3 && typeof observationsJson === "string") {
+    try {
+      observationsJson = markLossySamples(observationsJson, text) ?? observationsJson;
+    } catch (err) {
+      // A blob the source lacks: the row is copied or refused as its blobs decide below.
+      if (!(err instanceof RowRefused)) throw err;
+    }
+  }
+  let evidenceJson = m.evidence_json;
+  if (scrub) {
+    if (typeof observationsJson !== "string" || typeof evidenceJson !== "string") throw new RowRefused("its observations_json or evidence_json is not text, so it cannot be scrubbed");
+    try {
+      const clean = scrubRowJson({ observationsJson, evidenceJson }, text, put);
+      if (clean) ({ observationsJson, evidenceJson } = clean);
+    } catch (err) {
+      throw err instanceof RowRefused ? err : new RowRefused(`it cannot be read to scrub it (${(err as Error).message})`);
+    }
+  }
+  const r = repackColumns(observationsJson, m.control_json, put);
+  const made = new Set(fresh.map((f) => f.key));
+  return { observationsJson: r.observationsJson, controlJson: r.controlJson, evidenceJson, fresh, refs: r.refs.filter((k) => !made.has(k)) };
 }
 
 function blobIntact(row: BlobRow): boolean {
@@ -192,7 +233,7 @@ function differingColumns(a: Row, b: Row, columns: readonly string[]): string[] 
  * MergeError (nothing merged) when the file is refused; a failure while copying rolls the
  * whole file back.
  */
-export function mergeDatabase(dest: Store, file: string): MergeSummary {
+export function mergeDatabase(dest: Store, file: string, options: MergeOptions = {}): MergeSummary {
   const { db: src, version } = openMergeSource(file, dest);
   const summary: MergeSummary = {
     file,
@@ -235,6 +276,13 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
       }
       return { copies, refused: null };
     };
+    // The source's blobs as the rows read them, each checked against its key.
+    const sourceText: GetBlobText = (key, encoding = "utf8") => {
+      const row = readBlob?.get(key);
+      if (row === undefined) throw new RowRefused(`it refers to blob ${key}, which is not in the source`);
+      if (!blobIntact(row)) throw new RowRefused(`its blob ${key} in the source does not match its key (a damaged file)`);
+      return decodeBlob(row).toString(encoding);
+    };
     const copy = db.transaction(() => {
       // Runs whose id is taken by a different run: none of their measurements may be hung on
       // the other run, so they are skipped too.
@@ -255,9 +303,17 @@ export function mergeDatabase(dest: Store, file: string): MergeSummary {
         }
       }
       for (const m of readMeasurements.iterate()) {
-        const prepared = prepareRow(m);
+        let prepared: PreparedRow;
+        try {
+          prepared = prepareRow(m, version, sourceText, options.scrub === true);
+        } catch (err) {
+          if (!(err instanceof RowRefused)) throw err;
+          conflict({ table: "measurements", id: m.id, reason: err.message });
+          continue;
+        }
         m.observations_json = prepared.observationsJson;
         m.control_json = prepared.controlJson;
+        m.evidence_json = prepared.evidenceJson;
         const existing = getMeasurement.get(m.id);
         const runId = String(m.run_id);
         if (existing !== undefined) {

@@ -6,6 +6,7 @@
 import type Database from "better-sqlite3";
 import { BLOBS_TABLE_SQL, BlobStore } from "./blobs.js";
 import { StoreError } from "./errors.js";
+import { markLossySamples } from "./lossy-samples.js";
 import { repackColumns } from "./observation-refs.js";
 import { networkKeySql } from "./network.js";
 
@@ -205,10 +206,42 @@ function v2(db: Database.Database): void {
 }
 
 /**
+ * Version 3: body samples stored as text before samples were kept as bytes, whose bytes were
+ * not all UTF-8 (U+FFFD in their text), marked `bodySampleLossy: true` (lossy-samples.ts), so
+ * that nothing presents them as the bytes received. Only observations_json changes, which no
+ * trigger watches; rows with nothing to mark are not written.
+ */
+function v3(db: Database.Database): void {
+  const blobs = new BlobStore(db);
+  const text = (key: string, encoding?: "utf8" | "base64") => blobs.text(key, encoding);
+  // A sample is text only when it holds U+FFFD, as UTF-8 (EF BF BD) inline or in its blob: rows
+  // whose JSON mentions no sample at all are skipped by SQL.
+  const batch = db.prepare<[number], { rowid: number; observations_json: string }>(
+    `SELECT rowid, observations_json FROM measurements WHERE rowid > ? AND observations_json LIKE '%"bodySample%' ORDER BY rowid LIMIT ${V2_BATCH}`,
+  );
+  const update = db.prepare<[string, number]>(`UPDATE measurements SET observations_json = ? WHERE rowid = ?`);
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const rows = batch.all(after);
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      let marked: string | null = null;
+      try {
+        marked = markLossySamples(row.observations_json, text);
+      } catch {
+        // A row that refers to a missing blob reads as it did (readers report it).
+      }
+      if (marked !== null) update.run(marked, row.rowid);
+    }
+    after = rows[rows.length - 1]!.rowid;
+  }
+}
+
+/**
  * Every migration in order: MIGRATIONS[n - 1] brings user_version n - 1 to n.
  * Append only; an edited migration would leave existing files with a different schema than new ones.
  */
-export const MIGRATIONS: readonly Migration[] = [V1, v2];
+export const MIGRATIONS: readonly Migration[] = [V1, v2, v3];
 
 /** The schema version this code writes and understands. */
 export const CURRENT_SCHEMA_VERSION: number = MIGRATIONS.length;

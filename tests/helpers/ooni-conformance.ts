@@ -1,5 +1,6 @@
 /**
- * A checker of OONI's archival format for web_connectivity 0.4.x, field by field, written from
+ * A checker of OONI's archival format for web_connectivity 0.4.x (and tcp_connect, ts-008, for
+ * tcp:// targets), field by field, written from
  * the format as docs/ooni-pipeline.md describes it (OONI's df-000-base, df-001-httpt,
  * df-002-dnst, df-005-tcpconnect, df-006-tlshandshake and the helper's control format): each
  * field OONI's readers decode is present with the type they decode it as. Returns every
@@ -134,11 +135,11 @@ const control = nullable(
   }),
 );
 
-const measurement = shape({
+// df-000-base: what every measurement carries, whatever its test.
+const base = {
   annotations: map(str),
   data_format_version: str,
   extensions: opt(map(int)),
-  input: nullable(str),
   measurement_start_time: matches(OONI_TIME),
   probe_asn: matches(/^AS\d+$/),
   probe_cc: matches(/^[A-Z]{2}$/),
@@ -151,9 +152,14 @@ const measurement = shape({
   software_name: str,
   software_version: str,
   test_helpers: nullable(map(shape({ address: str, type: str }))),
-  test_name: oneOf("web_connectivity"),
   test_runtime: num,
   test_start_time: matches(OONI_TIME),
+};
+
+const webConnectivity = shape({
+  ...base,
+  input: nullable(str),
+  test_name: oneOf("web_connectivity"),
   test_version: matches(/^0\.4\.\d+$/),
   test_keys: shape({
     queries: nullable(list(query)),
@@ -171,7 +177,32 @@ const measurement = shape({
   }),
 });
 
-/** Every way `m` departs from OONI's archival format for web_connectivity 0.4.x. */
+// ts-008's input: an endpoint, host:port ([v6]:port), never a URL; OONI's fastpath asserts it is there.
+const ENDPOINT = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+// A failure string as OONI writes them: snake_case words, or unknown_failure with its message.
+const FAILURE_WORD = /^(?:[a-z0-9]+(?:_[a-z0-9]+)+|unknown_failure: .+)$/;
+
+const tcpConnectTest = shape({
+  ...base,
+  input: matches(ENDPOINT),
+  test_name: oneOf("tcp_connect"),
+  test_version: matches(/^0\.\d+\.\d+$/),
+  test_keys: shape({
+    // The one key OONI's tcp_connect writes and its fastpath scores: "success" or the failure.
+    connection: (v, p, e) => void ((typeof v !== "string" || (v !== "success" && !FAILURE_WORD.test(v))) && e.push(`${p}: ${JSON.stringify(v)} is neither "success" nor a failure string`)),
+    // df-002 and df-005 templates, when written, in their own shapes.
+    queries: opt(nullable(list(query))),
+    tcp_connect: opt(nullable(list(tcpConnect))),
+  }),
+});
+
+const measurement: Check = (v, p, e) => {
+  const name = isObj(v) ? v.test_name : undefined;
+  if (name === "tcp_connect") return tcpConnectTest(v, p, e);
+  webConnectivity(v, p, e);
+};
+
+/** Every way `m` departs from OONI's archival format for web_connectivity 0.4.x, or for tcp_connect (ts-008) when that is its test_name. */
 export function ooniConformance(m: unknown): string[] {
   const errors: string[] = [];
   measurement(m, "$", errors);

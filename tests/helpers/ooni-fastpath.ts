@@ -1,6 +1,6 @@
 /**
  * The rules by which OONI's fastpath (ooni/backend, fastpath/core.py) drops or flags a
- * web_connectivity measurement, restated from docs/ooni-pipeline.md, so that tests can check
+ * web_connectivity or tcp_connect measurement, restated from docs/ooni-pipeline.md, so that tests can check
  * what OONI's pipeline would make of reachprobe's export. Fingerprint matching ("confirmed") is
  * left out: it needs OONI's fingerprint list.
  */
@@ -24,8 +24,11 @@ export function fastpathDiscard(m: FastpathInput): string | null {
 const BLOCKING_TYPES = new Set(["tcp_ip", "dns", "http-diff", "http-failure"]);
 
 /** The flags the fastpath stores for a kept measurement: anomaly and failure. */
-export function fastpathScore(m: FastpathInput): { anomaly: boolean; failure: boolean } {
+export function fastpathScore(m: FastpathInput & { test_name?: string }): { anomaly: boolean; failure: boolean } {
   const tk = m.test_keys as Record<string, unknown> | null | undefined;
+  // score_tcp_connect (ts-008): only `connection` counts; anything but "success" is an anomaly
+  // (0.8 for a few of Measurement Kit's words, 1.0 for the rest), and nothing makes it a failure.
+  if (m.test_name === "tcp_connect") return { anomaly: (tk as { connection?: unknown } | null | undefined)?.connection !== "success", failure: false };
   if (!tk) return { anomaly: false, failure: true };
   let blockingGeneral = 0;
   let accuracy = 1;

@@ -14,6 +14,7 @@ import { noPty, onPty } from "../helpers/pty.js";
 import { seedRun, verdict } from "../helpers/seed.js";
 import { closeAll, stallServer, webServer } from "../helpers/servers.js";
 import { skipTag } from "../helpers/skip.js";
+import { ooniArchitecture, ooniPlatform } from "../../src/export/export-ooni.js";
 
 let dir: string;
 let fast: string;
@@ -95,7 +96,7 @@ describe("durations and short flags", () => {
     const r = await runCli(["run", ...local, "--no-store", "--json", "-j", "3", "-q", "--timeout", "5s", "--budget", "2m", "--dns-window", "150ms", fast]);
     expect(r.code, r.stderr).toBe(0);
     const opts = (JSON.parse(r.stdout) as { run: { options: Record<string, unknown> } }).run.options;
-    expect(opts).toMatchObject({ timeout_ms: 5000, budget_ms: 120_000, dns_window_ms: 150, concurrency: 3 });
+    expect(opts).toMatchObject({ timeout_ms: 5000, budget_ms: 120_000, dns_window_ms: 150, concurrency: 3, platform: ooniPlatform(process.platform), architecture: ooniArchitecture(process.arch) });
     const bare = await runCli(["run", ...local, "--no-store", "--json", "--timeout", "700", fast]);
     expect((JSON.parse(bare.stdout) as { run: { options: Record<string, unknown> } }).run.options.timeout_ms).toBe(700);
   });

@@ -14,7 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../../src/base/csv.js";
 import { hashHostname, processStartTime } from "../../src/base/process-identity.js";
 import { makeTestCa, type TestCa } from "../helpers/certs.js";
+import { decodeBlob } from "../../src/store/blobs.js";
+import { Store } from "../../src/store/store.js";
 import { runCli } from "../helpers/cli.js";
+import { containsAny, leakyPage, QUOTED } from "../helpers/leaky-page.js";
+import { seedRun } from "../helpers/seed.js";
 import { closeAll, closedPort, dnsServer, webServer } from "../helpers/servers.js";
 
 let ca: TestCa;
@@ -109,13 +113,17 @@ describe("reachprobe export", () => {
     expect(tcp.slice(5, 8)).toEqual(["anomaly", "tcp", "connection_refused"]);
   });
 
-  it("writes OONI web_connectivity measurements, one JSON object a line", async () => {
+  it("writes OONI web_connectivity measurements (tcp_connect for a tcp:// target), one JSON object a line", async () => {
     const r = await runCli(["export", "--format", "ooni", "--db", dbA()]);
     expect(r.code, r.stderr).toBe(0);
-    const lines = jsonLines(r.stdout);
-    expect(lines).toHaveLength(targets.length);
-    const reportIds = new Set(lines.map((l) => l.report_id));
-    expect(reportIds.size, "one report a run").toBe(1);
+    const all = jsonLines(r.stdout);
+    expect(all).toHaveLength(targets.length);
+    // One report a run and test, as OONI's probes open one per test.
+    expect(new Set(all.map((l) => String(l.report_id).split("_")[1]))).toEqual(new Set(["webconnectivity", "tcpconnect"]));
+    expect(new Set(all.map((l) => l.report_id)).size, "one report a run and test").toBe(2);
+    const tcp = all.find((l) => l.test_name === "tcp_connect")!;
+    expect(tcp).toMatchObject({ input: targets.find((t) => t.startsWith("tcp://"))!.slice("tcp://".length), test_keys: { connection: "connection_refused" } });
+    const lines = all.filter((l) => l.test_name !== "tcp_connect");
     for (const l of lines) {
       expect(l).toMatchObject({ data_format_version: "0.2.0", test_name: "web_connectivity", software_name: "reachprobe", probe_ip: "127.0.0.1", probe_asn: "AS0", probe_cc: "ZZ", probe_network_name: "" });
       expect(l.measurement_start_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
@@ -127,7 +135,7 @@ describe("reachprobe export", () => {
     expect(byInput("https://bogon.test")).toMatchObject({ blocking: "dns", accessible: false });
     expect((byInput("https://bogon.test").queries as unknown[])[0]).toMatchObject({ engine: "udp", resolver_address: resolver, answers: [{ answer_type: "A", ipv4: "127.0.0.2" }] });
     expect(byInput("http://web.test")).toMatchObject({ blocking: "http-diff", accessible: false });
-    expect(byInput("tcp://")).toMatchObject({ blocking: "tcp_ip", tcp_connect: [{ ip: "127.0.0.1", status: { success: false, failure: "connection_refused" } }] });
+    expect(tcp.test_keys).toMatchObject({ tcp_connect: [{ ip: "127.0.0.1", status: { success: false, failure: "connection_refused" } }], x_reachprobe: { layer: "tcp" } });
     // Nothing in the export gives away the machine: the probe's address is OONI's placeholder,
     // and the network label goes in only when asked.
     expect(r.stdout).not.toMatch(/hostname_hash|"pid"|home, Moscow/);
@@ -227,6 +235,28 @@ describe("reachprobe merge", () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/another reachprobe run is writing .*locked\.db/);
     expect(existsSync(merged)).toBe(false);
+  });
+
+  it("--scrub merges a volunteer's block page with no address from its body or headers left", async () => {
+    const file = join(dir, "leaky.db");
+    const s = Store.open(file);
+    seedRun(s, { at: "2026-12-01T10:00:00.000Z", network: { label: "home" }, rows: [["http://blocked.example/", "Site", { status: "blocked", layer: "http", failure: null, evidence: ['HTTP 403, "Blocked for 203.0.113.77"'] }, { observations: [leakyPage(false), leakyPage(true)] }]] });
+    s.close();
+    const everything = (db: string) => {
+      const conn = new Database(db, { readonly: true });
+      const rows = conn.prepare("SELECT observations_json || evidence_json FROM measurements").pluck().all() as string[];
+      const blobs = (conn.prepare("SELECT sha256, size, compression, data FROM blobs").all() as Array<{ sha256: string; size: number; compression: string; data: Buffer }>).map((b) => decodeBlob(b).toString("latin1"));
+      conn.close();
+      return [...rows, ...blobs].join("\n");
+    };
+    const plain = join(dir, "plain-merge.db");
+    expect((await runCli(["merge", "--db", plain, file])).code).toBe(0);
+    expect(containsAny(everything(plain)).sort()).toEqual([...QUOTED].sort());
+    const scrubbed = join(dir, "scrubbed-merge.db");
+    const r = await runCli(["merge", "--scrub", "--db", scrubbed, file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 run and 1 measurement added/);
+    expect(containsAny(everything(scrubbed))).toEqual([]);
   });
 
   it("needs at least one file", async () => {

@@ -17,7 +17,10 @@ import Database from "better-sqlite3";
 import { CLI, CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, assertIsolated, buildLab, labNamespaces, labRunFlags, teardownOnExit } from "./lab.mjs";
 import { canMakeNamespaces } from "./netns.mjs";
 import { CLIENT_RESOLV_OPTIONS, RUNS, TIMEOUT_MS, budgetProblems, probeRun, showVerdict } from "./runs.mjs";
-import { CANARY, CASES, NETWORK_DOWN, SLOW_CASES, THROTTLE, casesScenario } from "./scenario.mjs";
+import { CANARY, CASES, NETWORK_DOWN, SITE, SLOW_CASES, THROTTLE, WHOAMI_PUBLIC, casesScenario } from "./scenario.mjs";
+import { scrubAddresses } from "../../src/net/scrub.js";
+import { decodeBlob } from "../../src/store/blobs.js";
+import { ooniConformance } from "../helpers/ooni-conformance.js";
 import { QA_CASES, ooniMapped, qaKey, qaScore } from "./ooni-qa.mjs";
 
 interface Expectation {
@@ -454,6 +457,102 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
         expectVerdict(byTarget(run, c.target), c.withDohOnly!, c, run.stderr);
       });
     }
+  });
+
+  // Issue 15, "Done means": the OONI export of a lab run (binary body, repeated headers,
+  // interception, redirect, injection, no helper, tcp:// targets) passes the conformance
+  // checker line by line, and no address from a body or a header survives the export.
+  describe("issue 15: the OONI export of a lab run", () => {
+    type Line = Record<string, unknown> & { test_name: string; input: string; test_keys: Record<string, unknown>; annotations: Record<string, string> };
+    let lines: Line[] = [];
+    let raw = "";
+    let stored = "";
+    let exported: { code: number | null; stderr: string } = { code: null, stderr: "" };
+    const db = () => join(dir, RUNS.exportWithControls.db);
+    // The line of `target` in the run with controls (the first) or without a helper (the second).
+    const find = (run: "with" | "without", target: string): Line => {
+      const l = lines.filter((x) => x.input === target || x.input === target.replace(/^tcp:\/\//, ""))[run === "with" ? 0 : 1];
+      if (!l) throw new Error(`no exported line for ${target} (${run} controls); stderr: ${exported.stderr}`);
+      return l;
+    };
+
+    beforeAll(async () => {
+      const withControls = (await probeRun(lab, RUNS.exportWithControls, dir)) as Run;
+      timed("export, with controls", withControls);
+      expect(withControls.doc, withControls.stderr).not.toBeNull();
+      const noHelper = (await probeRun(lab, RUNS.exportNoHelper, dir)) as Run;
+      timed("export, no helper", noHelper);
+      expect(noHelper.doc, noHelper.stderr).not.toBeNull();
+      // In the client namespace too, though export opens no socket.
+      const r = await lab.runClient(["export", "--format", "ooni", "--db", db()]);
+      exported = { code: r.code, stderr: r.stderr };
+      raw = r.stdout;
+      lines = raw.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+      // What the database holds (blobs decoded), to show the addresses were there to scrub.
+      const conn = new Database(db(), { readonly: true });
+      const rows = conn.prepare("SELECT observations_json FROM measurements").pluck().all() as string[];
+      const blobs = (conn.prepare("SELECT sha256, size, compression, data FROM blobs").all() as Array<{ sha256: string; size: number; compression: string; data: Buffer }>).map((b) => decodeBlob(b).toString("latin1"));
+      conn.close();
+      stored = [...rows, ...blobs].join("\n");
+    }, 120_000);
+
+    it("exports every measurement of both runs, web_connectivity and tcp_connect, exit 0", () => {
+      expect(exported.code, exported.stderr).toBe(0);
+      expect(lines).toHaveLength(2 * RUNS.exportWithControls.targets.length);
+      expect(new Set(lines.map((l) => l.test_name))).toEqual(new Set(["web_connectivity", "tcp_connect"]));
+    });
+
+    it("passes the conformance checker on every line", () => {
+      for (const l of lines) expect(ooniConformance(l), `${l.input} (${l.annotations.reachprobe_run_id})`).toEqual([]);
+    });
+
+    it("carries the binary body byte for byte and both Set-Cookie headers", () => {
+      const req = (find("with", "http://binary.lab.example/").test_keys.requests as Array<{ response: { body: unknown; body_is_truncated: boolean; headers_list: Array<[string, string]> } }>)[0]!;
+      expect(req.response.body).toEqual({ format: "base64", data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0xc3, 0x28, 0x80, 0x41, 0x42]).toString("base64") });
+      expect(req.response.body_is_truncated).toBe(false);
+      expect(req.response.headers_list.filter(([k]) => k === "Set-Cookie")).toEqual([["Set-Cookie", "a=1; Path=/"], ["Set-Cookie", "b=2; Path=/"]]);
+    });
+
+    it("carries the interception's certificate, the redirect's hops, the injection's second answer, and tcp:// as tcp_connect", () => {
+      const mitm = find("with", "https://tls-mitm.lab.example/").test_keys.tls_handshakes as Array<{ peer_certificates: unknown[] }>;
+      expect(mitm.some((h) => h.peer_certificates.length > 0)).toBe(true);
+      expect((find("with", "http://http-redirect.lab.example/").test_keys.requests as unknown[]).length).toBeGreaterThanOrEqual(2);
+      expect((find("with", "https://inject.lab.example/").test_keys.x_dns_duplicate_responses as unknown[]).length).toBeGreaterThan(0);
+      expect(find("with", `tcp://${SITE.ok}:443`)).toMatchObject({ test_name: "tcp_connect", input: `${SITE.ok}:443`, test_keys: { connection: "success" } });
+      expect(find("with", "tcp://tcp-rst.lab.example:443")).toMatchObject({ test_name: "tcp_connect", input: "tcp-rst.lab.example:443", test_keys: { connection: "connection_refused" } });
+    });
+
+    it("writes the run without a helper with control null and control_failure null", () => {
+      const without = lines.filter((x) => x.test_name === "web_connectivity" && x === find("without", x.input));
+      expect(without).toHaveLength(RUNS.exportNoHelper.targets.filter((t) => !t.startsWith("tcp://")).length);
+      for (const l of without) {
+        expect({ control: l.test_keys.control, control_failure: l.test_keys.control_failure }, l.input).toEqual({ control: null, control_failure: null });
+      }
+    });
+
+    it("leaves no address from a body or a header in the export: the block page's public addresses were stored, none is exported", () => {
+      // The probe's own address was replaced when it was stored (src/runner/privacy.ts); the
+      // public ones behind the ISP's NAT are not the probe's and were kept, in the body, a
+      // header and a cookie: the export's scrubbing must take them out.
+      expect(stored).toContain("[probe address]");
+      for (const a of [WHOAMI_PUBLIC.v4, WHOAMI_PUBLIC.v6]) expect(stored, a).toContain(a);
+      for (const a of [WHOAMI_PUBLIC.v4, WHOAMI_PUBLIC.v6, "2001:db8:cafe"]) expect(raw, a).not.toContain(a);
+      expect(raw).not.toMatch(/(?<![\d.])192\.0\.2\.2(?!\d)/);
+      // And in every response body and header value of the export, no address at all is left.
+      const bodiesAndHeaders: string[] = [];
+      for (const l of lines) {
+        const reqs = [...((l.test_keys.requests as Array<{ response: { body: unknown; headers_list: Array<[string, string]> } }> | undefined) ?? [])];
+        for (const r of reqs) {
+          const b = r.response.body;
+          bodiesAndHeaders.push(typeof b === "string" ? b : Buffer.from((b as { data: string }).data, "base64").toString("latin1"));
+          for (const [, v] of r.response.headers_list) bodiesAndHeaders.push(v);
+        }
+      }
+      const whoami = find("with", "http://whoami.lab.example/").test_keys.requests as Array<{ response: { body: unknown; headers_list: Array<[string, string]> } }>;
+      expect(JSON.stringify(whoami)).toContain("[scrubbed]");
+      expect(bodiesAndHeaders.length).toBeGreaterThan(10);
+      for (const text of bodiesAndHeaders) expect(scrubAddresses(text), "an address the scrubber would still take out").toBe(text);
+    });
   });
 
   // Issue 6: a cron run killed in the middle (kill -9, an OOM kill, a reboot) loses nothing it

@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import { CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, labRunFlags } from "./lab.mjs";
-import { CANARY, CASES, NETWORK_DOWN, SLOW_CASES, THROTTLE } from "./scenario.mjs";
+import { CANARY, CASES, EXPORT_CASES, NETWORK_DOWN, SLOW_CASES, THROTTLE } from "./scenario.mjs";
 import { QA_CASES } from "./ooni-qa.mjs";
 
 /**
@@ -48,6 +48,12 @@ export const CONTROL_FLAGS = ["--control", CONTROL_URL, "--doh", DOH_URL];
 const FAST = STEP_FLAGS;
 const CONTROLS = CONTROL_FLAGS;
 
+/** The export runs' targets: EXPORT_CASES and the cases with interception, a redirect and injection. */
+function exportTargets() {
+  const named = ["tls-mitm", "http-redirect", "dns-injection", "http-blockpage"];
+  return [...EXPORT_CASES.map((c) => c.target), ...CASES.filter((c) => named.includes(c.name)).map((c) => c.target)];
+}
+
 /** The runs, by name: flags beyond the lab's own, and targets. */
 export const RUNS = Object.freeze({
   withControls: { name: "withControls", db: "cases.db", flags: [...FAST, ...CONTROLS], targets: CASES.map((c) => c.target) },
@@ -59,6 +65,10 @@ export const RUNS = Object.freeze({
   // OONI's QA catalogue (tests/lab/ooni-qa.mjs), with the controls and with the helper unreachable and no DoH.
   qaWithControls: { name: "qaWithControls", db: "qa.db", flags: [...FAST, ...CONTROLS], targets: QA_CASES.filter((c) => !c.helperDown).map((c) => c.target) },
   qaDeadControl: { name: "qaDeadControl", db: "qa-dead-control.db", flags: [...FAST, "--control", DEAD_CONTROL_URL], targets: QA_CASES.map((c) => c.target) },
+  // Issue 15's export: a binary body, repeated headers, a block page quoting addresses,
+  // interception, a redirect, injection and tcp:// targets; with the controls, and with no helper.
+  exportWithControls: { name: "exportWithControls", db: "export.db", flags: [...FAST, ...CONTROLS], targets: exportTargets() },
+  exportNoHelper: { name: "exportNoHelper", db: "export.db", flags: [...FAST], targets: exportTargets() },
   // The helper unreachable, DoH working: DNS is still compared with a control.
   helperDownDoh: {
     name: "helperDownDoh",

@@ -36,6 +36,8 @@ export const SITE = Object.freeze({
   resetOrigin: "203.0.113.61",
   slow: "203.0.113.62",
   throttled: "203.0.113.63",
+  whoami: "203.0.113.64", // its port 80 is answered by the ISP's "whoami" page
+  binary: "203.0.113.65", // serves a binary body with two Set-Cookie headers
   forged: "203.0.113.250", // what the injector forges; assigned nowhere
 });
 
@@ -415,6 +417,37 @@ export const THROTTLE = {
   },
 };
 
+/** The subscriber's public addresses the "whoami" block page prints (not the probe's own interfaces'). */
+export const WHOAMI_PUBLIC = Object.freeze({ v4: "203.0.113.201", v6: "2001:db8:cafe::17" });
+
+/**
+ * What issue 15's export must carry through OONI's format (the export run of lab.test.ts): a
+ * binary body with repeated headers, a block page quoting the subscriber's addresses (body,
+ * header, Set-Cookie) among bytes that are not UTF-8, and tcp:// targets, besides the cases
+ * above with interception (tls-mitm), a redirect (http-redirect) and injection (dns-injection).
+ */
+export const EXPORT_CASES = [
+  {
+    name: "binary-body",
+    what: "a site that serves 16 bytes that are not UTF-8 with two Set-Cookie headers",
+    target: "http://binary.lab.example/",
+    lab: { outsideZone: { "binary.lab.example": a(SITE.binary) }, sites: [site(SITE.binary, "binary")] },
+  },
+  {
+    name: "whoami-blockpage",
+    what: "the ISP's page prints the subscriber's address and its public IPv4 and IPv6 addresses in the body, a header and a cookie",
+    target: "http://whoami.lab.example/",
+    lab: {
+      outsideZone: { "whoami.lab.example": a(SITE.whoami) },
+      sites: [site(SITE.whoami)],
+      intercept: [{ address: SITE.whoami, port: 80, why: "a block page quoting addresses" }],
+      blockPages: { "whoami.lab.example": { page: "whoami", publicV4: WHOAMI_PUBLIC.v4, publicV6: WHOAMI_PUBLIC.v6 } },
+    },
+  },
+  { name: "tcp-ok", what: "a bare endpoint that connects", target: `tcp://${SITE.ok}:443`, lab: {} },
+  { name: "tcp-rst", what: "a bare endpoint the censor resets", target: "tcp://tcp-rst.lab.example:443", lab: {} },
+];
+
 /** The network-down run: the client's link is down; every target must be inconclusive (exit 5). */
 export const NETWORK_DOWN = {
   name: "network-down",
@@ -443,5 +476,5 @@ export function scenarioOf(name, pieces) {
 
 /** The scenario of the test suite (and of `lab:up`): every case at once, OONI's QA scenarios (tests/lab/ooni-qa.mjs) included. */
 export function casesScenario() {
-  return scenarioOf("cases", [...[...CASES, ...SLOW_CASES, THROTTLE].map((c) => c.lab), ...qaPieces()]);
+  return scenarioOf("cases", [...[...CASES, ...SLOW_CASES, THROTTLE, ...EXPORT_CASES].map((c) => c.lab), ...qaPieces()]);
 }

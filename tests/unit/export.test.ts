@@ -12,7 +12,7 @@ import type { Verdict } from "../../src/analysis/verdict.js";
 import type { ControlObservation, Observation } from "../../src/probes/observation.js";
 import { CSV_COLUMNS, csvField, csvLines, csvRecord } from "../../src/export/export-csv.js";
 import { jsonlLines, toJsonlRecord } from "../../src/export/export-jsonl.js";
-import { canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniMeasurement } from "../../src/export/export-ooni.js";
+import { canonicalHeaderName, ooniBlocking, ooniLines, ooniReportId, toOoniWebConnectivity } from "../../src/export/export-ooni.js";
 import { Store, type MeasurementWithRun, type RunRecord } from "../../src/store/store.js";
 import { dnsObs, httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
 import { seedRun, type SeedRow } from "../helpers/seed.js";
@@ -196,7 +196,7 @@ describe("JSONL", () => {
 });
 
 describe("OONI", () => {
-  const ooni = toOoniMeasurement(row(), { softwareVersion: "9.9.9" });
+  const ooni = toOoniWebConnectivity(row(), { softwareVersion: "9.9.9" });
   const tk = ooni.test_keys;
 
   it("fills the base keys, with OONI's placeholders for what it does not know", () => {
@@ -220,7 +220,7 @@ describe("OONI", () => {
     expect(ooni.annotations).toMatchObject({ engine_name: "reachprobe", reachprobe_run_id: RUN.id, reachprobe_measurement_id: "m-1" });
     // Nothing says where the probe was unless asked (export --network-label).
     expect(JSON.stringify(ooni)).not.toContain("Rostelecom");
-    const labelled = toOoniMeasurement(row(), { softwareVersion: "9.9.9", networkLabel: true });
+    const labelled = toOoniWebConnectivity(row(), { softwareVersion: "9.9.9", networkLabel: true });
     expect(labelled.probe_network_name).toBe("Rostelecom, Moscow");
     expect(labelled.annotations.network_label).toBe("Rostelecom, Moscow");
     for (const v of Object.values(ooni.annotations)) expect(typeof v).toBe("string");
@@ -230,7 +230,7 @@ describe("OONI", () => {
   });
 
   it("uses AS0 and ZZ when the run has no ASN or country, and never a real address", () => {
-    const anon = toOoniMeasurement(row({}, { probeAsn: null, probeCc: null, networkLabel: null, version: null }), { softwareVersion: "9.9.9" });
+    const anon = toOoniWebConnectivity(row({}, { probeAsn: null, probeCc: null, networkLabel: null, version: null }), { softwareVersion: "9.9.9" });
     expect(anon).toMatchObject({ probe_asn: "AS0", probe_cc: "ZZ", probe_ip: "127.0.0.1", probe_network_name: "", software_version: "9.9.9" });
     expect(anon.report_id).toMatch(/_ZZ_0_reachprobe_/);
   });
@@ -342,7 +342,7 @@ describe("OONI", () => {
   });
 
   it("says there was no control when none was asked", () => {
-    const m = toOoniMeasurement(row({ control: null }), { softwareVersion: "0.1.0" });
+    const m = toOoniWebConnectivity(row({ control: null }), { softwareVersion: "0.1.0" });
     // Not an unknown_failure: OONI's fastpath would call the measurement failed (docs/ooni-pipeline.md).
     expect(m.test_keys).toMatchObject({ control: null, control_failure: null });
     expect(m.test_helpers).toEqual({});
@@ -355,7 +355,7 @@ describe("OONI", () => {
       tcpObs("192.0.2.1:443"),
       tlsObs("192.0.2.1:443", "x.test", { failure: "connection_reset" }),
     ];
-    const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
+    const m = toOoniWebConnectivity(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "blocked", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
     expect(m.test_keys).toMatchObject({ dns_experiment_failure: null, http_experiment_failure: "connection_reset", blocking: "http-failure", accessible: false, requests: [] });
   });
 
@@ -369,7 +369,7 @@ describe("OONI", () => {
       tcpObs("192.0.2.2:443", { t0: 35, t: 40, hop: 1 }),
       tlsObs("192.0.2.2:443", "y.test", { t0: 40, t: 50, failure: "connection_reset", hop: 1 }),
     ];
-    const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
+    const m = toOoniWebConnectivity(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
     expect(m.test_keys).toMatchObject({ dns_experiment_failure: null, http_experiment_failure: "connection_reset" });
     expect(m.test_keys.tls_handshakes.map((t) => t.failure)).toEqual([null, "connection_reset"]);
   });
@@ -382,7 +382,7 @@ describe("OONI", () => {
       tcpObs("192.0.2.1:443", { t0: 21, t: 22, purpose: "sni_swap" }),
       tlsObs("192.0.2.1:443", "example.com", { t0: 22, t: 25, purpose: "sni_swap", verified: false, verifyFailure: "ssl_invalid_hostname" }),
     ];
-    const m = toOoniMeasurement(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
+    const m = toOoniWebConnectivity(row({ target: "https://x.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "tls", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" });
     const tk = m.test_keys;
     expect(tk.tcp_connect.map((c) => c.tags)).toEqual([["depth=0"]]);
     expect(tk.tls_handshakes.map((t) => [t.server_name, t.failure, t.no_tls_verify])).toEqual([["x.test", "connection_reset", false]]);
@@ -397,7 +397,7 @@ describe("OONI", () => {
       tcpObs("192.0.2.2:80", { t0: 31, t: 32, purpose: "host_swap" }),
       httpObs("192.0.2.2:80", "http://y.test/", { t0: 32, t: 40, purpose: "host_swap", swappedHost: "example.com", requestHeaders: { Host: "example.com", Accept: "*/*" }, status: 200, headers: {} }),
     ];
-    const h = toOoniMeasurement(row({ target: "http://y.test/", observations: plain, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "http", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" }).test_keys;
+    const h = toOoniWebConnectivity(row({ target: "http://y.test/", observations: plain, startedAt: RUN.startedAt, verdict: { status: "anomaly", layer: "http", failure: "connection_reset", evidence: [] } }), { softwareVersion: "0.1.0" }).test_keys;
     expect(h.requests.map((r) => [r.failure, r.request.headers.Host, r.tags])).toEqual([["connection_reset", "y.test", ["depth=0"]]]);
     expect(h.http_experiment_failure).toBe("connection_reset");
     expect(h.x_swaps.requests.map((r) => [r.request.url, r.request.headers.Host, r.response.code, r.tags])).toEqual([["http://y.test/", "example.com", 200, ["depth=0", "host_swap"]]]);

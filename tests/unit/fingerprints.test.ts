@@ -11,7 +11,12 @@ import {
   type Fingerprint,
   type FingerprintMatch,
 } from "../../src/analysis/fingerprints.js";
+import { analyzeTarget } from "../../src/analysis/target.js";
 import { BUNDLED_FINGERPRINTS, loadFingerprints } from "../../src/fingerprints/load.js";
+import { parsePublicRanges } from "../../src/net/bogons.js";
+import { encodeBodySample } from "../../src/probes/body-sample.js";
+import { parseTarget } from "../../src/targets/parse.js";
+import { dnsObs, httpObs, tcpObs } from "../helpers/observations.js";
 import { sharedTag, SAMPLES, sharedData } from "../helpers/shared-data.js";
 
 const SHARED_OONI_DIR = sharedData("ooni-blocking-fingerprints/");
@@ -405,5 +410,52 @@ describe("loadFingerprints errors", () => {
     const loaded = await loadFingerprints(path);
     expect(loaded.fingerprints.map((f) => f.name)).toEqual(["ok"]);
     expect(loaded.warnings).toEqual([expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:3: pattern: invalid regexp "\\(".*skipped\\)$`))]);
+  });
+});
+
+describe("body fingerprints match the body's bytes", () => {
+  const fps = parseFingerprints(
+    csv(
+      "ru_rkn_text,nat,,body,contains,Доступ к ресурсу ограничен,1,RU,test,,",
+      "marker_regexp,isp,,body,regexp,blocked-by-(isp|state),1,,test,,",
+      "mojibake,isp,,body,contains,Access \uFFFD denied,1,,test,,",
+      "mojibake_re,isp,,body,regexp,^\uFFFD+$,1,,test,,",
+      "starts,isp,,body,prefix,<html><title>Stop,1,,test,,",
+    ),
+    "bytes.csv",
+  );
+  const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))));
+
+  test("a block page between bytes that are not UTF-8 still matches, contains and regexp alike", () => {
+    const body = bytes([0x89, 0xff, 0xfe, 0x00], "<h1>Доступ к ресурсу ограничен</h1> blocked-by-state", [0x80, 0xc3, 0x28]);
+    const m = matchHttp(fps, { status: 200, headers: {}, bodySample: body });
+    expect(names(m).sort()).toEqual(["marker_regexp", "ru_rkn_text"]);
+    expect(m.find((x) => x.fingerprint.name === "ru_rkn_text")!.matched).toBe("Доступ к ресурсу ограничен");
+    expect(m.find((x) => x.fingerprint.name === "marker_regexp")!.matched).toBe("blocked-by-state");
+  });
+
+  test("a U+FFFD of a text view matches nothing: a stray byte is not the character U+FFFD", () => {
+    const body = bytes("Access ", [0xff], " denied");
+    // The old text view of these bytes did match the mojibake fingerprint.
+    expect(names(matchHttp(fps, { status: 200, headers: {}, bodySample: body.toString("utf8") }))).toEqual(["mojibake"]);
+    expect(names(matchHttp(fps, { status: 200, headers: {}, bodySample: body }))).toEqual([]);
+    // Nor does a body of bytes that are all invalid read as a run of U+FFFD.
+    expect(names(matchHttp(fps, { status: 200, headers: {}, bodySample: Buffer.from([0xff, 0xfe, 0xfd]) }))).toEqual([]);
+    // A page that really holds the character (EF BF BD) matches it.
+    expect(names(matchHttp(fps, { status: 200, headers: {}, bodySample: Buffer.from("Access \uFFFD denied", "utf8") }))).toEqual(["mojibake"]);
+  });
+
+  test("a pattern is never matched across bytes that are not UTF-8, and prefix compares the first bytes", () => {
+    expect(names(matchHttp(fps, { status: 200, headers: {}, bodySample: bytes("blocked-by-", [0xff], "state") }))).toEqual([]);
+    expect(names(matchHttp(fps, { status: 200, headers: {}, bodySample: bytes("<html><title>Stop", [0xff]) }))).toEqual(["starts"]);
+    expect(names(matchHttp(fps, { status: 200, headers: {}, bodySample: bytes([0xff], "<html><title>Stop") }))).toEqual([]);
+  });
+
+  test("a stored binary sample reaches the verdict as bytes: the block page is found among them", () => {
+    const body = bytes([0xff, 0xfe], "<h1>Доступ к ресурсу ограничен</h1>", [0x80]);
+    const obs = [dnsObs("news.example", ["203.0.113.9"]), tcpObs("203.0.113.9:80"), httpObs("203.0.113.9:80", "http://news.example/", { status: 200, headers: {}, bodyLength: body.length, ...encodeBodySample(body) })];
+    const v = analyzeTarget(parseTarget("http://news.example/"), obs, { publicRanges: parsePublicRanges("203.0.113.0/24"), fingerprints: fps, networkDown: null }, null);
+    expect({ status: v.status, layer: v.layer }).toEqual({ status: "blocked", layer: "http" });
+    expect(v.evidence.join(" ")).toContain("fingerprint ru_rkn_text");
   });
 });

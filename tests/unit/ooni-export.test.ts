@@ -16,8 +16,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flatten } from "../../src/analysis/table.js";
-import { ooniControl, toOoniMeasurement, type OoniMeasurement } from "../../src/export/export-ooni.js";
-import { SCRUBBED, scrubAddresses, scrubBytes } from "../../src/export/scrub.js";
+import { ooniArchitecture, ooniControl, ooniPlatform, toOoniMeasurement, toOoniWebConnectivity, type OoniMeasurement, type OoniTcpConnectMeasurement } from "../../src/export/export-ooni.js";
+import { SCRUBBED, scrubAddresses, scrubBytes } from "../../src/net/scrub.js";
 import { bodySampleBytes, bodySampleText, encodeBodySample } from "../../src/probes/body-sample.js";
 import { dnsFailureFromHelper, helperDnsFailure, type ControlResponse } from "../../src/probes/control-wire.js";
 import type { Observation } from "../../src/probes/observation.js";
@@ -67,7 +67,7 @@ function row(observations: Observation[], over: Partial<MeasurementWithRun["meas
   };
 }
 
-const export1 = (r: MeasurementWithRun) => toOoniMeasurement(r, { softwareVersion: "0.1.0" });
+const export1 = (r: MeasurementWithRun) => toOoniWebConnectivity(r, { softwareVersion: "0.1.0" });
 
 describe("a binary body through run, store and export", () => {
   let dir: string;
@@ -118,7 +118,7 @@ describe("a binary body through run, store and export", () => {
 });
 
 describe("body samples as bytes", () => {
-  it("keeps UTF-8 as text and anything else as base64, and gives the analysis the UTF-8 view", () => {
+  it("keeps UTF-8 as text and anything else as base64, and gives the analysis the bytes (written as their UTF-8 view in JSON)", () => {
     expect(encodeBodySample(Buffer.from("<p>новости</p>"))).toEqual({ bodySample: "<p>новости</p>" });
     const f = encodeBodySample(BINARY);
     expect(f).toEqual({ bodySample: BINARY.toString("base64"), bodySampleEncoding: "base64" });
@@ -126,7 +126,8 @@ describe("body samples as bytes", () => {
     expect(bodySampleText(f)).toBe(BINARY.toString("utf8"));
     const http = httpObs("192.0.2.1:80", "http://web.test/", { status: 200, ...f });
     const table = flatten(parseTarget("http://web.test/"), [tcpObs("192.0.2.1:80"), http], null);
-    expect(table.http[0]!.bodySample).toBe(BINARY.toString("utf8"));
+    expect(table.http[0]!.bodySample).toEqual(BINARY);
+    expect(JSON.parse(JSON.stringify(table.http[0]))).toMatchObject({ bodySample: BINARY.toString("utf8") });
   });
 
   it("exports a UTF-8 body as a string, and a cut or old lossy sample as truncated", () => {
@@ -305,5 +306,76 @@ describe("conformance to OONI's archival format", () => {
     const m = export1(row([dnsObs("web.test", ["192.0.2.1", "2001:db8::1"])]));
     expect(m.test_keys.queries[0]!.answers.map((a) => a.ipv4 ?? a.ipv6).every((a) => isIP(a!) !== 0)).toBe(true);
     expect(ooniConformance(m)).toEqual([]);
+  });
+});
+
+describe("tcp:// targets as OONI's tcp_connect", () => {
+  const tcpRow = (target: string, observations: Observation[], verdict: MeasurementWithRun["measurement"]["verdict"] = { status: "ok", layer: null, failure: null, evidence: [] }) =>
+    row(observations, { target, verdict });
+  const out = (r: MeasurementWithRun) => toOoniMeasurement(r, { softwareVersion: "0.1.0" }) as OoniTcpConnectMeasurement;
+
+  it("writes test_name tcp_connect, the endpoint as input, connection success, and conforms; the fastpath keeps it as no anomaly", () => {
+    const m = out(tcpRow("tcp://chat.test:8080", [dnsObs("chat.test", ["192.0.2.7"]), tcpObs("192.0.2.7:8080")]));
+    expect(m.test_name).toBe("tcp_connect");
+    expect(m.test_version).toBe("0.1.0");
+    expect(m.input).toBe("chat.test:8080");
+    expect(m.test_keys.connection).toBe("success");
+    expect(m.test_keys.tcp_connect.map((c) => [c.ip, c.port, c.status.success])).toEqual([["192.0.2.7", 8080, true]]);
+    expect(m.test_keys.queries.map((q) => q.hostname)).toEqual(["chat.test"]);
+    expect(m.extensions).toEqual({ dnst: 0, tcpconnect: 0 });
+    // Its own report, as OONI's probes open one per test.
+    expect(m.report_id).toMatch(/^20260101T000000Z_tcpconnect_DE_64500_reachprobe_[0-9a-f]{16}$/);
+    expect(m.report_id.split("_").at(-1)).not.toBe(export1(row([])).report_id.split("_").at(-1));
+    expect(ooniConformance(m)).toEqual([]);
+    expect(fastpathDiscard(m)).toBeNull();
+    expect(fastpathScore(m)).toEqual({ anomaly: false, failure: false });
+  });
+
+  it("writes the first connect's failure when none worked, and the lookup's when none was tried; OONI's fastpath calls both an anomaly", () => {
+    const refused = out(tcpRow("tcp://chat.test:443", [dnsObs("chat.test", ["192.0.2.7", "192.0.2.8"]), tcpObs("192.0.2.7:443", { failure: "connection_refused" }), tcpObs("192.0.2.8:443", { failure: "generic_timeout_error" })], { status: "blocked", layer: "tcp", failure: "connection_refused", evidence: ["RST"] }));
+    expect(refused.test_keys.connection).toBe("connection_refused");
+    expect(refused.test_keys.x_reachprobe).toMatchObject({ status: "blocked", layer: "tcp" });
+    expect(fastpathScore(refused)).toEqual({ anomaly: true, failure: false });
+    expect(ooniConformance(refused)).toEqual([]);
+
+    const nx = out(tcpRow("tcp://gone.test:443", [dnsObs("gone.test", [], { failure: "dns_nxdomain_error" })], { status: "blocked", layer: "dns", failure: "dns_nxdomain_error", evidence: [] }));
+    expect(nx.test_keys.connection).toBe("dns_nxdomain_error");
+    expect(nx.test_keys.tcp_connect).toEqual([]);
+    expect(ooniConformance(nx)).toEqual([]);
+  });
+
+  it("writes an IPv6 endpoint in brackets, and a swap's connect is not the target's", () => {
+    const m = out(tcpRow("tcp://[2001:db8::1]:5222", [tcpObs("[2001:db8::1]:5222", { failure: "connection_reset" }), tcpObs("[2001:db8::1]:5222", { purpose: "sni_swap" })]));
+    expect(m.input).toBe("[2001:db8::1]:5222");
+    expect(m.test_keys.connection).toBe("connection_reset");
+    expect(m.test_keys.tcp_connect).toHaveLength(1);
+    expect(ooniConformance(m)).toEqual([]);
+  });
+
+  it("the checker refuses a URL as input, a connection that is not a word, and a missing connection", () => {
+    const m = JSON.parse(JSON.stringify(out(tcpRow("tcp://chat.test:443", [tcpObs("192.0.2.7:443")])))) as Record<string, unknown> & { test_keys: Record<string, unknown> };
+    m.input = "tcp://chat.test:443";
+    m.test_keys.connection = "Connection refused!";
+    expect(ooniConformance(m)).toEqual([
+      '$.input: "tcp://chat.test:443" does not match /^(?:[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):\\d{1,5}$/',
+      '$.test_keys.connection: "Connection refused!" is neither "success" nor a failure string',
+    ]);
+    delete m.test_keys.connection;
+    expect(ooniConformance(m)).toContain("$.test_keys.connection: missing");
+  });
+
+  it("other targets stay web_connectivity", () => {
+    expect(toOoniMeasurement(row([]), { softwareVersion: "0.1.0" }).test_name).toBe("web_connectivity");
+  });
+});
+
+describe("annotations", () => {
+  it("carry the platform and architecture the run recorded, in OONI's words, and nothing when it recorded none", () => {
+    expect(export1(row([], {}, { options: { platform: "linux", architecture: "amd64" } })).annotations).toMatchObject({ platform: "linux", architecture: "amd64" });
+    const old = export1(row([], {}, { options: { list: null } })).annotations;
+    expect(old).not.toHaveProperty("platform");
+    expect(old).not.toHaveProperty("architecture");
+    expect([ooniPlatform("linux"), ooniPlatform("darwin"), ooniPlatform("win32"), ooniPlatform("aix")]).toEqual(["linux", "macos", "windows", "unknown"]);
+    expect([ooniArchitecture("x64"), ooniArchitecture("arm64"), ooniArchitecture("ia32"), ooniArchitecture("riscv64")]).toEqual(["amd64", "arm64", "386", "riscv64"]);
   });
 });

@@ -5,7 +5,7 @@
  *
  * Config: {
  *   "address": "192.0.2.80", "http": [80], "https": [443], "tls": {"keyFile", "certFile"},
- *   "hosts": {"host.example": {"page": "stub"|"rt-warning"|"451"} | {"redirect": "http://..."}},
+ *   "hosts": {"host.example": {"page": "stub"|"rt-warning"|"451"|"plain"|"whoami"} | {"redirect": "http://..."}},
  *   "defaultPage": "stub", "eof": [18080]
  * }
  * `eof` ports close every connection after its first bytes (the censor's EOF).
@@ -58,9 +58,28 @@ const PAGES = {
   451: () => ({ status: 451, body: `<!DOCTYPE html><html><head><title>451 Unavailable For Legal Reasons</title></head><body><h1>Unavailable For Legal Reasons</h1></body></html>\n` }),
 };
 
+// An ISP page that tells the subscriber where it saw them (some do): the visitor's address and
+// its public ones behind the ISP's NAT (rule.publicV4, rule.publicV6, which the probe's own
+// interfaces do not carry) in the body, between bytes that are not UTF-8, in a header, and in
+// one of two Set-Cookie headers.
+function whoami(req, res, rule) {
+  const WHOAMI_PUBLIC = { v4: rule.publicV4, v6: rule.publicV6 };
+  const visitor = String(req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+  const text = `<html><head><title>Blocked</title></head><body><p>Access blocked. Your address: ${visitor}, public ${WHOAMI_PUBLIC.v4}:51234, IPv6 [${WHOAMI_PUBLIC.v6}]:443.</p></body></html>\n`;
+  const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf, 0xff, 0xfe]), Buffer.from(text), Buffer.from([0x80, 0xc3, 0x28])]);
+  res.writeHead(403, [
+    ["Content-Type", "text/html"],
+    ["X-Subscriber-IP", `${WHOAMI_PUBLIC.v4}, ${WHOAMI_PUBLIC.v6}`],
+    ["Set-Cookie", `seen=${visitor}; Path=/`],
+    ["Set-Cookie", `nat=${WHOAMI_PUBLIC.v4}; Path=/`],
+  ]);
+  res.end(body);
+}
+
 function handler(req, res) {
   const host = String(req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
   const rule = cfg.hosts?.[host] ?? { page: cfg.defaultPage ?? "stub" };
+  if (rule.page === "whoami") return whoami(req, res, rule);
   if (rule.redirect) {
     res.writeHead(302, { location: rule.redirect, "content-type": "text/html", connection: "close" });
     return res.end(`<a href="${escape(rule.redirect)}">moved</a>\n`);

@@ -11,7 +11,8 @@
  * of bodyBytes), "redirect" (302 to `location`), "reset" (accepts, then answers the first bytes with a RST: an origin that resets
  * everyone), "captcha" (a challenge page, 403, for clients in `challenge` (a prefix such as
  * "192.0.2."), the ok page for everyone else: a site that challenges one network), "chain"
- * (`/redirect/N` redirects to `/redirect/N-1`, `/redirect/0` is the ok page).
+ * (`/redirect/N` redirects to `/redirect/N-1`, `/redirect/0` is the ok page), "binary" (16 bytes
+ * that are not UTF-8, with two Set-Cookie headers).
  * A site's own `tls` ({keyFile, certFile}) replaces the shared certificate (a bad one, for instance).
  */
 import http from "node:http";
@@ -43,6 +44,11 @@ function handler(site) {
       if (site.mode === "redirect") {
         res.writeHead(302, { location: site.location, "content-type": "text/html; charset=utf-8" });
         return res.end(`<!doctype html><html><head><title>Moved</title></head><body><a href="${site.location}">moved</a></body></html>\n`);
+      }
+      if (site.mode === "binary") {
+        // Issue 15's body: a PNG signature, a NUL, bytes that are not UTF-8, then "AB"; two Set-Cookie headers.
+        res.writeHead(200, [["Content-Type", "image/png"], ["Set-Cookie", "a=1; Path=/"], ["Set-Cookie", "b=2; Path=/"]]);
+        return res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0xc3, 0x28, 0x80, 0x41, 0x42]));
       }
       if (site.mode === "big") {
         res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(site.bodyBytes) });

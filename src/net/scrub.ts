@@ -3,7 +3,8 @@
  * and header values (docs/commands.md, "reachprobe export"): every IPv4 and IPv6 address, with its
  * port when one follows, becomes `[scrubbed]`, so that a block page printing the subscriber's
  * public address does not say where the probe was. Works on bytes: only ASCII is matched, so
- * bytes that are not text pass through unchanged.
+ * bytes that are not text pass through unchanged. The one scrubber of addresses: error messages
+ * (failures.ts), the OONI export, and `merge --scrub` / `push` (docs/fleet.md) use it.
  */
 import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
