@@ -6,6 +6,7 @@ import { POOL_COMMANDS, needsRelaunch } from "../../src/cli/relaunch.js";
 const launcher = createRequire(import.meta.url)("../../bin/reachprobe.cjs") as {
   POOL_COMMANDS: string[];
   poolSize(args: string[]): number | null;
+  v8Flags(args: string[], execArgv: string[]): string[];
 };
 
 describe("the launcher's pool size", () => {
@@ -28,6 +29,19 @@ describe("the launcher's pool size", () => {
 
   it("sizes the pool for exactly the commands main.js relaunches", () => {
     expect(launcher.POOL_COMMANDS).toEqual(POOL_COMMANDS);
+  });
+});
+
+describe("the launcher's V8 flags", () => {
+  it.each<[string[], string[], string[]]>([
+    [["run", "--concurrency", "100"], [], ["--interrupt-budget=540672"]],
+    [["control"], [], ["--interrupt-budget=540672"]],
+    [["run"], ["--interrupt-budget=1000"], []], // the user's own, on node's command line
+    [["history"], [], []],
+    [["report"], [], []],
+    [[], [], []],
+  ])("%j (node %j) -> %j", (args, execArgv, flags) => {
+    expect(launcher.v8Flags(args, execArgv)).toEqual(flags);
   });
 });
 
