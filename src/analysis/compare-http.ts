@@ -143,6 +143,15 @@ export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: bool
     if (swap) return [fact("http_host_swap_answered", "http", last.failure, [last.id, swap.id], { ...what, swapHost: swap.swappedHost ?? "another name", swapStatus: String(swap.status) })];
     return [fact("http_failed_unconfirmed", "http", last.failure, [last.id], what)];
   }
+  if (!c && table.helper?.failure) {
+    // The run was given a helper to compare pages with, and it could not be used: a page over
+    // plain HTTP (or a handshake that did not validate for the site) is the site's or a
+    // middlebox's, and nothing can tell which. Over HTTPS that validated, the site wrote it.
+    const conn = last.conn === null ? undefined : table.conns.find((x) => x.id === last.conn);
+    if (conn?.tls && conn.tls.failure === null && conn.tls.verified) return [];
+    const mine = `HTTP ${last.status}, ${last.bodyLength ?? 0} bytes${last.title ? `, "${last.title}"` : ""}`;
+    return [fact("http_page_uncompared", "http", null, [last.id], { url: last.url, mine, helper: table.helper.url })];
+  }
   if (!c || c.failure !== null) return [];
   if (c.urls.length > 0) {
     const seen = new Set(c.urls.map(hostOf));

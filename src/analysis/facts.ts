@@ -16,6 +16,7 @@ export const FACT_KEYS = [
   "dns_failed_probe_only",
   "dns_probe_only_addresses",
   "dns_probe_only_addresses_worked",
+  "dns_probe_only_addresses_site_answered",
   "dns_no_address_anywhere",
   "dns_bogon_everywhere",
   "dns_unreachable_everywhere",
@@ -38,6 +39,7 @@ export const FACT_KEYS = [
   "http_redirect_elsewhere",
   "http_response_differs",
   "http_differs_over_validated_tls",
+  "http_page_uncompared",
   "http_failed_everywhere",
   "http_failed_unconfirmed",
   // Redirect hops that stopped before their request: at the step that failed.
