@@ -45,6 +45,7 @@ export const RULES: readonly Rule[] = [
   blocked("http_redirect_elsewhere"),
   blocked("http_response_differs"),
   blocked("hop_failed_probe_only"),
+  blocked("hop_dns_failed_probe_only"),
   // The control was never sent where the probe was redirected: the redirect itself differs.
   blocked("hop_redirect_elsewhere", "http"),
   // The site's own fault, seen by the controls too.

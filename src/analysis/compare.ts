@@ -15,7 +15,7 @@ import { fact, type Fact } from "./facts.js";
 export function compare(table: Table, ctx: AnalysisContext): Fact[] {
   const tcp = compareTcp(table);
   const tls = compareTls(table);
-  const hops = compareHops(table);
+  const hops = compareHops(table, ctx);
   const http = compareHttp(table, ctx, hops.length > 0);
   // A redirect hop's failure says nothing about the target's own addresses; a page nothing
   // could compare is no sign that something went wrong.

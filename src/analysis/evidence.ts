@@ -104,6 +104,7 @@ const WRITERS: Record<FactKey, (f: Fact) => string[]> = {
   hop_redirect_elsewhere: (f) => [`the probe was redirected to ${f.detail.host}, where the control never went (its chain: ${f.detail.chain})`, hopStopped(f)],
   hop_failed_everywhere: (f) => [`${hopStopped(f)}, and the control's fetch failed too (${f.detail.controlFailure})`],
   hop_failed_unconfirmed: (f) => [hopStopped(f)],
+  hop_dns_failed_probe_only: (f) => [`the redirect to ${f.detail.host} stopped: the lookup through ${f.detail.lookup} ${fail(f)}, but ${f.detail.witnesses} resolved it to ${f.detail.witnessAddrs}`],
   canary_failed: (f) => [`the canary ${f.detail.canary} failed too (${f.detail.reason}): the local network seems down`],
   not_measured: (f) => [`not measured: this machine's network seems down (the canary ${f.detail.canary} failed: ${f.detail.reason})`],
   nothing_ran: () => ["no step could run within the target's time budget"],

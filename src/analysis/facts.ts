@@ -44,6 +44,7 @@ export const FACT_KEYS = [
   "http_failed_unconfirmed",
   // Redirect hops that stopped before their request: at the step that failed.
   "hop_failed_probe_only",
+  "hop_dns_failed_probe_only",
   "hop_redirect_elsewhere",
   "hop_failed_everywhere",
   "hop_failed_unconfirmed",
