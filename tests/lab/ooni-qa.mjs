@@ -48,6 +48,7 @@ const QA = Object.freeze({
   chain: "203.0.113.121",
   tcpDrop: "203.0.113.122",
   throttled: "203.0.113.124",
+  throttledTls: "203.0.113.125",
   // The censor's: a public block page reached by DNAT, an address where nothing listens, the ISP's transparent proxy, its block-page "proxy".
   ghostPage: "192.0.2.81",
   refusing: "192.0.2.82",
@@ -587,11 +588,16 @@ export const OONI_QA = [
     input: "https://largefile.com/",
     ooniKeys: { blocking: "http-failure", accessible: false },
     ooniLayer: "http",
-    target: "https://qa-throttled.lab.example/",
+    // Its own address and shaper: the HTTP scenario's transfers do not share its 64 kbit/s.
+    target: "https://qa-throttled-s.lab.example/",
     // tc shapes by address, not by SNI as OONI's simulation does: the same traffic, slowed the same way.
     withControl: blocked("http"),
     expect: anomaly("http"),
-    lab: {},
+    lab: {
+      outsideZone: { "qa-throttled-s.lab.example": a(QA.throttledTls) },
+      sites: [site(QA.throttledTls, "big", { bodyBytes: 4 * 1024 * 1024 })],
+      shape: [{ address: QA.throttledTls, rate: "64kbit" }],
+    },
   },
 
   // ---- tlsblocking
