@@ -49,7 +49,7 @@ export interface ControlServerOptions {
   stepTimeoutMs?: number;
   /** Requests worked on at once; more get 503 with Retry-After at once. */
   maxConcurrent?: number;
-  /** Ports fetched besides 80 and 443, or "any" (default: DEFAULT_ALLOW_PORTS, the bundled target lists' ports). */
+  /** Ports besides 80 and 443 where any endpoint is connected to, or "any" (default: DEFAULT_ALLOW_PORTS, the bundled target lists' ports); other ports: policy.ts. */
   allowPorts?: readonly number[] | "any";
   /** Refuse a URL on a port not listed (80, 443, allowPorts) instead of measuring it on the helper's own addresses (docs/control-helper.md). */
   listedPortsOnly?: boolean;
