@@ -25,7 +25,7 @@ const inconclusive = (f: FactKey): Rule => ({ fact: f, status: "inconclusive", l
 const anomaly = (f: FactKey): Rule => ({ fact: f, status: "anomaly", layer: "fact" });
 const ok = (f: FactKey): Rule => ({ fact: f, status: "ok", layer: null });
 
-/** The decision, first match wins. Facts not listed here are notes (helper_unusable). */
+/** The decision, first match wins. Facts not listed here are notes (NOTES). */
 export const RULES: readonly Rule[] = [
   // Proof of blocking, root cause first.
   inconclusive("not_measured"),
@@ -45,6 +45,7 @@ export const RULES: readonly Rule[] = [
   blocked("http_redirect_elsewhere"),
   blocked("http_response_differs"),
   blocked("hop_failed_probe_only"),
+  blocked("hop_dns_failed_probe_only"),
   // The control was never sent where the probe was redirected: the redirect itself differs.
   blocked("hop_redirect_elsewhere", "http"),
   // The site's own fault, seen by the controls too.
@@ -65,15 +66,22 @@ export const RULES: readonly Rule[] = [
   anomaly("tls_failed_unconfirmed"),
   anomaly("http_failed_unconfirmed"),
   anomaly("hop_failed_unconfirmed"),
-  // The resolver sent the client where no control was sent, and the site answered there (a transparent proxy, a CDN node).
+  // The resolver sent the client where no control was sent, an address answered there, and nothing could compare its page.
   anomaly("dns_probe_only_addresses_worked"),
   inconclusive("nothing_ran"),
+  // A plain-HTTP page loaded, and the helper the run was given to compare it could not be used:
+  // nothing can tell the site's page from one a middlebox wrote (after every anomaly, which says more).
+  inconclusive("http_page_uncompared"),
   // Reached, with something worth saying: the site itself answered this client otherwise.
   ok("http_differs_over_validated_tls"),
 ];
 
-/** Facts that only add context to whatever is decided. */
-const NOTES: ReadonlySet<FactKey> = new Set(["helper_unusable"]);
+/**
+ * Facts that only add context to whatever is decided: the helper could not be used; the
+ * browser's resolver sent the client to an address no witness gave, where the site itself
+ * answered (a transparent proxy, a CDN node: docs/verdicts.md "Comparing a page with the control's").
+ */
+export const NOTES: ReadonlySet<FactKey> = new Set(["helper_unusable", "dns_probe_only_addresses_site_answered"]);
 
 /** A verdict with the facts it was decided from; `decidedBy` is null for `ok`. */
 export interface Classified {

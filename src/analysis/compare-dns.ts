@@ -192,7 +192,7 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
     };
     // An answer no witness shares that led to the site itself (a handshake validated, or the page
     // the control saw with nothing wrong after it) is not a block: the resolver still sent the
-    // client where no witness was sent, a transparent proxy or a CDN node (an anomaly). Its own
+    // client where no witness was sent, a transparent proxy or a CDN node (a note). Its own
     // addresses must have worked, not another answer's.
     const worked = (r: DnsRow) => r.addresses.find((a) => later.probeValidated.has(a)) ?? (later.reached ? r.addresses.find((a) => later.reached!.has(a)) : undefined);
     // The browser's answer against every public address a witness gave; an outside resolver's
@@ -210,12 +210,13 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
       else if (r === browser && out.length === 0) {
         // (A block-page address or a forged answer already said what the answer was.)
         const compared = table.controlHttp !== null && table.controlHttp !== undefined && table.controlHttp.failure === null;
-        const how = later.probeValidated.has(via)
-          ? `a TLS handshake with ${via} validated for ${name}`
-          : compared
-            ? `${via} served the page the control saw`
-            : `${via} answered, but no control fetched the page to compare it with`;
-        out.push(fact("dns_probe_only_addresses_worked", "dns", null, [r.id, ...against.map((c) => c.id)], { ...detail, via, how }));
+        const rows = [r.id, ...against.map((c) => c.id)];
+        // The site itself answered there (its certificate, or the control's own page): reached,
+        // and the address is recorded as a note (a transparent proxy, a CDN node). With nothing
+        // to compare a plain-HTTP page with, the answer stays unexplained (an anomaly).
+        if (later.probeValidated.has(via)) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `a TLS handshake with ${via} validated for ${name}` }));
+        else if (compared) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `${via} served the page the control saw` }));
+        else out.push(fact("dns_probe_only_addresses_worked", "dns", null, rows, { ...detail, via, how: `${via} answered, but no control fetched the page to compare it with` }));
       } else continue;
       break;
     }

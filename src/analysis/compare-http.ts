@@ -7,6 +7,8 @@
 import type { AnalysisContext } from "./context.js";
 import type { ControlHttpRow, HttpRow, Table } from "./table.js";
 import { blockPageMatch, matchHttp } from "./fingerprints.js";
+import { classifyAddress } from "../net/bogons.js";
+import { resolverName } from "./compare-dns.js";
 import { compareTls } from "./compare-conn.js";
 import { fact, type Fact } from "./facts.js";
 
@@ -82,8 +84,14 @@ function signatures(hops: readonly HttpRow[], ctx: AnalysisContext): Fact[] {
 /** Failures a filter gives a request it does not like (as opposed to a page in its place). */
 const CUT: ReadonlySet<string> = new Set(["connection_reset", "generic_timeout_error", "eof_error", "connection_aborted", "network_reset"]);
 
-/** The redirect hop that stopped before its request, at the step that stopped it; facts about it with the helper's fetch. */
-export function compareHops(table: Table): Fact[] {
+/**
+ * The redirect hop that stopped before its request, at the step that stopped it; facts about it
+ * with the helper's fetch. Without a helper's fetch, a hop whose lookup through the browser's
+ * resolver failed while another resolver asked (an outside one, DoH) gave public addresses is
+ * blocked at DNS, as the target's own lookup is (`ctx` gives the public ranges; without it, no
+ * witness is read).
+ */
+export function compareHops(table: Table, ctx?: AnalysisContext): Fact[] {
   const sent = new Set(table.http.filter((h) => h.purpose === "measure").map((h) => h.hop));
   const hops = new Set([...table.dns.filter((r) => r.hop > 0).map((r) => r.hop), ...table.conns.filter((c) => c.hop > 0).map((c) => c.hop)]);
   for (const hop of [...hops].sort((a, b) => a - b)) {
@@ -114,7 +122,16 @@ export function compareHops(table: Table): Fact[] {
     }
     if (!stopped) continue;
     const c = table.controlHttp;
-    if (!c) return [stopped];
+    if (!c) {
+      const lookup = stopped.layer === "dns" ? (dns.find((r) => r.engine === "system") ?? dns.find((r) => r.engine === "udp") ?? dns[0]) : undefined;
+      const isPublic = (a: string) => ctx !== undefined && !classifyAddress(a, ctx.publicRanges).bogon;
+      const witnesses = dns.filter((r) => r !== lookup && r.addresses.some(isPublic));
+      if (lookup && witnesses.length > 0) {
+        const addrs = [...new Set(witnesses.flatMap((r) => r.addresses.filter(isPublic)))].slice(0, 4).join(", ");
+        return [{ ...stopped, key: "hop_dns_failed_probe_only", rows: [lookup.id, ...witnesses.map((r) => r.id)], detail: { ...stopped.detail, witnesses: witnesses.map(resolverName).join(" and "), witnessAddrs: addrs } }];
+      }
+      return [stopped];
+    }
     if (c.failure !== null) return [{ ...stopped, key: "hop_failed_everywhere", detail: { ...stopped.detail, controlFailure: `${c.failure}${c.note ? `: ${c.note}` : ""}` } }];
     if (c.urls.length > 0 && !c.urls.some((u) => hostOf(u) === stopped.detail.host)) {
       return [{ ...stopped, key: "hop_redirect_elsewhere", failure: null, detail: { ...stopped.detail, chain: c.urls.join(" -> ") } }];
@@ -142,6 +159,15 @@ export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: bool
     const swap = CUT.has(last.failure) && last.status === null ? table.http.find((h) => h.purpose === "host_swap" && h.hop === last.hop && h.status !== null) : undefined;
     if (swap) return [fact("http_host_swap_answered", "http", last.failure, [last.id, swap.id], { ...what, swapHost: swap.swappedHost ?? "another name", swapStatus: String(swap.status) })];
     return [fact("http_failed_unconfirmed", "http", last.failure, [last.id], what)];
+  }
+  if (!c && table.helper?.failure) {
+    // The run was given a helper to compare pages with, and it could not be used: a page over
+    // plain HTTP (or a handshake that did not validate for the site) is the site's or a
+    // middlebox's, and nothing can tell which. Over HTTPS that validated, the site wrote it.
+    const conn = last.conn === null ? undefined : table.conns.find((x) => x.id === last.conn);
+    if (conn?.tls && conn.tls.failure === null && conn.tls.verified) return [];
+    const mine = `HTTP ${last.status}, ${last.bodyLength ?? 0} bytes${last.title ? `, "${last.title}"` : ""}`;
+    return [fact("http_page_uncompared", "http", null, [last.id], { url: last.url, mine, helper: table.helper.url })];
   }
   if (!c || c.failure !== null) return [];
   if (c.urls.length > 0) {

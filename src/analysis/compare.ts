@@ -15,10 +15,11 @@ import { fact, type Fact } from "./facts.js";
 export function compare(table: Table, ctx: AnalysisContext): Fact[] {
   const tcp = compareTcp(table);
   const tls = compareTls(table);
-  const hops = compareHops(table);
+  const hops = compareHops(table, ctx);
   const http = compareHttp(table, ctx, hops.length > 0);
-  // A redirect hop's failure says nothing about the target's own addresses.
-  const later = [...tcp, ...tls, ...http];
+  // A redirect hop's failure says nothing about the target's own addresses; a page nothing
+  // could compare is no sign that something went wrong.
+  const later = [...tcp, ...tls, ...http.filter((f) => f.key !== "http_page_uncompared")];
   const validated = new Set<string>();
   const probeValidated = new Set<string>();
   for (const c of table.conns) {

@@ -51,6 +51,9 @@ const WRITERS: Record<FactKey, (f: Fact) => string[]> = {
   dns_probe_only_addresses_worked: (f) => [
     `${f.detail.resolver} returned ${f.detail.addresses}, which no control returned for ${f.detail.name} (${f.detail.controls} resolved it to ${f.detail.controlAddrs}); ${f.detail.how}: ${f.detail.via} may be a transparent proxy or a server of the site the controls were not sent to; nothing shows a block`,
   ],
+  dns_probe_only_addresses_site_answered: (f) => [
+    `note: ${f.detail.resolver} returned ${f.detail.addresses}, which no control returned for ${f.detail.name} (${f.detail.controls} resolved it to ${f.detail.controlAddrs}); ${f.detail.how}, so the site was reached, through ${f.detail.via}: a transparent proxy of this network (which sees every request) or a server of the site the controls were not sent to`,
+  ],
   dns_no_address_anywhere: (f) =>
     f.detail.allNx
       ? [`every resolver asked says ${f.detail.name} does not exist (NXDOMAIN): ${pairs(f.detail.said).map(([r]) => r).join(", ")}`]
@@ -91,6 +94,9 @@ const WRITERS: Record<FactKey, (f: Fact) => string[]> = {
   http_failed_unconfirmed: (f) => [get(f, "colon")],
   http_redirect_elsewhere: (f) => [`the probe was redirected to ${f.detail.host}, where the control never went (its chain: ${f.detail.chain})`],
   http_response_differs: (f) => [`${f.detail.url} answered ${f.detail.mine} here, but the control saw ${f.detail.controlSaw}; they differ in ${f.detail.diffs}`],
+  http_page_uncompared: (f) => [
+    `${f.detail.url} answered ${f.detail.mine} over plain HTTP with no sign of a block, but the control helper this run was given could not be used to compare it with the site's page: a middlebox could have written it`,
+  ],
   http_differs_over_validated_tls: (f) => [
     `${f.detail.url} answered ${f.detail.mine} here, but the control saw ${f.detail.controlSaw} (they differ in ${f.detail.diffs}); the TLS handshake with ${f.detail.endpoint} validated for the site, so the site itself chose to answer this client otherwise (a CAPTCHA, a challenge, a page for its country): not the network's doing`,
   ],
@@ -98,6 +104,7 @@ const WRITERS: Record<FactKey, (f: Fact) => string[]> = {
   hop_redirect_elsewhere: (f) => [`the probe was redirected to ${f.detail.host}, where the control never went (its chain: ${f.detail.chain})`, hopStopped(f)],
   hop_failed_everywhere: (f) => [`${hopStopped(f)}, and the control's fetch failed too (${f.detail.controlFailure})`],
   hop_failed_unconfirmed: (f) => [hopStopped(f)],
+  hop_dns_failed_probe_only: (f) => [`the redirect to ${f.detail.host} stopped: the lookup through ${f.detail.lookup} ${fail(f)}, but ${f.detail.witnesses} resolved it to ${f.detail.witnessAddrs}`],
   canary_failed: (f) => [`the canary ${f.detail.canary} failed too (${f.detail.reason}): the local network seems down`],
   not_measured: (f) => [`not measured: this machine's network seems down (the canary ${f.detail.canary} failed: ${f.detail.reason})`],
   nothing_ran: () => ["no step could run within the target's time budget"],

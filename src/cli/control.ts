@@ -27,6 +27,7 @@ interface ControlFlags {
   timeout: number;
   maxConcurrent: number;
   allowPorts: number[] | "any";
+  listedPortsOnly?: boolean;
   maxConnections: number;
   headerTimeout: number;
   readTimeout: number;
@@ -79,7 +80,8 @@ export function controlCommand(): Command {
     .option("--request-timeout <duration>", "time one request may take, all steps together (a bare number is ms)", durationIn("--request-timeout", "ms", 100, 600_000), CONTROL_DEFAULTS.requestTimeoutMs)
     .option("--timeout <duration>", "timeout of each step: one lookup, connect, handshake or HTTP hop (a bare number is ms)", durationIn("--timeout", "ms", 1, 600_000), CONTROL_DEFAULTS.stepTimeoutMs)
     .option("--max-concurrent <n>", "requests measured at once; more get 503 with Retry-After", positiveInt("--max-concurrent", 1, 4096), CONTROL_DEFAULTS.maxConcurrent)
-    .option("--allow-ports <ports>", "fetch URLs on these ports besides 80 and 443 (comma-separated, ranges a-b, none or any)", allowPortsArg, [...DEFAULT_ALLOW_PORTS])
+    .option("--allow-ports <ports>", "connect to any endpoint a probe sends on these ports besides 80 and 443, and open these service ports (comma-separated, ranges a-b, none or any); a URL on another port is measured on the helper's own addresses for its host name only", allowPortsArg, [...DEFAULT_ALLOW_PORTS])
+    .option("--listed-ports-only", "refuse a URL on a port that is not 80, 443 or an --allow-ports one, instead of measuring it on the helper's own addresses")
     .option("--max-connections <n>", "connections served at once; past it 503 with Retry-After, past twice it closed at once (each takes a file descriptor)", positiveInt("--max-connections", 1, 1 << 20), CONTROL_DEFAULTS.maxConnections)
     .option("--header-timeout <duration>", "time a client has to send a request's headers, from connecting or from the previous answer, however slowly it trickles them", durationIn("--header-timeout", "ms", 100, 600_000), CONTROL_DEFAULTS.headersTimeoutMs)
     .option("--read-timeout <duration>", "time a client has to send a whole request, headers and body, from the same moment", durationIn("--read-timeout", "ms", 100, 600_000), CONTROL_DEFAULTS.readTimeoutMs)
@@ -126,6 +128,7 @@ async function controlMain(flags: ControlFlags): Promise<number> {
       stepTimeoutMs: flags.timeout,
       maxConcurrent: flags.maxConcurrent,
       allowPorts: flags.allowPorts,
+      listedPortsOnly: flags.listedPortsOnly ?? false,
       maxConnections: flags.maxConnections,
       headersTimeoutMs: flags.headerTimeout,
       readTimeoutMs: Math.max(flags.readTimeout, flags.headerTimeout),
@@ -140,7 +143,7 @@ async function controlMain(flags: ControlFlags): Promise<number> {
     log.warn({ open_file_limit: fds, max_connections: flags.maxConnections }, `the open-file limit (${fds}) is below what --max-connections ${flags.maxConnections} needs (${flags.maxConnections * 2 + 64}, with the 503 answers past the cap): raise it (ulimit -n, LimitNOFILE=) or lower --max-connections`);
   }
   log.info(
-    { token: Boolean(flags.token), allow_private: Boolean(flags.allowPrivate), public_ranges: publicRanges.map((c) => c.text), allow_ports: flags.allowPorts === "any" ? "any" : flags.allowPorts.length, max_connections: flags.maxConnections },
+    { token: Boolean(flags.token), allow_private: Boolean(flags.allowPrivate), public_ranges: publicRanges.map((c) => c.text), allow_ports: flags.allowPorts === "any" ? "any" : flags.allowPorts.length, listed_ports_only: Boolean(flags.listedPortsOnly), max_connections: flags.maxConnections },
     "control helper started",
   );
   process.stdout.write(`listening on ${server.url}\n`);

@@ -14,7 +14,7 @@ export const EXIT = {
   BLOCKED: 3,
   /** The run finished, nothing is confirmed blocked, but some targets show anomalies. */
   ANOMALY: 4,
-  /** The run finished but every target is inconclusive: the local network seems down. */
+  /** The run finished but every target is inconclusive: the local network seems down, or the helper failed on plain-HTTP pages. */
   INCONCLUSIVE: 5,
   /** Another run holds the database's lock (and --wait was not given, or ran out). */
   LOCKED: 6,
@@ -33,7 +33,7 @@ export const EXIT_HELP = `Exit codes:
   2    usage or input error, or the notice answered no; nothing sent, nothing written
   3    ran; blocking found
   4    ran; anomalies found, nothing confirmed blocked
-  5    ran; every target inconclusive (the local network seems down)
+  5    ran; every target inconclusive (the local network seems down, or the helper failed)
   6    another run is writing the same database (use --wait to wait for it)
   7    (changes --exit-code) there are changes
   130  interrupted by SIGINT, 143 by SIGTERM (finished measurements kept)`;

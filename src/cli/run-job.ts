@@ -143,7 +143,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   const ping = flags.control ? await pingControl(flags.control, flags.controlToken, probe.stepTimeoutMs) : null;
   if (ping && !ping.ok) {
     helperDown = ping.failure ?? "http_request_failed";
-    if (!flags.quiet) process.stderr.write(`reachprobe: the control helper ${controlShown} does not answer (${helperDown}); measuring without it\n`);
+    if (!flags.quiet) process.stderr.write(`reachprobe: the control helper ${controlShown} does not answer (${helperDown}); measuring without it (a plain-HTTP page nothing can compare will be "can't tell")\n`);
   }
   const network = asnDb && ping?.clientIp ? asnDb.lookup(ping.clientIp) : null;
   if (network) log.info({ asn: network.asn, cc: network.cc }, "probe network identified");

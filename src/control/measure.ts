@@ -26,6 +26,12 @@ export interface MeasureSettings {
   maxOwnAddresses: number;
   /** Bound on the addresses listed in `dns.addrs`. */
   maxListedAddresses?: number;
+  /**
+   * The URL's port is not one the helper connects to for anyone (80, 443, --allow-ports): connect
+   * only to the addresses it resolved itself for the URL's host, never to another endpoint the
+   * probe sent (docs/control-helper.md "Refusals and limits").
+   */
+  ownAddressesOnly?: boolean;
 }
 
 interface EndpointResult {
@@ -61,9 +67,11 @@ export async function measureControl(req: ParsedRequest, s: MeasureSettings, bud
   for (const ip of own) flag(ip, 0);
 
   // The plan: the probe's endpoints, then the helper's own addresses on the URL's port; a
-  // refused address is left out (its bogon flag in ip_info says why).
+  // refused address is left out (its bogon flag in ip_info says why), and so is, on a port the
+  // helper does not connect to for anyone, an endpoint it did not resolve itself.
   const plan = new Map<string, { ip: string; port: number }>();
-  for (const ep of req.endpoints) if (policy.allows(ep.ip)) plan.set(ep.key, { ip: ep.ip, port: ep.port });
+  const mayConnect = (ip: string) => policy.allows(ip) && (!s.ownAddressesOnly || own.includes(ip));
+  for (const ep of req.endpoints) if (mayConnect(ep.ip)) plan.set(ep.key, { ip: ep.ip, port: ep.port });
   const ownAllowed = own.filter((ip) => policy.allows(ip)).slice(0, s.maxOwnAddresses);
   for (const ip of ownAllowed) plan.set(joinHostPort(ip, req.port), { ip, port: req.port });
 

@@ -15,7 +15,7 @@ import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from "../probes/config.js";
 import { VERSION } from "../base/package-info.js";
-import { DEFAULT_ALLOW_PORTS, addressPolicy, urlRefusal } from "./policy.js";
+import { DEFAULT_ALLOW_PORTS, addressPolicy, ownAddressesOnly, redirectRefusal, urlRefusal, type UrlPolicyOptions } from "./policy.js";
 import { gateConnections } from "./connections.js";
 import { parseControlRequest, type RequestError } from "./request.js";
 import { measureControl } from "./measure.js";
@@ -49,8 +49,10 @@ export interface ControlServerOptions {
   stepTimeoutMs?: number;
   /** Requests worked on at once; more get 503 with Retry-After at once. */
   maxConcurrent?: number;
-  /** Ports fetched besides 80 and 443, or "any" (default: DEFAULT_ALLOW_PORTS, the bundled target lists' ports). */
+  /** Ports besides 80 and 443 where any endpoint is connected to, or "any" (default: DEFAULT_ALLOW_PORTS, the bundled target lists' ports); other ports: policy.ts. */
   allowPorts?: readonly number[] | "any";
+  /** Refuse a URL on a port not listed (80, 443, allowPorts) instead of measuring it on the helper's own addresses (docs/control-helper.md). */
+  listedPortsOnly?: boolean;
   /**
    * Connections served at once; past it a connection is answered 503 with Retry-After and
    * closed, up to as many again; past that it is closed at once.
@@ -124,7 +126,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
   /** Marks a connection's request as read; false when the connection is being cut (set once the gate exists). */
   let requestRead: (socket: net.Socket) => boolean = () => true;
 
-  const redirectRefusal = (url: URL) => urlRefusal(url, { refusal: policy.refusal, allowPorts });
+  const urlPolicy: UrlPolicyOptions = { refusal: policy.refusal, allowPorts, urlPort: !(o.listedPortsOnly ?? false) };
 
   const probeBase: Omit<ProbeConfig, "now" | "userAgent"> = {
     ...DEFAULT_PROBE_CONFIG,
@@ -139,7 +141,6 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     // The helper answers with the title and the body's length only: it keeps no large sample.
     bodySampleBytes: 64 * 1024,
     allowAddress: policy.allows,
-    allowRedirect: redirectRefusal,
     ...(o.ca ? { ca: o.ca } : {}),
   };
 
@@ -214,7 +215,7 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     const r = parsed.request;
     entry.host = r.host.slice(0, 255);
     entry.endpoints = r.endpoints.length;
-    const urlRefused = redirectRefusal(r.url);
+    const urlRefused = urlRefusal(r.url, urlPolicy);
     if (urlRefused?.startsWith("the host ")) {
       return refuse(res, entry, {
         status: 400,
@@ -238,7 +239,8 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
     const t0 = Date.now();
     const budget = startStepTimer(o.requestTimeoutMs, ctl.signal);
     try {
-      // Refusals met on the redirect chain are reported as refusals, not as failures to connect.
+      // Refusals met on the redirect chain are reported as refusals, not as failures to connect;
+      // a redirect is judged against the measured URL (its own host and port stay allowed).
       // Only the redirect step asks these two, and a refusal ends the chain: the last decision
       // made is a refusal exactly when the chain ended on one (an address refused among several
       // a name resolved to is followed by one allowed).
@@ -253,12 +255,12 @@ export async function startControlServer(options: ControlServerOptions = {}): Pr
           return why === null;
         },
         allowRedirect: (url) => {
-          const why = redirectRefusal(url);
+          const why = redirectRefusal(url, r.url, urlPolicy);
           refused = why && `a redirect to ${url.href.slice(0, 300)}: ${why}`;
           return why;
         },
       };
-      const response = await measureControl(r, { cfg, policy, maxOwnAddresses: o.maxEndpoints }, budget.signal);
+      const response = await measureControl(r, { cfg, policy, maxOwnAddresses: o.maxEndpoints, ownAddressesOnly: ownAddressesOnly(r.url, urlPolicy) }, budget.signal);
       entry.outcome = budget.signal.aborted ? "measured_timeout" : "measured";
       send(res, 200, answerOf(response, refused));
     } finally {

@@ -39,12 +39,17 @@ describe("control client", () => {
     const dead = `http://127.0.0.1:${await closedPort()}/`;
     const web = await webServer((_q, r) => r.end("<title>ok</title>"));
     const r = await runCli(["run", "--json", "--no-store", "--no-canary", "--public-ranges", "127.0.0.1/32", "--control", dead, `http://127.0.0.1:${web}/`, `tcp://127.0.0.1:${web}`]);
-    expect(r.stderr).toContain(`the control helper ${dead} does not answer (connection_refused); measuring without it`);
-    const doc = JSON.parse(r.stdout) as { results: Array<{ status: string; control: { failure: string; t0: number; t: number } }> };
+    expect(r.stderr).toContain(`the control helper ${dead} does not answer (connection_refused); measuring without it (a plain-HTTP page nothing can compare will be "can't tell")`);
+    const doc = JSON.parse(r.stdout) as { results: Array<{ target: string; status: string; evidence: string[]; control: { failure: string; t0: number; t: number } }> };
     for (const res of doc.results) {
-      expect(res.status).toBe("ok");
       expect(res.control.failure).toBe("connection_refused");
       expect(res.control.t).toBe(res.control.t0);
     }
+    // The page over plain HTTP was asked to be compared and could not be (docs/verdicts.md "A helper that fails"); the TCP target needs no page.
+    const page = doc.results.find((x) => x.target.startsWith("http://"));
+    const tcp = doc.results.find((x) => x.target.startsWith("tcp://"));
+    expect(page).toMatchObject({ status: "inconclusive" });
+    expect(page!.evidence.join("\n")).toMatch(/over plain HTTP with no sign of a block, but the control helper this run was given could not be used/);
+    expect(tcp).toMatchObject({ status: "ok" });
   });
 });

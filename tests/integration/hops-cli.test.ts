@@ -168,9 +168,10 @@ describe("redirect hops measured step by step", () => {
     expect(r.evidence[0]).toMatch(/redirect to b\.test stopped: the TLS handshake .* \(SNI b\.test\) was reset/);
   });
 
-  it("a redirect to a name the first resolver does not know is a DNS failure at hop 1, never fetched at the other resolver's address", () => {
+  it("a redirect to a name the first resolver does not know is a DNS failure at hop 1, blocked (the other resolver witnesses the name), never fetched at the other resolver's address", () => {
     const r = result(targets.toUnknown());
-    expect({ status: r.status, layer: r.layer, failure: r.failure }, r.evidence.join("; ")).toEqual({ status: "anomaly", layer: "dns", failure: "dns_nxdomain_error" });
+    expect({ status: r.status, layer: r.layer, failure: r.failure }, r.evidence.join("; ")).toEqual({ status: "blocked", layer: "dns", failure: "dns_nxdomain_error" });
+    expect(r.evidence[0]).toMatch(/stopped: the lookup through the resolver \S+ said the name does not exist.*, but resolver \S+ resolved it to 127\.0\.0\.1$/);
     expect(s.c!.accepted).toBe(0);
     const hop1 = r.observations.filter((o) => o.hop === 1);
     expect(hop1.map((o) => [o.step, o.failure, o.addresses])).toEqual([

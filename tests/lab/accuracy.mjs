@@ -60,7 +60,7 @@ try {
       for (const x of r.doc.results) note(name, x.target, showVerdict(x));
       note(name, "(exit)", String(r.code));
     };
-    for (const name of ["withControls", "deadControl", "helperDownDoh", "slow", "qaWithControls", "qaDeadControl"]) record(name, await probeRun(lab, RUNS[name], dir));
+    for (const name of ["withControls", "deadControl", "helperDownDoh", "slow", "qaWithControls", "qaNoHelper", "qaDeadControl"]) record(name, await probeRun(lab, RUNS[name], dir));
     lab.setClientLink(false);
     try {
       for (const name of ["networkDown", "offlineNoCanary"]) record(name, await probeRun(lab, RUNS[name], dir));
@@ -133,18 +133,18 @@ const verdictAt = (run, c, i) => {
   const [status, layer] = v.split(" ");
   return { status, layer: ["dns", "tcp", "tls", "http"].includes(layer) ? layer : null };
 };
-const qaOf = (i, withHelper) => (c) => verdictAt(withHelper && !c.helperDown ? "qaWithControls" : "qaDeadControl", c, i);
+const qaOf = (i, withHelper) => (c) => verdictAt(withHelper ? (c.helperDown ? "qaDeadControl" : "qaWithControls") : "qaNoHelper", c, i);
 const qaCell = (run, c) => {
   const got = seen.get(`${run}|${qaKey(c)}`) ?? [];
   const counts = new Map();
   for (const v of got) counts.set(v, (counts.get(v) ?? 0) + 1);
   return counts.size === 1 ? `\`${got[0]}\`` : [...counts].map(([v, k]) => `\`${v}\` ${k}/${got.length}`).join(", ");
 };
-const qaRows = QA_CASES.map((c) => `| ${c.ooni} | ${String(c.ooniKeys.blocking)}/${String(c.ooniKeys.accessible)} | ${qaCell(c.helperDown ? "qaDeadControl" : "qaWithControls", c)} | ${qaCell("qaDeadControl", c)} |${c.differs ? " deliberate |" : " |"}`);
+const qaRows = QA_CASES.map((c) => `| ${c.ooni} | ${String(c.ooniKeys.blocking)}/${String(c.ooniKeys.accessible)} | ${qaCell(c.helperDown ? "qaDeadControl" : "qaWithControls", c)} | ${qaCell("qaNoHelper", c)} |${c.differs ? " deliberate |" : " |"}`);
 const scoreLines = new Set();
 for (let i = 0; i < n; i++) for (const w of [true, false]) scoreLines.add(qaScore(qaOf(i, w), { withHelper: w }).line);
 process.stdout.write(
-  `${["", "| OONI scenario | OONI blocking/accessible | with the helper | helper unreachable | |", "| --- | --- | --- | --- | --- |", ...qaRows, "", ...[...scoreLines].map((l) => `${l}.`)].join("\n")}\n`,
+  `${["", "| OONI scenario | OONI blocking/accessible | with the helper | no helper | |", "| --- | --- | --- | --- | --- |", ...qaRows, "", ...[...scoreLines].map((l) => `${l}.`)].join("\n")}\n`,
 );
 
 if (values["write-docs"]) {

@@ -259,7 +259,7 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
       }
     });
 
-    it("calls nothing blocked without a signature, nothing down but a name with no address outside, and only working sites ok", () => {
+    it("calls nothing blocked without a signature, nothing down but a name with no address outside, only working sites ok, and only a plain-HTTP page can't tell", () => {
       for (const c of cases) {
         const r = byTarget(run, c.target)!;
         const why = `${c.name} got ${showVerdict(r)}: ${r.evidence.join(" | ")}`;
@@ -268,7 +268,9 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
         // Down without a helper only where the outside resolver (--resolver) says the name has no address, or the same bogon.
         if (r.status === "down") expect(["dns_nxdomain_error", "dns_no_answer", "dns_bogon_error"], `down because of the unreachable helper: ${why}`).toContain(r.failure);
         if (r.status === "ok") expect(c.notBlocked, `a censored case called ok: ${why}`).toBe(true);
-        expect(["ok", "blocked", "anomaly", "down"], why).toContain(r.status);
+        // Can't tell only for a plain-HTTP page that loaded, which the dead helper could not compare.
+        if (r.status === "inconclusive") expect(r.evidence[0], `inconclusive for another reason: ${why}`).toMatch(/over plain HTTP with no sign of a block, but the control helper this run was given could not be used/);
+        expect(["ok", "blocked", "anomaly", "down", "inconclusive"], why).toContain(r.status);
       }
     });
 
@@ -311,33 +313,43 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
     });
   });
 
-  describe("OONI's web_connectivity QA catalogue (tests/lab/ooni-qa.mjs), with the controls and with the helper unreachable", () => {
+  describe("OONI's web_connectivity QA catalogue (tests/lab/ooni-qa.mjs), with the controls and without a helper", () => {
     let withRun: Run;
+    let noHelperRun: Run;
     let deadRun: Run;
     const qa = QA_CASES as QaCase[];
     const get = (run: Run, c: QaCase) => run.doc?.results.find((x) => x.target === qaKey(c));
     /** Our verdict "with the helper": the dead-helper run's for the scenarios that are the helper failing. */
     const withHelper = (c: QaCase) => get(c.helperDown ? deadRun : withRun, c);
     beforeAll(async () => {
-      [withRun, deadRun] = (await Promise.all([probeRun(lab, RUNS.qaWithControls, dir), probeRun(lab, RUNS.qaDeadControl, dir)])) as [Run, Run];
+      // QUIRK: the throttling scenarios' tc shaper is one FIFO per address (tbf, up to 2 s queued;
+      // this kernel has no fair-queueing qdisc). Two runs measuring at once put two connections
+      // through it: one run's 4 MiB transfer queued ahead of the other's TLS handshake, which then
+      // timed out (throttlingWithHTTPS `blocked tls generic_timeout_error`, once in a lab run, where
+      // the handshake completes and the body stalls). So the runs that measure the throttled sites
+      // go one after the other; the dead-helper run (two other scenarios) goes alongside.
+      const both = (async () => [await probeRun(lab, RUNS.qaWithControls, dir), await probeRun(lab, RUNS.qaNoHelper, dir)])();
+      const [[first, second], dead] = await Promise.all([both, probeRun(lab, RUNS.qaDeadControl, dir)]);
+      [withRun, noHelperRun, deadRun] = [first, second, dead] as [Run, Run, Run];
       timed("OONI QA with controls", withRun);
+      timed("OONI QA without a helper", noHelperRun);
       timed("OONI QA helper unreachable", deadRun);
       const mapped = (c: QaCase) => {
         const m = ooniMapped(c) as { status: string[]; layer: string | null | undefined };
         return `${m.status.join("|")}${m.layer ? ` ${m.layer}` : ""}`;
       };
-      const rows = qa.map((c) => [c.ooni, `${String(c.ooniKeys.blocking)}/${String(c.ooniKeys.accessible)}`, mapped(c), showVerdict(withHelper(c)), showVerdict(get(deadRun, c)), c.differs ? "deliberate" : ""]);
-      const head = ["OONI scenario", "OONI blocking/accessible", "mapped", "with helper", "helper unreachable", ""];
+      const rows = qa.map((c) => [c.ooni, `${String(c.ooniKeys.blocking)}/${String(c.ooniKeys.accessible)}`, mapped(c), showVerdict(withHelper(c)), showVerdict(get(noHelperRun, c)), c.differs ? "deliberate" : ""]);
+      const head = ["OONI scenario", "OONI blocking/accessible", "mapped", "with helper", "no helper", ""];
       const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       const fmt = (r: string[]) => r.map((x, i) => x.padEnd(w[i]!)).join("  ").trimEnd();
       const a = qaScore((c: QaCase) => withHelper(c), { withHelper: true });
-      const b = qaScore((c: QaCase) => get(deadRun, c), { withHelper: false });
+      const b = qaScore((c: QaCase) => get(noHelperRun, c), { withHelper: false });
       qaLines.push("", fmt(head), ...rows.map(fmt), a.line, b.line);
       if (a.misses.length) qaLines.push(`  with the helper, not agreeing: ${a.misses.join(", ")}`);
     }, 120_000);
 
     for (const c of QA_CASES as QaCase[]) {
-      it(`${c.ooni} (${c.target}): with the helper -> ${show(c.withControl)}; unreachable -> ${show(c.expect)}`, () => {
+      it(`${c.ooni} (${c.target}): with the helper -> ${show(c.withControl)}; no helper -> ${show(c.expect)}`, () => {
         const check = (r: Result | undefined, want: Expectation, stderr: string) => {
           expect(r, `no result for ${qaKey(c)}; stderr: ${stderr}`).toBeDefined();
           const why = `${c.ooni} (${qaKey(c)}) got ${showVerdict(r)}; evidence: ${r!.evidence.join(" | ")}`;
@@ -346,14 +358,14 @@ describe.skipIf(!can.ok)(`censorship lab (network namespaces)${skipTag(can.ok ? 
           if (want.evidence) expect(r!.evidence.join("\n"), why).toMatch(want.evidence);
         };
         check(withHelper(c), c.withControl, (c.helperDown ? deadRun : withRun).stderr);
-        check(get(deadRun, c), c.expect, deadRun.stderr);
+        check(get(noHelperRun, c), c.expect, noHelperRun.stderr);
       });
     }
 
     it("prints the score; without the helper no scenario OONI calls unblocked is blocked", () => {
-      const b = qaScore((c: QaCase) => get(deadRun, c), { withHelper: false });
+      const b = qaScore((c: QaCase) => get(noHelperRun, c), { withHelper: false });
       expect(b.total).toBe(qa.length);
-      for (const c of qa.filter((x) => x.ooniKeys.blocking === false)) expect(get(deadRun, c)?.status, c.ooni).not.toBe("blocked");
+      for (const c of qa.filter((x) => x.ooniKeys.blocking === false)) expect(get(noHelperRun, c)?.status, c.ooni).not.toBe("blocked");
     });
   });
 

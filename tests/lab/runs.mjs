@@ -11,6 +11,9 @@
  * - `networkDown`: the client's link is down (the caller takes it down), with controls; every
  *   target inconclusive, exit 5. `offlineNoCanary`: the same without a canary.
  * - `helperDownDoh`: the helper unreachable but DoH working, over the cases with `withDohOnly`.
+ * - `qaWithControls`, `qaNoHelper`, `qaDeadControl`: OONI's QA catalogue (ooni-qa.mjs) with the
+ *   controls, with no helper and no DoH, and, for the scenarios that are the helper failing
+ *   (`helperDown`), with a helper that never answers.
  */
 import { join } from "node:path";
 import { CONTROL_LIMITS, CONTROL_URL, DEAD_CONTROL_URL, DOH_URL, labRunFlags } from "./lab.mjs";
@@ -62,9 +65,12 @@ export const RUNS = Object.freeze({
   networkDown: { name: "networkDown", db: "down.db", flags: [...FAST, ...CONTROLS], targets: NETWORK_DOWN.targets },
   // Offline with targets on the command line and no canary: the controls' own failures must say so.
   offlineNoCanary: { name: "offlineNoCanary", db: "down-no-canary.db", canary: false, flags: [...FAST, ...CONTROLS], targets: NETWORK_DOWN.targets },
-  // OONI's QA catalogue (tests/lab/ooni-qa.mjs), with the controls and with the helper unreachable and no DoH.
+  // OONI's QA catalogue (tests/lab/ooni-qa.mjs): with the controls; without a helper (none
+  // configured, no DoH: a configured helper that fails is another case, docs/verdicts.md "A helper
+  // that fails"); and the scenarios that are the helper failing, with a dead one.
   qaWithControls: { name: "qaWithControls", db: "qa.db", flags: [...FAST, ...CONTROLS], targets: QA_CASES.filter((c) => !c.helperDown).map((c) => c.target) },
-  qaDeadControl: { name: "qaDeadControl", db: "qa-dead-control.db", flags: [...FAST, "--control", DEAD_CONTROL_URL], targets: QA_CASES.map((c) => c.target) },
+  qaNoHelper: { name: "qaNoHelper", db: "qa-no-helper.db", flags: [...FAST], targets: QA_CASES.map((c) => c.target) },
+  qaDeadControl: { name: "qaDeadControl", db: "qa-dead-control.db", flags: [...FAST, "--control", DEAD_CONTROL_URL], targets: QA_CASES.filter((c) => c.helperDown).map((c) => c.target) },
   // Issue 15's export: a binary body, repeated headers, a block page quoting addresses,
   // interception, a redirect, injection and tcp:// targets; with the controls, and with no helper.
   exportWithControls: { name: "exportWithControls", db: "export.db", flags: [...FAST, ...CONTROLS], targets: exportTargets() },

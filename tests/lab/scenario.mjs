@@ -380,7 +380,8 @@ export const CASES = [
     technique: "(not censorship) working site, HTTP",
     what: "a working site over plain HTTP",
     target: "http://ok.lab.example/",
-    expect: { status: "ok", layer: null, failure: null },
+    // The run was given a helper and it could not be used: nothing compared the plain-HTTP page (docs/verdicts.md "A helper that fails").
+    expect: { status: "inconclusive", layer: null, failure: null, evidence: /over plain HTTP with no sign of a block, but the control helper this run was given could not be used/ },
     notBlocked: true,
     withControl: { status: "ok", layer: null, failure: null },
     helperSees: { http_request: { failure: null, status_code: 200 } },

@@ -34,11 +34,11 @@ describe("DNS with a control, when another answer works", () => {
     expect(v.evidence[0]).toMatch(/the system resolver returned 203\.0\.113\.99, which no control returned/);
   });
 
-  it("calls an answer no control shares that served the control's page an anomaly at DNS, naming the address (a transparent proxy or a CDN node), never blocked", () => {
+  it("calls an answer no control shares that served the control's page ok, with a note naming the address (a transparent proxy or a CDN node)", () => {
     const obs: Observation[] = [dns("system", ["203.0.113.77"]), tcpObs("203.0.113.77:80", { t0: 3, t: 4 }), { ...http, address: "203.0.113.77:80" }];
     const v = analyzeTarget(target, obs, ctx, control);
-    expect({ status: v.status, layer: v.layer, failure: v.failure }, v.evidence.join("; ")).toEqual({ status: "anomaly", layer: "dns", failure: null });
-    expect(v.evidence[0]).toMatch(/returned 203\.0\.113\.77, which no control returned .*203\.0\.113\.77 served the page the control saw: 203\.0\.113\.77 may be a transparent proxy/);
+    expect({ status: v.status, layer: v.layer, failure: v.failure }, v.evidence.join("; ")).toEqual({ status: "ok", layer: null, failure: null });
+    expect(v.evidence[0]).toMatch(/^note: the system resolver returned 203\.0\.113\.77, which no control returned .*203\.0\.113\.77 served the page the control saw, so the site was reached, through 203\.0\.113\.77: a transparent proxy/);
   });
 
   it("keeps an answer consistent when the control helper's own handshake validated on that address", () => {

@@ -118,12 +118,26 @@ const cases: Case[] = [
     evidence: /TCP connect to 203\.0\.113\.20:443 timed out \(generic_timeout_error\); TCP connect to 203\.0\.113\.21:443 timed out/,
   },
   {
-    name: "a redirect target the system resolver does not know (another resolver does: not used)",
+    name: "a redirect target the system resolver does not know, another resolver does (a witness, never a way around): blocked at DNS without a helper",
     obs: [...HOP0, dns(B, [], { hop: 1, failure: "dns_nxdomain_error" }), dns(B, [IP_B], { hop: 1, engine: "udp" })],
+    status: "blocked",
+    layer: "dns",
+    failure: "dns_nxdomain_error",
+    evidence: /^the redirect to cdn\.example stopped: the lookup through the system resolver said the name does not exist[^\n]*, but resolver 192\.0\.2\.53:53 resolved it to 203\.0\.113\.20$/m,
+  },
+  {
+    name: "a redirect target the system resolver does not know, another resolver answers only a bogon: no witness, an anomaly",
+    obs: [...HOP0, dns(B, [], { hop: 1, failure: "dns_nxdomain_error" }), dns(B, ["10.0.0.1"], { hop: 1, engine: "udp" })],
     status: "anomaly",
     layer: "dns",
     failure: "dns_nxdomain_error",
-    evidence: /through the system resolver said the name does not exist.*192\.0\.2\.53:53 answered 203\.0\.113\.20/,
+  },
+  {
+    name: "a redirect target no resolver knows, without a helper: an anomaly",
+    obs: [...HOP0, dns(B, [], { hop: 1, failure: "dns_nxdomain_error" }), dns(B, [], { hop: 1, engine: "udp", failure: "dns_nxdomain_error" })],
+    status: "anomaly",
+    layer: "dns",
+    failure: "dns_nxdomain_error",
   },
   {
     name: "without a system resolver, the first configured one decides",

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCidr } from "../../src/net/bogons.js";
 import { readFileSync, readdirSync } from "node:fs";
-import { DEFAULT_ALLOW_PORTS, WEB_PORTS, addressPolicy, parseAllowPorts, urlRefusal } from "../../src/control/policy.js";
+import { DEFAULT_ALLOW_PORTS, WEB_PORTS, addressPolicy, ownAddressesOnly, parseAllowPorts, redirectRefusal, urlRefusal } from "../../src/control/policy.js";
 import { parseControlRequest } from "../../src/control/request.js";
 import { invalidResponse } from "../../src/probes/control-wire.js";
 import { parseListen } from "../../src/cli/control.js";
@@ -123,13 +123,20 @@ describe("urlRefusal (the web's ports and the address policy)", () => {
     // A tcp:// target reaches the helper as http://host:443/.
     ["http://example.org:443/", web, null],
     ["https://example.org:80/", web, null],
-    ["http://example.org:22/", web, /port 22 is not fetched: this helper fetches URLs on ports 80 and 443 only \(--allow-ports\)/],
+    ["http://example.org:22/", web, /port 22 is not fetched: browsers refuse it, or it is a mail, database or remote-administration port, and --allow-ports does not list it/],
     ["https://example.org:6379/", web, /port 6379 is not fetched/],
     ["http://example.org:25/", web, /port 25 is not fetched/],
-    ["http://example.org:8080/", web, /port 8080 is not fetched/],
+    ["http://example.org:3306/", web, /port 3306 is not fetched/],
+    // A name on another port: measured on the helper's own addresses for it (ownAddressesOnly).
+    ["http://example.org:8080/", web, null],
+    ["http://www.example.com:444/", web, null],
     ["http://example.org:8080/", listed, null],
     ["https://example.org:8443/", listed, null],
-    ["http://example.org:8081/", listed, /port 8081 is not fetched: this helper fetches URLs on ports 80 and 443 and 8080, 8443 only/],
+    ["http://example.org:8081/", listed, null],
+    // An IP literal on another port: the probe chose the address, so it is refused.
+    ["http://93.184.216.34:444/", web, /port 444 is not fetched for an IP address: this helper fetches URLs on ports 80 and 443 \(--allow-ports\), and on another port only for a host name/],
+    ["http://93.184.216.34:8081/", listed, /port 8081 is not fetched for an IP address: this helper fetches URLs on ports 80 and 443 and 8080, 8443 \(--allow-ports\)/],
+    ["http://[2606:2800:220:1::248]:444/", web, /port 444 is not fetched for an IP address/],
     ["http://127.0.0.1/", web, /the host 127\.0\.0\.1 is a loopback address/],
     ["http://[2002:a00:1::]/", web, /the host 2002:a00:1:: is a private address/],
     ["http://[2002:808:808::]/", web, /a 6to4 address/],
@@ -145,7 +152,34 @@ describe("urlRefusal (the web's ports and the address policy)", () => {
       else expect(r).toBeNull();
     });
   }
-  it("fetches any port with --allow-ports any", () => expect(urlRefusal(new URL("http://example.org:22/"), { ...web, allowPorts: "any" })).toBeNull());
+  it("fetches any port with --allow-ports any, and a service port the operator lists", () => {
+    expect(urlRefusal(new URL("http://example.org:22/"), { ...web, allowPorts: "any" })).toBeNull();
+    expect(urlRefusal(new URL("http://93.184.216.34:22/"), { ...web, allowPorts: [22] })).toBeNull();
+  });
+
+  it("refuses every unlisted port with --listed-ports-only", () => {
+    expect(urlRefusal(new URL("http://www.example.com:444/"), { ...web, urlPort: false })).toMatch(/port 444 is not fetched: this helper fetches URLs on ports 80 and 443 only \(--allow-ports, --listed-ports-only\)/);
+    expect(urlRefusal(new URL("http://example.org:8080/"), { ...listed, urlPort: false })).toBeNull();
+  });
+
+  it("measures a URL on an unlisted port on the helper's own addresses only", () => {
+    expect(ownAddressesOnly(new URL("http://www.example.com:444/"), web)).toBe(true);
+    expect(ownAddressesOnly(new URL("http://www.example.com/"), web)).toBe(false);
+    expect(ownAddressesOnly(new URL("https://www.example.com:8443/"), listed)).toBe(false);
+    expect(ownAddressesOnly(new URL("http://www.example.com:444/"), { ...web, allowPorts: "any" })).toBe(false);
+  });
+
+  it("follows a redirect on an unlisted port only to the measured URL's own host and port", () => {
+    const first = new URL("http://www.example.com:444/a");
+    expect(redirectRefusal(new URL("http://WWW.example.com:444/b"), first, web)).toBeNull();
+    expect(redirectRefusal(new URL("https://www.example.com/"), first, web)).toBeNull();
+    expect(redirectRefusal(new URL("http://other.example.com:444/"), first, web)).toMatch(/port 444 is not fetched: this helper follows redirects on ports 80 and 443 \(--allow-ports\), and on another port only to the measured URL's own host and port/);
+    expect(redirectRefusal(new URL("http://www.example.com:445/"), first, web)).toMatch(/port 445 is not fetched/);
+    expect(redirectRefusal(new URL("http://93.184.216.34:444/"), first, web)).toMatch(/port 444 is not fetched/);
+    expect(redirectRefusal(new URL("http://127.0.0.1/"), first, web)).toMatch(/the host 127\.0\.0\.1 is a loopback address/);
+    // A measured URL that is itself refused vouches for nothing.
+    expect(redirectRefusal(new URL("http://www.example.com:444/"), first, { ...web, urlPort: false })).toMatch(/port 444 is not fetched/);
+  });
 
   it("allows by default every port the bundled target lists use, and no other", () => {
     const dir = new URL("../../targets/", import.meta.url);

@@ -57,6 +57,17 @@ describe("meaningfulChanges", () => {
     expect(c).toMatchObject({ from: { status: "blocked", layer: "tcp" }, to: { status: "ok" }, at: hour(5), runId: seen, previousAt: hour(2), previousRunId: last });
   });
 
+  it("reports no change across a helper outage that made plain-HTTP pages inconclusive (docs/verdicts.md), and reports a real change after it", () => {
+    run(1, "ok", true);
+    run(2, "inconclusive", false); // the helper failed: a plain-HTTP page nothing could compare
+    run(3, "inconclusive", false);
+    run(4, "ok", true);
+    expect(moves()).toEqual([]);
+    run(5, "inconclusive", false);
+    run(6, "blocked/http", true);
+    expect(moves()).toEqual(["ok/ -> blocked/http at 06"]);
+  });
+
   it("starts a window from the state before it, and lists only what happened in it", () => {
     run(1, "ok", null);
     run(2, "blocked/dns", null);

@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FACT_KEYS, fact, type FactKey } from "../../src/analysis/facts.js";
-import { RULES, classify, notMeasured, runOutcome, serviceStatus } from "../../src/analysis/classify.js";
+import { NOTES, RULES, classify, notMeasured, runOutcome, serviceStatus } from "../../src/analysis/classify.js";
 import { explainTarget } from "../../src/analysis/target.js";
 import { parseTarget } from "../../src/targets/parse.js";
 import type { Observation } from "../../src/probes/observation.js";
@@ -19,7 +19,8 @@ describe("the rule table", () => {
   test("every fact has one rule, except the notes", () => {
     const ruled = RULES.map((r) => r.fact);
     expect(new Set(ruled).size, "a fact with two rules").toBe(ruled.length);
-    expect(FACT_KEYS.filter((k) => !ruled.includes(k))).toEqual(["helper_unusable"]);
+    expect(FACT_KEYS.filter((k) => !ruled.includes(k))).toEqual(["dns_probe_only_addresses_site_answered", "helper_unusable"]);
+    expect([...NOTES].sort()).toEqual(["dns_probe_only_addresses_site_answered", "helper_unusable"]);
   });
 
   test("docs/verdicts.md names every fact", () => {
@@ -28,8 +29,11 @@ describe("the rule table", () => {
 
   test("blocked rules come first, then down, then inconclusive (the local network), then anomaly", () => {
     const rank = { blocked: 0, down: 1, inconclusive: 2, anomaly: 3, ok: 4 } as const;
-    // not_measured (first) and nothing_ran (last) stand apart: a target that was not probed, or not at all.
-    const order = RULES.filter((r) => r.fact !== "not_measured" && r.fact !== "nothing_ran").map((r) => rank[r.status as keyof typeof rank]);
+    // not_measured (first), nothing_ran and http_page_uncompared (last) stand apart: a target
+    // that was not probed, not at all, or whose page nothing could compare (every anomaly says more).
+    const apart = ["not_measured", "nothing_ran", "http_page_uncompared"];
+    const order = RULES.filter((r) => !apart.includes(r.fact)).map((r) => rank[r.status as keyof typeof rank]);
+    expect(RULES.slice(-3).map((r) => r.fact)).toEqual(["nothing_ran", "http_page_uncompared", "http_differs_over_validated_tls"]);
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
@@ -54,6 +58,20 @@ describe("the rule table", () => {
     expect(alone.status).toBe("ok");
     // The user is told the page was not compared with a control.
     expect(alone.evidence).toEqual(["the control helper http://h/ could not be used (generic_timeout_error)"]);
+    // The resolver's unexplained address where the site answered is a note too: reached, and recorded.
+    const proxy = fact("dns_probe_only_addresses_site_answered", "dns", null, ["dns#1"], { resolver: "the system resolver", addresses: "192.0.2.90", name: "x.example", controls: "the control helper", controlAddrs: "198.51.100.1", via: "192.0.2.90", how: "192.0.2.90 served the page the control saw" });
+    const reached = classify([proxy]);
+    expect(reached.decidedBy).toBeNull();
+    expect(reached.verdict.status).toBe("ok");
+    expect(reached.verdict.evidence).toEqual([
+      "note: the system resolver returned 192.0.2.90, which no control returned for x.example (the control helper resolved it to 198.51.100.1); 192.0.2.90 served the page the control saw, so the site was reached, through 192.0.2.90: a transparent proxy of this network (which sees every request) or a server of the site the controls were not sent to",
+    ]);
+    // Under any deciding fact the note follows its evidence.
+    const tcp = fact("tcp_failed_unconfirmed", "tcp", "generic_timeout_error", ["conn#1"], { tries: "192.0.2.1:443|generic_timeout_error" });
+    const both = classify([proxy, tcp]).verdict;
+    expect(both.status).toBe("anomaly");
+    expect(both.evidence[0]).toMatch(/^TCP connect/);
+    expect(both.evidence[1]).toMatch(/^note: /);
   });
 
   test("the run's other decisions: not measured, the exit outcome, a service's status", () => {
