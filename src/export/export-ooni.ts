@@ -533,7 +533,20 @@ function httpExperimentFailure(target: string, obs: readonly Observation[], dnsF
 }
 
 /** The base keys (df-000) every exported measurement has, for `testName`. */
-function baseKeys(run: RunRecord, m: MeasurementWithRun["measurement"], options: OoniOptions, testName: "web_connectivity" | "tcp_connect") {
+/** What one test writes into the envelope that every OONI measurement shares. */
+interface OoniTest<K, N extends string> {
+  name: N;
+  version: string;
+  extensions: Record<string, number>;
+  input: string;
+  keys: K;
+}
+
+/**
+ * One OONI measurement: the keys every test shares (df-000-base: the run, the probe, the
+ * software, the helper) around one test's own, in OONI's (alphabetical) order.
+ */
+function ooniEnvelope<K, N extends "web_connectivity" | "tcp_connect">(run: RunRecord, m: MeasurementWithRun["measurement"], options: OoniOptions, test: OoniTest<K, N>) {
   const version = run.version && /^[0-9]+\.[0-9]+(\.[0-9]+(-[A-Za-z0-9._-]+)?)?$/.test(run.version) ? run.version : options.softwareVersion;
   const annotations: Record<string, string> = {
     engine_name: "reachprobe",
@@ -547,23 +560,41 @@ function baseKeys(run: RunRecord, m: MeasurementWithRun["measurement"], options:
   for (const key of ["platform", "architecture"] as const) if (typeof runOptions[key] === "string") annotations[key] = runOptions[key];
   const label = options.networkLabel === true ? run.networkLabel : null;
   if (label !== null) annotations.network_label = label;
+  const helper = m.control?.helper;
+  const testHelpers: OoniMeasurement["test_helpers"] = helper ? { backend: { address: helper, type: helper.startsWith("https:") ? "https" : "http" } } : {};
   return {
     annotations,
     data_format_version: OONI_DATA_FORMAT_VERSION,
+    extensions: test.extensions,
+    input: test.input,
     measurement_start_time: ooniTime(m.startedAt),
     probe_asn: ooniAsn(run.probeAsn),
     probe_cc: ooniCc(run.probeCc),
     probe_ip: OONI_PROBE_IP,
     probe_network_name: label ?? "",
-    report_id: ooniReportId(run, testName),
+    report_id: ooniReportId(run, test.name),
     resolver_asn: "AS0",
     resolver_ip: OONI_UNKNOWN_RESOLVER_IP,
     resolver_network_name: "",
     software_name: "reachprobe" as const,
     software_version: version,
+    test_helpers: testHelpers,
+    test_keys: test.keys,
+    test_name: test.name,
     test_runtime: m.durationMs / 1000,
     test_start_time: ooniTime(run.startedAt),
+    test_version: test.version,
   };
+}
+
+/** Our own verdict, beside OONI's keys (its evidence's quoted titles scrubbed as the bodies are). */
+function reachprobeVerdict(m: MeasurementWithRun["measurement"]) {
+  return { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: [...scrubQuotedTitles(m.verdict.evidence, m.observations)] };
+}
+
+/** OONI's control_failure: null with an answer (or no helper asked), the helper's failure, or a helper that gave no answer. */
+function controlFailure(m: MeasurementWithRun["measurement"]): string | null {
+  return m.control ? (m.control.failure ?? (m.control.response ? null : NO_ANSWER_FAILURE)) : null;
 }
 
 /** A `tcp://host:port` target as OONI's tcp_connect input: `host:port` (ts-008). */
@@ -591,39 +622,20 @@ export function toOoniTcpConnect({ run, measurement: m }: MeasurementWithRun, op
   const tx: Tx = (o) => ids.get(o) ?? 0;
   const dns = m.observations.filter((o): o is DnsObservation => o.step === "dns");
   const classic = classicLookups(dns);
-  const helper = m.control?.helper;
-  const base = baseKeys(run, m, options, "tcp_connect");
-  const { measurement_start_time, probe_asn, probe_cc, probe_ip, probe_network_name, report_id, resolver_asn, resolver_ip, resolver_network_name, software_name, software_version, test_runtime, test_start_time, annotations, data_format_version } = base;
-  return {
-    annotations,
-    data_format_version,
+  return ooniEnvelope(run, m, options, {
+    name: "tcp_connect",
+    version: OONI_TCP_CONNECT_VERSION,
     extensions: { dnst: 0, tcpconnect: 0 },
     input: tcpConnectInput(m.target),
-    measurement_start_time,
-    probe_asn,
-    probe_cc,
-    probe_ip,
-    probe_network_name,
-    report_id,
-    resolver_asn,
-    resolver_ip,
-    resolver_network_name,
-    software_name,
-    software_version,
-    test_helpers: helper ? { backend: { address: helper, type: helper.startsWith("https:") ? "https" : "http" } } : {},
-    test_keys: {
+    keys: {
       connection: tcpConnection(m.observations),
       queries: dns.map((o) => dnsQueries(o, classic.has(o), sec, tx).query),
       tcp_connect: m.observations.filter((o): o is TcpObservation => o.step === "tcp" && !o.purpose).map((o) => tcpConnect(o, m.control, sec, tx)),
       x_control: m.control?.response ? ooniControl(m.control.response) : null,
-      x_control_failure: m.control ? (m.control.failure ?? (m.control.response ? null : NO_ANSWER_FAILURE)) : null,
-      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: [...scrubQuotedTitles(m.verdict.evidence, m.observations)] },
+      x_control_failure: controlFailure(m),
+      x_reachprobe: reachprobeVerdict(m),
     },
-    test_name: "tcp_connect",
-    test_runtime,
-    test_start_time,
-    test_version: OONI_TCP_CONNECT_VERSION,
-  };
+  });
 }
 
 /** The OONI web_connectivity measurement of one stored measurement (tcp:// targets included: toOoniTcpConnect is how the export writes those). */
@@ -647,27 +659,12 @@ export function toOoniWebConnectivity({ run, measurement: m }: MeasurementWithRu
   }
   const dnsFailure = dnsExperimentFailure(dns);
   const { blocking, accessible } = ooniBlocking(m.verdict);
-  const helper = m.control?.helper;
-  const base = baseKeys(run, m, options, "web_connectivity");
-  const { measurement_start_time, probe_asn, probe_cc, probe_ip, probe_network_name, report_id, resolver_asn, resolver_ip, resolver_network_name, software_name, software_version, test_runtime, test_start_time, annotations, data_format_version } = base;
-  return {
-    annotations,
-    data_format_version,
+  return ooniEnvelope(run, m, options, {
+    name: "web_connectivity",
+    version: OONI_TEST_VERSION,
     extensions: { dnst: 0, httpt: 0, tcpconnect: 0, tlshandshake: 0 },
     input: m.target,
-    measurement_start_time,
-    probe_asn,
-    probe_cc,
-    probe_ip,
-    probe_network_name,
-    report_id,
-    resolver_asn,
-    resolver_ip,
-    resolver_network_name,
-    software_name,
-    software_version,
-    test_helpers: helper ? { backend: { address: helper, type: helper.startsWith("https:") ? "https" : "http" } } : {},
-    test_keys: {
+    keys: {
       agent: "redirect",
       client_resolver: null,
       socksproxy: null,
@@ -678,7 +675,7 @@ export function toOoniWebConnectivity({ run, measurement: m }: MeasurementWithRu
       // web_connectivity lists requests last first: the final response leads.
       requests: obs.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec, tx)).reverse(),
       control: m.control?.response ? ooniControl(m.control.response) : null,
-      control_failure: m.control ? (m.control.failure ?? (m.control.response ? null : NO_ANSWER_FAILURE)) : null,
+      control_failure: controlFailure(m),
       dns_experiment_failure: dnsFailure,
       http_experiment_failure: httpExperimentFailure(m.target, obs, dnsFailure),
       blocking,
@@ -688,13 +685,9 @@ export function toOoniWebConnectivity({ run, measurement: m }: MeasurementWithRu
         tls_handshakes: swaps.filter((o): o is TlsObservation => o.step === "tls").map((o) => tlsHandshake(o, sec, tx)),
         requests: swaps.filter((o): o is HttpObservation => o.step === "http").map((o) => httpRequest(o, sec, tx)),
       },
-      x_reachprobe: { status: m.verdict.status, layer: m.verdict.layer, failure: m.verdict.failure, evidence: [...scrubQuotedTitles(m.verdict.evidence, m.observations)] },
+      x_reachprobe: reachprobeVerdict(m),
     },
-    test_name: "web_connectivity",
-    test_runtime,
-    test_start_time,
-    test_version: OONI_TEST_VERSION,
-  };
+  });
 }
 
 /**
