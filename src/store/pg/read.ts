@@ -10,7 +10,8 @@ import type { HistoryQuery, Span } from "../history.js";
 import type { NetworkSummary } from "../network.js";
 import { referencedBlobs, unpackControl, unpackObservations } from "../observation-refs.js";
 import { decodeBlob } from "../blobs.js";
-import { runFromRow, type MeasurementQuery, type MeasurementWithRun, type RunRow } from "../store.js";
+import { measurementFromRow, runFromRow, type MeasurementQuery, type MeasurementRecord, type MeasurementRow, type MeasurementWithRun, type RunRecord, type RunRow } from "../store.js";
+import { idPrefix, pickId, type IdMatch, type RunListEntry, type RunListQuery } from "../runs.js";
 import type { Layer, Status } from "../../analysis/verdict.js";
 import type { Failure } from "../../net/failures.js";
 
@@ -163,6 +164,10 @@ interface PgStretch extends StretchStart, DetailRow {
 const RUN_SELECT = `r.id, iso(r.started_at) AS started_at, iso(r.finished_at) AS finished_at, r.state, r.reachprobe_version, r.pid,
   r.hostname_hash, r.network_label, r.probe_asn, r.probe_cc, r.options_json, r.target_count, r.summary_json, r.canary_json`;
 
+// A measurement's columns as measurementFromRow reads them.
+const MEASUREMENT_SELECT = `m.id, m.run_id, m.target, m.service, m.status, m.layer, m.failure, m.evidence_json, m.observations_json, m.control_json,
+  iso(m.started_at) AS started_at, iso(m.finished_at) AS finished_at, m.duration_ms`;
+
 /** How many measurements an export reads a page. */
 const EXPORT_PAGE = 2000;
 
@@ -303,6 +308,88 @@ export class PgReader {
     return r.rows;
   }
 
+  /** The newest runs with their measurements counted per status (runs.ts, listRuns). */
+  async listRuns(q: RunListQuery): Promise<RunListEntry[]> {
+    const { params, p } = binder();
+    const where: string[] = [];
+    if (q.since != null) where.push(`r.started_at >= ${p(q.since)}::timestamptz`);
+    if (q.network != null) where.push(`r.network = ${p(q.network)}`);
+    // The newest runs first (runs_started_at), then only their measurements (measurements_run_id, covering status).
+    const rows = (await this.db.query<{
+      id: string; started_at: string; finished_at: string | null; state: RunListEntry["state"]; network: string; target_count: number | null;
+      blocked: number; anomaly: number; down: number; inconclusive: number; ok: number;
+    }>(
+      `SELECT r.id, iso(r.started_at) AS started_at, iso(r.finished_at) AS finished_at, r.state, r.network, r.target_count,
+              c.blocked, c.anomaly, c.down, c.inconclusive, c.ok
+       FROM (SELECT id, started_at, finished_at, state, network, target_count, seq FROM runs AS r
+             ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+             ORDER BY r.started_at DESC, r.seq DESC LIMIT ${p(q.limit)}) AS r
+       CROSS JOIN LATERAL (
+         SELECT count(*) FILTER (WHERE m.status = 'blocked')::integer AS blocked, count(*) FILTER (WHERE m.status = 'anomaly')::integer AS anomaly,
+                count(*) FILTER (WHERE m.status = 'down')::integer AS down, count(*) FILTER (WHERE m.status = 'inconclusive')::integer AS inconclusive,
+                count(*) FILTER (WHERE m.status = 'ok')::integer AS ok
+         FROM measurements AS m WHERE m.run_id = r.id) AS c
+       ORDER BY r.started_at DESC, r.seq DESC`,
+      params,
+    )).rows;
+    return rows.map((r) => ({
+      id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, state: r.state, network: r.network, targetCount: r.target_count,
+      counts: { blocked: r.blocked, anomaly: r.anomaly, down: r.down, inconclusive: r.inconclusive, ok: r.ok },
+    }));
+  }
+
+  /**
+   * The run or measurement whose id starts with `prefix` (runs.ts, findById: the same rule and
+   * messages). Ids are compared byte by byte as SQLite compares them, whatever the database's
+   * collation (runs_id_bytes, measurement_ids_bytes).
+   */
+  async findById(prefix: string, kind?: "run" | "measurement"): Promise<IdMatch> {
+    const p = idPrefix(prefix);
+    const found: IdMatch[] = [];
+    for (const k of kind ? [kind] : (["run", "measurement"] as const)) {
+      const r = await this.db.query<{ id: string }>(
+        `SELECT id FROM ${k === "run" ? "runs" : "measurement_ids"} WHERE id COLLATE "C" >= $1 AND id COLLATE "C" < $2 ORDER BY id COLLATE "C" LIMIT 6`,
+        [p, `${p}\u{10FFFF}`],
+      );
+      for (const row of r.rows) found.push({ kind: k, id: row.id });
+    }
+    return pickId(prefix, found, kind);
+  }
+
+  /** The run with this id, or undefined (store.ts, getRun). */
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const r = await this.db.query<RunRow>(`SELECT ${RUN_SELECT} FROM runs AS r WHERE r.id = $1`, [id]);
+    return r.rows[0] === undefined ? undefined : runFromRow(r.rows[0]);
+  }
+
+  /** The measurement with this id, or undefined (store.ts, getMeasurement). */
+  async getMeasurement(id: string): Promise<MeasurementRecord | undefined> {
+    const r = await this.db.query<MeasurementRow>(`SELECT ${MEASUREMENT_SELECT} FROM measurements AS m WHERE m.id = $1`, [id]);
+    return (await this.records(r.rows))[0];
+  }
+
+  /** A run's measurements in the order they started, ties by arrival (store.ts, listMeasurements). */
+  async listMeasurements(runId: string): Promise<MeasurementRecord[]> {
+    const r = await this.db.query<MeasurementRow>(`SELECT ${MEASUREMENT_SELECT} FROM measurements AS m WHERE m.run_id = $1 ORDER BY m.started_at, m.seq`, [runId]);
+    return this.records(r.rows);
+  }
+
+  // Rows to records, with the blobs they refer to read in one query.
+  private async records(rows: MeasurementRow[]): Promise<MeasurementRecord[]> {
+    const keys = new Set<string>();
+    for (const m of rows) for (const k of referencedBlobs(JSON.parse(m.observations_json), m.control_json ? JSON.parse(m.control_json) : null)) keys.add(k);
+    const bytes = new Map<string, Buffer>();
+    if (keys.size) {
+      const b = await this.db.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ANY($1::text[])`, [[...keys]]);
+      for (const row of b.rows) bytes.set(row.sha256, decodeBlob(row));
+    }
+    return rows.map((row) => measurementFromRow(row, (key, encoding = "utf8") => {
+      const t = bytes.get(key);
+      if (t === undefined) throw new Error(`blob ${key} is referred to but not in the blobs table`);
+      return t.toString(encoding);
+    }));
+  }
+
   /**
    * Measurements with their runs (store.ts, iterateMeasurements): run by run, oldest first, and
    * by started_at within a run; read a page at a time (keyset), so memory stays flat.
@@ -313,7 +400,7 @@ export class PgReader {
     if (q.network != null) runWhere.push(`r.network = $${runParams.push(q.network)}`);
     if (q.since != null) runWhere.push(`EXISTS (SELECT 1 FROM measurements AS m WHERE m.run_id = r.id AND m.started_at >= $${runParams.push(q.since)}::timestamptz)`);
     const runs = (await this.db.query<RunRow>(`SELECT ${RUN_SELECT} FROM runs AS r ${runWhere.length ? `WHERE ${runWhere.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq`, runParams)).rows;
-    const blobText = new Map<string, string>();
+    const blobText = new Map<string, Buffer>();
     for (const runRow of runs) {
       const run = runFromRow(runRow);
       let after: [string, number] = ["-infinity", -1];
@@ -333,16 +420,18 @@ export class PgReader {
         // Blobs the page refers to, in one query.
         const keys = new Set<string>();
         for (const m of page) for (const k of referencedBlobs(JSON.parse(m.observations_json), m.control_json ? JSON.parse(m.control_json) : null)) keys.add(k);
+        // Emptied before, not after, deciding what is missing: else a page's cached keys would be lost.
+        if (blobText.size > 1000) blobText.clear();
         const missing = [...keys].filter((k) => !blobText.has(k));
         if (missing.length) {
-          if (blobText.size > 1000) blobText.clear();
           const b = await this.db.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ANY($1::text[])`, [missing]);
-          for (const row of b.rows) blobText.set(row.sha256, decodeBlob(row).toString("utf8"));
+          for (const row of b.rows) blobText.set(row.sha256, decodeBlob(row));
         }
-        const text = (key: string) => {
+        // A body sample stored from base64 is given back as base64 (BlobStore.text).
+        const text = (key: string, encoding: "utf8" | "base64" = "utf8") => {
           const t = blobText.get(key);
           if (t === undefined) throw new Error(`blob ${key} is referred to but not in the blobs table`);
-          return t;
+          return t.toString(encoding);
         };
         for (const m of page) {
           yield {

@@ -140,8 +140,15 @@ LEFT JOIN LATERAL (
 WHERE m.changed;
 `;
 
+// show finds runs and measurements by the start of their id, compared byte by byte as SQLite
+// compares them (runs.ts, findById): indexes in the "C" collation, whatever the database's.
+const V2 = `
+CREATE INDEX runs_id_bytes ON runs ((id COLLATE "C"));
+CREATE INDEX measurement_ids_bytes ON measurement_ids ((id COLLATE "C"));
+`;
+
 /** Every migration in order; MIGRATIONS[n - 1] brings version n - 1 to n. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [V1];
+export const PG_MIGRATIONS: readonly string[] = [V1, V2];
 
 /** The schema version this code writes and reads. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
