@@ -8,6 +8,7 @@ import type pg from "pg";
 import { networkKey } from "../network.js";
 import { ensurePartitions } from "./schema.js";
 import { relinkSql } from "./relink.js";
+import { respan } from "./spans.js";
 import type { RunRow } from "../store.js";
 
 /** A run as pushed: the SQLite runs row (schema.ts), times as stored (ISO text). */
@@ -219,6 +220,8 @@ export async function ingestBatch(db: pg.ClientBase, database: string, probeId: 
       });
       const keys = [...since.values()];
       await db.query(relinkSql(), [keys.map((k) => k.network), keys.map((k) => k.target), keys.map((k) => k.at)]);
+      // Then the spans history and changes read, from the same rows (spans.ts).
+      await respan(db, keys.map((k) => ({ network: k.network, target: k.target, since: k.at })), rows.map((m) => m.id));
     }
     await db.query("COMMIT");
     return result;

@@ -1,0 +1,261 @@
+/**
+ * The spans table of the fleet database (docs/fleet.md, "The schema"): one row per stretch of
+ * consecutive measurements of one target on one network with the same status and layer (a
+ * span of history, a stretch start of changes), with what the reading commands read of it:
+ * its first measurement, its last, how many it holds, and the first measurement after its
+ * first that had a control helper's answer. history and changes read these rows instead of
+ * counting and looking up millions of measurements (src/store/pg/read.ts).
+ *
+ * The collector keeps it right per batch, after the relink (relink.ts), under the same
+ * network locks: for each (network, target) the batch touched, the spans from the one holding
+ * the last measurement before the batch's earliest new row on are made again from the rows
+ * from that measurement on (the rows the relink re-derived) and that span's stored prefix, so
+ * that rows arriving late and out of order leave the same rows as a recomputation over the
+ * whole table (spansFromMeasurementsSql, which also fills the table when it is created).
+ */
+import type pg from "pg";
+
+/** The table (schema version 3). */
+export const SPANS_TABLE_SQL = `
+CREATE TABLE spans (
+  network        text NOT NULL,
+  target         text NOT NULL,
+  from_at        timestamptz NOT NULL,
+  from_seq       bigint NOT NULL,
+  status         text NOT NULL,
+  layer          text,
+  service        text NOT NULL,
+  failure        text,
+  run_id         text NOT NULL,
+  id             text NOT NULL,
+  controlled     boolean NOT NULL,
+  runs           integer NOT NULL,
+  last_at        timestamptz NOT NULL,
+  last_seq       bigint NOT NULL,
+  last_service   text NOT NULL,
+  last_failure   text,
+  last_run_id    text NOT NULL,
+  later_at       timestamptz,
+  later_seq      bigint,
+  later_service  text,
+  later_failure  text,
+  later_run_id   text,
+  later_id       text,
+  PRIMARY KEY (network, target, from_at, from_seq)
+);
+CREATE INDEX spans_target ON spans (target);
+`;
+
+// A control helper answered for this measurement (changes.ts, CONTROLLED).
+const CONTROLLED = `(m.control_json IS NOT NULL AND (m.control_json::json ->> 'failure') IS NULL)`;
+
+/** The spans table's columns, in the order spansFromMeasurementsSql and respan write them. */
+export const SPAN_COLUMNS = [
+  "network", "target", "from_at", "from_seq", "status", "layer", "service", "failure", "run_id", "id", "controlled", "runs",
+  "last_at", "last_seq", "last_service", "last_failure", "last_run_id",
+  "later_at", "later_seq", "later_service", "later_failure", "later_run_id", "later_id",
+] as const;
+
+/**
+ * The spans of every (network, target), made from the measurements alone, with SPAN_COLUMNS:
+ * what fills the table when it is created, and, with EXCEPT, the check that the kept table is
+ * right (spansDriftSql). A span starts at each measurement whose `changed` is not false
+ * (relink.ts keeps it right).
+ */
+export function spansFromMeasurementsSql(): string {
+  return `
+WITH g AS (
+  SELECT m.network, m.target, m.started_at, m.seq, m.status, m.layer, m.service, m.failure, m.run_id, m.id,
+         ${CONTROLLED} AS c, m.changed IS DISTINCT FROM false AS st,
+         count(*) FILTER (WHERE m.changed IS DISTINCT FROM false) OVER w AS grp,
+         COALESCE(LEAD(m.changed IS DISTINCT FROM false) OVER w, true) AS is_last
+  FROM measurements AS m
+  WINDOW w AS (PARTITION BY m.network, m.target ORDER BY m.started_at, m.seq)
+),
+a AS (
+  SELECT network, target, grp, count(*)::integer AS runs,
+         max(started_at) FILTER (WHERE st) AS from_at, max(seq) FILTER (WHERE st) AS from_seq,
+         max(status) FILTER (WHERE st) AS status, max(layer) FILTER (WHERE st) AS layer,
+         max(service) FILTER (WHERE st) AS service, max(failure) FILTER (WHERE st) AS failure,
+         max(run_id) FILTER (WHERE st) AS run_id, max(id) FILTER (WHERE st) AS id, bool_or(c) FILTER (WHERE st) AS controlled,
+         max(started_at) FILTER (WHERE is_last) AS last_at, max(seq) FILTER (WHERE is_last) AS last_seq,
+         max(service) FILTER (WHERE is_last) AS last_service, max(failure) FILTER (WHERE is_last) AS last_failure,
+         max(run_id) FILTER (WHERE is_last) AS last_run_id,
+         (min(ARRAY[extract(epoch FROM started_at) * 1000, seq]) FILTER (WHERE c AND NOT st))[2] AS later_seq
+  FROM g GROUP BY network, target, grp
+)
+SELECT a.network, a.target, a.from_at, a.from_seq, a.status, a.layer, a.service, a.failure, a.run_id, a.id, a.controlled, a.runs,
+       a.last_at, a.last_seq, a.last_service, a.last_failure, a.last_run_id,
+       l.started_at, l.seq, l.service, l.failure, l.run_id, l.id
+FROM a LEFT JOIN LATERAL (
+  SELECT m.started_at, m.seq, m.service, m.failure, m.run_id, m.id FROM measurements AS m
+  WHERE a.later_seq IS NOT NULL AND m.seq = a.later_seq AND m.network = a.network AND m.target = a.target) AS l ON true`;
+}
+
+/** How many rows the kept spans table and a recomputation from the measurements disagree on (0 when it is right). */
+export function spansDriftSql(): string {
+  const kept = `SELECT ${SPAN_COLUMNS.join(", ")} FROM spans`;
+  const made = `SELECT * FROM (${spansFromMeasurementsSql()}) AS r`;
+  return `SELECT (SELECT count(*) FROM (${kept} EXCEPT ALL ${made}) AS a) + (SELECT count(*) FROM (${made} EXCEPT ALL ${kept}) AS b) AS n`;
+}
+
+// The rows from the last measurement before each pair's earliest new row on (relink.ts's),
+// as they are after the relink: `st` where a span starts, `fresh` for the batch's own rows.
+const REGION_SQL = `
+WITH k AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS k(network, target, since, i)
+),
+b AS (
+  SELECT k.i, k.network, k.target, k.since, p.started_at AS p_at, p.seq AS p_seq
+  FROM k LEFT JOIN LATERAL (
+    SELECT x.started_at, x.seq FROM measurements AS x
+    WHERE x.network = k.network AND x.target = k.target AND x.started_at < k.since
+    ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS p ON true
+)
+SELECT b.i::integer AS i, iso(m.started_at) AS at, m.seq, m.status, m.layer, m.service, m.failure, m.run_id, m.id,
+       ${CONTROLLED} AS c, m.changed IS DISTINCT FROM false AS st, m.id IN (SELECT unnest($4::text[])) AS fresh
+FROM b JOIN measurements AS m
+  ON m.network = b.network AND m.target = b.target AND m.started_at >= COALESCE(b.p_at, b.since)
+ AND (b.p_at IS NULL OR (m.started_at, m.seq) >= (b.p_at, b.p_seq))
+ORDER BY b.i, m.started_at, m.seq`;
+
+// The stored span holding each pair's first region row (the last before the new rows), and where the next one began.
+const HOLDER_SQL = `
+SELECT k.i::integer AS i, iso(x.from_at) AS from_at, x.from_seq, x.status, x.layer, x.service, x.failure, x.run_id, x.id, x.controlled, x.runs,
+       iso(x.later_at) AS later_at, x.later_seq, x.later_service, x.later_failure, x.later_run_id, x.later_id,
+       iso(y.from_at) AS next_at, y.from_seq AS next_seq
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) WITH ORDINALITY AS k(network, target, p_at, p_seq, i)
+JOIN LATERAL (
+  SELECT s.* FROM spans AS s WHERE s.network = k.network AND s.target = k.target AND (s.from_at, s.from_seq) <= (k.p_at, k.p_seq)
+  ORDER BY s.from_at DESC, s.from_seq DESC LIMIT 1) AS x ON true
+LEFT JOIN LATERAL (
+  SELECT s.from_at, s.from_seq FROM spans AS s WHERE s.network = k.network AND s.target = k.target AND (s.from_at, s.from_seq) > (k.p_at, k.p_seq)
+  ORDER BY s.from_at, s.from_seq LIMIT 1) AS y ON true`;
+
+interface RegionRow {
+  i: number;
+  at: string;
+  seq: number;
+  status: string;
+  layer: string | null;
+  service: string;
+  failure: string | null;
+  run_id: string;
+  id: string;
+  c: boolean;
+  st: boolean;
+  fresh: boolean;
+}
+
+interface Later {
+  at: string;
+  seq: number;
+  service: string;
+  failure: string | null;
+  run_id: string;
+  id: string;
+}
+
+/** A span as it is made again. */
+interface SpanRow {
+  network: string;
+  target: string;
+  from_at: string;
+  from_seq: number;
+  status: string;
+  layer: string | null;
+  service: string;
+  failure: string | null;
+  run_id: string;
+  id: string;
+  controlled: boolean;
+  runs: number;
+  last: RegionRow | null;
+  later: Later | null;
+}
+
+const before = (a: { at: string; seq: number }, b: { at: string; seq: number }) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+/**
+ * Makes the spans of the (network, target) pairs a batch wrote again, after the relink, from
+ * each pair's earliest new row (`since`, ISO) on; `freshIds` are the batch's new measurements.
+ */
+export async function respan(db: pg.ClientBase, pairs: ReadonlyArray<{ network: string; target: string; since: string }>, freshIds: readonly string[]): Promise<void> {
+  if (pairs.length === 0) return;
+  const region = (await db.query<RegionRow>(REGION_SQL, [pairs.map((p) => p.network), pairs.map((p) => p.target), pairs.map((p) => p.since), freshIds])).rows;
+  const rowsOf = new Map<number, RegionRow[]>();
+  for (const r of region) {
+    r.seq = Number(r.seq);
+    let list = rowsOf.get(r.i);
+    if (!list) rowsOf.set(r.i, (list = []));
+    list.push(r);
+  }
+  // Pairs whose first region row is an old one (the last before the new rows): the span holding it.
+  const withPrev: number[] = [];
+  for (const [i, rows] of rowsOf) if (!rows[0]!.fresh) withPrev.push(i);
+  const holders = new Map<number, Record<string, unknown>>();
+  if (withPrev.length) {
+    const h = (await db.query(HOLDER_SQL, [
+      withPrev.map((i) => pairs[i - 1]!.network), withPrev.map((i) => pairs[i - 1]!.target),
+      withPrev.map((i) => rowsOf.get(i)![0]!.at), withPrev.map((i) => rowsOf.get(i)![0]!.seq),
+    ])).rows as Array<Record<string, unknown>>;
+    for (const row of h) holders.set(withPrev[(row.i as number) - 1]!, row);
+  }
+  const made: SpanRow[] = [];
+  // Per pair, the spans from this start on are replaced (null: all of them).
+  const del: Array<{ network: string; target: string; from_at: string | null; from_seq: number | null }> = [];
+  for (const [i, rows] of rowsOf) {
+    const { network, target } = pairs[i - 1]!;
+    const p = rows[0]!;
+    const x = p.fresh ? undefined : holders.get(i);
+    if (!p.fresh && x === undefined) throw new Error(`spans: no span holds ${network} ${target} at ${p.at} (the spans table is not in step with measurements)`);
+    del.push({ network, target, from_at: x ? (x.from_at as string) : null, from_seq: x ? Number(x.from_seq) : null });
+    let cur: SpanRow | null = null;
+    let skipStart = false;
+    if (x && !(p.st && p.at === x.from_at && p.seq === Number(x.from_seq))) {
+      // The rows of the holding span before p are unchanged: its stored count less its old rows from p on.
+      const next = x.next_at === null ? null : { at: x.next_at as string, seq: Number(x.next_seq) };
+      const oldInX = rows.filter((r) => !r.fresh && (next === null || before(r, next))).length;
+      const later = x.later_at === null ? null : { at: x.later_at as string, seq: Number(x.later_seq), service: x.later_service as string, failure: x.later_failure as string | null, run_id: x.later_run_id as string, id: x.later_id as string };
+      cur = {
+        network, target, from_at: x.from_at as string, from_seq: Number(x.from_seq), status: x.status as string, layer: x.layer as string | null,
+        service: x.service as string, failure: x.failure as string | null, run_id: x.run_id as string, id: x.id as string,
+        controlled: x.controlled as boolean, runs: (x.runs as number) - oldInX, last: null,
+        // The first answered measurement after the span's first, if it came before p.
+        later: later && before(later, p) ? later : null,
+      };
+      skipStart = true;
+    }
+    for (const r of rows) {
+      if (r.st && !(skipStart && r === p)) {
+        if (cur) made.push(cur);
+        cur = { network, target, from_at: r.at, from_seq: r.seq, status: r.status, layer: r.layer, service: r.service, failure: r.failure, run_id: r.run_id, id: r.id, controlled: r.c, runs: 0, last: null, later: null };
+      } else if (r.c && cur && cur.later === null) {
+        cur.later = { at: r.at, seq: r.seq, service: r.service, failure: r.failure, run_id: r.run_id, id: r.id };
+      }
+      if (!cur) throw new Error(`spans: ${network} ${target} has a measurement before its first span start`);
+      cur.runs++;
+      cur.last = r;
+    }
+    if (cur) made.push(cur);
+  }
+  await db.query(
+    `DELETE FROM spans AS s USING unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) AS d(network, target, from_at, from_seq)
+     WHERE s.network = d.network AND s.target = d.target AND (d.from_at IS NULL OR (s.from_at, s.from_seq) >= (d.from_at, d.from_seq))`,
+    [del.map((d) => d.network), del.map((d) => d.target), del.map((d) => d.from_at), del.map((d) => d.from_seq)],
+  );
+  const col = <T>(f: (s: SpanRow) => T) => made.map(f);
+  await db.query(
+    `INSERT INTO spans (${SPAN_COLUMNS.join(", ")})
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                          $11::boolean[], $12::integer[], $13::timestamptz[], $14::bigint[], $15::text[], $16::text[], $17::text[],
+                          $18::timestamptz[], $19::bigint[], $20::text[], $21::text[], $22::text[], $23::text[])`,
+    [
+      col((s) => s.network), col((s) => s.target), col((s) => s.from_at), col((s) => s.from_seq), col((s) => s.status), col((s) => s.layer),
+      col((s) => s.service), col((s) => s.failure), col((s) => s.run_id), col((s) => s.id), col((s) => s.controlled), col((s) => s.runs),
+      col((s) => s.last!.at), col((s) => s.last!.seq), col((s) => s.last!.service), col((s) => s.last!.failure), col((s) => s.last!.run_id),
+      col((s) => s.later?.at ?? null), col((s) => s.later?.seq ?? null), col((s) => s.later?.service ?? null), col((s) => s.later?.failure ?? null),
+      col((s) => s.later?.run_id ?? null), col((s) => s.later?.id ?? null),
+    ],
+  );
+}
