@@ -23,47 +23,29 @@ function binder(): { params: Params; p: (v: unknown) => string } {
   return { params, p: (v) => (params.push(v), `$${params.length}`) };
 }
 
-/** The SQL of history on PostgreSQL and its parameters (exported for EXPLAIN in tests and the benchmark). */
+/**
+ * The SQL of history on PostgreSQL and its parameters (exported for EXPLAIN in tests and the
+ * benchmark): the spans table (spans.ts) holds each span whole, its count and its last
+ * measurement, so history reads one row per span.
+ */
 export function pgHistorySql(q: HistoryQuery): { text: string; params: Params } {
   const { params, p } = binder();
-  const keys = ["f.changed IS NULL"];
-  if (q.network != null) keys.push(`f.network = ${p(q.network)}`);
+  const where: string[] = [];
+  if (q.network != null) where.push(`s.network = ${p(q.network)}`);
   const targets = q.target == null ? [] : typeof q.target === "string" ? [q.target] : [...q.target];
-  if (targets.length) keys.push(`f.target = ANY(${p(targets)}::text[])`);
-  if (q.service != null) keys.push(`(f.network, f.target) IN (SELECT network, target FROM latest_status WHERE service = ${p(q.service)})`);
+  if (targets.length) where.push(`s.target = ANY(${p(targets)}::text[])`);
+  if (q.service != null) where.push(`(s.network, s.target) IN (SELECT network, target FROM latest_status WHERE service = ${p(q.service)})`);
   const since = q.since != null ? `WHERE s.next_at IS NULL OR s.next_at > ${p(q.since)}::timestamptz` : "";
-  // Every lookup per (network, target) and per span is bounded on started_at by plain times as
-  // well as by (started_at, seq) row values: the plain bounds let PostgreSQL skip the month
-  // partitions a span does not reach (run-time pruning), which row values alone do not.
-  // OFFSET 0 keeps each lateral lookup a lookup (an index probe per key) instead of letting the
-  // planner turn it into a join over every key's index entries.
   const text = `
-    WITH keys AS (SELECT f.network, f.target FROM measurements AS f WHERE ${keys.join(" AND ")}),
-    starts AS (
-      SELECT k.network, k.target, m.status, m.layer, m.started_at AS from_at, m.seq AS from_seq,
-             LEAD(m.started_at) OVER w AS next_at, LEAD(m.seq) OVER w AS next_seq
-      FROM keys AS k CROSS JOIN LATERAL (
-        SELECT x.status, x.layer, x.started_at, x.seq FROM measurements AS x
-        WHERE x.network = k.network AND x.target = k.target AND x.changed IS DISTINCT FROM false OFFSET 0) AS m
-      WINDOW w AS (PARTITION BY k.network, k.target ORDER BY m.started_at, m.seq)
-    ),
-    spans AS (SELECT * FROM starts AS s ${since})
-    SELECT s.network, s.target, l.service, s.status, s.layer, l.failure, iso(s.from_at) AS "from", iso(l.started_at) AS "to",
-           c.n AS runs, l.run_id AS "lastRunId", s.next_at IS NULL AS current
-    FROM spans AS s
-    CROSS JOIN LATERAL (
-      SELECT x.service, x.failure, x.started_at, x.run_id FROM measurements AS x
-      WHERE x.network = s.network AND x.target = s.target
-        AND x.started_at >= s.from_at AND x.started_at <= COALESCE(s.next_at, 'infinity')
-        AND (s.next_at IS NULL OR (x.started_at, x.seq) < (s.next_at, s.next_seq))
-      ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS l
-    CROSS JOIN LATERAL (
-      SELECT count(*)::integer AS n FROM measurements AS x
-      WHERE x.network = s.network AND x.target = s.target
-        AND x.started_at >= s.from_at AND x.started_at <= COALESCE(s.next_at, 'infinity')
-        AND (x.started_at, x.seq) >= (s.from_at, s.from_seq)
-        AND (s.next_at IS NULL OR (x.started_at, x.seq) < (s.next_at, s.next_seq))) AS c
-    ORDER BY s.network, l.service, s.target, s.from_at, s.from_seq`;
+    WITH spans_of AS (
+      SELECT s.*, LEAD(s.from_at) OVER w AS next_at
+      FROM spans AS s ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      WINDOW w AS (PARTITION BY s.network, s.target ORDER BY s.from_at, s.from_seq)
+    )
+    SELECT s.network, s.target, s.last_service AS service, s.status, s.layer, s.last_failure AS failure, iso(s.from_at) AS "from", iso(s.last_at) AS "to",
+           s.runs, s.last_run_id AS "lastRunId", s.next_at IS NULL AS current
+    FROM spans_of AS s ${since}
+    ORDER BY s.network, s.last_service, s.target, s.from_at, s.from_seq`;
   return { text, params };
 }
 
@@ -91,51 +73,36 @@ export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } 
   return { text, params };
 }
 
-// A control helper answered for this measurement (changes.ts, CONTROLLED): a control observation without a failure.
-const CONTROLLED = `(x.control_json IS NOT NULL AND (x.control_json::json ->> 'failure') IS NULL)`;
-
 /**
  * The SQL of meaningful changes on PostgreSQL: every stretch start of the chosen targets, all
- * time (measurements_span_starts), with what the fold of changes.ts looks up: whether a helper
- * answered and the first helper's answer later in the stretch (read only for suspect stretches
- * on networks that ever had a helper), the row's service, failure and ids, and, for the starts
- * since `q.since` (the only ones a reported change can end a state at, but for outages across
- * `since`, which pgChangeDetailsSql completes), the last measurement before it. Bounds are
- * plain times as SQLite's lookups are (ties in started_at are broken by seq where SQLite uses
- * rowid); LIMIT 1 keeps each lateral lookup an index probe per row instead of a join.
+ * time, with what the fold of changes.ts looks up, from the spans table (spans.ts): whether a
+ * helper answered its first measurement and the first one later in the stretch that a helper
+ * answered (within the times SQLite's lookup takes: after the start's, before the next
+ * start's), whether its network ever had a helper, the row's service, failure and ids, and the
+ * last measurement before it: the previous span's last, unless that started at the same time
+ * as the start (then pgBeforeSql looks it up, as SQLite does, by time).
  */
 export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: readonly string[] | null): { text: string; params: Params } {
   const { params, p } = binder();
-  const where = ["x.changed IS DISTINCT FROM false"];
-  if (q.network != null) where.push(`x.network = ${p(q.network)}`);
-  if (targets) where.push(`x.target = ANY(${p(targets)}::text[])`);
-  const since = q.since != null ? `s.started_at >= ${p(q.since)}::timestamptz` : "true";
+  const where: string[] = [];
+  if (q.network != null) where.push(`s.network = ${p(q.network)}`);
+  if (targets) where.push(`s.target = ANY(${p(targets)}::text[])`);
   const text = `
     WITH helper AS (SELECT DISTINCT r.network FROM runs AS r WHERE (r.options_json::json ->> 'control') IS NOT NULL),
     starts AS (
-      SELECT x.network, x.target, x.status, x.layer, x.started_at, x.seq, x.service, x.failure, x.run_id, x.id,
-             x.status IN ('blocked', 'anomaly') AND x.network IN (SELECT network FROM helper) AS suspect,
-             CASE WHEN x.status IN ('blocked', 'anomaly') AND x.network IN (SELECT network FROM helper) THEN ${CONTROLLED} ELSE false END AS controlled,
-             LEAD(x.started_at) OVER w AS next_at
-      FROM measurements AS x WHERE ${where.join(" AND ")}
-      WINDOW w AS (PARTITION BY x.network, x.target ORDER BY x.started_at, x.seq)
+      SELECT s.*, LEAD(s.from_at) OVER w AS next_at, LAG(s.last_at) OVER w AS before_at, LAG(s.last_run_id) OVER w AS before_run_id
+      FROM spans AS s ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      WINDOW w AS (PARTITION BY s.network, s.target ORDER BY s.from_at, s.from_seq)
     )
-    SELECT s.network, s.target, s.status, s.layer, iso(s.started_at) AS started_at, s.service, s.failure, s.run_id, s.id,
-           s.suspect AS helper, s.controlled, ${since} AS looked_before,
-           iso(b.started_at) AS before_at, b.run_id AS before_run_id,
-           l.status AS later_status, l.layer AS later_layer, iso(l.started_at) AS later_at, l.service AS later_service,
-           l.failure AS later_failure, l.run_id AS later_run_id, l.id AS later_id
+    SELECT s.network, s.target, s.status, s.layer, iso(s.from_at) AS started_at, s.service, s.failure, s.run_id, s.id,
+           s.network IN (SELECT network FROM helper) AS helper, s.controlled,
+           s.before_at IS NULL OR s.before_at < s.from_at AS looked_before,
+           iso(s.before_at) AS before_at, s.before_run_id,
+           iso(l.later_at) AS later_at, l.later_service, l.later_failure, l.later_run_id, l.later_id
     FROM starts AS s
-    LEFT JOIN LATERAL (
-      SELECT x.started_at, x.run_id FROM measurements AS x
-      WHERE ${since} AND x.network = s.network AND x.target = s.target AND x.started_at < s.started_at
-      ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS b ON true
-    LEFT JOIN LATERAL (
-      SELECT x.status, x.layer, x.started_at, x.service, x.failure, x.run_id, x.id FROM measurements AS x
-      WHERE s.suspect AND NOT s.controlled AND x.network = s.network AND x.target = s.target
-        AND x.started_at > s.started_at AND x.started_at < COALESCE(s.next_at, 'infinity') AND ${CONTROLLED}
-      ORDER BY x.started_at, x.seq LIMIT 1) AS l ON true
-    ORDER BY s.network, s.target, s.started_at, s.seq`;
+    LEFT JOIN LATERAL (SELECT s.later_at, s.later_service, s.later_failure, s.later_run_id, s.later_id
+      WHERE s.later_at > s.from_at AND s.later_at < COALESCE(s.next_at, 'infinity')) AS l ON true
+    ORDER BY s.network, s.target, s.from_at, s.from_seq`;
   return { text, params };
 }
 
@@ -230,11 +197,11 @@ export class PgReader {
     const rows = (await this.db.query<{
       network: string; target: string; status: Status; layer: Layer | null; started_at: string; service: string; failure: string | null;
       run_id: string; id: string; helper: boolean; controlled: boolean; looked_before: boolean; before_at: string | null; before_run_id: string | null;
-      later_status: Status | null; later_layer: Layer | null; later_at: string | null; later_service: string | null; later_failure: string | null;
+      later_at: string | null; later_service: string | null; later_failure: string | null;
       later_run_id: string | null; later_id: string | null;
     }>(text, params)).rows;
-    // A change whose old state ended before `since` (an outage across it) was not looked
-    // before: noted by its index in `out` (before() is called right before its change is pushed).
+    // A change whose previous span's last measurement started at the same time as it was not
+    // looked before: noted by its index in `out` (before() is called right before its change is pushed).
     const unlooked: Array<{ i: number; end: PgStretch }> = [];
     const out: StatusChange[] = [];
     const lookups = {
@@ -254,10 +221,9 @@ export class PgReader {
         group = [];
         helper = false;
       }
-      // A row says whether its network had a helper only where it is suspect, the only place the fold asks.
-      helper ||= r.helper;
+      helper = r.helper;
       const later: PgStretch | null = r.later_at === null ? null : {
-        network: r.network, target: r.target, status: r.later_status!, layer: r.later_layer, started_at: r.later_at,
+        network: r.network, target: r.target, status: r.status, layer: r.layer, started_at: r.later_at,
         service: r.later_service!, failure: r.later_failure, run_id: r.later_run_id!, id: r.later_id!, controlled: true, later: null, before: null,
       };
       group.push({
