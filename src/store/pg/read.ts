@@ -76,17 +76,22 @@ export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } 
 /**
  * The SQL of meaningful changes on PostgreSQL: every stretch start of the chosen targets, all
  * time, with what the fold of changes.ts looks up, from the spans table (spans.ts): whether a
- * helper answered its first measurement and the first one later in the stretch that a helper
- * answered (within the times SQLite's lookup takes: after the start's, before the next
- * start's), whether its network ever had a helper, the row's service, failure and ids, and the
- * last measurement before it: the previous span's last, unless that started at the same time
- * as the start (then pgBeforeSql looks it up, as SQLite does, by time).
+ * helper answered its first measurement and when the first one later in the stretch that a
+ * helper answered started (within the times SQLite's lookup takes: after the start's, before
+ * the next start's), and whether its network ever had a helper. Where a change can be
+ * reported (a start since \`q.since\`, or a helper's answer since then), also the row's
+ * service, failure and ids, the helper's answer's, and the last measurement before it: the
+ * previous span's last, unless that started at the same time as the start (then pgBeforeSql
+ * looks it up, as SQLite does, by time). Older starts only steer the fold: the rest is left
+ * out, which keeps a year's 50,000 rows small.
  */
 export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: readonly string[] | null): { text: string; params: Params } {
   const { params, p } = binder();
   const where: string[] = [];
   if (q.network != null) where.push(`s.network = ${p(q.network)}`);
   if (targets) where.push(`s.target = ANY(${p(targets)}::text[])`);
+  const since = q.since != null ? p(q.since) : null;
+  const recent = since === null ? "true" : `(s.from_at >= ${since}::timestamptz OR l.later_at >= ${since}::timestamptz)`;
   const text = `
     WITH helper AS (SELECT DISTINCT r.network FROM runs AS r WHERE (r.options_json::json ->> 'control') IS NOT NULL),
     starts AS (
@@ -94,14 +99,13 @@ export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: reado
       FROM spans AS s ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       WINDOW w AS (PARTITION BY s.network, s.target ORDER BY s.from_at, s.from_seq)
     )
-    SELECT s.network, s.target, s.status, s.layer, iso(s.from_at) AS started_at, s.service, s.failure, s.run_id, s.id,
-           s.network IN (SELECT network FROM helper) AS helper, s.controlled,
-           s.before_at IS NULL OR s.before_at < s.from_at AS looked_before,
-           iso(s.before_at) AS before_at, s.before_run_id,
-           iso(l.later_at) AS later_at, l.later_service, l.later_failure, l.later_run_id, l.later_id
+    SELECT s.network, s.target, s.status, s.layer, iso(s.from_at), s.network IN (SELECT network FROM helper), s.controlled, iso(l.later_at), d.*
     FROM starts AS s
-    LEFT JOIN LATERAL (SELECT s.later_at, s.later_service, s.later_failure, s.later_run_id, s.later_id
-      WHERE s.later_at > s.from_at AND s.later_at < COALESCE(s.next_at, 'infinity')) AS l ON true
+    LEFT JOIN LATERAL (SELECT s.later_at WHERE s.later_at > s.from_at AND s.later_at < COALESCE(s.next_at, 'infinity')) AS l ON true
+    LEFT JOIN LATERAL (
+      SELECT s.service, s.failure, s.run_id, s.id, s.before_at IS NULL OR s.before_at < s.from_at, iso(s.before_at), s.before_run_id,
+             s.later_service, s.later_failure, s.later_run_id, s.later_id
+      WHERE ${recent}) AS d ON true
     ORDER BY s.network, s.target, s.from_at, s.from_seq`;
   return { text, params };
 }
@@ -194,14 +198,15 @@ export class PgReader {
       if (targets.length === 0) return [];
     }
     const { text, params } = pgMeaningfulChangesSql(q, targets);
-    const rows = (await this.db.query<{
-      network: string; target: string; status: Status; layer: Layer | null; started_at: string; service: string; failure: string | null;
-      run_id: string; id: string; helper: boolean; controlled: boolean; looked_before: boolean; before_at: string | null; before_run_id: string | null;
-      later_at: string | null; later_service: string | null; later_failure: string | null;
-      later_run_id: string | null; later_id: string | null;
-    }>(text, params)).rows;
-    // A change whose previous span's last measurement started at the same time as it was not
-    // looked before: noted by its index in `out` (before() is called right before its change is pushed).
+    type Row = [
+      network: string, target: string, status: Status, layer: Layer | null, started_at: string, helper: boolean, controlled: boolean, later_at: string | null,
+      service: string | null, failure: string | null, run_id: string | null, id: string | null, looked_before: boolean | null, before_at: string | null,
+      before_run_id: string | null, later_service: string | null, later_failure: string | null, later_run_id: string | null, later_id: string | null,
+    ];
+    const rows = (await this.db.query<Row>({ text, values: params, rowMode: "array" })).rows as unknown as Row[];
+    // A change whose old state ended before `since` (an outage across it), or whose previous
+    // span's last measurement started at the same time, was not looked before: noted by its
+    // index in `out` (before() is called right before its change is pushed).
     const unlooked: Array<{ i: number; end: PgStretch }> = [];
     const out: StatusChange[] = [];
     const lookups = {
@@ -216,20 +221,21 @@ export class PgReader {
     let group: PgStretch[] = [];
     let helper = false;
     for (const r of rows) {
-      if (group.length && (group[0]!.network !== r.network || group[0]!.target !== r.target)) {
+      const [network, target, status, layer, started_at, hasHelper, controlled, laterAt] = r;
+      if (group.length && (group[0]!.network !== network || group[0]!.target !== target)) {
         foldStretches(group, helper, lookups, q, out);
         group = [];
-        helper = false;
       }
-      helper = r.helper;
-      const later: PgStretch | null = r.later_at === null ? null : {
-        network: r.network, target: r.target, status: r.status, layer: r.layer, started_at: r.later_at,
-        service: r.later_service!, failure: r.later_failure, run_id: r.later_run_id!, id: r.later_id!, controlled: true, later: null, before: null,
+      helper = hasHelper;
+      // Details are there only where a change can be reported (pgMeaningfulChangesSql); the fold reads them only there.
+      const [, , , , , , , , service, failure, run_id, id, looked, beforeAt, beforeRunId, laterService, laterFailure, laterRunId, laterId] = r;
+      const later: PgStretch | null = laterAt === null ? null : {
+        network, target, status, layer, started_at: laterAt,
+        service: laterService!, failure: laterFailure, run_id: laterRunId!, id: laterId!, controlled: true, later: null, before: null,
       };
       group.push({
-        network: r.network, target: r.target, status: r.status, layer: r.layer, started_at: r.started_at, service: r.service, failure: r.failure,
-        run_id: r.run_id, id: r.id, controlled: r.controlled, later,
-        before: !r.looked_before ? null : r.before_at === null ? undefined : { started_at: r.before_at, run_id: r.before_run_id! },
+        network, target, status, layer, started_at, service: service!, failure, run_id: run_id!, id: id!, controlled, later,
+        before: !looked ? null : beforeAt === null ? undefined : { started_at: beforeAt, run_id: beforeRunId! },
       });
     }
     if (group.length) foldStretches(group, helper, lookups, q, out);
