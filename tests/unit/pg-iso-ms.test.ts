@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isoMs } from "../../src/store/pg/report-rows.js";
+import { isoMs } from "../../src/store/pg/iso-ms.js";
 
 describe("isoMs (the fleet report's run times)", () => {
   it("gives what toISOString gives, at day, leap-day and epoch edges and before 1970", () => {
