@@ -166,13 +166,17 @@ const EMPTY: { [K in keyof Queries]: unknown } = {
   newestChanges: [], changeDetail: undefined, databaseRunCount: 0, databaseNetworks: [],
 };
 
+/** Thrown to end a pass early: what it lacks is noted, and nothing it could compute on would stand. */
+class NotYet extends Error {}
+
 /** The runs and changes the report lists by default (report-data.ts, maxRuns and maxChanges). */
 const LISTED = 500;
 
 /**
  * Fetches ahead what the next pass will most likely ask for, from what was just fetched, so
- * that it need not be a pass of its own: once the runs are in, each network's run before the
- * period and the details of the runs the report lists (the newest, and each network's last);
+ * that it need not be a pass of its own: once the runs are in, the database's run count and
+ * networks, each network's run before the period and the details of the runs the report lists
+ * (the newest, and each network's last);
  * once the networks' newest changes are in, the details of the newest of them all. A guess
  * that misses costs only the fetch: the passes still ask for whatever they lack.
  */
@@ -184,8 +188,15 @@ async function prefetch(db: pg.ClientBase, batch: ReturnType<typeof batchQueries
     const name = key.slice(0, key.indexOf("\n"));
     if (name === "runs") {
       seen.add(key);
-      const [filter] = JSON.parse(key.slice(name.length + 1)) as [{ since: string | null }];
+      const [filter] = JSON.parse(key.slice(name.length + 1)) as [{ since: string | null; network: string | null }];
       const runs = value as ReportRunRow[];
+      // What the report reads last: the database's runs, and its networks when the report has filters.
+      const counted = `databaseRunCount\n[]`;
+      if (!cache.has(counted)) cache.set(counted, (await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM runs`)).rows[0]!.n);
+      const named = `databaseNetworks\n[]`;
+      if ((filter.since !== null || filter.network !== null) && !cache.has(named)) {
+        cache.set(named, (await db.query<{ network: string }>(`SELECT DISTINCT network FROM runs`)).rows.map((r) => r.network));
+      }
       const lastOf = new Map<string, number>();
       for (const r of runs) lastOf.set(r[5], r[0]);
       for (const r of runs.slice(-LISTED)) runKeys.add(r[0]);
@@ -262,6 +273,15 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         changeDetail: (rid) => answer("changeDetail", [rid]),
         databaseRunCount: () => answer("databaseRunCount", []),
         databaseNetworks: () => answer("databaseNetworks", []),
+        willRead: (reads) => {
+          for (const { params, straddled, maxChanges } of reads) {
+            answer("endpoints", [params]);
+            answer("changes", [params, straddled]);
+            answer("newestChanges", [params, straddled, maxChanges]);
+          }
+          // Computing on without them would be a pass whose every later read is a guess.
+          if (wideMissed) throw new NotYet();
+        },
       };
       let result: T | undefined;
       const t0 = performance.now();
