@@ -80,13 +80,19 @@ function queries(db: pg.ClientBase) {
          WHERE f.changed IS NULL AND f.network = $1`,
         [p.network, from(p.from)],
       ),
-    changes: (p: ReportNetworkParams, straddled: boolean) =>
-      arrays<ReportChangeRow>(
-        `SELECT c.target, c.status, c.layer, c.failure, iso(c.started_at), ${straddled ? IN_PERIOD_RUN : "1"}
-         FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1
-         ORDER BY c.started_at, c.target, c.seq`,
-        straddled ? [p.network, from(p.from), p.since] : [p.network, from(p.from)],
-      ),
+    // One JSON document (a year's changes of a network are 4,000 rows), times made ISO text here.
+    changes: async (p: ReportNetworkParams, straddled: boolean) => {
+      const r = await db.query({
+        text: `SELECT json_agg(json_build_array(c.target, c.status, c.layer, c.failure, c.started_at AT TIME ZONE 'UTC', ${straddled ? IN_PERIOD_RUN : "1"})
+                 ORDER BY c.started_at, c.target, c.seq)::text
+               FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1`,
+        values: straddled ? [p.network, from(p.from), p.since] : [p.network, from(p.from)],
+        rowMode: "array",
+      });
+      const changes = JSON.parse((r.rows[0] as [string | null])[0] ?? "[]") as ReportChangeRow[];
+      for (const c of changes) c[4] = isoOfJson(c[4]);
+      return changes;
+    },
     newestChanges: (p: ReportNetworkParams, straddled: boolean, limit: number) =>
       rows<ReportListedChangeRow>(
         `SELECT iso(c.started_at) AS at, c.seq AS rid, c.service, c.target, c.prev_status, c.prev_layer, c.status, c.layer, c.failure
