@@ -7,8 +7,7 @@
 import type pg from "pg";
 import { networkKey } from "../network.js";
 import { ensurePartitions } from "./schema.js";
-import { RELINK_UPDATE_SQL, relinkSql } from "./relink.js";
-import { respan } from "./spans.js";
+import { relink } from "./relink.js";
 import type { RunRow } from "../store.js";
 
 /** A run as pushed: the SQLite runs row (schema.ts), times as stored (ISO text). */
@@ -219,14 +218,8 @@ export async function ingestBatch(db: pg.ClientBase, database: string, probeId: 
         if (!k || m.started_at < k.at) since.set(key, { network: networks[i]!, target: m.target, at: m.started_at });
       });
       const keys = [...since.values()];
-      const wrong = (await db.query<{ network: string; target: string; started_at: string; seq: number; ps: string | null; pl: string | null; ch: boolean | null }>(
-        relinkSql(), [keys.map((k) => k.network), keys.map((k) => k.target), keys.map((k) => k.at)])).rows;
-      if (wrong.length) {
-        await db.query(RELINK_UPDATE_SQL, [wrong.map((r) => r.network), wrong.map((r) => r.target), wrong.map((r) => r.started_at), wrong.map((r) => r.seq),
-          wrong.map((r) => r.ps), wrong.map((r) => r.pl), wrong.map((r) => r.ch)]);
-      }
-      // Then the spans history and changes read, from the same rows (spans.ts).
-      await respan(db, keys.map((k) => ({ network: k.network, target: k.target, since: k.at })), rows.map((m) => m.id));
+      // The derived columns re-derived, and the spans history and changes read made again (relink.ts, spans.ts).
+      await relink(db, keys.map((k) => ({ network: k.network, target: k.target, since: k.at })), rows.map((m) => m.id));
     }
     await db.query("COMMIT");
     return result;

@@ -14,6 +14,7 @@
  * whole table (spansFromMeasurementsSql, which also fills the table when it is created).
  */
 import type pg from "pg";
+import type { RegionRow } from "./relink.js";
 
 /** The table (schema version 3). */
 export const SPANS_TABLE_SQL = `
@@ -46,8 +47,8 @@ CREATE TABLE spans (
 CREATE INDEX spans_target ON spans (target);
 `;
 
-// A control helper answered for this measurement (changes.ts, CONTROLLED).
-const CONTROLLED = `(m.control_json IS NOT NULL AND (m.control_json::json ->> 'failure') IS NULL)`;
+/** A control helper answered for this measurement `m` (changes.ts, CONTROLLED). */
+export const CONTROLLED = `(m.control_json IS NOT NULL AND (m.control_json::json ->> 'failure') IS NULL)`;
 
 /** The spans table's columns, in the order spansFromMeasurementsSql and respan write them. */
 export const SPAN_COLUMNS = [
@@ -99,58 +100,6 @@ export function spansDriftSql(): string {
   return `SELECT (SELECT count(*) FROM (${kept} EXCEPT ALL ${made}) AS a) + (SELECT count(*) FROM (${made} EXCEPT ALL ${kept}) AS b) AS n`;
 }
 
-// (exported for EXPLAIN) The rows from the last measurement before each pair's earliest new row on (relink.ts's),
-// as they are after the relink: `st` where a span starts, `fresh` for the batch's own rows.
-// Read pair by pair through measurements_network_target_started_at (a lateral scan in key
-// order): as a join, the planner hashed every partition of 10 million rows (19 s a batch).
-export const REGION_SQL = `
-WITH k AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS k(network, target, since, i)
-),
-b AS (
-  SELECT k.i, k.network, k.target, k.since, p.started_at AS p_at, p.seq AS p_seq
-  FROM k LEFT JOIN LATERAL (
-    SELECT x.started_at, x.seq FROM measurements AS x
-    WHERE x.network = k.network AND x.target = k.target AND x.started_at < k.since
-    ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS p ON true
-)
-SELECT b.i::integer AS i, iso(m.started_at) AS at, m.seq, m.status, m.layer, m.service, m.failure, m.run_id, m.id,
-       ${CONTROLLED} AS c, m.changed IS DISTINCT FROM false AS st, m.id IN (SELECT unnest($4::text[])) AS fresh
-FROM b CROSS JOIN LATERAL (
-  SELECT m.* FROM measurements AS m
-  WHERE m.network = b.network AND m.target = b.target AND m.started_at >= COALESCE(b.p_at, b.since)
-    AND (b.p_at IS NULL OR (m.started_at, m.seq) >= (b.p_at, b.p_seq))
-  ORDER BY m.started_at, m.seq) AS m
-ORDER BY b.i, m.started_at, m.seq`;
-
-// (exported for EXPLAIN) The stored span holding each pair's first region row (the last before the new rows), and where the next one began.
-export const HOLDER_SQL = `
-SELECT k.i::integer AS i, iso(x.from_at) AS from_at, x.from_seq, x.status, x.layer, x.service, x.failure, x.run_id, x.id, x.controlled, x.runs,
-       iso(x.later_at) AS later_at, x.later_seq, x.later_service, x.later_failure, x.later_run_id, x.later_id,
-       iso(y.from_at) AS next_at, y.from_seq AS next_seq
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) WITH ORDINALITY AS k(network, target, p_at, p_seq, i)
-JOIN LATERAL (
-  SELECT s.* FROM spans AS s WHERE s.network = k.network AND s.target = k.target AND (s.from_at, s.from_seq) <= (k.p_at, k.p_seq)
-  ORDER BY s.from_at DESC, s.from_seq DESC LIMIT 1) AS x ON true
-LEFT JOIN LATERAL (
-  SELECT s.from_at, s.from_seq FROM spans AS s WHERE s.network = k.network AND s.target = k.target AND (s.from_at, s.from_seq) > (k.p_at, k.p_seq)
-  ORDER BY s.from_at, s.from_seq LIMIT 1) AS y ON true`;
-
-interface RegionRow {
-  i: number;
-  at: string;
-  seq: number;
-  status: string;
-  layer: string | null;
-  service: string;
-  failure: string | null;
-  run_id: string;
-  id: string;
-  c: boolean;
-  st: boolean;
-  fresh: boolean;
-}
-
 interface Later {
   at: string;
   seq: number;
@@ -181,12 +130,12 @@ interface SpanRow {
 const before = (a: { at: string; seq: number }, b: { at: string; seq: number }) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 /**
- * Makes the spans of the (network, target) pairs a batch wrote again, after the relink, from
- * each pair's earliest new row (`since`, ISO) on; `freshIds` are the batch's new measurements.
+ * Makes the spans of the (network, target) pairs a batch wrote again, from REGION_SQL's rows
+ * (read before the relink's UPDATE, with the derived columns as it writes them): each pair's
+ * spans from the one holding its first row on are replaced.
  */
-export async function respan(db: pg.ClientBase, pairs: ReadonlyArray<{ network: string; target: string; since: string }>, freshIds: readonly string[]): Promise<void> {
+export async function respan(db: pg.ClientBase, pairs: ReadonlyArray<{ network: string; target: string }>, region: readonly RegionRow[]): Promise<void> {
   if (pairs.length === 0) return;
-  const region = (await db.query<RegionRow>(REGION_SQL, [pairs.map((p) => p.network), pairs.map((p) => p.target), pairs.map((p) => p.since), freshIds])).rows;
   const rowsOf = new Map<number, RegionRow[]>();
   for (const r of region) {
     r.seq = Number(r.seq);
@@ -194,37 +143,26 @@ export async function respan(db: pg.ClientBase, pairs: ReadonlyArray<{ network: 
     if (!list) rowsOf.set(r.i, (list = []));
     list.push(r);
   }
-  // Pairs whose first region row is an old one (the last before the new rows): the span holding it.
-  const withPrev: number[] = [];
-  for (const [i, rows] of rowsOf) if (!rows[0]!.fresh) withPrev.push(i);
-  const holders = new Map<number, Record<string, unknown>>();
-  if (withPrev.length) {
-    const h = (await db.query(HOLDER_SQL, [
-      withPrev.map((i) => pairs[i - 1]!.network), withPrev.map((i) => pairs[i - 1]!.target),
-      withPrev.map((i) => rowsOf.get(i)![0]!.at), withPrev.map((i) => rowsOf.get(i)![0]!.seq),
-    ])).rows as Array<Record<string, unknown>>;
-    for (const row of h) holders.set(withPrev[(row.i as number) - 1]!, row);
-  }
   const made: SpanRow[] = [];
   // Per pair, the spans from this start on are replaced (null: all of them).
   const del: Array<{ network: string; target: string; from_at: string | null; from_seq: number | null }> = [];
   for (const [i, rows] of rowsOf) {
     const { network, target } = pairs[i - 1]!;
     const p = rows[0]!;
-    const x = p.fresh ? undefined : holders.get(i);
-    if (!p.fresh && x === undefined) throw new Error(`spans: no span holds ${network} ${target} at ${p.at} (the spans table is not in step with measurements)`);
-    del.push({ network, target, from_at: x ? (x.from_at as string) : null, from_seq: x ? Number(x.from_seq) : null });
+    if (p.has_prev && p.x_from_at === null) throw new Error(`spans: no span holds ${network} ${target} at ${p.at} (the spans table is not in step with measurements)`);
+    const x = p.has_prev ? p : undefined;
+    del.push({ network, target, from_at: x ? x.x_from_at : null, from_seq: x ? Number(x.x_from_seq) : null });
     let cur: SpanRow | null = null;
     let skipStart = false;
-    if (x && !(p.st && p.at === x.from_at && p.seq === Number(x.from_seq))) {
+    if (x && !(p.st && p.at === x.x_from_at && p.seq === Number(x.x_from_seq))) {
       // The rows of the holding span before p are unchanged: its stored count less its old rows from p on.
-      const next = x.next_at === null ? null : { at: x.next_at as string, seq: Number(x.next_seq) };
+      const next = x.next_at === null ? null : { at: x.next_at, seq: Number(x.next_seq) };
       const oldInX = rows.filter((r) => !r.fresh && (next === null || before(r, next))).length;
-      const later = x.later_at === null ? null : { at: x.later_at as string, seq: Number(x.later_seq), service: x.later_service as string, failure: x.later_failure as string | null, run_id: x.later_run_id as string, id: x.later_id as string };
+      const later = x.x_later_at === null ? null : { at: x.x_later_at, seq: Number(x.x_later_seq), service: x.x_later_service!, failure: x.x_later_failure, run_id: x.x_later_run_id!, id: x.x_later_id! };
       cur = {
-        network, target, from_at: x.from_at as string, from_seq: Number(x.from_seq), status: x.status as string, layer: x.layer as string | null,
-        service: x.service as string, failure: x.failure as string | null, run_id: x.run_id as string, id: x.id as string,
-        controlled: x.controlled as boolean, runs: (x.runs as number) - oldInX, last: null,
+        network, target, from_at: x.x_from_at!, from_seq: Number(x.x_from_seq), status: x.x_status!, layer: x.x_layer,
+        service: x.x_service!, failure: x.x_failure, run_id: x.x_run_id!, id: x.x_id!,
+        controlled: x.x_controlled!, runs: x.x_runs! - oldInX, last: null,
         // The first answered measurement after the span's first, if it came before p.
         later: later && before(later, p) ? later : null,
       };
