@@ -146,14 +146,19 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
       expect(jsonPg).toBe(json);
       const ms = JSON.parse(json).measurements as Array<{ id: string; observations: unknown[] }>;
       expect(ms.length).toBeGreaterThan(0);
-      // A measurement by its id's start: its observations with the body sample read back from the blobs.
-      const m = ms[ms.length - 1]!;
+      // A measurement by its id's start: its observations with the body sample read back from the
+      // blobs, text, and for b.example bytes that are not text, given back as base64.
+      for (const m of [ms[ms.length - 1]!, ms.find((x) => (x as unknown as { target: string }).target === "https://b.example/")!]) {
       const [mh, mhPg] = await both(["show", m.id.slice(0, 13)]);
       expect(mh).toContain(m.id);
       expect(mhPg).toBe(mh);
       const [mj, mjPg] = await both(["show", m.id, "--json"]);
       expect(JSON.parse(mj).observations).toEqual(m.observations);
       expect(mjPg).toBe(mj);
+      if ((m as unknown as { target: string }).target === "https://b.example/") {
+        expect((m.observations as Array<{ step: string; bodySampleEncoding?: string }>).find((o) => o.step === "http")!.bodySampleEncoding).toBe("base64");
+      }
+      }
     }
   }, 90_000);
 
