@@ -87,10 +87,7 @@ export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } 
  * service, failure and ids, the helper's answer's, and the last measurement before it: the
  * previous span's last, unless that started at the same time as the start (then pgBeforeSql
  * looks it up, as SQLite does, by time). Older starts only steer the fold: the rest is left
- * out, which keeps a year's 50,000 rows small. One difference is left: spans keep the first
- * answered measurement after a span's first; when that one started in the same millisecond as
- * the span's first, SQLite's lookup passes over it to a later one, and here none is found
- * (two measurements of one target on one network started in the same millisecond).
+ * out, which keeps a year's 50,000 rows small.
  */
 export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: readonly string[] | null): { text: string; params: Params } {
   const { params, p } = binder();

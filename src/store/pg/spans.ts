@@ -3,7 +3,8 @@
  * consecutive measurements of one target on one network with the same status and layer (a
  * span of history, a stretch start of changes), with what the reading commands read of it:
  * its first measurement, its last, how many it holds, and the first measurement after its
- * first that had a control helper's answer. history and changes read these rows instead of
+ * first that had a control helper's answer (and started after it: changes.ts looks up the first
+ * answer by time). history and changes read these rows instead of
  * counting and looking up millions of measurements (src/store/pg/read.ts).
  *
  * The collector keeps it right per batch, after the relink (relink.ts), under the same
@@ -69,6 +70,7 @@ WITH g AS (
   SELECT m.network, m.target, m.started_at, m.seq, m.status, m.layer, m.service, m.failure, m.run_id, m.id,
          ${CONTROLLED} AS c, m.changed IS DISTINCT FROM false AS st,
          count(*) FILTER (WHERE m.changed IS DISTINCT FROM false) OVER w AS grp,
+         max(m.started_at) FILTER (WHERE m.changed IS DISTINCT FROM false) OVER w AS grp_from,
          COALESCE(LEAD(m.changed IS DISTINCT FROM false) OVER w, true) AS is_last
   FROM measurements AS m
   WINDOW w AS (PARTITION BY m.network, m.target ORDER BY m.started_at, m.seq)
@@ -82,7 +84,7 @@ a AS (
          max(started_at) FILTER (WHERE is_last) AS last_at, max(seq) FILTER (WHERE is_last) AS last_seq,
          max(service) FILTER (WHERE is_last) AS last_service, max(failure) FILTER (WHERE is_last) AS last_failure,
          max(run_id) FILTER (WHERE is_last) AS last_run_id,
-         (min(ARRAY[extract(epoch FROM started_at) * 1000, seq]) FILTER (WHERE c AND NOT st))[2] AS later_seq
+         (min(ARRAY[extract(epoch FROM started_at) * 1000, seq]) FILTER (WHERE c AND started_at > grp_from))[2] AS later_seq
   FROM g GROUP BY network, target, grp
 )
 SELECT a.network, a.target, a.from_at, a.from_seq, a.status, a.layer, a.service, a.failure, a.run_id, a.id, a.controlled, a.runs,
@@ -172,7 +174,7 @@ export async function respan(db: pg.ClientBase, pairs: ReadonlyArray<{ network: 
       if (r.st && !(skipStart && r === p)) {
         if (cur) made.push(cur);
         cur = { network, target, from_at: r.at, from_seq: r.seq, status: r.status, layer: r.layer, service: r.service, failure: r.failure, run_id: r.run_id, id: r.id, controlled: r.c, runs: 0, last: null, later: null };
-      } else if (r.c && cur && cur.later === null) {
+      } else if (r.c && cur && cur.later === null && r.at > cur.from_at) {
         cur.later = { at: r.at, seq: r.seq, service: r.service, failure: r.failure, run_id: r.run_id, id: r.id };
       }
       if (!cur) throw new Error(`spans: ${network} ${target} has a measurement before its first span start`);
