@@ -429,7 +429,10 @@ function readReport(rows: ReportRows, q: ReportQuery): ReportData {
   // (ReportRows.willRead), so that a store that fetches ahead can fetch them all at once.
   const results = new Map<NetworkRuns, NetworkResult>();
   const paramsOf = new Map([...nets.values()].map((net) => [net, networkParams(rows, net, q)] as const));
-  rows.willRead?.([...paramsOf.values()].map(({ params, straddled }) => ({ params, straddled, maxChanges })));
+  // A timeline with a cell per run reads every run's measurements (loadNetwork, step 2).
+  rows.willRead?.([...paramsOf].map(([net, { params, straddled }]) => ({
+    params, straddled, maxChanges, runsRead: chooseAxis(net.times, maxCells).mode === "time" ? [] : net.rowids,
+  })));
   for (const net of nets.values()) results.set(net, loadNetwork(rows, net, q, maxCells, maxChanges, paramsOf.get(net)!));
 
   const runInfo = (net: NetworkRuns, i: number): RunInfo => {

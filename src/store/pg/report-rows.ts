@@ -262,6 +262,8 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
       // guesses that will not be fetched (see below): they are answered empty and not noted,
       // which spares a pass over a year's runs 105,120 notes.
       let wideMissed = false;
+      // Per-run reads the report said it will make whatever the network-wide rows say (willRead).
+      const certain = new Set<string>();
       const answer = <K extends keyof Queries>(name: K, args: Parameters<Queries[K]>): Awaited<ReturnType<Queries[K]>> => {
         const perKey = Object.hasOwn(batch, name);
         if (perKey && wideMissed) return EMPTY[name] as Awaited<ReturnType<Queries[K]>>;
@@ -286,10 +288,17 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         databaseRunCount: () => answer("databaseRunCount", []),
         databaseNetworks: () => answer("databaseNetworks", []),
         willRead: (reads) => {
-          for (const { params, straddled, maxChanges } of reads) {
+          for (const { params, straddled, maxChanges, runsRead } of reads) {
             answer("endpoints", [params]);
             answer("changes", [params, straddled]);
             answer("newestChanges", [params, straddled, maxChanges]);
+            // Read whatever the network-wide rows say: fetched with them, not on a guess.
+            for (const rowid of runsRead) {
+              const key = `runMeasurements\n[${rowid}]`;
+              if (cache.has(key)) continue;
+              certain.add(key);
+              misses.set(key, () => q.runMeasurements(rowid));
+            }
           }
           // Computing on without them would be a pass whose every later read is a guess.
           if (wideMissed) throw new NotYet();
@@ -313,7 +322,7 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
       // that the endpoints vouch for is not read row by row): while any network-wide row was
       // missing, they were asked for on a guess, and only the network-wide rows are fetched.
       const wide = [...misses].filter(([key]) => !Object.hasOwn(batch, key.split("\n")[0]!));
-      const todo = wide.length > 0 ? wide : [...misses];
+      const todo = wide.length > 0 ? [...wide, ...[...misses].filter(([key]) => certain.has(key))] : [...misses];
       const batched = new Map<keyof ReturnType<typeof batchQueries>, number[]>();
       for (const [key, fetch] of todo) {
         const [name, args] = key.split("\n") as [string, string];
