@@ -42,14 +42,23 @@ export interface ReadSource {
 
 /** Opens a PostgreSQL fleet database for reading; a message to print when it cannot be. */
 export async function openPgReader(url: string): Promise<{ reader: PgReader; close: () => Promise<void> } | string> {
-  const client = new pg.Client({ connectionString: url, application_name: "reachprobe", connectionTimeoutMillis: 10_000, options: SESSION_OPTIONS });
-  client.on("error", () => {});
+  const session = () => {
+    const c = new pg.Client({ connectionString: url, application_name: "reachprobe", connectionTimeoutMillis: 10_000, options: SESSION_OPTIONS });
+    c.on("error", () => {});
+    return c;
+  };
+  const client = session();
   try {
     await client.connect();
     const version = await pgSchemaVersion(client);
     if (version === 0) throw new Error("it holds no reachprobe fleet schema (start reachprobe collector on it first)");
     if (version > PG_SCHEMA_VERSION) throw new Error(`it has schema version ${version}, newer than this reachprobe's ${PG_SCHEMA_VERSION}; upgrade reachprobe`);
-    return { reader: new PgReader(client, redactUrl(url)), close: () => client.end() };
+    const connect = async () => {
+      const c = session();
+      await c.connect();
+      return c;
+    };
+    return { reader: new PgReader(client, redactUrl(url), connect), close: () => client.end() };
   } catch (err) {
     await client.end().catch(() => {});
     return pgFailure(url, err).message;

@@ -151,10 +151,13 @@ export class PgReader {
   readonly db: pg.ClientBase;
   /** The database as people should see it (no password). */
   readonly path: string;
+  /** Opens another session on the same database (for reads split in two, report-rows.ts); absent, reads use `db` alone. */
+  readonly connect: (() => Promise<pg.Client>) | undefined;
 
-  constructor(db: pg.ClientBase, path: string) {
+  constructor(db: pg.ClientBase, path: string, connect?: () => Promise<pg.Client>) {
     this.db = db;
     this.path = path;
+    this.connect = connect;
   }
 
   /** Makes every later read see one snapshot, as SQLite's read transaction does. */

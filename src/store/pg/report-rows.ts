@@ -178,6 +178,9 @@ const EMPTY: { [K in keyof Queries]: unknown } = {
   newestChanges: [], changeDetail: undefined, databaseRunCount: 0, databaseNetworks: [],
 };
 
+/** How many runs' measurements a fetch splits between two sessions. */
+const SPLIT_AT = 64;
+
 /** Thrown to end a pass early: what it lacks is noted, and nothing it could compute on would stand. */
 class NotYet extends Error {}
 
@@ -255,6 +258,16 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
   const cache = new Map<string, unknown>();
   const seen = new Set<string>();
   await reader.snapshot();
+  // The second session, opened when first needed, in this session's snapshot.
+  let other: Promise<pg.Client> | null = null;
+  const second = () =>
+    (other ??= (async () => {
+      const snapshot = (await reader.db.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0]!.s;
+      const c = await reader.connect!();
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      await c.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "")}'`);
+      return c;
+    })());
   try {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       const misses = new Map<string, () => Promise<unknown>>();
@@ -324,23 +337,40 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
       const wide = [...misses].filter(([key]) => !Object.hasOwn(batch, key.split("\n")[0]!));
       const todo = wide.length > 0 ? [...wide, ...[...misses].filter(([key]) => certain.has(key))] : [...misses];
       const batched = new Map<keyof ReturnType<typeof batchQueries>, number[]>();
+      const single: Array<[string, () => Promise<unknown>]> = [];
       for (const [key, fetch] of todo) {
         const [name, args] = key.split("\n") as [string, string];
         if (Object.hasOwn(batch, name)) {
           const list = batched.get(name as keyof ReturnType<typeof batchQueries>) ?? [];
           list.push((JSON.parse(args) as [number])[0]);
           batched.set(name as keyof ReturnType<typeof batchQueries>, list);
-        } else cache.set(key, await fetch());
+        } else single.push([key, fetch]);
       }
-      for (const [name, keys] of batched) {
-        const found = await batch[name](keys);
-        for (const k of keys) cache.set(`${name}\n${JSON.stringify([k])}`, found.has(k) ? found.get(k) : MISSING[name]);
+      const keep = (name: keyof ReturnType<typeof batchQueries>, keys: number[], found: Map<number, unknown>) => {
+        for (const k of keys) cache.set(`${name}\n[${k}]`, found.has(k) ? found.get(k) : MISSING[name]);
+      };
+      // Many runs' measurements (a week of runs, a cell each): half of them read by a second
+      // session in the same snapshot while this one reads the rest, the server working on both.
+      const many = batched.get("runMeasurements");
+      let aside: Promise<void> | null = null;
+      if (many && many.length >= SPLIT_AT && reader.connect) {
+        const half = many.splice(many.length >> 1);
+        // A second session that cannot be had (max_connections reached) leaves the half to this one.
+        aside = second().then(
+          async (other) => keep("runMeasurements", half, await batchQueries(other).runMeasurements(half)),
+          async () => keep("runMeasurements", half, await batch.runMeasurements(half)),
+        );
+        aside.catch(() => {}); // (awaited below; this keeps a failure from going unhandled meanwhile)
       }
+      for (const [key, fetch] of single) cache.set(key, await fetch());
+      for (const [name, keys] of batched) keep(name, keys, await batch[name](keys));
+      if (aside) await aside;
       await prefetch(reader.db, batch, cache, seen);
       if (process.env.REACHPROBE_DEBUG_REPORT) process.stderr.write(`report pass ${pass}: fetched in ${(performance.now() - t0).toFixed(0)} ms since the pass began\n`);
     }
     throw new Error(`the report needed more than ${MAX_PASSES} rounds of queries`);
   } finally {
+    if (other) await other.then((c) => c.end(), () => {}).catch(() => {});
     await reader.db.query("ROLLBACK").catch(() => {});
   }
 }
