@@ -3,7 +3,7 @@
  * `node bench/fleet-bench.mjs`: the fleet benchmark of docs/fleet.md. Many probes push at
  * once, as real `reachprobe push` processes, into one `reachprobe collector` process writing
  * to PostgreSQL; then every probe's database is counted against the fleet database: measurements
- * lost, measurements stored twice, derived columns that a full recomputation would change; and
+ * lost, measurements stored twice, derived columns and spans that a full recomputation would change; and
  * the ingest rate (measurements a second over the pushes' wall time).
  *
  * With --kill, the collector is killed with SIGKILL once in the middle (and restarted a second
@@ -194,16 +194,19 @@ try {
     FROM measurements WINDOW w AS (PARTITION BY network, target ORDER BY started_at, seq)) AS x
     WHERE (prev_status, prev_layer) IS DISTINCT FROM (ps, pl)
        OR changed IS DISTINCT FROM CASE WHEN rn = 1 THEN NULL ELSE (ps IS DISTINCT FROM status OR pl IS DISTINCT FROM layer) END`);
+  // The spans kept per batch against a recomputation over every row (src/store/pg/spans.ts).
+  const { spansDriftSql } = await import(pathToFileURL(join(DIST, "store/pg/spans.js")).href);
+  const spansWrong = await q(spansDriftSql());
   await db.end();
 
   process.stdout.write(
     `\nprobes: ${o.probes} pushing at once (batch ${o.batch}), ${o.networks} networks shared among them${o.kill ? "; collector and one probe killed with SIGKILL mid-push" : ""}\n` +
       `measurements in the probes' databases: ${expected.toLocaleString("en")}\n` +
       `measurements in PostgreSQL:            ${stored.toLocaleString("en")}\n` +
-      `lost: ${Math.max(lost, lostRows)}   duplicated: ${duplicated}   not from any probe: ${strangers}   derived columns wrong: ${mislinked}   failed pushes: ${failed.length}\n` +
+      `lost: ${Math.max(lost, lostRows)}   duplicated: ${duplicated}   not from any probe: ${strangers}   derived columns wrong: ${mislinked}   spans wrong: ${spansWrong}   failed pushes: ${failed.length}\n` +
       `push wall time: ${seconds.toFixed(1)} s   ingest rate: ${Math.round(expected / seconds).toLocaleString("en")} measurements/s\n`,
   );
-  process.exitCode = lost === 0 && lostRows === 0 && duplicated === 0 && strangers === 0 && mislinked === 0 && stored === expected && failed.length === 0 ? 0 : 1;
+  process.exitCode = lost === 0 && lostRows === 0 && duplicated === 0 && strangers === 0 && mislinked === 0 && spansWrong === 0 && stored === expected && failed.length === 0 ? 0 : 1;
 } finally {
   collector?.kill("SIGKILL");
   cluster?.stop();

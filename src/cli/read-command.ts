@@ -1,10 +1,8 @@
-/** What the commands that read the results database (history, changes) share: opening, errors, JSON streaming, hints. */
+/** What the commands that read the results database (history, changes, runs, show) share: opening, errors, JSON streaming, hints. */
 import { existsSync } from "node:fs";
 import type { Option } from "commander";
 import { dbOption } from "./db-option.js";
-import { listNetworks, networkName } from "../store/network.js";
 import { Store } from "../store/store.js";
-import { isPgUrl, redactUrl } from "../store/pg/connect.js";
 import { EXIT } from "./exit-codes.js";
 import { UsageError } from "../base/errors.js";
 
@@ -45,30 +43,6 @@ export function readFailure(path: string, err: unknown): string | null {
 
 
 /**
- * Opens `db` read-only, runs `body`, and turns a database that cannot be read into a message and
- * exit 1, and a filter that names nothing in it (a UsageError) into a message and exit 2.
- */
-export function withReadStore(db: string, say: (text: string) => void, body: (store: Store) => number): number {
-  if (isPgUrl(db)) {
-    // runs and show read SQLite files only (docs/fleet.md, "Reading"); never echo the URL's password.
-    say(`${redactUrl(db)} is a fleet database: this command reads only an SQLite file; history, changes, report and export read a fleet database`);
-    return EXIT.USAGE;
-  }
-  const store = openForReading(db);
-  if (typeof store === "string") {
-    say(store);
-    return EXIT.FAILURE;
-  }
-  try {
-    return body(store);
-  } catch (err) {
-    return readErrorCode(db, err, say);
-  } finally {
-    store.close();
-  }
-}
-
-/**
  * The exit code of an error a reading command met, said in one line: bad input (2), a database
  * that could not be read (1); anything else is thrown on, a bug.
  */
@@ -96,16 +70,6 @@ export function writeJsonStream<T>(query: { since?: string | null; network?: str
     first = false;
   }
   process.stdout.write("\n]}\n");
-}
-
-/** Why an empty answer is empty: no measurements at all, or a network that is not in the file. */
-export function emptyHint(store: Store, query: { network?: string | null }): string {
-  const networks = listNetworks(store.db);
-  if (networks.length === 0) return `The database ${store.path} holds no measurements yet.\n`;
-  if (query.network != null && !networks.some((n) => n.network === query.network)) {
-    return `No network "${networkName(query.network)}" in ${store.path}; its networks: ${networks.map((n) => networkName(n.network)).join(", ")}.\n`;
-  }
-  return "";
 }
 
 /** The exit codes of the commands that only read the database, as `--help` prints them. */

@@ -3,11 +3,12 @@ import { Command } from "commander";
 import { countsWords } from "../analysis/status-words.js";
 import { positiveInt } from "../base/positive-int.js";
 import { UsageError } from "../base/errors.js";
-import { listRuns, type RunListEntry, type RunListQuery } from "../store/runs.js";
+import type { RunListEntry, RunListQuery } from "../store/runs.js";
 import { networkName } from "../store/network.js";
-import { resolveNetwork } from "./filters.js";
+import { resolveSourceNetwork } from "./filters.js";
 import { EXIT } from "./exit-codes.js";
-import { emptyHint, minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore } from "./read-command.js";
+import { minuteUtc, READ_EXIT_HELP, readDbOption } from "./read-command.js";
+import { emptyHintOf, withReadSource } from "./read-source.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 import { say } from "./say.js";
@@ -29,15 +30,15 @@ export function runsCommand(): Command {
     .option("--since <when>", `only runs started since then: ${SINCE_FORMS}`)
     .option("--network <label>", "only this network: its label, AS<number> when it has none, or (unlabelled)")
     .option("--json", "print the runs as one JSON document on stdout")
-    .addOption(readDbOption())
+    .addOption(readDbOption(true))
     .addHelpText("after", `\nTimes are UTC, to the minute. Look one run up with "reachprobe show RUN" (a prefix of its id is enough).\n\n${READ_EXIT_HELP}\n\nExamples:\n  reachprobe runs\n  reachprobe runs -n 5 --network "Rostelecom Moscow"\n  reachprobe show 3f2a9c1e`)
-    .action((flags: RunsFlags) => {
-      process.exitCode = runsMain(flags);
+    .action(async (flags: RunsFlags) => {
+      process.exitCode = await runsMain(flags);
     });
 }
 
 /** Runs `runs` and returns its exit code. */
-export function runsMain(flags: RunsFlags, now: Date = new Date()): number {
+export async function runsMain(flags: RunsFlags, now: Date = new Date()): Promise<number> {
   const query: RunListQuery = { limit: flags.limit };
   try {
     if (flags.since !== undefined) query.since = parseSince(flags.since, now);
@@ -46,16 +47,16 @@ export function runsMain(flags: RunsFlags, now: Date = new Date()): number {
     say(err.message);
     return EXIT.USAGE;
   }
-  return withReadStore(flags.db, say, (store) => {
-    if (flags.network !== undefined) query.network = resolveNetwork(store.db, flags.network);
-    const runs = listRuns(store.db, query);
+  return withReadSource(flags.db, say, async (source) => {
+    if (flags.network !== undefined) query.network = await resolveSourceNetwork(source, flags.network);
+    const runs = await source.listRuns(query);
     if (flags.json) {
       const doc = runs.map((r) => ({ id: r.id, started_at: r.startedAt, finished_at: r.finishedAt, state: r.state, network: r.network, targets: r.targetCount, counts: r.counts }));
       process.stdout.write(`${JSON.stringify({ since: query.since ?? null, network: query.network ?? null, runs: doc }, null, 1)}\n`);
       return EXIT.OK;
     }
     process.stdout.write(renderRuns(runs, paintFor(useColor(process.stdout))));
-    if (runs.length === 0) process.stdout.write(emptyHint(store, query));
+    if (runs.length === 0) process.stdout.write(await emptyHintOf(source, query));
     return EXIT.OK;
   });
 }

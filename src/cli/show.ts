@@ -4,11 +4,11 @@ import { summarizeServices } from "../analysis/service.js";
 import { statusWords } from "../analysis/status-words.js";
 import { UsageError } from "../base/errors.js";
 import type { Observation } from "../probes/observation.js";
-import { findById } from "../store/runs.js";
 import { networkKey, networkName } from "../store/network.js";
 import type { MeasurementRecord, RunRecord } from "../store/store.js";
 import { EXIT } from "./exit-codes.js";
-import { minuteUtc, READ_EXIT_HELP, readDbOption, withReadStore } from "./read-command.js";
+import { minuteUtc, READ_EXIT_HELP, readDbOption } from "./read-command.js";
+import { withReadSource } from "./read-source.js";
 import { renderHuman, statusPaint } from "./render.js";
 import { say } from "./say.js";
 import { paintFor, useColor, type Paint } from "./style.js";
@@ -25,19 +25,19 @@ export function showCommand(): Command {
     .description("a stored run's report, as run printed it, or one measurement's observations (DNS answers, connects, handshakes, HTTP hops)")
     .argument("<id>", "a run id or a measurement id, or the start of one (as runs and changes print them)")
     .option("--json", "print the run with its measurements, or the measurement, as JSON on stdout")
-    .addOption(readDbOption())
+    .addOption(readDbOption(true))
     .addHelpText("after", `\n${READ_EXIT_HELP.replace("usage error (a bad flag)", "usage error (a bad flag, or no run or measurement has that id)")}\n\nExamples:\n  reachprobe runs                   # the ids\n  reachprobe show 3f2a9c1e          # that run's report\n  reachprobe show 3f2a9c1e --json`)
-    .action((id: string, flags: ShowFlags) => {
-      process.exitCode = showMain(id, flags);
+    .action(async (id: string, flags: ShowFlags) => {
+      process.exitCode = await showMain(id, flags);
     });
 }
 
 /** Runs `show` and returns its exit code. */
-export function showMain(id: string, flags: ShowFlags): number {
-  return withReadStore(flags.db, say, (store) => {
+export async function showMain(id: string, flags: ShowFlags): Promise<number> {
+  return withReadSource(flags.db, say, async (source) => {
     let match;
     try {
-      match = findById(store.db, id);
+      match = await source.findById(id);
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       say(err.message);
@@ -45,13 +45,13 @@ export function showMain(id: string, flags: ShowFlags): number {
     }
     const p = paintFor(useColor(process.stdout));
     if (match.kind === "run") {
-      const run = store.getRun(match.id)!;
-      const ms = store.listMeasurements(run.id);
+      const run = (await source.getRun(match.id))!;
+      const ms = await source.listMeasurements(run.id);
       if (flags.json) process.stdout.write(`${JSON.stringify({ run, measurements: ms }, null, 1)}\n`);
       else process.stdout.write(renderRun(run, ms, p));
     } else {
-      const m = store.getMeasurement(match.id)!;
-      const run = store.getRun(m.runId)!;
+      const m = (await source.getMeasurement(match.id))!;
+      const run = (await source.getRun(m.runId))!;
       if (flags.json) process.stdout.write(`${JSON.stringify({ ...m, run: { id: run.id, network: networkKey(run) } }, null, 1)}\n`);
       else process.stdout.write(renderMeasurement(m, run, p));
     }

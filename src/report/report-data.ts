@@ -248,10 +248,16 @@ function overlapping(rows: ReportRows, runs: NetworkRuns, previousEnd: string | 
   return overlap;
 }
 
-/** Reads one network's timelines, run counts and changes. */
-function loadNetwork(rows: ReportRows, runs: NetworkRuns, q: ReportQuery, maxCells: number, maxChanges: number): NetworkResult {
-  const n = runs.rowids.length;
-  const axis = chooseAxis(runs.times, maxCells);
+/** What one network's reads are asked with. */
+interface NetworkParams {
+  params: ReportNetworkParams;
+  /** When the network's run before the period ended (null without one, or without a period). */
+  previousEnd: string | null;
+  /** Whether that run was still going when the period's first run started. */
+  straddled: boolean;
+}
+
+function networkParams(rows: ReportRows, runs: NetworkRuns, q: ReportQuery): NetworkParams {
   // The period's measurements start no earlier than its first run.
   const from = q.since === null ? "" : runs.starts[0]!;
   const params: ReportNetworkParams = { network: runs.key, from };
@@ -259,6 +265,13 @@ function loadNetwork(rows: ReportRows, runs: NetworkRuns, q: ReportQuery, maxCel
   const previousEnd = q.since === null ? null : endBefore(rows, runs, q.since);
   const straddled = previousEnd !== null && previousEnd > from;
   if (straddled) params.since = q.since!;
+  return { params, previousEnd, straddled };
+}
+
+/** Reads one network's timelines, run counts and changes. */
+function loadNetwork(rows: ReportRows, runs: NetworkRuns, q: ReportQuery, maxCells: number, maxChanges: number, { params, previousEnd, straddled }: NetworkParams): NetworkResult {
+  const n = runs.rowids.length;
+  const axis = chooseAxis(runs.times, maxCells);
   // The run a measurement belongs to: the last one started before it. Runs for which that can
   // be wrong (overlapping ones) are read row by row.
   const runAt = (at: string) => Math.max(0, lastAtOrBefore(runs.starts, at));
@@ -412,9 +425,15 @@ function readReport(rows: ReportRows, q: ReportQuery): ReportData {
     net.planned.push(planned);
   }
 
-  // 2. Each network's timelines, run counts and changes.
+  // 2. Each network's timelines, run counts and changes; the reads of every network named first
+  // (ReportRows.willRead), so that a store that fetches ahead can fetch them all at once.
   const results = new Map<NetworkRuns, NetworkResult>();
-  for (const net of nets.values()) results.set(net, loadNetwork(rows, net, q, maxCells, maxChanges));
+  const paramsOf = new Map([...nets.values()].map((net) => [net, networkParams(rows, net, q)] as const));
+  // A timeline with a cell per run reads every run's measurements (loadNetwork, step 2).
+  rows.willRead?.([...paramsOf].map(([net, { params, straddled }]) => ({
+    params, straddled, maxChanges, runsRead: chooseAxis(net.times, maxCells).mode === "time" ? [] : net.rowids,
+  })));
+  for (const net of nets.values()) results.set(net, loadNetwork(rows, net, q, maxCells, maxChanges, paramsOf.get(net)!));
 
   const runInfo = (net: NetworkRuns, i: number): RunInfo => {
     const r = results.get(net)!;

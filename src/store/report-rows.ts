@@ -114,6 +114,13 @@ export interface ReportRows {
   databaseRunCount(): number;
   /** Every network key in the database. */
   databaseNetworks(): string[];
+  /**
+   * Told, before any of them is read, which networks' endpoints, changes and newest changes the
+   * report will read (with these parameters), and which runs' measurements it will read
+   * whatever those say (`runsRead`, rowids): a store that answers from rows fetched ahead (the
+   * fleet's, store/pg/report-rows.ts) may stop the pass here to fetch them. Optional.
+   */
+  willRead?(reads: ReadonlyArray<{ params: ReportNetworkParams; straddled: boolean; maxChanges: number; runsRead: readonly number[] }>): void;
 }
 
 /** The report's reads of an open database (read-only is enough). */

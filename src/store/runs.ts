@@ -94,20 +94,35 @@ function matching(db: Database.Database, table: "runs" | "measurements", prefix:
     .map((r) => r.id);
 }
 
+/** The prefix as ids are compared (lower case), or a UsageError when it cannot start an id. */
+export function idPrefix(prefix: string): string {
+  const p = prefix.trim().toLowerCase();
+  if (!ID_PREFIX.test(p)) throw new UsageError(`"${prefix}" is not a run or measurement id (ids are hexadecimal UUIDs, e.g. 3f2a9c1e); list the runs with "reachprobe runs"`, "E_NOT_FOUND");
+  return p;
+}
+
+/**
+ * The one id among `found` (the runs' then the measurements' ids starting with `prefix`, at most
+ * 6 of each, in id order), or a UsageError (E_NOT_FOUND, or E_AMBIGUOUS listing candidates)
+ * that says what to type instead. Both stores decide through it.
+ */
+export function pickId(prefix: string, found: readonly IdMatch[], kind?: "run" | "measurement"): IdMatch {
+  if (found.length === 1) return found[0]!;
+  const what = kind ?? "run or measurement";
+  if (found.length === 0) throw new UsageError(`no ${what} id starts with "${prefix}"; list the runs with "reachprobe runs"`, "E_NOT_FOUND");
+  const shown = found.slice(0, 5).map((f) => `${f.kind} ${f.id}`).join(", ");
+  throw new UsageError(`"${prefix}" is the start of more than one id (${shown}${found.length > 5 ? ", ..." : ""}); type more of it`, "E_AMBIGUOUS");
+}
+
 /**
  * The run or measurement whose id starts with `prefix` (case-insensitive, as git takes a commit's),
  * among runs and measurements unless `kind` says which. Throws a UsageError (E_NOT_FOUND, or
  * E_AMBIGUOUS listing candidates) that says what to type instead.
  */
 export function findById(db: Database.Database, prefix: string, kind?: "run" | "measurement"): IdMatch {
-  const p = prefix.trim().toLowerCase();
-  if (!ID_PREFIX.test(p)) throw new UsageError(`"${prefix}" is not a run or measurement id (ids are hexadecimal UUIDs, e.g. 3f2a9c1e); list the runs with "reachprobe runs"`, "E_NOT_FOUND");
+  const p = idPrefix(prefix);
   const kinds = kind ? [kind] : (["run", "measurement"] as const);
   const found: IdMatch[] = [];
   for (const k of kinds) for (const id of matching(db, k === "run" ? "runs" : "measurements", p)) found.push({ kind: k, id });
-  if (found.length === 1) return found[0]!;
-  const what = kind ?? "run or measurement";
-  if (found.length === 0) throw new UsageError(`no ${what} id starts with "${prefix}"; list the runs with "reachprobe runs"`, "E_NOT_FOUND");
-  const shown = found.slice(0, 5).map((f) => `${f.kind} ${f.id}`).join(", ");
-  throw new UsageError(`"${prefix}" is the start of more than one id (${shown}${found.length > 5 ? ", ..." : ""}); type more of it`, "E_AMBIGUOUS");
+  return pickId(prefix, found, kind);
 }

@@ -117,7 +117,8 @@ export interface RunRow {
   canary_json: string | null;
 }
 
-interface MeasurementRow {
+/** A `measurements` row's columns that a MeasurementRecord is made of (times as ISO text), in both stores. */
+export interface MeasurementRow {
   id: string;
   run_id: string;
   target: string;
@@ -213,7 +214,8 @@ export function runFromRow(row: RunRow): RunRecord {
   };
 }
 
-function measurementFromRow(row: MeasurementRow, text: GetBlobText): MeasurementRecord {
+/** A measurement as commands see it, from its row; `text` gives a referenced blob's text. */
+export function measurementFromRow(row: MeasurementRow, text: GetBlobText): MeasurementRecord {
   let observations: Observation[];
   let control: ControlObservation | null;
   try {

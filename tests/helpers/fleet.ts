@@ -39,7 +39,11 @@ export function seedProbe(file: string, o: { runs: number; start: string; label:
       const rows: SeedRow[] = TARGETS.map((target, i) => {
         const statuses = o.helper ? HELPER_STATUSES : STATUSES;
         const status = statuses[(Math.floor((r + (o.salt ?? 0)) / (i + 1)) + i) % statuses.length]!;
-        const obs = [dnsObs(new URL(target).hostname, ["192.0.2.1"]), httpObs("192.0.2.1:443", target, { bodySample: `<html>${"page ".repeat(40)}${i}</html>` })];
+        // b.example answers with bytes that are not text: its sample is kept as base64, and must come back as base64.
+        const body = i === 1
+          ? { bodySample: Buffer.from(Array.from({ length: 300 }, (_v, k) => (k * 37 + i) % 256)).toString("base64"), bodySampleEncoding: "base64" as const }
+          : { bodySample: `<html>${"page ".repeat(40)}${i}</html>` };
+        const obs = [dnsObs(new URL(target).hostname, ["192.0.2.1"]), httpObs("192.0.2.1:443", target, body)];
         const control = !o.helper || r % 3 === 2 ? {} : { control: r % 3 === 0 ? ANSWERED : HELPER_DOWN };
         return [target, `Service ${i % 2}`, verdict(status, (s) => (s === "ok" ? null : "generic_timeout_error"), [`seen ${status}`]), { observations: obs, ...control }];
       });

@@ -17,6 +17,7 @@ import { makeTestCa } from "../helpers/certs.js";
 import { makeToken, pushCli, seedProbe, startCollector, tempDir } from "../helpers/fleet.js";
 import { freshDatabase, pgUnavailable, startPg, type PgCluster } from "../helpers/pg.js";
 import { skipTag } from "../helpers/skip.js";
+import { spansDriftSql } from "../../src/store/pg/spans.js";
 
 const why = pgUnavailable();
 
@@ -70,13 +71,13 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     return { url, client, count };
   }
 
-  it("eight probes pushing at once, four of them on one network: every row once, derived columns right", async () => {
+  it("eight probes pushing at once, four of them on one network (three asking a control helper): every row once, derived columns and spans right", async () => {
     const { url, client, count } = await database();
     const { cli, url: at } = await startCollector(url);
     try {
       const probes = Array.from({ length: 8 }, (_v, i) => {
         const file = join(dir, `many-${i}.db`);
-        seedProbe(file, { runs: 40, start: `2026-0${1 + (i % 3)}-2${i % 4}T0${i}:00:00.000Z`, label: i < 4 ? "shared" : `net-${i}`, salt: i });
+        seedProbe(file, { runs: 40, start: `2026-0${1 + (i % 3)}-2${i % 4}T0${i}:00:00.000Z`, label: i < 4 ? "shared" : `net-${i}`, salt: i, helper: i < 3 });
         return { file, name: `probe-${i}` };
       });
       const tokens = await Promise.all(probes.map((p) => makeToken(url, p.name)));
@@ -86,6 +87,9 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
       expect(await count("SELECT count(*) AS n FROM measurements")).toBe(expected.length);
       expect(await count("SELECT count(DISTINCT id) AS n FROM measurements WHERE id = ANY($1)", [expected])).toBe(expected.length);
       expect(await count(MISLINKED_SQL)).toBe(0);
+      // The spans kept per batch are those a recomputation over all rows makes.
+      expect(await count("SELECT count(*) AS n FROM spans WHERE network = 'shared'")).toBeGreaterThan(50);
+      expect(await count(spansDriftSql())).toBe(0);
       expect(await count("SELECT count(*) AS n FROM status_changes WHERE network = 'shared'")).toBeGreaterThan(50);
       // Each probe's rows are its own.
       expect(await count(`SELECT count(*) AS n FROM measurements AS m JOIN probes AS p ON p.id = m.probe_id WHERE p.name = 'probe-3'`)).toBe(localIds(probes[3]!.file).length);
@@ -262,6 +266,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
       expect(await count("SELECT count(*) AS n FROM measurements")).toBe(ids.length);
       expect(await count("SELECT count(DISTINCT id) AS n FROM measurements WHERE id = ANY($1)", [ids])).toBe(ids.length);
       expect(await count(MISLINKED_SQL)).toBe(0);
+      expect(await count(spansDriftSql())).toBe(0);
     } finally {
       collector.child.kill("SIGKILL");
       await client.end();
@@ -291,6 +296,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
       expect(await count("SELECT count(DISTINCT id) AS n FROM measurements WHERE id = ANY($1)", [ids])).toBe(ids.length);
       expect(await count("SELECT count(*) AS n FROM runs WHERE state = 'completed'")).toBe(600);
       expect(await count(MISLINKED_SQL)).toBe(0);
+      expect(await count(spansDriftSql())).toBe(0);
     } finally {
       cli.child.kill("SIGKILL");
       await client.end();

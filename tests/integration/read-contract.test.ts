@@ -1,6 +1,6 @@
 /**
- * One contract, two stores: the same measurements read through history, changes, export and
- * report give the same answers from an SQLite file (volunteers' files merged) and from the
+ * One contract, two stores: the same measurements read through history, changes, runs, show,
+ * export and report give the same answers from an SQLite file (volunteers' files merged) and from the
  * fleet's PostgreSQL database (the same files pushed through a collector, the older rows
  * after the newer ones, two probes on one network). Real processes, loopback only.
  */
@@ -70,6 +70,10 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     [["changes", "--since", "2020-01-01", "--network", "helper net", "--json"]],
     [["changes", "--since", "2020-01-01", "--service", "service 1"]],
     [["changes", "--since", "2020-01-01", "--target", "a.example", "--target", "tcp://c.example:443", "--json"]],
+    [["runs"]],
+    [["runs", "--json", "-n", "500"]],
+    [["runs", "--since", "2026-01-30T12:00", "--network", "rostelecom moscow", "-n", "50"]],
+    [["runs", "--network", "AS8359", "--json"]],
     [["export", "--format", "jsonl"]],
     [["export", "--format", "csv", "--since", "2026-02-01"]],
     [["export", "--format", "ooni", "--network", "AS8359"]],
@@ -126,6 +130,54 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     const [s] = await both(["changes", "--since", "2020-01-01", "--json"]);
     const changes = JSON.parse(s).changes as Array<{ network: string }>;
     expect(changes.filter((c) => c.network === "Rostelecom Moscow").length).toBeGreaterThan(20);
+  }, 90_000);
+
+  it("show prints the same run and the same measurement, by a prefix or the whole id, on both", async () => {
+    const [runs] = await both(["runs", "--json", "-n", "500"]);
+    const ids = (JSON.parse(runs).runs as Array<{ id: string; network: string }>);
+    expect(ids.length).toBe(120);
+    // A run on the network two probes share, and one on the helper's network (its control observations).
+    const picked = [ids.find((r) => r.network === "Rostelecom Moscow")!.id, ids.find((r) => r.network === "Helper Net")!.id];
+    for (const run of picked) {
+      const [human, humanPg] = await both(["show", run.slice(0, 8)]);
+      expect(human).toContain(`Run ${run}`);
+      expect(humanPg).toBe(human);
+      const [json, jsonPg] = await both(["show", run, "--json"]);
+      expect(jsonPg).toBe(json);
+      const ms = JSON.parse(json).measurements as Array<{ id: string; observations: unknown[] }>;
+      expect(ms.length).toBeGreaterThan(0);
+      // A measurement by its id's start: its observations with the body sample read back from the
+      // blobs, text, and for b.example bytes that are not text, given back as base64.
+      for (const m of [ms[ms.length - 1]!, ms.find((x) => (x as unknown as { target: string }).target === "https://b.example/")!]) {
+      const [mh, mhPg] = await both(["show", m.id.slice(0, 13)]);
+      expect(mh).toContain(m.id);
+      expect(mhPg).toBe(mh);
+      const [mj, mjPg] = await both(["show", m.id, "--json"]);
+      expect(JSON.parse(mj).observations).toEqual(m.observations);
+      expect(mjPg).toBe(mj);
+      if ((m as unknown as { target: string }).target === "https://b.example/") {
+        expect((m.observations as Array<{ step: string; bodySampleEncoding?: string }>).find((o) => o.step === "http")!.bodySampleEncoding).toBe("base64");
+      }
+      }
+    }
+  }, 90_000);
+
+  it("show refuses an ambiguous prefix and an unknown id with the same message and exit 2 on both", async () => {
+    const [, , amb, ambPg] = await both(["show", "a"], 2);
+    expect(amb).toContain('"a" is the start of more than one id (');
+    expect(ambPg).toBe(amb);
+    const [, , none, nonePg] = await both(["show", "dead0000"], 2);
+    expect(none).toContain('no run or measurement id starts with "dead0000"');
+    expect(nonePg).toBe(none);
+    const [, , bad, badPg] = await both(["show", "zz%"], 2);
+    expect(bad).toContain("is not a run or measurement id");
+    expect(badPg).toBe(bad);
+  }, 90_000);
+
+  it("runs on a network that is not there is the same usage error on both", async () => {
+    const [, , s, p] = await both(["runs", "--network", "Helpr Net"], 2);
+    expect(s).toContain("Helper Net");
+    expect(p).toBe(s);
   }, 90_000);
 
   it("report writes the same page", async () => {

@@ -100,11 +100,12 @@ describe("reachprobe show", () => {
 });
 
 describe("runs and show with a fleet database", () => {
-  it("say they read only SQLite files, with exit 2 and the URL's password hidden (nothing is connected to)", async () => {
+  // (their answers on a fleet database are compared with SQLite's in read-contract.test.ts)
+  it("say a database that cannot be reached, with exit 1 and the URL's password hidden", async () => {
     for (const args of [["runs"], ["show", "aaaaaaaa"]]) {
       const r = await runCli([...args, "--db", "postgresql://reader:s3cret@127.0.0.1:1/fleet"]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain("is a fleet database: this command reads only an SQLite file");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("cannot use postgresql://reader:***@127.0.0.1:1/fleet: nothing listens there");
       expect(r.stderr).not.toContain("s3cret");
     }
   });

@@ -7,7 +7,7 @@
 import type pg from "pg";
 import { networkKey } from "../network.js";
 import { ensurePartitions } from "./schema.js";
-import { relinkSql } from "./relink.js";
+import { relink } from "./relink.js";
 import type { RunRow } from "../store.js";
 
 /** A run as pushed: the SQLite runs row (schema.ts), times as stored (ISO text). */
@@ -218,7 +218,8 @@ export async function ingestBatch(db: pg.ClientBase, database: string, probeId: 
         if (!k || m.started_at < k.at) since.set(key, { network: networks[i]!, target: m.target, at: m.started_at });
       });
       const keys = [...since.values()];
-      await db.query(relinkSql(), [keys.map((k) => k.network), keys.map((k) => k.target), keys.map((k) => k.at)]);
+      // The derived columns re-derived, and the spans history and changes read made again (relink.ts, spans.ts).
+      await relink(db, keys.map((k) => ({ network: k.network, target: k.target, since: k.at })), rows.map((m) => m.id));
     }
     await db.query("COMMIT");
     return result;

@@ -10,7 +10,9 @@ import type { HistoryQuery, Span } from "../history.js";
 import type { NetworkSummary } from "../network.js";
 import { referencedBlobs, unpackControl, unpackObservations } from "../observation-refs.js";
 import { decodeBlob } from "../blobs.js";
-import { runFromRow, type MeasurementQuery, type MeasurementWithRun, type RunRow } from "../store.js";
+import { isoMs } from "./iso-ms.js";
+import { measurementFromRow, runFromRow, type MeasurementQuery, type MeasurementRecord, type MeasurementRow, type MeasurementWithRun, type RunRecord, type RunRow } from "../store.js";
+import { idPrefix, pickId, type IdMatch, type RunListEntry, type RunListQuery } from "../runs.js";
 import type { Layer, Status } from "../../analysis/verdict.js";
 import type { Failure } from "../../net/failures.js";
 
@@ -22,49 +24,34 @@ function binder(): { params: Params; p: (v: unknown) => string } {
   return { params, p: (v) => (params.push(v), `$${params.length}`) };
 }
 
-/** The SQL of history on PostgreSQL and its parameters (exported for EXPLAIN in tests and the benchmark). */
+/**
+ * The SQL of history on PostgreSQL and its parameters (exported for EXPLAIN in tests and the
+ * benchmark): the spans table (spans.ts) holds each span whole, its count and its last
+ * measurement, so history reads one row per span.
+ */
 export function pgHistorySql(q: HistoryQuery): { text: string; params: Params } {
   const { params, p } = binder();
-  const keys = ["f.changed IS NULL"];
-  if (q.network != null) keys.push(`f.network = ${p(q.network)}`);
+  const where: string[] = [];
+  if (q.network != null) where.push(`s.network = ${p(q.network)}`);
   const targets = q.target == null ? [] : typeof q.target === "string" ? [q.target] : [...q.target];
-  if (targets.length) keys.push(`f.target = ANY(${p(targets)}::text[])`);
-  if (q.service != null) keys.push(`(f.network, f.target) IN (SELECT network, target FROM latest_status WHERE service = ${p(q.service)})`);
+  if (targets.length) where.push(`s.target = ANY(${p(targets)}::text[])`);
+  if (q.service != null) where.push(`(s.network, s.target) IN (SELECT network, target FROM latest_status WHERE service = ${p(q.service)})`);
   const since = q.since != null ? `WHERE s.next_at IS NULL OR s.next_at > ${p(q.since)}::timestamptz` : "";
-  // Every lookup per (network, target) and per span is bounded on started_at by plain times as
-  // well as by (started_at, seq) row values: the plain bounds let PostgreSQL skip the month
-  // partitions a span does not reach (run-time pruning), which row values alone do not.
-  // OFFSET 0 keeps each lateral lookup a lookup (an index probe per key) instead of letting the
-  // planner turn it into a join over every key's index entries.
   const text = `
-    WITH keys AS (SELECT f.network, f.target FROM measurements AS f WHERE ${keys.join(" AND ")}),
-    starts AS (
-      SELECT k.network, k.target, m.status, m.layer, m.started_at AS from_at, m.seq AS from_seq,
-             LEAD(m.started_at) OVER w AS next_at, LEAD(m.seq) OVER w AS next_seq
-      FROM keys AS k CROSS JOIN LATERAL (
-        SELECT x.status, x.layer, x.started_at, x.seq FROM measurements AS x
-        WHERE x.network = k.network AND x.target = k.target AND x.changed IS DISTINCT FROM false OFFSET 0) AS m
-      WINDOW w AS (PARTITION BY k.network, k.target ORDER BY m.started_at, m.seq)
-    ),
-    spans AS (SELECT * FROM starts AS s ${since})
-    SELECT s.network, s.target, l.service, s.status, s.layer, l.failure, iso(s.from_at) AS "from", iso(l.started_at) AS "to",
-           c.n AS runs, l.run_id AS "lastRunId", s.next_at IS NULL AS current
-    FROM spans AS s
-    CROSS JOIN LATERAL (
-      SELECT x.service, x.failure, x.started_at, x.run_id FROM measurements AS x
-      WHERE x.network = s.network AND x.target = s.target
-        AND x.started_at >= s.from_at AND x.started_at <= COALESCE(s.next_at, 'infinity')
-        AND (s.next_at IS NULL OR (x.started_at, x.seq) < (s.next_at, s.next_seq))
-      ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS l
-    CROSS JOIN LATERAL (
-      SELECT count(*)::integer AS n FROM measurements AS x
-      WHERE x.network = s.network AND x.target = s.target
-        AND x.started_at >= s.from_at AND x.started_at <= COALESCE(s.next_at, 'infinity')
-        AND (x.started_at, x.seq) >= (s.from_at, s.from_seq)
-        AND (s.next_at IS NULL OR (x.started_at, x.seq) < (s.next_at, s.next_seq))) AS c
-    ORDER BY s.network, l.service, s.target, s.from_at, s.from_seq`;
+    WITH spans_of AS (
+      SELECT s.*, LEAD(s.from_at) OVER w AS next_at
+      FROM spans AS s ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      WINDOW w AS (PARTITION BY s.network, s.target ORDER BY s.from_at, s.from_seq)
+    )
+    SELECT s.network, s.target, s.last_service AS service, s.status, s.layer, s.last_failure AS failure, iso(s.from_at) AS "from", iso(s.last_at) AS "to",
+           s.runs, s.last_run_id AS "lastRunId", s.next_at IS NULL AS current
+    FROM spans_of AS s ${since}
+    ORDER BY s.network, s.last_service, s.target, s.from_at, s.from_seq`;
   return { text, params };
 }
+
+// A time as milliseconds since 1970, made ISO text by isoMs: iso() on a year's stretch starts cost 100 ms of the server's time.
+const EPOCH_MS = (column: string) => `date_part('epoch', ${column}) * 1000`;
 
 /** The SQL of changes on PostgreSQL and its parameters. */
 export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } {
@@ -90,51 +77,40 @@ export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } 
   return { text, params };
 }
 
-// A control helper answered for this measurement (changes.ts, CONTROLLED): a control observation without a failure.
-const CONTROLLED = `(x.control_json IS NOT NULL AND (x.control_json::json ->> 'failure') IS NULL)`;
-
 /**
  * The SQL of meaningful changes on PostgreSQL: every stretch start of the chosen targets, all
- * time (measurements_span_starts), with what the fold of changes.ts looks up: whether a helper
- * answered and the first helper's answer later in the stretch (read only for suspect stretches
- * on networks that ever had a helper), the row's service, failure and ids, and, for the starts
- * since `q.since` (the only ones a reported change can end a state at, but for outages across
- * `since`, which pgChangeDetailsSql completes), the last measurement before it. Bounds are
- * plain times as SQLite's lookups are (ties in started_at are broken by seq where SQLite uses
- * rowid); LIMIT 1 keeps each lateral lookup an index probe per row instead of a join.
+ * time, with what the fold of changes.ts looks up, from the spans table (spans.ts): whether a
+ * helper answered its first measurement and when the first one later in the stretch that a
+ * helper answered started (within the times SQLite's lookup takes: after the start's, before
+ * the next start's), and whether its network ever had a helper. Where a change can be
+ * reported (a start since \`q.since\`, or a helper's answer since then), also the row's
+ * service, failure and ids, the helper's answer's, and the last measurement before it: the
+ * previous span's last, unless that started at the same time as the start (then pgBeforeSql
+ * looks it up, as SQLite does, by time). Older starts only steer the fold: the rest is left
+ * out, which keeps a year's 50,000 rows small.
  */
 export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: readonly string[] | null): { text: string; params: Params } {
   const { params, p } = binder();
-  const where = ["x.changed IS DISTINCT FROM false"];
-  if (q.network != null) where.push(`x.network = ${p(q.network)}`);
-  if (targets) where.push(`x.target = ANY(${p(targets)}::text[])`);
-  const since = q.since != null ? `s.started_at >= ${p(q.since)}::timestamptz` : "true";
+  const where: string[] = [];
+  if (q.network != null) where.push(`s.network = ${p(q.network)}`);
+  if (targets) where.push(`s.target = ANY(${p(targets)}::text[])`);
+  const since = q.since != null ? p(q.since) : null;
+  const recent = since === null ? "true" : `(s.from_at >= ${since}::timestamptz OR l.later_at >= ${since}::timestamptz)`;
   const text = `
-    WITH helper AS (SELECT DISTINCT r.network FROM runs AS r WHERE (r.options_json::json ->> 'control') IS NOT NULL),
+    WITH helper AS (SELECT DISTINCT r.network FROM runs AS r WHERE r.options_json LIKE '%"control"%' AND (r.options_json::json ->> 'control') IS NOT NULL),
     starts AS (
-      SELECT x.network, x.target, x.status, x.layer, x.started_at, x.seq, x.service, x.failure, x.run_id, x.id,
-             x.status IN ('blocked', 'anomaly') AND x.network IN (SELECT network FROM helper) AS suspect,
-             CASE WHEN x.status IN ('blocked', 'anomaly') AND x.network IN (SELECT network FROM helper) THEN ${CONTROLLED} ELSE false END AS controlled,
-             LEAD(x.started_at) OVER w AS next_at
-      FROM measurements AS x WHERE ${where.join(" AND ")}
-      WINDOW w AS (PARTITION BY x.network, x.target ORDER BY x.started_at, x.seq)
+      SELECT s.*, LEAD(s.from_at) OVER w AS next_at, LAG(s.last_at) OVER w AS before_at, LAG(s.last_run_id) OVER w AS before_run_id
+      FROM spans AS s ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      WINDOW w AS (PARTITION BY s.network, s.target ORDER BY s.from_at, s.from_seq)
     )
-    SELECT s.network, s.target, s.status, s.layer, iso(s.started_at) AS started_at, s.service, s.failure, s.run_id, s.id,
-           s.suspect AS helper, s.controlled, ${since} AS looked_before,
-           iso(b.started_at) AS before_at, b.run_id AS before_run_id,
-           l.status AS later_status, l.layer AS later_layer, iso(l.started_at) AS later_at, l.service AS later_service,
-           l.failure AS later_failure, l.run_id AS later_run_id, l.id AS later_id
+    SELECT s.network, s.target, s.status, s.layer, ${EPOCH_MS("s.from_at")}, s.network IN (SELECT network FROM helper), s.controlled, ${EPOCH_MS("l.later_at")}, d.*
     FROM starts AS s
+    LEFT JOIN LATERAL (SELECT s.later_at WHERE s.later_at > s.from_at AND s.later_at < COALESCE(s.next_at, 'infinity')) AS l ON true
     LEFT JOIN LATERAL (
-      SELECT x.started_at, x.run_id FROM measurements AS x
-      WHERE ${since} AND x.network = s.network AND x.target = s.target AND x.started_at < s.started_at
-      ORDER BY x.started_at DESC, x.seq DESC LIMIT 1) AS b ON true
-    LEFT JOIN LATERAL (
-      SELECT x.status, x.layer, x.started_at, x.service, x.failure, x.run_id, x.id FROM measurements AS x
-      WHERE s.suspect AND NOT s.controlled AND x.network = s.network AND x.target = s.target
-        AND x.started_at > s.started_at AND x.started_at < COALESCE(s.next_at, 'infinity') AND ${CONTROLLED}
-      ORDER BY x.started_at, x.seq LIMIT 1) AS l ON true
-    ORDER BY s.network, s.target, s.started_at, s.seq`;
+      SELECT s.service, s.failure, s.run_id, s.id, s.before_at IS NULL OR s.before_at < s.from_at, ${EPOCH_MS("s.before_at")}, s.before_run_id,
+             s.later_service, s.later_failure, s.later_run_id, s.later_id
+      WHERE ${recent}) AS d ON true
+    ORDER BY s.network, s.target, s.from_at, s.from_seq`;
   return { text, params };
 }
 
@@ -163,6 +139,10 @@ interface PgStretch extends StretchStart, DetailRow {
 const RUN_SELECT = `r.id, iso(r.started_at) AS started_at, iso(r.finished_at) AS finished_at, r.state, r.reachprobe_version, r.pid,
   r.hostname_hash, r.network_label, r.probe_asn, r.probe_cc, r.options_json, r.target_count, r.summary_json, r.canary_json`;
 
+// A measurement's columns as measurementFromRow reads them.
+const MEASUREMENT_SELECT = `m.id, m.run_id, m.target, m.service, m.status, m.layer, m.failure, m.evidence_json, m.observations_json, m.control_json,
+  iso(m.started_at) AS started_at, iso(m.finished_at) AS finished_at, m.duration_ms`;
+
 /** How many measurements an export reads a page. */
 const EXPORT_PAGE = 2000;
 
@@ -171,10 +151,13 @@ export class PgReader {
   readonly db: pg.ClientBase;
   /** The database as people should see it (no password). */
   readonly path: string;
+  /** Opens another session on the same database (for reads split in two, report-rows.ts); absent, reads use `db` alone. */
+  readonly connect: (() => Promise<pg.Client>) | undefined;
 
-  constructor(db: pg.ClientBase, path: string) {
+  constructor(db: pg.ClientBase, path: string, connect?: () => Promise<pg.Client>) {
     this.db = db;
     this.path = path;
+    this.connect = connect;
   }
 
   /** Makes every later read see one snapshot, as SQLite's read transaction does. */
@@ -222,14 +205,15 @@ export class PgReader {
       if (targets.length === 0) return [];
     }
     const { text, params } = pgMeaningfulChangesSql(q, targets);
-    const rows = (await this.db.query<{
-      network: string; target: string; status: Status; layer: Layer | null; started_at: string; service: string; failure: string | null;
-      run_id: string; id: string; helper: boolean; controlled: boolean; looked_before: boolean; before_at: string | null; before_run_id: string | null;
-      later_status: Status | null; later_layer: Layer | null; later_at: string | null; later_service: string | null; later_failure: string | null;
-      later_run_id: string | null; later_id: string | null;
-    }>(text, params)).rows;
-    // A change whose old state ended before `since` (an outage across it) was not looked
-    // before: noted by its index in `out` (before() is called right before its change is pushed).
+    type Row = [
+      network: string, target: string, status: Status, layer: Layer | null, started_at: number, helper: boolean, controlled: boolean, later_at: number | null,
+      service: string | null, failure: string | null, run_id: string | null, id: string | null, looked_before: boolean | null, before_at: number | null,
+      before_run_id: string | null, later_service: string | null, later_failure: string | null, later_run_id: string | null, later_id: string | null,
+    ];
+    const rows = (await this.db.query<Row>({ text, values: params, rowMode: "array" })).rows as unknown as Row[];
+    // A change whose old state ended before `since` (an outage across it), or whose previous
+    // span's last measurement started at the same time, was not looked before: noted by its
+    // index in `out` (before() is called right before its change is pushed).
     const unlooked: Array<{ i: number; end: PgStretch }> = [];
     const out: StatusChange[] = [];
     const lookups = {
@@ -244,21 +228,22 @@ export class PgReader {
     let group: PgStretch[] = [];
     let helper = false;
     for (const r of rows) {
-      if (group.length && (group[0]!.network !== r.network || group[0]!.target !== r.target)) {
+      const [network, target, status, layer, startedMs, hasHelper, controlled, laterMs] = r;
+      const started_at = isoMs(startedMs);
+      if (group.length && (group[0]!.network !== network || group[0]!.target !== target)) {
         foldStretches(group, helper, lookups, q, out);
         group = [];
-        helper = false;
       }
-      // A row says whether its network had a helper only where it is suspect, the only place the fold asks.
-      helper ||= r.helper;
-      const later: PgStretch | null = r.later_at === null ? null : {
-        network: r.network, target: r.target, status: r.later_status!, layer: r.later_layer, started_at: r.later_at,
-        service: r.later_service!, failure: r.later_failure, run_id: r.later_run_id!, id: r.later_id!, controlled: true, later: null, before: null,
+      helper = hasHelper;
+      // Details are there only where a change can be reported (pgMeaningfulChangesSql); the fold reads them only there.
+      const [, , , , , , , , service, failure, run_id, id, looked, beforeAt, beforeRunId, laterService, laterFailure, laterRunId, laterId] = r;
+      const later: PgStretch | null = laterMs === null ? null : {
+        network, target, status, layer, started_at: isoMs(laterMs),
+        service: laterService!, failure: laterFailure, run_id: laterRunId!, id: laterId!, controlled: true, later: null, before: null,
       };
       group.push({
-        network: r.network, target: r.target, status: r.status, layer: r.layer, started_at: r.started_at, service: r.service, failure: r.failure,
-        run_id: r.run_id, id: r.id, controlled: r.controlled, later,
-        before: !r.looked_before ? null : r.before_at === null ? undefined : { started_at: r.before_at, run_id: r.before_run_id! },
+        network, target, status, layer, started_at, service: service!, failure, run_id: run_id!, id: id!, controlled, later,
+        before: !looked ? null : beforeAt === null ? undefined : { started_at: isoMs(beforeAt), run_id: beforeRunId! },
       });
     }
     if (group.length) foldStretches(group, helper, lookups, q, out);
@@ -303,6 +288,88 @@ export class PgReader {
     return r.rows;
   }
 
+  /** The newest runs with their measurements counted per status (runs.ts, listRuns). */
+  async listRuns(q: RunListQuery): Promise<RunListEntry[]> {
+    const { params, p } = binder();
+    const where: string[] = [];
+    if (q.since != null) where.push(`r.started_at >= ${p(q.since)}::timestamptz`);
+    if (q.network != null) where.push(`r.network = ${p(q.network)}`);
+    // The newest runs first (runs_started_at), then only their measurements (measurements_run_id, covering status).
+    const rows = (await this.db.query<{
+      id: string; started_at: string; finished_at: string | null; state: RunListEntry["state"]; network: string; target_count: number | null;
+      blocked: number; anomaly: number; down: number; inconclusive: number; ok: number;
+    }>(
+      `SELECT r.id, iso(r.started_at) AS started_at, iso(r.finished_at) AS finished_at, r.state, r.network, r.target_count,
+              c.blocked, c.anomaly, c.down, c.inconclusive, c.ok
+       FROM (SELECT id, started_at, finished_at, state, network, target_count, seq FROM runs AS r
+             ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+             ORDER BY r.started_at DESC, r.seq DESC LIMIT ${p(q.limit)}) AS r
+       CROSS JOIN LATERAL (
+         SELECT count(*) FILTER (WHERE m.status = 'blocked')::integer AS blocked, count(*) FILTER (WHERE m.status = 'anomaly')::integer AS anomaly,
+                count(*) FILTER (WHERE m.status = 'down')::integer AS down, count(*) FILTER (WHERE m.status = 'inconclusive')::integer AS inconclusive,
+                count(*) FILTER (WHERE m.status = 'ok')::integer AS ok
+         FROM measurements AS m WHERE m.run_id = r.id) AS c
+       ORDER BY r.started_at DESC, r.seq DESC`,
+      params,
+    )).rows;
+    return rows.map((r) => ({
+      id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, state: r.state, network: r.network, targetCount: r.target_count,
+      counts: { blocked: r.blocked, anomaly: r.anomaly, down: r.down, inconclusive: r.inconclusive, ok: r.ok },
+    }));
+  }
+
+  /**
+   * The run or measurement whose id starts with `prefix` (runs.ts, findById: the same rule and
+   * messages). Ids are compared byte by byte as SQLite compares them, whatever the database's
+   * collation (runs_id_bytes, measurement_ids_bytes).
+   */
+  async findById(prefix: string, kind?: "run" | "measurement"): Promise<IdMatch> {
+    const p = idPrefix(prefix);
+    const found: IdMatch[] = [];
+    for (const k of kind ? [kind] : (["run", "measurement"] as const)) {
+      const r = await this.db.query<{ id: string }>(
+        `SELECT id FROM ${k === "run" ? "runs" : "measurement_ids"} WHERE id COLLATE "C" >= $1 AND id COLLATE "C" < $2 ORDER BY id COLLATE "C" LIMIT 6`,
+        [p, `${p}\u{10FFFF}`],
+      );
+      for (const row of r.rows) found.push({ kind: k, id: row.id });
+    }
+    return pickId(prefix, found, kind);
+  }
+
+  /** The run with this id, or undefined (store.ts, getRun). */
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const r = await this.db.query<RunRow>(`SELECT ${RUN_SELECT} FROM runs AS r WHERE r.id = $1`, [id]);
+    return r.rows[0] === undefined ? undefined : runFromRow(r.rows[0]);
+  }
+
+  /** The measurement with this id, or undefined (store.ts, getMeasurement). */
+  async getMeasurement(id: string): Promise<MeasurementRecord | undefined> {
+    const r = await this.db.query<MeasurementRow>(`SELECT ${MEASUREMENT_SELECT} FROM measurements AS m WHERE m.id = $1`, [id]);
+    return (await this.records(r.rows))[0];
+  }
+
+  /** A run's measurements in the order they started, ties by arrival (store.ts, listMeasurements). */
+  async listMeasurements(runId: string): Promise<MeasurementRecord[]> {
+    const r = await this.db.query<MeasurementRow>(`SELECT ${MEASUREMENT_SELECT} FROM measurements AS m WHERE m.run_id = $1 ORDER BY m.started_at, m.seq`, [runId]);
+    return this.records(r.rows);
+  }
+
+  // Rows to records, with the blobs they refer to read in one query.
+  private async records(rows: MeasurementRow[]): Promise<MeasurementRecord[]> {
+    const keys = new Set<string>();
+    for (const m of rows) for (const k of referencedBlobs(JSON.parse(m.observations_json), m.control_json ? JSON.parse(m.control_json) : null)) keys.add(k);
+    const bytes = new Map<string, Buffer>();
+    if (keys.size) {
+      const b = await this.db.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ANY($1::text[])`, [[...keys]]);
+      for (const row of b.rows) bytes.set(row.sha256, decodeBlob(row));
+    }
+    return rows.map((row) => measurementFromRow(row, (key, encoding = "utf8") => {
+      const t = bytes.get(key);
+      if (t === undefined) throw new Error(`blob ${key} is referred to but not in the blobs table`);
+      return t.toString(encoding);
+    }));
+  }
+
   /**
    * Measurements with their runs (store.ts, iterateMeasurements): run by run, oldest first, and
    * by started_at within a run; read a page at a time (keyset), so memory stays flat.
@@ -313,7 +380,7 @@ export class PgReader {
     if (q.network != null) runWhere.push(`r.network = $${runParams.push(q.network)}`);
     if (q.since != null) runWhere.push(`EXISTS (SELECT 1 FROM measurements AS m WHERE m.run_id = r.id AND m.started_at >= $${runParams.push(q.since)}::timestamptz)`);
     const runs = (await this.db.query<RunRow>(`SELECT ${RUN_SELECT} FROM runs AS r ${runWhere.length ? `WHERE ${runWhere.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq`, runParams)).rows;
-    const blobText = new Map<string, string>();
+    const blobText = new Map<string, Buffer>();
     for (const runRow of runs) {
       const run = runFromRow(runRow);
       let after: [string, number] = ["-infinity", -1];
@@ -333,16 +400,18 @@ export class PgReader {
         // Blobs the page refers to, in one query.
         const keys = new Set<string>();
         for (const m of page) for (const k of referencedBlobs(JSON.parse(m.observations_json), m.control_json ? JSON.parse(m.control_json) : null)) keys.add(k);
+        // Emptied before, not after, deciding what is missing: else a page's cached keys would be lost.
+        if (blobText.size > 1000) blobText.clear();
         const missing = [...keys].filter((k) => !blobText.has(k));
         if (missing.length) {
-          if (blobText.size > 1000) blobText.clear();
           const b = await this.db.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ANY($1::text[])`, [missing]);
-          for (const row of b.rows) blobText.set(row.sha256, decodeBlob(row).toString("utf8"));
+          for (const row of b.rows) blobText.set(row.sha256, decodeBlob(row));
         }
-        const text = (key: string) => {
+        // A body sample stored from base64 is given back as base64 (BlobStore.text).
+        const text = (key: string, encoding: "utf8" | "base64" = "utf8") => {
           const t = blobText.get(key);
           if (t === undefined) throw new Error(`blob ${key} is referred to but not in the blobs table`);
-          return t;
+          return t.toString(encoding);
         };
         for (const m of page) {
           yield {

@@ -22,6 +22,8 @@ import type {
   ReportRunRow,
 } from "../report-rows.js";
 import type { PgReader } from "./read.js";
+import { isoOfJson } from "./iso-ms.js";
+
 
 // "" (the report's "from the beginning") is before every time.
 const from = (t: string) => (t === "" ? "-infinity" : t);
@@ -38,11 +40,22 @@ function queries(db: pg.ClientBase) {
       const params: unknown[] = [];
       if (f.since !== null) where.push(`r.started_at >= $${params.push(f.since)}::timestamptz`);
       if (f.network !== null) where.push(`r.network = $${params.push(f.network)}`);
-      return arrays<ReportRunRow>(
-        `SELECT r.seq, iso(r.started_at), iso(r.finished_at), (r.state = 'completed')::integer, r.target_count, r.network
-         FROM runs AS r ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq`,
-        params,
-      );
+      // One JSON document, times made ISO text here (isoOfJson): a year's 105,120 runs as rows
+      // took half a second to receive, and iso() on them 200 ms of the server's time.
+      return db.query({
+        text: `SELECT json_agg(json_build_array(r.seq, r.started_at AT TIME ZONE 'UTC', r.finished_at AT TIME ZONE 'UTC',
+                 (r.state = 'completed')::integer, r.target_count, r.network) ORDER BY r.started_at, r.seq)::text
+               FROM runs AS r ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`,
+        values: params,
+        rowMode: "array",
+      }).then((r) => {
+        const runs = JSON.parse((r.rows[0] as [string | null])[0] ?? "[]") as Array<[number, string, string | null, number, number | null, string]>;
+        for (const run of runs) {
+          run[1] = isoOfJson(run[1]);
+          if (run[2] !== null) run[2] = isoOfJson(run[2]);
+        }
+        return runs as ReportRunRow[];
+      });
     },
     run: async (rowid: number) =>
       (await rows<ReportRunDetail>(`SELECT id, iso(started_at) AS started_at, iso(finished_at) AS finished_at, state, target_count FROM runs WHERE seq = $1`, [rowid]))[0],
@@ -67,13 +80,19 @@ function queries(db: pg.ClientBase) {
          WHERE f.changed IS NULL AND f.network = $1`,
         [p.network, from(p.from)],
       ),
-    changes: (p: ReportNetworkParams, straddled: boolean) =>
-      arrays<ReportChangeRow>(
-        `SELECT c.target, c.status, c.layer, c.failure, iso(c.started_at), ${straddled ? IN_PERIOD_RUN : "1"}
-         FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1
-         ORDER BY c.started_at, c.target, c.seq`,
-        straddled ? [p.network, from(p.from), p.since] : [p.network, from(p.from)],
-      ),
+    // One JSON document (a year's changes of a network are 4,000 rows), times made ISO text here.
+    changes: async (p: ReportNetworkParams, straddled: boolean) => {
+      const r = await db.query({
+        text: `SELECT json_agg(json_build_array(c.target, c.status, c.layer, c.failure, c.started_at AT TIME ZONE 'UTC', ${straddled ? IN_PERIOD_RUN : "1"})
+                 ORDER BY c.started_at, c.target, c.seq)::text
+               FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1`,
+        values: straddled ? [p.network, from(p.from), p.since] : [p.network, from(p.from)],
+        rowMode: "array",
+      });
+      const changes = JSON.parse((r.rows[0] as [string | null])[0] ?? "[]") as ReportChangeRow[];
+      for (const c of changes) c[4] = isoOfJson(c[4]);
+      return changes;
+    },
     newestChanges: (p: ReportNetworkParams, straddled: boolean, limit: number) =>
       rows<ReportListedChangeRow>(
         `SELECT iso(c.started_at) AS at, c.seq AS rid, c.service, c.target, c.prev_status, c.prev_layer, c.status, c.layer, c.failure
@@ -122,12 +141,21 @@ function batchQueries(db: pg.ClientBase) {
       byKey<string | null>(`SELECT r.seq AS k, iso(max(m.started_at)) AS t FROM runs AS r JOIN measurements AS m ON m.run_id = r.id WHERE r.seq = ANY($1::bigint[]) GROUP BY r.seq`, keys, (row) => row.t as string | null),
     // A run's measurements started while it ran: the bounds let PostgreSQL skip the months the
     // run does not reach (a finished run's finished_at is after its last measurement, store.ts).
-    runMeasurements: (keys: number[]) =>
-      byKey<ReportRunMeasurementRow>(
-        `SELECT r.seq AS k, m.target, m.status, m.layer, m.failure FROM runs AS r JOIN measurements AS m ON m.run_id = r.id
-           AND m.started_at >= r.started_at AND m.started_at <= COALESCE(r.finished_at, 'infinity')
-         WHERE r.seq = ANY($1::bigint[]) ORDER BY r.seq, m.seq`,
-        keys, (row) => [row.target, row.status, row.layer, row.failure] as ReportRunMeasurementRow, true),
+    // One row per run, its measurements as one JSON array of [target, status, layer, failure]:
+    // a week's 230,000 measurements as rows took a second to receive.
+    runMeasurements: async (keys: number[]) => {
+      const out = new Map<number, ReportRunMeasurementRow[]>(keys.map((k) => [k, []]));
+      const r = await db.query({
+        text: `SELECT r.seq, json_agg(json_build_array(m.target, m.status, m.layer, m.failure) ORDER BY m.seq)::text
+               FROM runs AS r JOIN measurements AS m ON m.run_id = r.id
+                 AND m.started_at >= r.started_at AND m.started_at <= COALESCE(r.finished_at, 'infinity')
+               WHERE r.seq = ANY($1::bigint[]) GROUP BY r.seq`,
+        values: [keys],
+        rowMode: "array",
+      });
+      for (const [k, json] of r.rows as Array<[number, string]>) out.set(Number(k), JSON.parse(json) as ReportRunMeasurementRow[]);
+      return out;
+    },
     changeDetail: (keys: number[]) =>
       byKey<ReportChangeDetail>(
         `SELECT c.seq AS k, (c.evidence_json::jsonb ->> 0) AS evidence, iso(p.started_at) AS "previousAt", p.failure AS "previousFailure"
@@ -150,6 +178,76 @@ const EMPTY: { [K in keyof Queries]: unknown } = {
   newestChanges: [], changeDetail: undefined, databaseRunCount: 0, databaseNetworks: [],
 };
 
+/** How many runs' measurements a fetch splits between two sessions. */
+const SPLIT_AT = 64;
+
+/** Thrown to end a pass early: what it lacks is noted, and nothing it could compute on would stand. */
+class NotYet extends Error {}
+
+/** The runs and changes the report lists by default (report-data.ts, maxRuns and maxChanges). */
+const LISTED = 500;
+
+/**
+ * Fetches ahead what the next pass will most likely ask for, from what was just fetched, so
+ * that it need not be a pass of its own: once the runs are in, the database's run count and
+ * networks, each network's run before the period and the details of the runs the report lists
+ * (the newest, and each network's last);
+ * once the networks' newest changes are in, the details of the newest of them all. A guess
+ * that misses costs only the fetch: the passes still ask for whatever they lack.
+ */
+async function prefetch(db: pg.ClientBase, batch: ReturnType<typeof batchQueries>, cache: Map<string, unknown>, seen: Set<string>): Promise<void> {
+  const runKeys = new Set<number>();
+  const changeKeys: ReportListedChangeRow[] = [];
+  for (const [key, value] of [...cache]) {
+    if (seen.has(key)) continue;
+    const name = key.slice(0, key.indexOf("\n"));
+    if (name === "runs") {
+      seen.add(key);
+      const [filter] = JSON.parse(key.slice(name.length + 1)) as [{ since: string | null; network: string | null }];
+      const runs = value as ReportRunRow[];
+      // What the report reads last: the database's runs, and its networks when the report has filters.
+      const counted = `databaseRunCount\n[]`;
+      if (!cache.has(counted)) cache.set(counted, (await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM runs`)).rows[0]!.n);
+      const named = `databaseNetworks\n[]`;
+      if ((filter.since !== null || filter.network !== null) && !cache.has(named)) {
+        cache.set(named, (await db.query<{ network: string }>(`SELECT DISTINCT network FROM runs`)).rows.map((r) => r.network));
+      }
+      const lastOf = new Map<string, number>();
+      for (const r of runs) lastOf.set(r[5], r[0]);
+      for (const r of runs.slice(-LISTED)) runKeys.add(r[0]);
+      for (const k of lastOf.values()) runKeys.add(k);
+      if (filter.since !== null && lastOf.size) {
+        const before = await db.query<{ network: string; rowid: number | null; finished_at: string | null }>(
+          `SELECT k.network, b.seq AS rowid, iso(b.finished_at) AS finished_at FROM unnest($2::text[]) AS k(network)
+           LEFT JOIN LATERAL (SELECT r.seq, r.finished_at FROM runs AS r WHERE r.started_at < $1::timestamptz AND r.network = k.network
+             ORDER BY r.started_at DESC, r.seq DESC LIMIT 1) AS b ON true`,
+          [filter.since, [...lastOf.keys()]],
+        );
+        for (const row of before.rows) {
+          cache.set(`runBefore\n${JSON.stringify([filter.since, row.network])}`, row.rowid === null ? undefined : { rowid: row.rowid, finished_at: row.finished_at });
+        }
+      }
+    } else if (name === "newestChanges") {
+      seen.add(key);
+      changeKeys.push(...(value as ReportListedChangeRow[]));
+    }
+  }
+  const runs = [...runKeys].filter((k) => !cache.has(`run\n[${k}]`));
+  if (runs.length) {
+    const found = await batch.run(runs);
+    for (const k of runs) cache.set(`run\n[${k}]`, found.get(k));
+  }
+  if (changeKeys.length) {
+    // The newest of all networks' newest changes, as the report lists them.
+    changeKeys.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.rid - a.rid));
+    const rids = changeKeys.slice(0, LISTED).map((c) => c.rid).filter((k) => !cache.has(`changeDetail\n[${k}]`));
+    if (rids.length) {
+      const found = await batch.changeDetail(rids);
+      for (const k of rids) cache.set(`changeDetail\n[${k}]`, found.get(k));
+    }
+  }
+}
+
 /** The most passes before giving up (the report's reads are a few steps deep). */
 const MAX_PASSES = 24;
 
@@ -158,13 +256,34 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
   const q = queries(reader.db);
   const batch = batchQueries(reader.db);
   const cache = new Map<string, unknown>();
+  const seen = new Set<string>();
   await reader.snapshot();
+  // The second session, opened when first needed, in this session's snapshot.
+  let other: Promise<pg.Client> | null = null;
+  const second = () =>
+    (other ??= (async () => {
+      const snapshot = (await reader.db.query<{ s: string }>("SELECT pg_export_snapshot() AS s")).rows[0]!.s;
+      const c = await reader.connect!();
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      await c.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "")}'`);
+      return c;
+    })());
   try {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       const misses = new Map<string, () => Promise<unknown>>();
+      // Once a network-wide read is missing, the per-run and per-change reads of this pass are
+      // guesses that will not be fetched (see below): they are answered empty and not noted,
+      // which spares a pass over a year's runs 105,120 notes.
+      let wideMissed = false;
+      // Per-run reads the report said it will make whatever the network-wide rows say (willRead).
+      const certain = new Set<string>();
       const answer = <K extends keyof Queries>(name: K, args: Parameters<Queries[K]>): Awaited<ReturnType<Queries[K]>> => {
-        const key = `${name}\n${JSON.stringify(args)}`;
+        const perKey = Object.hasOwn(batch, name);
+        if (perKey && wideMissed) return EMPTY[name] as Awaited<ReturnType<Queries[K]>>;
+        // (a per-key read's one argument is a number: its key is what JSON.stringify would make, made faster)
+        const key = perKey ? `${name}\n[${args[0] as number}]` : `${name}\n${JSON.stringify(args)}`;
         if (cache.has(key)) return cache.get(key) as Awaited<ReturnType<Queries[K]>>;
+        if (!perKey) wideMissed = true;
         misses.set(key, () => (q[name] as (...a: unknown[]) => Promise<unknown>)(...args));
         return EMPTY[name] as Awaited<ReturnType<Queries[K]>>;
       };
@@ -181,6 +300,22 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         changeDetail: (rid) => answer("changeDetail", [rid]),
         databaseRunCount: () => answer("databaseRunCount", []),
         databaseNetworks: () => answer("databaseNetworks", []),
+        willRead: (reads) => {
+          for (const { params, straddled, maxChanges, runsRead } of reads) {
+            answer("endpoints", [params]);
+            answer("changes", [params, straddled]);
+            answer("newestChanges", [params, straddled, maxChanges]);
+            // Read whatever the network-wide rows say: fetched with them, not on a guess.
+            for (const rowid of runsRead) {
+              const key = `runMeasurements\n[${rowid}]`;
+              if (cache.has(key)) continue;
+              certain.add(key);
+              misses.set(key, () => q.runMeasurements(rowid));
+            }
+          }
+          // Computing on without them would be a pass whose every later read is a guess.
+          if (wideMissed) throw new NotYet();
+        },
       };
       let result: T | undefined;
       const t0 = performance.now();
@@ -200,24 +335,42 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
       // that the endpoints vouch for is not read row by row): while any network-wide row was
       // missing, they were asked for on a guess, and only the network-wide rows are fetched.
       const wide = [...misses].filter(([key]) => !Object.hasOwn(batch, key.split("\n")[0]!));
-      const todo = wide.length > 0 ? wide : [...misses];
+      const todo = wide.length > 0 ? [...wide, ...[...misses].filter(([key]) => certain.has(key))] : [...misses];
       const batched = new Map<keyof ReturnType<typeof batchQueries>, number[]>();
+      const single: Array<[string, () => Promise<unknown>]> = [];
       for (const [key, fetch] of todo) {
         const [name, args] = key.split("\n") as [string, string];
         if (Object.hasOwn(batch, name)) {
           const list = batched.get(name as keyof ReturnType<typeof batchQueries>) ?? [];
           list.push((JSON.parse(args) as [number])[0]);
           batched.set(name as keyof ReturnType<typeof batchQueries>, list);
-        } else cache.set(key, await fetch());
+        } else single.push([key, fetch]);
       }
-      for (const [name, keys] of batched) {
-        const found = await batch[name](keys);
-        for (const k of keys) cache.set(`${name}\n${JSON.stringify([k])}`, found.has(k) ? found.get(k) : MISSING[name]);
+      const keep = (name: keyof ReturnType<typeof batchQueries>, keys: number[], found: Map<number, unknown>) => {
+        for (const k of keys) cache.set(`${name}\n[${k}]`, found.has(k) ? found.get(k) : MISSING[name]);
+      };
+      // Many runs' measurements (a week of runs, a cell each): half of them read by a second
+      // session in the same snapshot while this one reads the rest, the server working on both.
+      const many = batched.get("runMeasurements");
+      let aside: Promise<void> | null = null;
+      if (many && many.length >= SPLIT_AT && reader.connect) {
+        const half = many.splice(many.length >> 1);
+        // A second session that cannot be had (max_connections reached) leaves the half to this one.
+        aside = second().then(
+          async (other) => keep("runMeasurements", half, await batchQueries(other).runMeasurements(half)),
+          async () => keep("runMeasurements", half, await batch.runMeasurements(half)),
+        );
+        aside.catch(() => {}); // (awaited below; this keeps a failure from going unhandled meanwhile)
       }
+      for (const [key, fetch] of single) cache.set(key, await fetch());
+      for (const [name, keys] of batched) keep(name, keys, await batch[name](keys));
+      if (aside) await aside;
+      await prefetch(reader.db, batch, cache, seen);
       if (process.env.REACHPROBE_DEBUG_REPORT) process.stderr.write(`report pass ${pass}: fetched in ${(performance.now() - t0).toFixed(0)} ms since the pass began\n`);
     }
     throw new Error(`the report needed more than ${MAX_PASSES} rounds of queries`);
   } finally {
+    if (other) await other.then((c) => c.end(), () => {}).catch(() => {});
     await reader.db.query("ROLLBACK").catch(() => {});
   }
 }

@@ -6,6 +6,7 @@
  */
 import type pg from "pg";
 import { StoreError } from "../errors.js";
+import { SPAN_COLUMNS, SPANS_TABLE_SQL, spansFromMeasurementsSql } from "./spans.js";
 
 // The network key of a run (network.ts, networkKeySql), over a runs row. btrim(x, ' '): SQLite's
 // TRIM() removes spaces only.
@@ -140,8 +141,24 @@ LEFT JOIN LATERAL (
 WHERE m.changed;
 `;
 
+// show finds runs and measurements by the start of their id, compared byte by byte as SQLite
+// compares them (runs.ts, findById): indexes in the "C" collation, whatever the database's.
+const V2 = `
+CREATE INDEX runs_id_bytes ON runs ((id COLLATE "C"));
+CREATE INDEX measurement_ids_bytes ON measurement_ids ((id COLLATE "C"));
+`;
+
+// The spans of equal status and layer of each (network, target), kept per batch by the
+// collector (spans.ts), so that history and changes read a row per span instead of counting
+// and looking up measurements; filled here from the measurements already stored.
+const V3 = `
+${SPANS_TABLE_SQL}
+INSERT INTO spans (${SPAN_COLUMNS.join(", ")}) ${spansFromMeasurementsSql()};
+ANALYZE spans;
+`;
+
 /** Every migration in order; MIGRATIONS[n - 1] brings version n - 1 to n. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [V1];
+export const PG_MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** The schema version this code writes and reads. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
