@@ -70,11 +70,11 @@ function report(q: Partial<ReportQuery> = {}): { data: ReportData; html: string 
   return { data, html };
 }
 
-/** Each strip in the page: the target it is labelled with and the kinds of its cells, in order. */
+/** Each strip in the page: the target it is labelled with and the kinds of its cells, in order (a rect across n alike buckets is n cells). */
 function strips(html: string): Array<{ target: string; cells: string[] }> {
   const out: Array<{ target: string; cells: string[] }> = [];
   for (const m of html.matchAll(/<svg class="strip[^"]*"[^>]*aria-label="Timeline of (.*?): \d+ of \d+ cells measured">(.*?)<\/svg>/g)) {
-    out.push({ target: m[1]!, cells: [...m[2]!.matchAll(/<rect [^>]*class="k-([a-z-]+)"/g)].map((c) => c[1]!) });
+    out.push({ target: m[1]!, cells: [...m[2]!.matchAll(/<rect [^>]*width="(\d+)"[^>]*class="k-([a-z-]+)"/g)].flatMap((c) => Array<string>(Number(c[1])).fill(c[2]!)) });
   }
   return out;
 }
