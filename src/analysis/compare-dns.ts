@@ -219,7 +219,7 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
         // as a note (a transparent proxy, a CDN node). A page other than the one at the witness's
         // address is not the site's. With nothing to compare a plain-HTTP page with (no control
         // page, no address swap, or a swap that failed), the answer stays unexplained (an anomaly).
-        const swap = later.addressSwap && r.addresses.includes(later.addressSwap.ip) ? later.addressSwap : null;
+        const swap = later.addressSwap && r.addresses.some((a) => a.toLowerCase() === later.addressSwap!.ip) ? later.addressSwap : null;
         if (later.probeValidated.has(via)) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `a TLS handshake with ${via} validated for ${name}` }));
         else if (compared) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `${via} served the page the control saw` }));
         else if (swap && swap.diffs.length === 0) {
