@@ -105,10 +105,14 @@ describe("the address swap: the page at the browser's address against the page a
     expect(v.facts).not.toContain("dns_address_swap_differs");
   });
 
-  it("with a helper that could not be used, pages that differ are still blocked at DNS", () => {
+  it("with a helper that could not be used, pages that differ are still blocked at DNS; the same page is can't tell, as any plain-HTTP page the helper should have compared", () => {
     const dead = controlObs(null, { failure: "generic_timeout_error" });
     const v = verdictOf([...atIsp(blockPage), ...swapped(sitePage)], dead);
     expect(short(v), v.evidence.join(" | ")).toBe("blocked dns");
+    // The swap explains the address (the note), not the page: a middlebox could have written both.
+    const same = verdictOf([...atIsp(sitePage), ...swapped(sitePage)], dead);
+    expect(short(same), same.evidence.join(" | ")).toBe("inconclusive");
+    expect(same.facts).toEqual(expect.arrayContaining(["dns_probe_only_addresses_site_answered", "http_page_uncompared"]));
   });
 
   it("a page at an address a witness also gave is no case for the swap: ok, no note", () => {
