@@ -222,12 +222,16 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
         const swap = later.addressSwap && r.addresses.some((a) => a.toLowerCase() === later.addressSwap!.ip) ? later.addressSwap : null;
         if (later.probeValidated.has(via)) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `a TLS handshake with ${via} validated for ${name}` }));
         else if (compared) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `${via} served the page the control saw` }));
-        else if (swap && swap.diffs.length === 0) {
+        else if (swap && swap.failed === null && swap.diffs.length === 0) {
           out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, [...rows, ...swap.rows], { ...detail, via: swap.ip, how: `${swap.endpoint} served the same page as ${swap.swapEndpoint}, an address a witness gave, for the same request (${swap.theirs})` }));
-        } else if (swap) {
+        } else if (swap && swap.failed === null) {
           const { url, endpoint, swapEndpoint, mine, theirs } = swap;
           out.push(fact("dns_address_swap_differs", "dns", null, [...rows, ...swap.rows], { ...detail, via: swap.ip, url, endpoint, swapEndpoint, mine, theirs, diffs: swap.diffs.join(", ") }));
-        } else out.push(fact("dns_probe_only_addresses_worked", "dns", null, rows, { ...detail, via, how: `${via} answered, but no control fetched the page to compare it with` }));
+        } else {
+          // A swap that got no page proves nothing either way: the evidence says it was tried.
+          const tried = swap ? `, and the same request to ${swap.swapEndpoint}, an address a witness gave, got no page to compare (${swap.failed})` : "";
+          out.push(fact("dns_probe_only_addresses_worked", "dns", null, swap ? [...rows, ...swap.rows] : rows, { ...detail, via, how: `${via} answered, but no control fetched the page to compare it with${tried}` }));
+        }
       } else continue;
       break;
     }

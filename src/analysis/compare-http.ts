@@ -77,7 +77,9 @@ export interface AddressSwapComparison {
   /** Both requests' endpoints, `ip:port`. */
   endpoint: string;
   swapEndpoint: string;
-  /** pageDifferences of the two pages: empty when they are the same page. */
+  /** Why the swap got no complete page (its connect's or its request's failure); null when it got one. */
+  failed: string | null;
+  /** pageDifferences of the two pages: empty when they are the same page (or when the swap failed). */
   diffs: string[];
   /** Each page in a few words, for evidence. */
   mine: string;
@@ -89,17 +91,21 @@ export interface AddressSwapComparison {
  * The address swap (docs/verdicts.md "Proof without a helper"): the navigation's first page, at
  * the browser's address, compared with the page the same request got at an address a witness
  * resolver gave, by the comparison a control's page gets, the swap's page standing for the
- * control's. Null when there is no swap, or it got no complete page (nothing to compare), or the
- * first request got none.
+ * control's; `failed` says why there was nothing to compare when the swap got no complete page.
+ * Null when no swap was made, or the first request got no complete page.
  */
 export function compareAddressSwap(table: Table): AddressSwapComparison | null {
-  const swap = table.http.find((h) => h.purpose === "address_swap" && h.hop === 0);
+  const tcp = table.conns.find((c) => c.purpose === "address_swap" && c.hop === 0);
   const first = table.http.find((h) => h.purpose === "measure" && h.hop === 0);
-  if (!swap || !first || swap.status === null || swap.failure !== null || first.status === null || first.failure !== null) return null;
+  if (!tcp || !first || first.status === null || first.failure !== null) return null;
   const at = table.conns.find((c) => c.id === first.conn);
   if (!at) return null;
+  const swap = table.http.find((h) => h.purpose === "address_swap" && h.hop === 0);
+  const base = { ip: at.ip, url: first.url, endpoint: first.endpoint, swapEndpoint: tcp.endpoint, mine: pageSaw(first) };
+  const failed = tcp.tcpFailure ?? (swap ? (swap.failure ?? (swap.status === null ? "no response" : null)) : "no request");
+  if (failed !== null || !swap) return { ...base, failed: failed ?? "no request", diffs: [], theirs: "", rows: [first.id, tcp.id, ...(swap ? [swap.id] : [])] };
   const theirs: ControlHttpRow = { failure: null, status: swap.status, bodyLength: swap.bodyLength, title: swap.title ?? "", headers: swap.headers, urls: [], note: null };
-  return { ip: at.ip, url: first.url, endpoint: first.endpoint, swapEndpoint: swap.endpoint, diffs: pageDifferences(first, theirs), mine: pageSaw(first), theirs: pageSaw(swap), rows: [first.id, swap.id] };
+  return { ...base, failed: null, diffs: pageDifferences(first, theirs), theirs: pageSaw(swap), rows: [first.id, swap.id] };
 }
 
 /** A response in a few words, for evidence: "HTTP 200, 135 bytes, "Access Denied"". */

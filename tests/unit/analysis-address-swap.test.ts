@@ -83,9 +83,11 @@ describe("the address swap: the page at the browser's address against the page a
   });
 
   it("a swap that got no page keeps today's verdict: refused, reset before a response, or cut mid-body", () => {
-    for (const swap of [swapped(null, "connection_refused"), swapped({ failure: "connection_reset" }), swapped({ ...sitePage, failure: "generic_timeout_error" })]) {
+    const failures = ["connection_refused", "connection_reset", "generic_timeout_error"];
+    for (const [i, swap] of [swapped(null, "connection_refused"), swapped({ failure: "connection_reset" }), swapped({ ...sitePage, failure: "generic_timeout_error" })].entries()) {
       const v = verdictOf([...atIsp(blockPage), ...swap]);
       expect(short(v), v.evidence.join(" | ")).toBe("anomaly dns");
+      expect(v.evidence[0]).toContain(`and the same request to ${SITE}:80, an address a witness gave, got no page to compare (${failures[i]})`);
       expect(v.facts).toContain("dns_probe_only_addresses_worked");
       expect(v.facts).not.toContain("dns_address_swap_differs");
     }
