@@ -35,6 +35,8 @@ export const RULES: readonly Rule[] = [
   blocked("dns_two_answers"),
   blocked("dns_failed_probe_only"),
   blocked("dns_probe_only_addresses"),
+  // The page at the browser's address differs from the page the same request got at a witness's address (the address swap).
+  blocked("dns_address_swap_differs"),
   blocked("tcp_failed_probe_only"),
   blocked("tls_failed_probe_only"),
   blocked("tls_sni_swap_answered"),

@@ -8,6 +8,7 @@ import type { DnsRow, Table } from "./table.js";
 import { classifyAddress } from "../net/bogons.js";
 import { blockPageMatch, matchDnsAddress } from "./fingerprints.js";
 import { fact, type Fact } from "./facts.js";
+import type { AddressSwapComparison } from "./compare-http.js";
 
 /** Names a resolver for evidence: "the system resolver", "resolver 192.0.2.53:53", "DoH resolver URL", "the control helper". */
 export function resolverName(r: Pick<DnsRow, "engine" | "resolver">): string {
@@ -66,6 +67,8 @@ export interface DnsEvidenceFromLaterSteps {
   reached: ReadonlySet<string> | null;
   /** True when an HTTP response was a known block page or a 451: a bogon that led there is the block's first step. */
   blockPage: boolean;
+  /** The first page against the page the same request got at a witness's address (the address swap), when both came. */
+  addressSwap: AddressSwapComparison | null;
 }
 
 /**
@@ -211,12 +214,24 @@ export function compareDns(table: Table, later: DnsEvidenceFromLaterSteps, ctx: 
         // (A block-page address or a forged answer already said what the answer was.)
         const compared = table.controlHttp !== null && table.controlHttp !== undefined && table.controlHttp.failure === null;
         const rows = [r.id, ...against.map((c) => c.id)];
-        // The site itself answered there (its certificate, or the control's own page): reached,
-        // and the address is recorded as a note (a transparent proxy, a CDN node). With nothing
-        // to compare a plain-HTTP page with, the answer stays unexplained (an anomaly).
+        // The site itself answered there (its certificate, the control's own page, or the page
+        // a witness's address serves for the same request): reached, and the address is recorded
+        // as a note (a transparent proxy, a CDN node). A page other than the one at the witness's
+        // address is not the site's. With nothing to compare a plain-HTTP page with (no control
+        // page, no address swap, or a swap that failed), the answer stays unexplained (an anomaly).
+        const swap = later.addressSwap && r.addresses.some((a) => a.toLowerCase() === later.addressSwap!.ip) ? later.addressSwap : null;
         if (later.probeValidated.has(via)) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `a TLS handshake with ${via} validated for ${name}` }));
         else if (compared) out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, rows, { ...detail, via, how: `${via} served the page the control saw` }));
-        else out.push(fact("dns_probe_only_addresses_worked", "dns", null, rows, { ...detail, via, how: `${via} answered, but no control fetched the page to compare it with` }));
+        else if (swap && swap.failed === null && swap.diffs.length === 0) {
+          out.push(fact("dns_probe_only_addresses_site_answered", "dns", null, [...rows, ...swap.rows], { ...detail, via: swap.ip, how: `${swap.endpoint} served the same page as ${swap.swapEndpoint}, an address a witness gave, for the same request (${swap.theirs})` }));
+        } else if (swap && swap.failed === null) {
+          const { url, endpoint, swapEndpoint, mine, theirs } = swap;
+          out.push(fact("dns_address_swap_differs", "dns", null, [...rows, ...swap.rows], { ...detail, via: swap.ip, url, endpoint, swapEndpoint, mine, theirs, diffs: swap.diffs.join(", ") }));
+        } else {
+          // A swap that got no page proves nothing either way: the evidence says it was tried.
+          const tried = swap ? `, and the same request to ${swap.swapEndpoint}, an address a witness gave, got no page to compare (${swap.failed})` : "";
+          out.push(fact("dns_probe_only_addresses_worked", "dns", null, swap ? [...rows, ...swap.rows] : rows, { ...detail, via, how: `${via} answered, but no control fetched the page to compare it with${tried}` }));
+        }
       } else continue;
       break;
     }

@@ -1,8 +1,8 @@
 /**
  * Stage 2 for HTTP and redirect hops: block-page signatures, the final response against the
  * helper's fetch (status, body length, title, uncommon headers, as OONI's web_connectivity
- * compares them), the Host swap, and redirect hops that stopped before their request, at the
- * step that stopped them. Pure: no I/O.
+ * compares them), the Host swap, the address swap's page against the first page, and redirect
+ * hops that stopped before their request, at the step that stopped them. Pure: no I/O.
  */
 import type { AnalysisContext } from "./context.js";
 import type { ControlHttpRow, HttpRow, Table } from "./table.js";
@@ -54,6 +54,63 @@ export function compareResponses(last: HttpRow, c: ControlHttpRow): HttpComparis
   const b = longWords(c.title);
   const title = [...a].every((w) => b.has(w)) && [...b].every((w) => a.has(w));
   return { status: last.status === c.status, body: proportion > 0.7, title, headers, proportion };
+}
+
+/**
+ * What differs between a page and the control's, in words ("status", "body length (58%)",
+ * "title", "uncommon headers"); empty when they are the same page: the status agrees, and so does
+ * the body length, the title or the uncommon headers (docs/verdicts.md "Comparing a page with the
+ * control's"). Date, ETag and the other headers every server sends are not compared.
+ */
+export function pageDifferences(last: HttpRow, c: ControlHttpRow): string[] {
+  const cmp = compareResponses(last, c);
+  if (cmp.status && (cmp.body || cmp.headers || cmp.title)) return [];
+  return [!cmp.status && "status", !cmp.body && `body length (${Math.round(cmp.proportion * 100)}%)`, !cmp.title && "title", !cmp.headers && "uncommon headers"].filter((x): x is string => Boolean(x));
+}
+
+/** What the address swap found: the page at the browser's address against the page at a witness's address. */
+export interface AddressSwapComparison {
+  /** The address whose page was compared (the browser's resolver's). */
+  ip: string;
+  /** The URL requested at both addresses. */
+  url: string;
+  /** Both requests' endpoints, `ip:port`. */
+  endpoint: string;
+  swapEndpoint: string;
+  /** Why the swap got no complete page (its connect's or its request's failure); null when it got one. */
+  failed: string | null;
+  /** pageDifferences of the two pages: empty when they are the same page (or when the swap failed). */
+  diffs: string[];
+  /** Each page in a few words, for evidence. */
+  mine: string;
+  theirs: string;
+  rows: string[];
+}
+
+/**
+ * The address swap (docs/verdicts.md "Proof without a helper"): the navigation's first page, at
+ * the browser's address, compared with the page the same request got at an address a witness
+ * resolver gave, by the comparison a control's page gets, the swap's page standing for the
+ * control's; `failed` says why there was nothing to compare when the swap got no complete page.
+ * Null when no swap was made, or the first request got no complete page.
+ */
+export function compareAddressSwap(table: Table): AddressSwapComparison | null {
+  const tcp = table.conns.find((c) => c.purpose === "address_swap" && c.hop === 0);
+  const first = table.http.find((h) => h.purpose === "measure" && h.hop === 0);
+  if (!tcp || !first || first.status === null || first.failure !== null) return null;
+  const at = table.conns.find((c) => c.id === first.conn);
+  if (!at) return null;
+  const swap = table.http.find((h) => h.purpose === "address_swap" && h.hop === 0);
+  const base = { ip: at.ip, url: first.url, endpoint: first.endpoint, swapEndpoint: tcp.endpoint, mine: pageSaw(first) };
+  const failed = tcp.tcpFailure ?? (swap ? (swap.failure ?? (swap.status === null ? "no response" : null)) : "no request");
+  if (failed !== null || !swap) return { ...base, failed: failed ?? "no request", diffs: [], theirs: "", rows: [first.id, tcp.id, ...(swap ? [swap.id] : [])] };
+  const theirs: ControlHttpRow = { failure: null, status: swap.status, bodyLength: swap.bodyLength, title: swap.title ?? "", headers: swap.headers, urls: [], note: null };
+  return { ...base, failed: null, diffs: pageDifferences(first, theirs), theirs: pageSaw(swap), rows: [first.id, swap.id] };
+}
+
+/** A response in a few words, for evidence: "HTTP 200, 135 bytes, "Access Denied"". */
+function pageSaw(h: HttpRow): string {
+  return `HTTP ${h.status}, ${h.bodyLength ?? 0} bytes${h.title ? `, "${h.title}"` : ""}`;
 }
 
 /** The host of a URL, lower case, without IPv6 brackets; "" when it does not parse. */
@@ -166,8 +223,7 @@ export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: bool
     // middlebox's, and nothing can tell which. Over HTTPS that validated, the site wrote it.
     const conn = last.conn === null ? undefined : table.conns.find((x) => x.id === last.conn);
     if (conn?.tls && conn.tls.failure === null && conn.tls.verified) return [];
-    const mine = `HTTP ${last.status}, ${last.bodyLength ?? 0} bytes${last.title ? `, "${last.title}"` : ""}`;
-    return [fact("http_page_uncompared", "http", null, [last.id], { url: last.url, mine, helper: table.helper.url })];
+    return [fact("http_page_uncompared", "http", null, [last.id], { url: last.url, mine: pageSaw(last), helper: table.helper.url })];
   }
   if (!c || c.failure !== null) return [];
   if (c.urls.length > 0) {
@@ -175,11 +231,9 @@ export function compareHttp(table: Table, ctx: AnalysisContext, hopStopped: bool
     const foreign = hops.map((h) => hostOf(h.url)).find((h) => h && !seen.has(h));
     if (foreign) return [fact("http_redirect_elsewhere", "http", null, hops.map((h) => h.id), { host: foreign, chain: c.urls.join(" -> ") })];
   }
-  const cmp = compareResponses(last, c);
-  if (cmp.status && (cmp.body || cmp.headers || cmp.title)) return [];
-  const diffs = [!cmp.status && "status", !cmp.body && `body length (${Math.round(cmp.proportion * 100)}%)`, !cmp.title && "title", !cmp.headers && "uncommon headers"].filter((x): x is string => Boolean(x));
-  const mine = `HTTP ${last.status}, ${last.bodyLength ?? 0} bytes${last.title ? `, "${last.title}"` : ""}`;
-  const detail = { url: last.url, mine, controlSaw: controlSaw(c), diffs: diffs.join(", ") };
+  const diffs = pageDifferences(last, c);
+  if (diffs.length === 0) return [];
+  const detail = { url: last.url, mine: pageSaw(last), controlSaw: controlSaw(c), diffs: diffs.join(", ") };
   // Over a handshake that validated for the site, no middlebox wrote the page: the site chose to
   // answer this client otherwise (a CAPTCHA, a challenge, a page for its country).
   const conn = last.conn === null ? undefined : table.conns.find((x) => x.id === last.conn);

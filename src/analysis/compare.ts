@@ -8,7 +8,7 @@ import type { AnalysisContext } from "./context.js";
 import type { Table } from "./table.js";
 import { compareDns } from "./compare-dns.js";
 import { compareTcp, compareTls, failedAtNetworkLevel } from "./compare-conn.js";
-import { compareHops, compareHttp } from "./compare-http.js";
+import { compareAddressSwap, compareHops, compareHttp } from "./compare-http.js";
 import { fact, type Fact } from "./facts.js";
 
 /** Every fact the table supports, in the order of the steps (DNS, TCP, TLS, HTTP, redirect hops, the run). */
@@ -30,7 +30,7 @@ export function compare(table: Table, ctx: AnalysisContext): Fact[] {
   // An address is reached when its connect, and its handshake if any, worked.
   const reached = later.length === 0 ? new Set(table.conns.filter((c) => c.hop === 0 && c.purpose === "measure" && c.tcpFailure === null && (!c.tls || c.tls.failure === null)).map((c) => c.ip)) : null;
   const blockPage = http.some((f) => f.key === "http_blockpage" || f.key === "http_status_451");
-  const dns = compareDns(table, { validated, probeValidated, reached, blockPage }, ctx);
+  const dns = compareDns(table, { validated, probeValidated, reached, blockPage, addressSwap: compareAddressSwap(table) }, ctx);
 
   const run: Fact[] = [];
   if (table.helper?.failure) run.push(fact("helper_unusable", null, table.helper.failure, [], { helper: table.helper.url }));

@@ -51,6 +51,12 @@ const WRITERS: Record<FactKey, (f: Fact) => string[]> = {
   dns_probe_only_addresses_worked: (f) => [
     `${f.detail.resolver} returned ${f.detail.addresses}, which no control returned for ${f.detail.name} (${f.detail.controls} resolved it to ${f.detail.controlAddrs}); ${f.detail.how}: ${f.detail.via} may be a transparent proxy or a server of the site the controls were not sent to; nothing shows a block`,
   ],
+  dns_address_swap_differs: (f) => {
+    const d = f.detail;
+    return [
+      `${d.resolver} returned ${d.addresses}, which no control returned for ${d.name} (${d.controls} resolved it to ${d.controlAddrs}); GET ${d.url} over ${d.endpoint} answered ${d.mine}, but the same request to ${d.swapEndpoint}, an address a witness gave, answered ${d.theirs}: they differ in ${d.diffs}, so ${d.via} did not serve the site's page`,
+    ];
+  },
   dns_probe_only_addresses_site_answered: (f) => [
     `note: ${f.detail.resolver} returned ${f.detail.addresses}, which no control returned for ${f.detail.name} (${f.detail.controls} resolved it to ${f.detail.controlAddrs}); ${f.detail.how}, so the site was reached, through ${f.detail.via}: a transparent proxy of this network (which sees every request) or a server of the site the controls were not sent to`,
   ],

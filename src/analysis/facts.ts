@@ -17,6 +17,7 @@ export const FACT_KEYS = [
   "dns_probe_only_addresses",
   "dns_probe_only_addresses_worked",
   "dns_probe_only_addresses_site_answered",
+  "dns_address_swap_differs",
   "dns_no_address_anywhere",
   "dns_bogon_everywhere",
   "dns_unreachable_everywhere",

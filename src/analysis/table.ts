@@ -31,7 +31,7 @@ export interface DnsRow {
 }
 
 /** Why a connection was made: the target's own steps, or a swap that proves a filter without a helper. */
-export type ConnPurpose = "measure" | "sni_swap" | "host_swap";
+export type ConnPurpose = "measure" | "sni_swap" | "host_swap" | "address_swap";
 
 /** The TLS handshake of one connection. */
 export interface TlsCell {
@@ -62,7 +62,7 @@ export interface ConnRow {
   control: ControlCell | null;
 }
 
-/** One HTTP exchange (one hop of the redirect chain, or a Host swap). */
+/** One HTTP exchange (one hop of the redirect chain, or a Host or address swap's request). */
 export interface HttpRow {
   id: string;
   hop: number;
@@ -143,7 +143,7 @@ function controlCells(control: ControlObservation | null | undefined): Map<strin
 /** The observation's transaction fields, when the probe recorded them (older data has none). */
 function purposeOf(o: Observation): ConnPurpose {
   const p = (o as { purpose?: string }).purpose;
-  return p === "sni_swap" || p === "host_swap" ? p : "measure";
+  return p === "sni_swap" || p === "host_swap" || p === "address_swap" ? p : "measure";
 }
 
 /** Flattens one target's observations and its controls into the table. */

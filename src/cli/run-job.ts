@@ -101,6 +101,8 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     userAgent: flags.userAgent,
     sniSwap: flags.swap ? flags.sniSwap : null,
     hostSwap: flags.swap ? flags.hostSwap : null,
+    addressSwap: flags.swap,
+    publicRanges: ctx.publicRanges,
     now: () => Date.now() - start,
   };
   let helperDown: Failure | null = null;
@@ -129,6 +131,7 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
     dns_window_ms: probe.dnsWindowMs,
     sni_swap: probe.sniSwap ?? null,
     host_swap: probe.hostSwap ?? null,
+    address_swap: probe.addressSwap ?? false,
     fingerprints: flags.fingerprints,
     public_ranges: flags.publicRanges ?? null,
     asn_db: flags.asnDb ? basename(flags.asnDb) : null,

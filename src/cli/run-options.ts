@@ -87,7 +87,7 @@ export function runOptions(): Command {
     .option("--body-sample <bytes>", "keep at most this much of each HTTP body as its sample (stored, and exported as OONI's response body)", positiveInt("--body-sample", 0, 1 << 30), DEFAULT_SAMPLE_BYTES)
     .option("--sni-swap <name>", "when a TLS handshake fails, repeat it to the same address with this innocuous SNI (docs/verdicts.md, proof without a helper)", parseSwapName("--sni-swap"), DEFAULT_SWAP_NAME)
     .option("--host-swap <name>", "when a plain-HTTP request fails or gets an error status, repeat it to the same address with this innocuous Host", parseSwapName("--host-swap"), DEFAULT_SWAP_NAME)
-    .option("--no-swap", "repeat nothing with an innocuous SNI or Host")
+    .option("--no-swap", "make no swap: repeat nothing with an innocuous SNI or Host, nor at a witness resolver's address")
     .addOption(new Option("--public-ranges <cidrs>", "comma-separated CIDRs that count as public internet, not bogons (labs)").env("REACHPROBE_PUBLIC_RANGES"))
     .option("--fingerprints <spec>", "block-page fingerprints: bundled, ooni:DIR_OR_FILE, a CSV path, or a comma-separated mix", "bundled")
     .option("--canary <url>", `a target that should always work, probed first to tell a dead network from blocking (default: the list's, else ${DEFAULT_CANARY})`)

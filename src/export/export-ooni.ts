@@ -95,7 +95,7 @@ export interface OoniTcpConnect {
   status: { success: boolean; failure: string | null; blocked: boolean | null };
   t0: number;
   t: number;
-  /** `depth=N`, and `sni_swap` or `host_swap` on a swap's connect (in x_swaps only). */
+  /** `depth=N`, and `sni_swap`, `host_swap` or `address_swap` on a swap's connect (in x_swaps only). */
   tags: string[];
   /** Shared by the connect and the handshake and requests made over its connection. */
   transaction_id: number;
@@ -173,8 +173,9 @@ export interface OoniTestKeys {
   accessible: boolean | null;
   /**
    * The swaps (docs/verdicts.md, "Proof without a helper"): the steps repeated with an innocuous
-   * SNI or Host, each tagged `sni_swap` or `host_swap`. Kept out of tcp_connect, tls_handshakes
-   * and requests, which hold only the target's own steps as OONI's tools read them.
+   * SNI or Host, or at a witness resolver's address, each tagged `sni_swap`, `host_swap` or
+   * `address_swap`. Kept out of tcp_connect, tls_handshakes and requests, which hold only the
+   * target's own steps as OONI's tools read them.
    */
   x_swaps: { tcp_connect: OoniTcpConnect[]; tls_handshakes: OoniTlsHandshake[]; requests: OoniRequest[] };
   /** reachprobe's own verdict, which the OONI keys above only approximate. */

@@ -1,4 +1,5 @@
 /** What a probe needs to know, and the network functions it uses (swappable in tests). */
+import type { Cidr } from "../net/bogons.js";
 import type { Failure } from "../net/failures.js";
 import type { ControlRequest } from "./control-wire.js";
 import type { ControlObservation } from "./observation.js";
@@ -46,6 +47,14 @@ export interface ProbeConfig {
   sniSwap?: string | null;
   /** The innocuous Host a failed plain-HTTP request is repeated with, to the same address. Unset or null: no Host swap. */
   hostSwap?: string | null;
+  /**
+   * Repeat a plain-HTTP navigation's first request at an address a witness resolver gave when the
+   * browser's resolver gave none of the witnesses' (the address swap, address-swap.ts). Unset or
+   * false: none (the control helper makes none).
+   */
+  addressSwap?: boolean;
+  /** Ranges that count as public internet though they are bogons (the lab): a witness vouches only with public addresses. */
+  publicRanges?: readonly Cidr[];
   /** Asks the control helper, when one is configured; never rejects. */
   control?: (request: ControlRequest, signal: AbortSignal) => Promise<ControlObservation>;
 }

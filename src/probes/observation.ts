@@ -11,10 +11,11 @@ export type Step = "dns" | "tcp" | "tls" | "http";
 /**
  * Why a step was made besides the target's own navigation: to repeat a failed TLS handshake with
  * an innocuous SNI (`sni_swap`), or a failed plain-HTTP request with an innocuous Host
- * (`host_swap`), to the same address (docs/verdicts.md, "Proof without a helper"). Absent on
- * the target's own steps.
+ * (`host_swap`), to the same address; or the navigation's first request, as sent, to an address
+ * a witness resolver gave where the browser's resolver gave others (`address_swap`)
+ * (docs/verdicts.md, "Proof without a helper"). Absent on the target's own steps.
  */
-export type SwapPurpose = "sni_swap" | "host_swap";
+export type SwapPurpose = "sni_swap" | "host_swap" | "address_swap";
 
 /** Fields every observation carries. */
 export interface BaseObservation {

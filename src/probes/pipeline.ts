@@ -2,7 +2,8 @@
  * A target's pipeline: DNS, then TCP (and TLS) to each address at once, then HTTP over the
  * connection of the first address that connected (one connection per target, as a browser),
  * with redirects measured hop by hop, and the swaps of docs/verdicts.md's "Proof without a
- * helper" when a handshake or a plain-HTTP request failed. Returns every observation; never throws for network
+ * helper" when a handshake or a plain-HTTP request failed, or a page came from an address no
+ * witness resolver gave. Returns every observation; never throws for network
  * failures, never decides a verdict, and leaves no socket open.
  */
 import { joinHostPort } from "../net/addr.js";
@@ -15,6 +16,7 @@ import { dnsStep, addressesToTry } from "./dns.js";
 import { connectFirst } from "./connect.js";
 import { httpStep } from "./http.js";
 import { hostSwap, hostSwapName } from "./host-swap.js";
+import { addressSwap, addressSwapAddress } from "./address-swap.js";
 
 /** What a target's pipeline saw, and what the control helper saw for it. */
 export interface ProbeOutcome {
@@ -70,10 +72,11 @@ async function runSteps(
   resolved: (addresses: string[]) => void,
 ): Promise<void> {
   let addresses: string[];
+  let dns: DnsObservation[] = [];
   if (target.isIp) {
     addresses = [target.host];
   } else {
-    const dns = await (lookup ?? dnsStep(target.host, cfg, budget));
+    dns = await (lookup ?? dnsStep(target.host, cfg, budget));
     out.push(...dns);
     addresses = addressesToTry(dns, cfg.maxAddresses);
   }
@@ -96,4 +99,9 @@ async function runSteps(
   const last = hops[hops.length - 1];
   const swapName = last ? hostSwapName(last, cfg, budget) : null;
   if (last && swapName) out.push(...(await hostSwap(last, swapName, cfg, budget)));
+  // A page that came from an address only the browser's resolver gave is asked for again at an
+  // address a witness resolver gave (address-swap.ts).
+  const first = hops[0];
+  const witnessAddress = addressSwapAddress(dns, first, cfg, budget);
+  if (first && witnessAddress) out.push(...(await addressSwap(first, witnessAddress, cfg, budget)));
 }

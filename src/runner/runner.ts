@@ -86,8 +86,8 @@ export interface RunnerOutcome {
 async function preflight(input: RunnerInput, probe: NonNullable<RunnerInput["probeFn"]>): Promise<CanaryResult | null> {
   if (!input.canary || input.stop.aborted) return null;
   // The canary asks no control: it tests this machine's network, not the helper's.
-  // Nor does it swap SNI or Host: its failure is taken as the network's, whatever the cause.
-  const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined, sniSwap: null, hostSwap: null }, input.stop);
+  // Nor does it swap SNI, Host or address: its failure is taken as the network's, whatever the cause.
+  const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined, sniSwap: null, hostSwap: null, addressSwap: false }, input.stop);
   const control = input.controlUp ?? null;
   const down = failedAtNetworkLevel(input.canary, obs);
   const firstFailure = obs.find((o) => o.failure !== null)?.failure;

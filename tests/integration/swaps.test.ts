@@ -3,7 +3,8 @@
  * middlebox that resets what names a blocked host (its SNI, or its `Host:` line) and relays
  * everything else to the real server: the target's own step fails, the swap to the same address
  * with an innocuous name succeeds, both are recorded, and today's verdict does not change; and
- * the built command's flags that name the swaps or turn them off.
+ * the built command's flags that name the swaps or turn them off. And the address swap: a page
+ * at an address only the browser's resolver gave, asked for again at a witness's address.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type http from "node:http";
@@ -213,5 +214,100 @@ describe("reachprobe run: --sni-swap, --host-swap, --no-swap", () => {
     expect(http).toMatchObject([{ step: "http", swappedHost: "other.test", requestHeaders: { Host: `other.test:${httpBox.port}` }, status: 200 }]);
     const none = await run(["--no-swap"]);
     expect(none.map((r) => swaps(r.observations))).toEqual([[], []]);
+  });
+});
+
+describe("the address swap: a page at an address only the browser's resolver gave, asked for again at the witness's", () => {
+  // The ISP's resolver sends lying.test to a block-page server (127.0.0.2) and cdn.test to
+  // another node of the site (127.0.0.4); the outside resolver (the witness) sends both to the
+  // site (127.0.0.3). Same port everywhere: the swap changes the address only.
+  let site: CountingServer;
+  let blockServer: CountingServer;
+  let node: CountingServer;
+  let isp: number;
+  let outside: number;
+  const blocking: http.RequestListener = (_req, res) => {
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end("<html><head><title>Access Denied</title></head><body>Access Denied</body></html>");
+  };
+  const sitePage = (node: string): http.RequestListener => (req, res) => {
+    res.writeHead(200, { "content-type": "text/html", etag: `"${node}"`, "x-served-by": node });
+    res.end(`<html><head><title>The news site of ${req.headers.host}</title></head><body>${"news ".repeat(400)}</body></html>`);
+  };
+
+  beforeAll(async () => {
+    site = await countingWebServer(sitePage("origin"), undefined, "127.0.0.3");
+    blockServer = await countingWebServer(blocking, undefined, "127.0.0.2", site.port);
+    node = await countingWebServer(sitePage("edge"), undefined, "127.0.0.4", site.port);
+    isp = (await dnsServer({ "lying.test": { a: ["127.0.0.2"] }, "cdn.test": { a: ["127.0.0.4"] }, "down.test": { a: ["127.0.0.2"] } })).port;
+    outside = (await dnsServer({ "lying.test": { a: ["127.0.0.3"] }, "cdn.test": { a: ["127.0.0.3"] }, "down.test": { a: ["127.0.0.5"] } })).port;
+  });
+
+  const swapConfig = (over: Partial<ProbeConfig> = {}) =>
+    config({ resolvers: [{ host: "127.0.0.1", port: isp }, { host: "127.0.0.1", port: outside }], addressSwap: true, publicRanges: ctx.publicRanges, ...over });
+
+  it("sends the first request again, byte for byte, to the witness's address; a block page there is blocked at DNS", async () => {
+    const input = `http://lying.test:${site.port}/`;
+    const before = { site: site.requests.length, block: blockServer.requests.length };
+    const { observations } = await probeTarget(parseTarget(input), swapConfig());
+    expect(steps(observations).filter(([, purpose]) => purpose === "address_swap")).toEqual([
+      ["tcp", "address_swap", null],
+      ["http", "address_swap", null],
+    ]);
+    const [first, swap] = observations.filter((o): o is HttpObservation => o.step === "http");
+    expect(first).toMatchObject({ address: `127.0.0.2:${site.port}`, title: "Access Denied" });
+    expect(swap).toMatchObject({ address: `127.0.0.3:${site.port}`, url: input, hop: 0, purpose: "address_swap", status: 200, title: `The news site of lying.test:${site.port}` });
+    expect(swap!.requestHeaders).toEqual(first!.requestHeaders);
+    // On the wire: the same request line and headers, in the same order, at both addresses.
+    const atBlock = blockServer.requests.slice(before.block);
+    const atSite = site.requests.slice(before.site);
+    expect(atBlock).toHaveLength(1);
+    expect(atSite).toHaveLength(1);
+    expect(atSite[0]!.rawHeaders).toEqual(atBlock[0]!.rawHeaders);
+    expect(atSite[0]!.url).toBe(atBlock[0]!.url);
+    const v = analyzeTarget(parseTarget(input), observations, ctx);
+    expect({ status: v.status, layer: v.layer }).toEqual({ status: "blocked", layer: "dns" });
+    expect(v.evidence[0]).toContain(`but the same request to 127.0.0.3:${site.port}, an address a witness gave, answered HTTP 200`);
+    // Without the swap's observations: today's anomaly.
+    expect(verdictOf(input, own(observations))).toMatchObject({ status: "anomaly", layer: "dns" });
+    await expect.poll(() => site.open + blockServer.open, { timeout: 2000 }).toBe(0);
+  });
+
+  it("the same page from another node of the site (another ETag, another server header): ok, the node named in a note", async () => {
+    const input = `http://cdn.test:${site.port}/`;
+    const { observations } = await probeTarget(parseTarget(input), swapConfig());
+    expect(swaps(observations).map((o) => [o.step, o.step === "dns" ? null : o.address])).toEqual([
+      ["tcp", `127.0.0.3:${site.port}`],
+      ["http", `127.0.0.3:${site.port}`],
+    ]);
+    const v = analyzeTarget(parseTarget(input), observations, ctx);
+    expect({ status: v.status, layer: v.layer }).toEqual({ status: "ok", layer: null });
+    expect(v.evidence[0]).toMatch(new RegExp(`^note: resolver 127\\.0\\.0\\.1:${isp} returned 127\\.0\\.0\\.4, .*served the same page as 127\\.0\\.0\\.3:${site.port}`));
+    expect(node.requests.length).toBeGreaterThan(0);
+  });
+
+  it("a witness's address where nothing listens keeps today's anomaly; no swap when turned off or when DNS agrees", async () => {
+    const input = `http://down.test:${site.port}/`;
+    const { observations } = await probeTarget(parseTarget(input), swapConfig());
+    expect(steps(observations).filter(([, purpose]) => purpose === "address_swap")).toEqual([["tcp", "address_swap", "connection_refused"]]);
+    expect(verdictOf(input, observations)).toMatchObject({ status: "anomaly", layer: "dns" });
+    const off = await probeTarget(parseTarget(`http://lying.test:${site.port}/`), swapConfig({ addressSwap: false }));
+    expect(swaps(off.observations)).toEqual([]);
+    const agreeing = await probeTarget(parseTarget(`http://lying.test:${site.port}/`), swapConfig({ resolvers: [{ host: "127.0.0.1", port: isp }, { host: "127.0.0.1", port: isp }] }));
+    expect(swaps(agreeing.observations)).toEqual([]);
+  });
+
+  it("reachprobe run makes it by default, and --no-swap turns it off", async () => {
+    const run = async (extra: string[]) => {
+      const r = await runCli(["run", "--json", "--no-store", "--no-config", "--no-canary", "--no-system-resolver", "--resolver", `127.0.0.1:${isp}`, "--resolver", `127.0.0.1:${outside}`, "--public-ranges", "127.0.0.0/8", "--timeout", "3000", ...extra, `http://lying.test:${site.port}/`]);
+      expect(r.stderr).toBe("");
+      return (JSON.parse(r.stdout) as { results: Array<{ status: string; layer: string | null; observations: Observation[] }> }).results[0]!;
+    };
+    const on = await run([]);
+    expect(on).toMatchObject({ status: "blocked", layer: "dns" });
+    expect(swaps(on.observations).map((o) => (o.step === "dns" ? null : o.purpose))).toEqual(["address_swap", "address_swap"]);
+    const off = await run(["--no-swap"]);
+    expect(off).toMatchObject({ status: "anomaly", layer: "dns" });
+    expect(swaps(off.observations)).toEqual([]);
   });
 });

@@ -206,8 +206,8 @@ export const OONI_QA = [
     target: "http://qa-proxy.lab.example/",
     // Reached: the proxy served the control's page; the proxy is named in a note.
     withControl: { ...ok, evidence: /^note: the system resolver returned 192\.0\.2\.90, which no control returned [^\n]*192\.0\.2\.90 served the page the control saw, so the site was reached, through 192\.0\.2\.90: a transparent proxy/ },
-    // With no control page to compare, a plain-HTTP page at an address only the ISP gave stays unexplained.
-    expect: { ...anomaly("dns"), evidence: /192\.0\.2\.90 answered, but no control fetched the page/ },
+    // With no control page, the address swap compares it with the page the outside resolver's address serves: the same, so reached.
+    expect: { ...ok, evidence: /^note: the system resolver returned 192\.0\.2\.90, which no control returned [^\n]*192\.0\.2\.90:80 served the same page as 203\.0\.113\.11:80, an address a witness gave, for the same request [^\n]*so the site was reached, through 192\.0\.2\.90: a transparent proxy/ },
     notBlocked: true,
     lab: { ispZone: { "qa-proxy.lab.example": a(QA.proxy) }, outsideZone: { "qa-proxy.lab.example": a(SITE.ok) }, proxies: [{ address: QA.proxy, upstream: SITE.ok, ports: [80, 443] }] },
   },
@@ -284,7 +284,8 @@ export const OONI_QA = [
     ooniKeys: { blocking: "dns", accessible: false },
     target: "http://qa-httpdiff-dns.lab.example/",
     withControl: blocked("dns"),
-    expect: { ...anomaly("dns"), evidence: /192\.0\.2\.83 answered, but no control fetched the page/ },
+    // The address swap: the same request to the outside resolver's address got the site's page, not the ISP's.
+    expect: { ...blocked("dns"), evidence: /over 192\.0\.2\.83:80 answered HTTP 200, \d+ bytes, "Access Denied", but the same request to 203\.0\.113\.11:80, an address a witness gave, answered HTTP 200, \d+ bytes, "qa-httpdiff-dns\.lab\.example: a lab site": they differ in / },
     lab: {
       ispZone: { "qa-httpdiff-dns.lab.example": a(QA.ispBlockProxy) },
       outsideZone: { "qa-httpdiff-dns.lab.example": a(SITE.ok) },

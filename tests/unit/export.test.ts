@@ -408,6 +408,30 @@ describe("OONI", () => {
     expect(h.tcp_connect).toHaveLength(1);
   });
 
+  it("lists the address swap in x_swaps, tagged, apart from the target's own connect to the same witness address", () => {
+    // The probe connects to every resolver's address; the swap opens its own connection to the witness's.
+    const obs: Observation[] = [
+      dnsObs("z.test", ["192.0.2.83"]),
+      dnsObs("z.test", ["192.0.2.11"], { engine: "udp", resolver: "192.0.2.53:53", qtype: "A" }),
+      tcpObs("192.0.2.83:80"),
+      tcpObs("192.0.2.11:80"),
+      httpObs("192.0.2.83:80", "http://z.test/", { requestHeaders: { Host: "z.test", Accept: "*/*" }, status: 200, headers: {}, title: "Access Denied" }),
+      tcpObs("192.0.2.11:80", { t0: 31, t: 32, purpose: "address_swap" }),
+      httpObs("192.0.2.11:80", "http://z.test/", { t0: 32, t: 40, purpose: "address_swap", requestHeaders: { Host: "z.test", Accept: "*/*" }, status: 200, headers: {}, title: "z.test" }),
+    ];
+    const tk = toOoniWebConnectivity(row({ target: "http://z.test/", observations: obs, startedAt: RUN.startedAt, verdict: { status: "blocked", layer: "dns", failure: null, evidence: [] } }), { softwareVersion: "0.1.0" }).test_keys;
+    expect(tk.requests.map((r) => [r.request.url, r.response.code, r.tags])).toEqual([["http://z.test/", 200, ["depth=0"]]]);
+    expect(tk.tcp_connect.map((c) => [c.ip, c.tags])).toEqual([
+      ["192.0.2.83", ["depth=0"]],
+      ["192.0.2.11", ["depth=0"]],
+    ]);
+    expect(tk.x_swaps.tcp_connect.map((c) => [c.ip, c.tags])).toEqual([["192.0.2.11", ["depth=0", "address_swap"]]]);
+    expect(tk.x_swaps.requests.map((r) => [r.request.url, r.request.headers.Host, r.tags])).toEqual([["http://z.test/", "z.test", ["depth=0", "address_swap"]]]);
+    // The swap's request went over the swap's own connection, not the target's connect to the same address.
+    expect(tk.x_swaps.requests[0]!.transaction_id).toBe(tk.x_swaps.tcp_connect[0]!.transaction_id);
+    expect(tk.x_swaps.requests[0]!.transaction_id).not.toBe(tk.tcp_connect[1]!.transaction_id);
+  });
+
   const mapping: Array<[Pick<Verdict, "status" | "layer" | "failure">, unknown, unknown]> = [
     [{ status: "ok", layer: null, failure: null }, false, true],
     [{ status: "down", layer: null, failure: "dns_nxdomain_error" }, false, false],

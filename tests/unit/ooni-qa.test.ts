@@ -78,13 +78,19 @@ describe("OONI's QA catalogue in the lab", () => {
     const hostFilter = /^httpBlockingConnectionReset$|^redirectWithConsistentDNSAndThen(ConnectionReset|Timeout)ForHTTP$/;
     for (const c of rebuilt) {
       const m = ooniMapped(c) as { status: string[]; layer: string | null | undefined };
-      // A block page at an address only the ISP's resolver gave, with no control page to compare it
-      // with, looks exactly like a transparent proxy serving the site (dnsHijackingToProxyWithHTTPURL):
-      // an anomaly at DNS naming the address (docs/ooni-qa.md).
-      if (c.ooni === "httpDiffWithInconsistentDNS") expect(c.expect, c.ooni).toMatchObject({ status: "anomaly", layer: "dns" });
-      else if (c.ooniKeys.blocking === "dns") expect(c.expect, c.ooni).toMatchObject({ status: "blocked", layer: "dns" });
+      // httpDiffWithInconsistentDNS included: the address swap compares the ISP's page with the witness's address's.
+      if (c.ooniKeys.blocking === "dns") expect(c.expect, c.ooni).toMatchObject({ status: "blocked", layer: "dns" });
       if (sni.test(c.ooni) || hostFilter.test(c.ooni)) expect(c.expect, c.ooni).toMatchObject({ status: "blocked", layer: m.layer });
     }
+  });
+
+  it("expects the ISP's transparent proxy reached without a helper, over HTTP (the address swap got the same page) and HTTPS (the handshake validated)", () => {
+    for (const name of ["dnsHijackingToProxyWithHTTPURL", "dnsHijackingToProxyWithHTTPSURL"]) expect(rebuilt.find((c) => c.ooni === name)?.expect, name).toMatchObject({ status: "ok", layer: null });
+  });
+
+  it("scores without the helper: 31 of 49 agree, the same two deliberate differences", () => {
+    const score = qaScore((c: QaCase) => c.expect, { withHelper: false });
+    expect([score.agree, score.deliberate]).toEqual([31, 2]);
   });
 
   it("scores the expected verdicts: every scenario agrees or differs deliberately with the helper", () => {

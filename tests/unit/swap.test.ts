@@ -1,7 +1,7 @@
 /**
  * When the probe makes a swap (docs/verdicts.md, "Proof without a helper"), what it sends, and
- * which names --sni-swap / --host-swap take: the pure parts of sni-swap.ts, host-swap.ts and
- * the swap name check.
+ * which names --sni-swap / --host-swap take: the pure parts of sni-swap.ts, host-swap.ts,
+ * address-swap.ts and the swap name check.
  */
 import { describe, expect, it } from "vitest";
 import { analyzeTarget } from "../../src/analysis/target.js";
@@ -10,7 +10,9 @@ import { parseSwapName } from "../../src/cli/options.js";
 import { swapNameProblem } from "../../src/probes/config.js";
 import { hostSwapName, needsHostSwap, swappedHeaders } from "../../src/probes/host-swap.js";
 import { sniSwapName } from "../../src/probes/sni-swap.js";
-import { httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
+import { addressSwapAddress } from "../../src/probes/address-swap.js";
+import { parsePublicRanges } from "../../src/net/bogons.js";
+import { dnsObs, httpObs, tcpObs, tlsObs } from "../helpers/observations.js";
 
 const live = new AbortController().signal;
 const spent = AbortSignal.abort();
@@ -100,6 +102,57 @@ describe("swap names (--sni-swap, --host-swap)", () => {
     for (const bad of ["", "a..example", "-a.example", "a_b.example", "[::1]", `${"a".repeat(64)}.example`, `${"a.".repeat(127)}aa`]) {
       expect(swapNameProblem(bad), JSON.stringify(bad)).not.toBeNull();
     }
+  });
+});
+
+describe("which navigations get an address swap, and to which address", () => {
+  const cfg = { addressSwap: true, publicRanges: parsePublicRanges("203.0.113.0/24") };
+  const ISP = "203.0.113.83";
+  const SITE = "203.0.113.10";
+  const outside = (addresses: string[], over = {}) => dnsObs("site.example", addresses, { engine: "udp", resolver: "198.51.100.53:53", qtype: "A", ...over });
+  const doh = (addresses: string[]) => dnsObs("site.example", addresses, { engine: "doh", resolver: "https://doh.example/dns-query", qtype: "A" });
+  const page = (address = `${ISP}:80`, over = {}) => httpObs(address, "http://site.example/", { status: 200, ...over });
+
+  it("a page at the browser's address, which no witness gave: the witness's public address", () => {
+    expect(addressSwapAddress([dnsObs("site.example", [ISP]), outside([SITE])], page(), cfg, live)).toBe(SITE);
+  });
+
+  it("DoH's address before an outside resolver's, IPv4 before IPv6, bogons never", () => {
+    expect(addressSwapAddress([dnsObs("site.example", [ISP]), outside(["203.0.113.20"]), doh(["2001:db8::10", "203.0.113.30"])], page(), cfg, live)).toBe("203.0.113.30");
+    expect(addressSwapAddress([dnsObs("site.example", [ISP]), outside(["10.0.0.1", "127.0.0.1"])], page(), cfg, live)).toBeNull();
+    // 203.0.113.0/24 is a documentation range: a bogon unless --public-ranges says otherwise.
+    expect(addressSwapAddress([dnsObs("site.example", [ISP]), outside([SITE])], page(), { addressSwap: true }, live)).toBeNull();
+  });
+
+  it("none when DNS is consistent: the browser's resolver gave an address a witness gave too", () => {
+    expect(addressSwapAddress([dnsObs("site.example", [ISP, SITE]), outside([SITE])], page(), cfg, live)).toBeNull();
+    expect(addressSwapAddress([dnsObs("site.example", [SITE]), outside([SITE])], page(`${SITE}:80`), cfg, live)).toBeNull();
+  });
+
+  it("none without a witness answer, or with no browser answer", () => {
+    expect(addressSwapAddress([dnsObs("site.example", [ISP])], page(), cfg, live)).toBeNull();
+    expect(addressSwapAddress([dnsObs("site.example", [ISP]), outside([], { failure: "dns_nxdomain_error" })], page(), cfg, live)).toBeNull();
+    expect(addressSwapAddress([dnsObs("site.example", [], { failure: "dns_nxdomain_error" }), outside([SITE])], page(`${SITE}:80`), cfg, live)).toBeNull();
+  });
+
+  it("none unless a plain-HTTP page came back at the browser's address, for the target's own first request", () => {
+    const lookups = [dnsObs("site.example", [ISP]), outside([SITE])];
+    expect(addressSwapAddress(lookups, undefined, cfg, live)).toBeNull();
+    expect(addressSwapAddress(lookups, page(`${ISP}:80`, { status: undefined, failure: "connection_reset" }), cfg, live)).toBeNull();
+    expect(addressSwapAddress(lookups, httpObs(`${ISP}:443`, "https://site.example/", { status: 200 }), cfg, live)).toBeNull();
+    expect(addressSwapAddress(lookups, page(`${SITE}:80`), cfg, live)).toBeNull();
+    expect(addressSwapAddress(lookups, page(`${ISP}:80`, { purpose: "host_swap" }), cfg, live)).toBeNull();
+  });
+
+  it("none when turned off (--no-swap) or once the budget is spent", () => {
+    const lookups = [dnsObs("site.example", [ISP]), outside([SITE])];
+    expect(addressSwapAddress(lookups, page(), { ...cfg, addressSwap: false }, live)).toBeNull();
+    expect(addressSwapAddress(lookups, page(), { publicRanges: cfg.publicRanges }, live)).toBeNull();
+    expect(addressSwapAddress(lookups, page(), cfg, spent)).toBeNull();
+  });
+
+  it("the browser's resolver is the first --resolver without the system one: the others are its witnesses", () => {
+    expect(addressSwapAddress([outside([ISP], { resolver: "192.0.2.53:53" }), outside([SITE])], page(), cfg, live)).toBe(SITE);
   });
 });
 
