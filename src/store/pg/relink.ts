@@ -68,19 +68,23 @@ LEFT JOIN LATERAL (
   ORDER BY s.from_at, s.from_seq LIMIT 1) AS y ON true
 ORDER BY n.i, n.started_at, n.seq`;
 
-/** A row of REGION_SQL. */
-export interface RegionRow {
-  i: number;
-  at: string;
-  /** started_at as PostgreSQL writes it (full precision, for the relink's UPDATE). */
-  ts: string;
-  seq: number;
+/** A measurement's verdict and where it came from, as a region's rows and the spans hold them. */
+export interface MeasurementVerdictRef {
   status: string;
   layer: string | null;
   service: string;
   failure: string | null;
   run_id: string;
   id: string;
+}
+
+/** A row of REGION_SQL. */
+export interface RegionRow extends MeasurementVerdictRef {
+  i: number;
+  at: string;
+  /** started_at as PostgreSQL writes it (full precision, for the relink's UPDATE). */
+  ts: string;
+  seq: number;
   c: boolean;
   st: boolean;
   fresh: boolean;

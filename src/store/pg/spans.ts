@@ -15,7 +15,7 @@
  * whole table (spansFromMeasurementsSql, which also fills the table when it is created).
  */
 import type pg from "pg";
-import type { RegionRow } from "./relink.js";
+import type { MeasurementVerdictRef, RegionRow } from "./relink.js";
 
 /** The table (schema version 3). */
 export const SPANS_TABLE_SQL = `
@@ -112,17 +112,11 @@ interface Later {
 }
 
 /** A span as it is made again. */
-interface SpanRow {
+interface SpanRow extends MeasurementVerdictRef {
   network: string;
   target: string;
   from_at: string;
   from_seq: number;
-  status: string;
-  layer: string | null;
-  service: string;
-  failure: string | null;
-  run_id: string;
-  id: string;
   controlled: boolean;
   runs: number;
   last: RegionRow | null;
