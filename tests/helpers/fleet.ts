@@ -1,8 +1,9 @@
 /**
  * Fleet test pieces: probe databases seeded as `reachprobe run` writes them, a collector
- * process on a loopback port, and tokens made through the CLI.
+ * process on a loopback port, tokens made through the CLI, and a cluster for a describe block.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { afterAll, beforeAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store } from "../../src/store/store.js";
@@ -10,10 +11,39 @@ import { runCli, startCli, type LongRunningCli } from "./cli.js";
 import { controlObs, dnsObs, httpObs } from "./observations.js";
 import type { ControlResponse } from "../../src/probes/control-wire.js";
 import { seedRun, verdict, type SeedRow } from "./seed.js";
+import { startPg, type PgCluster } from "./pg.js";
 
 /** A temporary directory for one test file. */
 export function tempDir(prefix = "reachprobe-fleet-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * A throwaway PostgreSQL cluster and a temporary directory for the describe block this is
+ * called in: started in its beforeAll, stopped and removed in its afterAll. Read them through
+ * the returned object once the tests run.
+ */
+export function usePgCluster(): { readonly cluster: PgCluster; readonly dir: string } {
+  let cluster: PgCluster | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    cluster = await startPg();
+    dir = tempDir();
+  }, 60_000);
+  afterAll(() => {
+    cluster?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error("usePgCluster: the cluster is read before beforeAll started it");
+      return cluster;
+    },
+    get dir() {
+      if (!dir) throw new Error("usePgCluster: the directory is read before beforeAll made it");
+      return dir;
+    },
+  };
 }
 
 const TARGETS = ["https://a.example/", "https://b.example/", "tcp://c.example:443", "https://d.example/x"];

@@ -4,17 +4,16 @@
  * title quoted in the verdict's evidence) arrives at the collector's PostgreSQL with none of
  * them, in the rows or in the blobs; with --no-scrub it arrives as measured.
  */
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Verdict } from "../../src/analysis/verdict.js";
 import { decodeBlob } from "../../src/store/blobs.js";
 import { Store } from "../../src/store/store.js";
-import { makeToken, pushCli, startCollector, tempDir } from "../helpers/fleet.js";
+import { makeToken, pushCli, startCollector, usePgCluster } from "../helpers/fleet.js";
 import { containsAny, leakyPage, QUOTED } from "../helpers/leaky-page.js";
 import { dnsObs, tcpObs } from "../helpers/observations.js";
-import { freshDatabase, pgUnavailable, startPg, type PgCluster } from "../helpers/pg.js";
+import { freshDatabase, pgUnavailable } from "../helpers/pg.js";
 import { seedRun } from "../helpers/seed.js";
 import { skipTag } from "../helpers/skip.js";
 
@@ -40,21 +39,10 @@ function probeFile(file: string, runId: string): void {
 }
 
 describe.skipIf(why !== null)(`push scrubs what leaves the probe${skipTag(why)}`, () => {
-  let cluster: PgCluster;
-  let dir: string;
-
-  beforeAll(async () => {
-    cluster = await startPg();
-    dir = tempDir();
-  }, 60_000);
-
-  afterAll(() => {
-    cluster?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const pgc = usePgCluster();
 
   it("by default no address from a body, title or header reaches the collector; --no-scrub sends them as measured", async () => {
-    const url = await freshDatabase(cluster);
+    const url = await freshDatabase(pgc.cluster);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { cli, url: at } = await startCollector(url);
@@ -68,7 +56,7 @@ describe.skipIf(why !== null)(`push scrubs what leaves the probe${skipTag(why)}`
       return { count: rows.rows.length, text: [...rows.rows.map((r) => `${r.observations_json}\n${r.control_json ?? ""}\n${r.evidence_json}`), ...blobs.rows.map((b) => decodeBlob(b).toString("latin1"))].join("\n") };
     };
     try {
-      const scrubbed = join(dir, "scrubbed.db");
+      const scrubbed = join(pgc.dir, "scrubbed.db");
       probeFile(scrubbed, "run-a");
       const r = await pushCli(scrubbed, at, await makeToken(url, "volunteer-a"));
       expect(r.code, r.stderr).toBe(0);
@@ -84,7 +72,7 @@ describe.skipIf(why !== null)(`push scrubs what leaves the probe${skipTag(why)}`
         local.close();
       }
 
-      const plain = join(dir, "plain.db");
+      const plain = join(pgc.dir, "plain.db");
       probeFile(plain, "run-b");
       const r2 = await pushCli(plain, at, await makeToken(url, "volunteer-b"), ["--no-scrub"]);
       expect(r2.code, r2.stderr).toBe(0);

@@ -11,11 +11,11 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LAUNCHER, hermeticEnv, runCli, startCli } from "../helpers/cli.js";
 import { makeTestCa } from "../helpers/certs.js";
-import { makeToken, pushCli, seedProbe, startCollector, tempDir } from "../helpers/fleet.js";
-import { freshDatabase, pgUnavailable, startPg, type PgCluster } from "../helpers/pg.js";
+import { makeToken, pushCli, seedProbe, startCollector, usePgCluster } from "../helpers/fleet.js";
+import { freshDatabase, pgUnavailable } from "../helpers/pg.js";
 import { skipTag } from "../helpers/skip.js";
 import { spansDriftSql } from "../../src/store/pg/spans.js";
 
@@ -50,21 +50,10 @@ const MISLINKED_SQL = `SELECT count(*)::integer AS n FROM (
      OR changed IS DISTINCT FROM CASE WHEN rn = 1 THEN NULL ELSE (ps IS DISTINCT FROM status OR pl IS DISTINCT FROM layer) END`;
 
 describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, () => {
-  let cluster: PgCluster;
-  let dir: string;
-
-  beforeAll(async () => {
-    cluster = await startPg();
-    dir = tempDir();
-  }, 60_000);
-
-  afterAll(() => {
-    cluster?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const pgc = usePgCluster();
 
   async function database() {
-    const url = await freshDatabase(cluster);
+    const url = await freshDatabase(pgc.cluster);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const count = async (sql: string, params: unknown[] = []) => Number((await client.query(sql, params)).rows[0].n);
@@ -76,7 +65,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const { cli, url: at } = await startCollector(url);
     try {
       const probes = Array.from({ length: 8 }, (_v, i) => {
-        const file = join(dir, `many-${i}.db`);
+        const file = join(pgc.dir, `many-${i}.db`);
         seedProbe(file, { runs: 40, start: `2026-0${1 + (i % 3)}-2${i % 4}T0${i}:00:00.000Z`, label: i < 4 ? "shared" : `net-${i}`, salt: i, helper: i < 3 });
         return { file, name: `probe-${i}` };
       });
@@ -103,11 +92,11 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const { url, client, count } = await database();
     const ca = makeTestCa();
     const leaf = ca.issue(["127.0.0.1"]);
-    writeFileSync(join(dir, "cert.pem"), leaf.cert);
-    writeFileSync(join(dir, "key.pem"), leaf.key);
-    const cli = await startCli(["collector", "--listen", "127.0.0.1:0", "--db", url, "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")], /listening on (https:\/\/127\.0\.0\.1:\d+)/);
+    writeFileSync(join(pgc.dir, "cert.pem"), leaf.cert);
+    writeFileSync(join(pgc.dir, "key.pem"), leaf.key);
+    const cli = await startCli(["collector", "--listen", "127.0.0.1:0", "--db", url, "--tls-cert", join(pgc.dir, "cert.pem"), "--tls-key", join(pgc.dir, "key.pem")], /listening on (https:\/\/127\.0\.0\.1:\d+)/);
     try {
-      const file = join(dir, "tls.db");
+      const file = join(pgc.dir, "tls.db");
       seedProbe(file, { runs: 2, start: "2026-03-01T00:00:00.000Z", label: "home" });
       const token = await makeToken(url, "tls");
       const untrusted = await runCli(["push", "--to", cli.match[1]!, "--db", file], { env: { REACHPROBE_PUSH_TOKEN: token } });
@@ -129,7 +118,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const { url, client, count } = await database();
     const { cli, url: at } = await startCollector(url);
     try {
-      const file = join(dir, "run-push.db");
+      const file = join(pgc.dir, "run-push.db");
       const closed = await freePort();
       const token = await makeToken(url, "runner");
       const args = ["run", "--no-system-resolver", "--no-canary", "--no-notice", "--public-ranges", "127.0.0.1/32", "--timeout", "700", "--db", file, "--network-label", "lab", `tcp://127.0.0.1:${closed}`];
@@ -153,7 +142,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const { url, client, count } = await database();
     const { cli, url: at } = await startCollector(url);
     try {
-      const file = join(dir, "twice.db");
+      const file = join(pgc.dir, "twice.db");
       seedProbe(file, { runs: 10, start: "2026-03-01T00:00:00.000Z", label: "home" });
       const token = await makeToken(url, "twice");
       expect((await pushCli(file, at, token)).code).toBe(0);
@@ -176,9 +165,9 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const { url, client, count } = await database();
     const { cli, url: at } = await startCollector(url);
     try {
-      const file = join(dir, "owner.db");
+      const file = join(pgc.dir, "owner.db");
       seedProbe(file, { runs: 5, start: "2026-03-01T00:00:00.000Z", label: "home" });
-      const copy = join(dir, "copy.db");
+      const copy = join(pgc.dir, "copy.db");
       copyFileSync(file, copy);
       const [owner, thief] = [await makeToken(url, "owner"), await makeToken(url, "thief")];
       expect((await pushCli(file, at, owner)).code).toBe(0);
@@ -218,7 +207,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const { url, client, count } = await database();
     const { cli, url: at } = await startCollector(url);
     try {
-      const file = join(dir, "expired.db");
+      const file = join(pgc.dir, "expired.db");
       seedProbe(file, { runs: 3, start: "2026-03-01T00:00:00.000Z", label: "home" });
       const expired = await makeToken(url, "old", ["--expires", "2020-01-01"]);
       const r = await pushCli(file, at, expired);
@@ -248,7 +237,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const listen = ["collector", "--listen", `127.0.0.1:${port}`, "--db", url, "--quiet"];
     let collector = await startCli(listen, /listening on/, { killAfterMs: 300_000 });
     try {
-      const file = join(dir, "killed-collector.db");
+      const file = join(pgc.dir, "killed-collector.db");
       seedProbe(file, { runs: 600, start: "2026-01-05T00:00:00.000Z", label: "home", stepMs: 600_000 });
       const token = await makeToken(url, "steady");
       const pushing = pushCli(file, `http://127.0.0.1:${port}`, token, ["--batch-size", "20", "--tries", "10"]);
@@ -277,7 +266,7 @@ describe.skipIf(why !== null)(`probes pushing into a collector${skipTag(why)}`, 
     const { url, client, count } = await database();
     const { cli, url: at } = await startCollector(url);
     try {
-      const file = join(dir, "killed-probe.db");
+      const file = join(pgc.dir, "killed-probe.db");
       seedProbe(file, { runs: 600, start: "2026-01-05T00:00:00.000Z", label: "home", stepMs: 600_000 });
       const token = await makeToken(url, "flaky");
       const child = spawn(process.execPath, [LAUNCHER, "push", "--to", at, "--db", file, "--batch-size", "20"], {
