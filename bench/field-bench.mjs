@@ -27,6 +27,7 @@ import { REPO, assertIsolated, buildLab, parseDnsDelay, teardownOnExit } from ".
 import { canMakeNamespaces } from "../tests/lab/netns.mjs";
 import { scenarioOf } from "../tests/lab/scenario.mjs";
 import { LAB_RANGES } from "../tests/lab/topology.mjs";
+import Database from "better-sqlite3";
 import { gnuTimeWorks, parseGnuTime } from "./child-usage.mjs";
 
 const HELP = `usage: node bench/field-bench.mjs [options]   (or: npm run bench:field -- [options];
@@ -57,6 +58,9 @@ options:
                        with more than one, a summary gives each setting's min and median
   --cpu-prof DIR       add "--cpu-prof --cpu-prof-dir DIR" after the node of --cli (the first
                        word must be node); summarise with bench/profile-summary.mjs
+  --output json|human  the run's output: --json (default; the verdicts are read from it) or the
+                       report a person reads (no --json, as issue 9's command line; the verdicts
+                       are read back from the database)
   --extra ARGS         more arguments for "reachprobe run", split on spaces
   --keep               leave the lab's state directory (targets, databases, JSON, logs) and
                        print its path; the namespaces are removed in any case
@@ -96,6 +100,7 @@ export function parseFieldFlags(argv) {
         cli: { type: "string", multiple: true, default: ["node bin/reachprobe.cjs"] },
         runs: { type: "string", default: "1" },
         extra: { type: "string", default: "" },
+        output: { type: "string", default: "json" },
         "cpu-prof": { type: "string" },
         keep: { type: "boolean", default: false },
         "system-resolver": { type: "boolean", default: true }, // accepted from `npm run bench -- --system-resolver`
@@ -120,6 +125,7 @@ export function parseFieldFlags(argv) {
   const share = Number(v["blackholed-share"]);
   if (!Number.isFinite(share) || share < 0 || share > 1) usage(`--blackholed-share must be a number from 0 to 1, got "${v["blackholed-share"]}"`);
   if (!["http", "https"].includes(v.scheme)) usage(`--scheme must be http or https, got "${v.scheme}"`);
+  if (!["json", "human"].includes(v.output)) usage(`--output must be json or human, got "${v.output}"`);
   let dnsDelay;
   try {
     dnsDelay = parseDnsDelay(v["dns-delay"]);
@@ -148,6 +154,7 @@ export function parseFieldFlags(argv) {
     clis,
     runs: int("runs", 1),
     extra: v.extra.split(/\s+/).filter(Boolean),
+    output: v.output,
     keep: v.keep,
   };
 }
@@ -216,7 +223,7 @@ async function fieldRun(lab, o, kinds, listFile, cli, pool, label, useTime) {
   const db = join(dir, `${label}.db`);
   const cliWords = resolveCli(cli);
   const runArgs = [
-    "run", "--file", listFile, "--db", db, "--json", "--no-canary", "--no-notice", "--no-dns-control",
+    "run", "--file", listFile, "--db", db, ...(o.output === "json" ? ["--json"] : []), "--no-canary", "--no-notice", "--no-dns-control",
     "--public-ranges", LAB_RANGES.join(","),
     "--timeout", String(o.timeout), "--concurrency", String(o.concurrency),
     "--log-level", "warn", ...o.extra,
@@ -251,9 +258,11 @@ async function fieldRun(lab, o, kinds, listFile, cli, pool, label, useTime) {
   if (killed) problems.push(`killed after ${limitMs / 1000} s (a hang)`);
   let doc = null;
   try {
-    doc = JSON.parse(readFileSync(stdoutFile, "utf8"));
+    // --output human: the report a person reads went to stdout; the verdicts are read back from
+    // the run's stored rows instead (the run is the database's newest).
+    doc = o.output === "json" ? JSON.parse(readFileSync(stdoutFile, "utf8")) : storedRun(db);
   } catch (e) {
-    problems.push(`stdout is not one JSON document (${e.message}); stderr: ${readFileSync(stderrFile, "utf8").trim().slice(-800)}`);
+    problems.push(`${o.output === "json" ? "stdout is not one JSON document" : "the stored run cannot be read"} (${e.message}); stderr: ${readFileSync(stderrFile, "utf8").trim().slice(-800)}`);
   }
   const byTarget = new Map((doc?.results ?? []).map((r) => [r.target, r]));
   const wrong = new Map(); // "kind -> verdict" -> count
@@ -276,6 +285,21 @@ async function fieldRun(lab, o, kinds, listFile, cli, pool, label, useTime) {
   const boundMs = Math.ceil(holes / o.concurrency) * o.timeout;
   const inRunMs = doc?.run?.started_at && doc?.run?.finished_at ? Date.parse(doc.run.finished_at) - Date.parse(doc.run.started_at) : null;
   return { pool, shown, code, wallMs, inRunMs, holeMs, busyMs, boundMs, holes, fast: kinds.size - holes, usage, wrong, wrongCount, dnsMs, problems, stderrTail: readFileSync(stderrFile, "utf8").trim().split("\n").slice(-5).join("\n") };
+}
+
+/** The newest run of `db` as the fields of `--json`'s document that the figures read. */
+function storedRun(db) {
+  const conn = new Database(db, { readonly: true });
+  try {
+    const run = conn.prepare("SELECT id, started_at, finished_at FROM runs ORDER BY started_at DESC LIMIT 1").get();
+    const results = conn
+      .prepare("SELECT target, status, layer, failure, duration_ms, observations_json FROM measurements WHERE run_id = ?")
+      .all(run.id)
+      .map((m) => ({ target: m.target, status: m.status, layer: m.layer, failure: m.failure, duration_ms: m.duration_ms, observations: JSON.parse(m.observations_json) }));
+    return { run: { started_at: run.started_at, finished_at: run.finished_at }, results };
+  } finally {
+    conn.close();
+  }
 }
 
 /** The run's figures, and which of issue 9's targets it misses. */
