@@ -16,7 +16,6 @@
  * SQLite build does), indexes and keys dropped and made again at the end, then VACUUM ANALYZE
  * (what autovacuum does for a live database).
  */
-import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,7 +29,6 @@ import copyStreams from "pg-copy-streams";
 import { startCluster } from "../scripts/pg-cluster.mjs";
 
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
-const CLI = join(DIST, "cli/main.js");
 const BUDGET_MS = 1000;
 
 const say = (t) => process.stderr.write(`bench: ${t}\n`);
@@ -48,13 +46,11 @@ async function copyRows(client, sql, rows) {
 }
 
 async function build(client, o, gen) {
-  const { prng, regimes, targetName, SERVICES, NETWORK_NAMES, BLOCK_FAILURE } = gen;
+  const { START: start, HOUR, syntheticPlan, syntheticRuns } = gen;
   const { PG_MIGRATIONS, migratePg, ensurePartitions } = await import(pathToFileURL(join(DIST, "store/pg/schema.js")).href);
   const { SPAN_COLUMNS, spansFromMeasurementsSql } = await import(pathToFileURL(join(DIST, "store/pg/spans.js")).href);
   const started = performance.now();
   await migratePg(client, "bench");
-  const start = Date.UTC(2025, 4, 1, 0, 0, 0);
-  const HOUR = 3_600_000;
   const months = [];
   for (let t = start; t <= start + o.runs * HOUR + HOUR; t += 20 * 86_400_000) months.push(new Date(t).toISOString().slice(0, 7));
   await ensurePartitions(client, "bench", months);
@@ -64,61 +60,25 @@ async function build(client, o, gen) {
   await client.query("ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_pkey");
   await client.query("ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_run_id_fkey");
 
-  const targets = Array.from({ length: o.targets }, (_v, i) => ({ target: targetName(i), service: SERVICES[i % SERVICES.length] }));
-  const networks = Array.from({ length: o.networks }, (_v, n) => ({ label: n < NETWORK_NAMES.length ? NETWORK_NAMES[n] : `Network ${n + 1}`, asn: 64500 + n }));
+  const plan = syntheticPlan(o);
   const probeIds = [];
-  for (const net of networks) probeIds.push((await client.query("INSERT INTO probes (name) VALUES ($1) RETURNING id", [`probe-${net.asn}`])).rows[0].id);
-  const state = networks.map((_net, n) =>
-    targets.map((_t, i) => {
-      const rand = prng(1 + n * 100_003 + i);
-      const it = regimes(rand, o.runs);
-      return { rand, it, regime: it.next().value, prev: null };
-    }),
-  );
-  const noise = prng(7);
+  for (const net of plan.networks) probeIds.push((await client.query("INSERT INTO probes (name) VALUES ($1) RETURNING id", [`probe-${net.asn}`])).rows[0].id);
   const runRows = [];
   let measurements = 0;
   let seq = 0;
-  let lastReport = performance.now();
   function* measurementLines() {
-    for (let h = 0; h < o.runs; h++) {
-      for (let n = 0; n < networks.length; n++) {
-        const net = networks[n];
-        const runId = randomUUID();
-        const runStart = start + h * HOUR + n * 60_000;
-        const down = noise() < 0.001;
-        runRows.push(line([probeIds[n], runId, new Date(runStart).toISOString(), new Date(runStart + 40_000).toISOString(), "completed", "0.1.0", 4242, `host${n}`, net.label, net.asn, "RU", "{}", o.targets, "[]"]));
-        for (let i = 0; i < targets.length; i++) {
-          const s = state[n][i];
-          while (h >= s.regime.to) s.regime = s.it.next().value;
-          let status = s.regime.status;
-          let layer = s.regime.layer;
-          let failure = status === "blocked" ? BLOCK_FAILURE[layer] : null;
-          if (down) {
-            status = "inconclusive";
-            layer = null;
-            failure = "network_unreachable";
-          } else if (status === "ok" && s.rand() < 0.003) {
-            status = "anomaly";
-            layer = "tcp";
-            failure = "generic_timeout_error";
-          }
-          const t0 = runStart + i * 300;
-          const changed = s.prev === null ? null : s.prev.status !== status || s.prev.layer !== layer ? "t" : "f";
-          const observations = `[{"step":"dns","t0":0,"t":12,"failure":null,"engine":"system","resolver":"system","hostname":"host${i}.example","qtype":"A","addresses":["198.51.100.${i % 250}"]},{"step":"tcp","t0":12,"t":40,"failure":${failure ? `"${failure}"` : "null"},"address":"198.51.100.${i % 250}:443"}]`;
-          yield line([
-            ++seq, probeIds[n], randomUUID(), runId, net.label, targets[i].target, targets[i].service, status, layer, failure,
-            s.prev?.status ?? null, s.prev?.layer ?? null, changed, new Date(t0).toISOString(), new Date(t0 + 250).toISOString(), 250,
-            status === "ok" ? "[]" : `["synthetic ${status}${layer ? ` at ${layer}` : ""}"]`, observations, null,
-          ]);
-          s.prev = { status, layer };
-          measurements++;
-        }
+    for (const run of syntheticRuns(o, plan)) {
+      const n = run.network;
+      const net = plan.networks[n];
+      runRows.push(line([probeIds[n], run.id, new Date(run.startedAt).toISOString(), new Date(run.startedAt + 40_000).toISOString(), "completed", "0.1.0", 4242, `host${n}`, net.label, net.asn, "RU", "{}", o.targets, "[]"]));
+      for (const m of run.measurements) {
+        yield line([
+          ++seq, probeIds[n], randomUUID(), run.id, net.label, m.target, m.service, m.status, m.layer, m.failure,
+          m.prevStatus, m.prevLayer, m.changed === null ? null : m.changed ? "t" : "f", new Date(m.startedAt).toISOString(), new Date(m.startedAt + 250).toISOString(), 250,
+          m.evidenceJson, m.observationsJson, null,
+        ]);
       }
-      if (performance.now() - lastReport > 15_000) {
-        say(`building… ${h + 1} of ${o.runs} hours, ${measurements.toLocaleString("en")} measurements`);
-        lastReport = performance.now();
-      }
+      measurements += run.measurements.length;
     }
   }
   // Runs first would need two passes of the generator: measurements go in first (no foreign key yet).
@@ -166,24 +126,6 @@ async function reportPlans(client, since) {
   };
   await computeWithPgRows(new PgReader(explaining, "bench"), (rows) => loadReport(rows, { since, network: null }));
   return [...plans.values()];
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timeCli(args, repeat) {
-  const times = [];
-  let last;
-  for (let i = 0; i < repeat; i++) {
-    const t0 = performance.now();
-    last = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: "1" } });
-    times.push(performance.now() - t0);
-    // Thrown, not exited: the cluster this bench started is stopped on the way out.
-    if (last.status !== 0) throw new Error(`reachprobe ${args.join(" ")} exited ${last.status}: ${last.stderr}`);
-  }
-  return { ms: median(times), stdout: last.stdout };
 }
 
 // Every node of a JSON plan that scans a measurements partition sequentially and reads a row
@@ -267,7 +209,7 @@ export async function pgBench(gen, argv) {
     let over = 0;
     let scans = 0;
     for (const c of cases) {
-      const cli = timeCli([...c.args, "--db", url], o.repeat);
+      const cli = gen.timeCli([...c.args, "--db", url], o.repeat);
       let plan = [];
       let bad = [];
       if (c.sql) {
@@ -286,7 +228,7 @@ export async function pgBench(gen, argv) {
       rows.push({ c, cli, plan, bad });
     }
     await client.end();
-    const baseline = timeCli(["--version"], o.repeat);
+    const baseline = gen.timeCli(["--version"], o.repeat);
     const w = Math.max(...rows.map((r) => r.c.name.length));
     process.stdout.write(`${"command (--db postgresql://...)".padEnd(w)}  ${"CLI wall".padStart(9)}  ${"of budget".padStart(9)}  ${"CLI - start-up".padStart(14)}\n`);
     for (const r of rows) {

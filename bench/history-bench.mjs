@@ -152,6 +152,82 @@ function* regimes(rand, runs) {
   }
 }
 
+/** When the synthetic year starts (UTC), and an hour. */
+const START = Date.UTC(2025, 4, 1, 0, 0, 0);
+const HOUR = 3_600_000;
+
+/** The synthetic year's targets and networks (label and ASN each). */
+function syntheticPlan(o) {
+  return {
+    targets: Array.from({ length: o.targets }, (_v, i) => ({ target: targetName(i), service: SERVICES[i % SERVICES.length] })),
+    networks: Array.from({ length: o.networks }, (_v, n) => ({ label: n < NETWORK_NAMES.length ? NETWORK_NAMES[n] : `Network ${n + 1}`, asn: 64500 + n })),
+  };
+}
+
+/**
+ * The synthetic year, run by run (each hour, each network's run in turn): a run's id and start,
+ * and its targets' measurements with the derived columns (prev_status, prev_layer, changed) as
+ * the stores derive them. Both builders write it: SQLite's here, PostgreSQL's in
+ * history-bench-pg.mjs. Says how far it got on stderr now and then.
+ */
+function* syntheticRuns(o, { targets, networks }) {
+  // Per network and target: its regimes, as an iterator, and the previous status and layer.
+  const state = networks.map((_net, n) =>
+    targets.map((_t, i) => {
+      const rand = prng(1 + n * 100_003 + i);
+      const it = regimes(rand, o.runs);
+      return { rand, it, regime: it.next().value, prev: null };
+    }),
+  );
+  const noise = prng(7);
+  let measurements = 0;
+  let lastReport = performance.now();
+  for (let h = 0; h < o.runs; h++) {
+    for (let n = 0; n < networks.length; n++) {
+      const startedAt = START + h * HOUR + n * 60_000;
+      // Now and then the probe's own network is down for a run: every target inconclusive.
+      const down = noise() < 0.001;
+      const rows = [];
+      for (let i = 0; i < targets.length; i++) {
+        const s = state[n][i];
+        while (h >= s.regime.to) s.regime = s.it.next().value;
+        let status = s.regime.status;
+        let layer = s.regime.layer;
+        let failure = status === "blocked" ? BLOCK_FAILURE[layer] : null;
+        if (down) {
+          status = "inconclusive";
+          layer = null;
+          failure = "network_unreachable";
+        } else if (status === "ok" && s.rand() < 0.003) {
+          // A one-run timeout: suspicious, unconfirmed.
+          status = "anomaly";
+          layer = "tcp";
+          failure = "generic_timeout_error";
+        }
+        rows.push({
+          ...targets[i],
+          status,
+          layer,
+          failure,
+          prevStatus: s.prev?.status ?? null,
+          prevLayer: s.prev?.layer ?? null,
+          changed: s.prev === null ? null : s.prev.status !== status || s.prev.layer !== layer,
+          startedAt: startedAt + i * 300,
+          evidenceJson: status === "ok" ? "[]" : `["synthetic ${status}${layer ? ` at ${layer}` : ""}"]`,
+          observationsJson: `[{"step":"dns","t0":0,"t":12,"failure":null,"engine":"system","resolver":"system","hostname":"host${i}.example","qtype":"A","addresses":["198.51.100.${i % 250}"]},{"step":"tcp","t0":12,"t":40,"failure":${failure ? `"${failure}"` : "null"},"address":"198.51.100.${i % 250}:443"}]`,
+        });
+        s.prev = { status, layer };
+      }
+      measurements += rows.length;
+      yield { id: randomUUID(), network: n, startedAt, measurements: rows };
+    }
+    if (performance.now() - lastReport > 15_000) {
+      process.stderr.write(`bench: building… ${h + 1} of ${o.runs} hours, ${measurements.toLocaleString("en")} measurements\n`);
+      lastReport = performance.now();
+    }
+  }
+}
+
 function buildDatabase(path, o, Store) {
   const started = performance.now();
   // The schema (tables, indexes, triggers, views) exactly as reachprobe makes it.
@@ -177,69 +253,22 @@ function buildDatabase(path, o, Store) {
       prev_status, prev_layer, changed, started_at, finished_at, duration_ms, evidence_json, observations_json, control_json)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
 
-  const start = Date.UTC(2025, 4, 1, 0, 0, 0);
-  const HOUR = 3_600_000;
-  const targets = Array.from({ length: o.targets }, (_v, i) => ({ target: targetName(i), service: SERVICES[i % SERVICES.length] }));
-  const networks = Array.from({ length: o.networks }, (_v, n) => ({
-    label: n < NETWORK_NAMES.length ? NETWORK_NAMES[n] : `Network ${n + 1}`,
-    asn: 64500 + n,
-  }));
-  // Per network and target: its regimes, as an iterator, and the previous status and layer.
-  const state = networks.map((_net, n) =>
-    targets.map((_t, i) => {
-      const rand = prng(1 + n * 100_003 + i);
-      const it = regimes(rand, o.runs);
-      return { rand, it, regime: it.next().value, prev: null };
-    }),
-  );
-  const noise = prng(7);
+  const plan = syntheticPlan(o);
   let measurements = 0;
-  const writeHour = db.transaction((h) => {
-    for (let n = 0; n < networks.length; n++) {
-      const net = networks[n];
-      const runId = randomUUID();
-      const runStart = start + h * HOUR + n * 60_000;
-      // Now and then the probe's own network is down for a run: every target inconclusive.
-      const down = noise() < 0.001;
-      insertRun.run(runId, new Date(runStart).toISOString(), new Date(runStart + 40_000).toISOString(), `host${n}`, net.label, net.asn, o.targets);
-      for (let i = 0; i < targets.length; i++) {
-        const s = state[n][i];
-        while (h >= s.regime.to) s.regime = s.it.next().value;
-        let status = s.regime.status;
-        let layer = s.regime.layer;
-        let failure = status === "blocked" ? BLOCK_FAILURE[layer] : null;
-        if (down) {
-          status = "inconclusive";
-          layer = null;
-          failure = "network_unreachable";
-        } else if (status === "ok" && s.rand() < 0.003) {
-          // A one-run timeout: suspicious, unconfirmed.
-          status = "anomaly";
-          layer = "tcp";
-          failure = "generic_timeout_error";
-        }
-        const t0 = runStart + i * 300;
-        const changed = s.prev === null ? null : s.prev.status !== status || s.prev.layer !== layer ? 1 : 0;
-        const observations = `[{"step":"dns","t0":0,"t":12,"failure":null,"engine":"system","resolver":"system","hostname":"host${i}.example","qtype":"A","addresses":["198.51.100.${i % 250}"]},{"step":"tcp","t0":12,"t":40,"failure":${failure ? `"${failure}"` : "null"},"address":"198.51.100.${i % 250}:443"}]`;
-        insertMeasurement.run(
-          randomUUID(), runId, net.label, targets[i].target, targets[i].service, status, layer, failure,
-          s.prev?.status ?? null, s.prev?.layer ?? null, changed,
-          new Date(t0).toISOString(), new Date(t0 + 250).toISOString(), 250,
-          status === "ok" ? "[]" : `["synthetic ${status}${layer ? ` at ${layer}` : ""}"]`, observations,
-        );
-        s.prev = { status, layer };
-        measurements++;
-      }
+  const writeRun = db.transaction((run) => {
+    const net = plan.networks[run.network];
+    insertRun.run(run.id, new Date(run.startedAt).toISOString(), new Date(run.startedAt + 40_000).toISOString(), `host${run.network}`, net.label, net.asn, o.targets);
+    for (const m of run.measurements) {
+      insertMeasurement.run(
+        randomUUID(), run.id, net.label, m.target, m.service, m.status, m.layer, m.failure,
+        m.prevStatus, m.prevLayer, m.changed === null ? null : m.changed ? 1 : 0,
+        new Date(m.startedAt).toISOString(), new Date(m.startedAt + 250).toISOString(), 250,
+        m.evidenceJson, m.observationsJson,
+      );
     }
+    measurements += run.measurements.length;
   });
-  let lastReport = performance.now();
-  for (let h = 0; h < o.runs; h++) {
-    writeHour(h);
-    if (performance.now() - lastReport > 10_000) {
-      process.stderr.write(`bench: building… ${h + 1} of ${o.runs} hours, ${measurements.toLocaleString("en")} measurements\n`);
-      lastReport = performance.now();
-    }
-  }
+  for (const run of syntheticRuns(o, plan)) writeRun(run);
   process.stderr.write(`bench: creating ${deferred.filter((d) => d.type === "index").length} indexes…\n`);
   for (const d of deferred) db.exec(d.sql);
   checkDerived(db);
@@ -279,7 +308,8 @@ function timeCli(args, repeat) {
     const t0 = performance.now();
     last = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: "1" } });
     times.push(performance.now() - t0);
-    if (last.status !== 0) fail(`reachprobe ${args.join(" ")} exited ${last.status}: ${last.stderr}`);
+    // Thrown, not exited: the PostgreSQL bench stops the cluster it started on the way out.
+    if (last.status !== 0) throw new Error(`reachprobe ${args.join(" ")} exited ${last.status}: ${last.stderr}`);
   }
   return { ms: median(times), stdout: last.stdout };
 }
@@ -457,8 +487,8 @@ const storeAt = process.argv.indexOf("--store");
 if (storeAt !== -1 && process.argv[storeAt + 1] === "pg") {
   const { pgBench } = await import("./history-bench-pg.mjs");
   const rest = process.argv.slice(2).filter((_a, i) => i !== storeAt - 2 && i !== storeAt - 1);
-  await pgBench({ prng, regimes, targetName, SERVICES, NETWORK_NAMES, BLOCK_FAILURE, LAYERS }, rest);
+  await pgBench({ START, HOUR, syntheticPlan, syntheticRuns, timeCli }, rest);
 } else {
   if (storeAt !== -1) process.argv.splice(storeAt, 2);
-  await main();
+  await main().catch((err) => fail(err.message));
 }
