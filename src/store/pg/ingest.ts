@@ -8,27 +8,16 @@ import type pg from "pg";
 import { networkKey } from "../network.js";
 import { ensurePartitions } from "./schema.js";
 import { relink } from "./relink.js";
-import type { RunRow } from "../store.js";
+import type { MeasurementRow, RunRow } from "../store.js";
 
 /** A run as pushed: the SQLite runs row (schema.ts), times as stored (ISO text). */
 export type WireRun = RunRow;
 
-/** A measurement as pushed: the SQLite measurements row without its derived columns. */
-export interface WireMeasurement {
-  id: string;
-  run_id: string;
-  target: string;
-  service: string;
-  status: "ok" | "blocked" | "anomaly" | "down" | "inconclusive";
-  layer: "dns" | "tcp" | "tls" | "http" | null;
-  failure: string | null;
-  evidence_json: string;
-  observations_json: string;
-  control_json: string | null;
-  started_at: string;
-  finished_at: string;
-  duration_ms: number;
-}
+/**
+ * A measurement as pushed: the SQLite measurements row without its derived columns; its
+ * failure any string (a probe of another version may know failures this one does not).
+ */
+export type WireMeasurement = Omit<MeasurementRow, "failure"> & { failure: string | null };
 
 /** A blob as pushed: the SQLite blobs row (blobs.ts), its data in base64. */
 export interface WireBlob {
