@@ -3,12 +3,11 @@ import { Command, Option } from "commander";
 import type { MeaningfulChangesQuery, StatusChange } from "../store/changes.js";
 import { networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, usageExit } from "./exit-codes.js";
 import { minuteUtc, readDbOption, writeJsonStream } from "./read-command.js";
 import { emptyHintOf, withReadSource } from "./read-source.js";
 import { statusWords } from "../analysis/status-words.js";
 import { statusPaint } from "./render.js";
-import { UsageError } from "../base/errors.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
 import { paintFor, useColor, type Paint } from "./style.js";
 import { resolveSourceNetwork, resolveSourceService } from "./filters.js";
@@ -79,9 +78,7 @@ export async function changesMain(flags: ChangesFlags, now: Date = new Date()): 
   try {
     query.since = parseSince(flags.since, now);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    say(err.message);
-    return EXIT.USAGE;
+    return usageExit(err);
   }
   if (flags.target?.length) query.targets = targetsOf(flags.target);
   return withReadSource(flags.db, say, async (source) => {

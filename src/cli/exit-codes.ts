@@ -1,7 +1,7 @@
 /** Exit codes, documented in `--help` and the README ("Exit codes"), so that cron jobs can act on them. */
-import { ReachprobeError } from "../base/errors.js";
+import { ReachprobeError, UsageError } from "../base/errors.js";
 import { runOutcome } from "../analysis/classify.js";
-import { SAY_PREFIX } from "./say.js";
+import { SAY_PREFIX, say } from "./say.js";
 
 export const EXIT = {
   /** The run finished and nothing looked blocked. */
@@ -65,4 +65,11 @@ export function reportError(_command: string, err: unknown, context?: string): n
   // One prefix for every command's errors (src/cli/say.ts), whichever command: "reachprobe: ...".
   process.stderr.write(`${SAY_PREFIX}${context ? `${context}: ` : ""}${text}\n`);
   return exitCodeOf(err);
+}
+
+/** What a command answers a UsageError it caught with: the message on stderr and EXIT.USAGE. Anything else is thrown on. */
+export function usageExit(err: unknown): number {
+  if (!(err instanceof UsageError)) throw err;
+  say(err.message);
+  return EXIT.USAGE;
 }

@@ -5,7 +5,8 @@ import type { Layer, Status } from "../analysis/verdict.js";
 import type { HistoryQuery, Span } from "../store/history.js";
 import { networkFromInput, networkName } from "../store/network.js";
 import { parseTarget } from "../targets/parse.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, usageExit } from "./exit-codes.js";
+import { say } from "./say.js";
 import { minuteUtc, READ_EXIT_HELP, readDbOption, writeJsonStream } from "./read-command.js";
 import { emptyHintOf, withReadSource } from "./read-source.js";
 import { statusWords } from "../analysis/status-words.js";
@@ -66,14 +67,11 @@ function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): Hi
 
 /** Runs `history` and returns its exit code. */
 export async function historyMain(target: string | undefined, flags: HistoryFlags, now: Date = new Date()): Promise<number> {
-  const say = (text: string) => process.stderr.write(`reachprobe: ${text}\n`);
   let query: HistoryQuery;
   try {
     query = queryOf(target, flags, now);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    say(err.message);
-    return EXIT.USAGE;
+    return usageExit(err);
   }
   return withReadSource(flags.db, say, async (source) => {
     // Any case (wechat finds WeChat); a name the database does not have is an error with the closest ones.

@@ -4,6 +4,7 @@ import { UsageError } from "../base/errors.js";
 import { push, PushError, type PushSummary } from "../collector/push.js";
 import { Store } from "../store/store.js";
 import { EXIT, reportError } from "./exit-codes.js";
+import { say } from "./say.js";
 
 /** The flags of `push` (and of `run --push`). */
 export interface PushFlags {
@@ -55,7 +56,6 @@ export async function pushMain(flags: PushFlags, command = "push"): Promise<numb
     if (!existsSync(flags.db)) throw new UsageError(`no database at ${flags.db}: nothing to push`);
     store = Store.open(flags.db);
     try {
-      const say = (t: string) => process.stderr.write(`reachprobe: ${t}\n`);
       const summary = await push(store.db, {
         url,
         token,

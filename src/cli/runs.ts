@@ -2,11 +2,10 @@
 import { Command } from "commander";
 import { countsWords } from "../analysis/status-words.js";
 import { positiveInt } from "../base/positive-int.js";
-import { UsageError } from "../base/errors.js";
 import type { RunListEntry, RunListQuery } from "../store/runs.js";
 import { networkName } from "../store/network.js";
 import { resolveSourceNetwork } from "./filters.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, usageExit } from "./exit-codes.js";
 import { minuteUtc, READ_EXIT_HELP, readDbOption } from "./read-command.js";
 import { emptyHintOf, withReadSource } from "./read-source.js";
 import { SINCE_FORMS, parseSince } from "./since.js";
@@ -43,9 +42,7 @@ export async function runsMain(flags: RunsFlags, now: Date = new Date()): Promis
   try {
     if (flags.since !== undefined) query.since = parseSince(flags.since, now);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    say(err.message);
-    return EXIT.USAGE;
+    return usageExit(err);
   }
   return withReadSource(flags.db, say, async (source) => {
     if (flags.network !== undefined) query.network = await resolveSourceNetwork(source, flags.network);

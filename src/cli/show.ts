@@ -2,11 +2,10 @@
 import { Command } from "commander";
 import { summarizeServices } from "../analysis/service.js";
 import { statusWords } from "../analysis/status-words.js";
-import { UsageError } from "../base/errors.js";
 import type { Observation } from "../probes/observation.js";
 import { networkKey, networkName } from "../store/network.js";
 import type { MeasurementRecord, RunRecord } from "../store/store.js";
-import { EXIT } from "./exit-codes.js";
+import { EXIT, usageExit } from "./exit-codes.js";
 import { minuteUtc, READ_EXIT_HELP, readDbOption } from "./read-command.js";
 import { withReadSource } from "./read-source.js";
 import { renderHuman, statusPaint } from "./render.js";
@@ -39,9 +38,7 @@ export async function showMain(id: string, flags: ShowFlags): Promise<number> {
     try {
       match = await source.findById(id);
     } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      say(err.message);
-      return EXIT.USAGE;
+      return usageExit(err);
     }
     const p = paintFor(useColor(process.stdout));
     if (match.kind === "run") {
