@@ -29,9 +29,23 @@ export function encodeBodySample(bytes: Buffer): { bodySample: string; bodySampl
   return isUtf8(bytes) ? { bodySample: bytes.toString("utf8") } : { bodySample: bytes.toString("base64"), bodySampleEncoding: "base64" };
 }
 
+// The bytes a probe's observation got its sample from, with the text they were encoded to: the
+// analysis that follows in the same process reads them back instead of encoding the text again
+// (up to 512 KiB a response, twice). Only while the text is still that text.
+const madeFrom = new WeakMap<object, { text: string; base64: boolean; bytes: Buffer }>();
+
+/** Sets `o`'s sample fields to hold `bytes` exactly (encodeBodySample), and remembers the bytes for bodySampleBytes. */
+export function setBodySample(o: BodySampleFields, bytes: Buffer): void {
+  const fields = encodeBodySample(bytes);
+  Object.assign(o, fields);
+  madeFrom.set(o, { text: fields.bodySample, base64: fields.bodySampleEncoding === "base64", bytes });
+}
+
 /** The exact bytes of a stored sample (empty when there is none). */
 export function bodySampleBytes(o: BodySampleFields): Buffer {
   const s = o.bodySample ?? "";
+  const known = madeFrom.get(o);
+  if (known !== undefined && known.text === s && known.base64 === (o.bodySampleEncoding === "base64")) return known.bytes;
   return o.bodySampleEncoding === "base64" ? Buffer.from(s, "base64") : Buffer.from(s, "utf8");
 }
 
@@ -41,7 +55,9 @@ export function bodySampleBytes(o: BodySampleFields): Buffer {
  * table was always written (goldens, --json).
  */
 export function analysisBodySample(o: BodySampleFields): Buffer {
-  const bytes = bodySampleBytes(o);
+  const b = bodySampleBytes(o);
+  // A view of its own (the remembered bytes are shared): the same memory, its own toJSON.
+  const bytes = Buffer.from(b.buffer, b.byteOffset, b.length);
   return Object.defineProperty(bytes, "toJSON", { value: () => bytes.toString("utf8"), enumerable: false });
 }
 

@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { httpExchange } from "../net/http-exchange.js";
-import { encodeBodySample } from "./body-sample.js";
+import { setBodySample } from "./body-sample.js";
 import { joinHostPort } from "../net/addr.js";
 import { startStepTimer } from "../net/deadline.js";
 import type { Failure } from "../net/failures.js";
@@ -225,7 +225,7 @@ export async function requestOver(
       obs.bodyLength = r.bodyLength ?? 0;
       obs.bodyTruncated = r.bodyTruncated ?? false;
       obs.bodySha256 = r.bodySha256 ?? "";
-      Object.assign(obs, encodeBodySample(r.bodySample ?? Buffer.alloc(0)));
+      setBodySample(obs, r.bodySample ?? Buffer.alloc(0));
       const loc = r.headers?.["location"];
       obs.location = REDIRECTS.has(r.status) && loc ? safeResolve(loc, url) : null;
     }
