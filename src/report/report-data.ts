@@ -27,6 +27,7 @@
  */
 import { summarizeServices, type ServiceSummary } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
+import { isoTimeMs } from "../base/iso-time.js";
 import { networkName } from "../store/network.js";
 import type { ReportListedChangeRow, ReportNetworkParams, ReportRows } from "../store/report-rows.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells, type Axis } from "./report-buckets.js";
@@ -144,9 +145,9 @@ interface NetworkRuns {
   /** The name, as shown. */
   name: string;
   rowids: number[];
-  starts: string[];
+  /** When each run started and finished (null: no finished_at), in milliseconds since 1970. */
   times: number[];
-  ends: Array<string | null>;
+  ends: Array<number | null>;
   completed: number[];
   planned: Array<number | null>;
 }
@@ -200,7 +201,7 @@ function parseEvidence(json: string | undefined): string[] {
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Index of the last element of sorted `list` that is <= `value`, or -1. */
-function lastAtOrBefore(list: readonly string[], value: string): number {
+function lastAtOrBefore(list: readonly number[], value: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -211,21 +212,26 @@ function lastAtOrBefore(list: readonly string[], value: string): number {
   return lo - 1;
 }
 
-// After every ISO time: the end of a run that may still be going.
-const OPEN_END = "\uffff";
+/** An ISO time of the database (text) as the runs' times are: milliseconds since 1970. */
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** When runs ended, as far as overlaps go: finished_at, else their last measurement's start. */
 function runEnds(rows: ReportRows) {
   // A run without finished_at (running, or left so by a process on another machine) lasted at
   // least until its last measurement; the latest run may still be going.
-  return (rowid: number, end: string | null, start: string, latest: boolean): string =>
-    end ?? (latest ? OPEN_END : (rows.runLastMeasurement(rowid) ?? start));
+  return (rowid: number, end: number | null, start: number, latest: boolean): number => {
+    if (end !== null) return end;
+    if (latest) return Infinity;
+    const last = rows.runLastMeasurement(rowid);
+    return last === null ? start : isoTimeMs(last);
+  };
 }
 
-/** When the network's last run before the period (@since) ended; null when it has none. */
-function endBefore(rows: ReportRows, runs: NetworkRuns, since: string): string | null {
+/** When the network's last run before the period (@since) ended; null when it has none, -Infinity when nothing tells. */
+function endBefore(rows: ReportRows, runs: NetworkRuns, since: string): number | null {
   const before = rows.runBefore(since, runs.key);
-  return before ? runEnds(rows)(before.rowid, before.finished_at, "", false) : null;
+  if (!before) return null;
+  return runEnds(rows)(before.rowid, before.finished_at === null ? null : isoTimeMs(before.finished_at), -Infinity, false);
 }
 
 /**
@@ -233,16 +239,17 @@ function endBefore(rows: ReportRows, runs: NetworkRuns, since: string): string |
  * which ended at `previousEnd`): their measurements may interleave with another run's, so time
  * does not tell whose they are.
  */
-function overlapping(rows: ReportRows, runs: NetworkRuns, previousEnd: string | null): Uint8Array {
+function overlapping(rows: ReportRows, runs: NetworkRuns, previousEnd: number | null): Uint8Array {
   const n = runs.rowids.length;
   const endOf = runEnds(rows);
-  const ends = runs.rowids.map((rowid, i) => endOf(rowid, runs.ends[i]!, runs.starts[i]!, i === n - 1));
+  const ends = new Float64Array(n);
+  for (let i = 0; i < n; i++) ends[i] = endOf(runs.rowids[i]!, runs.ends[i]!, runs.times[i]!, i === n - 1);
   const overlap = new Uint8Array(n);
-  let latestEnd = previousEnd ?? "";
+  let latestEnd = previousEnd ?? -Infinity;
   for (let i = 0; i < n; i++) {
     // Runs are in order of their start: one overlaps a later run when it ends after the next
     // one starts, and an earlier run when one of those ended after it started.
-    if (latestEnd > runs.starts[i]! || (i + 1 < n && ends[i]! > runs.starts[i + 1]!)) overlap[i] = 1;
+    if (latestEnd > runs.times[i]! || (i + 1 < n && ends[i]! > runs.times[i + 1]!)) overlap[i] = 1;
     if (ends[i]! > latestEnd) latestEnd = ends[i]!;
   }
   return overlap;
@@ -251,19 +258,19 @@ function overlapping(rows: ReportRows, runs: NetworkRuns, previousEnd: string | 
 /** What one network's reads are asked with. */
 interface NetworkParams {
   params: ReportNetworkParams;
-  /** When the network's run before the period ended (null without one, or without a period). */
-  previousEnd: string | null;
+  /** When the network's run before the period ended, in ms (null without one, or without a period). */
+  previousEnd: number | null;
   /** Whether that run was still going when the period's first run started. */
   straddled: boolean;
 }
 
 function networkParams(rows: ReportRows, runs: NetworkRuns, q: ReportQuery): NetworkParams {
   // The period's measurements start no earlier than its first run.
-  const from = q.since === null ? "" : runs.starts[0]!;
+  const from = q.since === null ? "" : iso(runs.times[0]!);
   const params: ReportNetworkParams = { network: runs.key, from };
   // A run from before the period still going when the period's first run started.
   const previousEnd = q.since === null ? null : endBefore(rows, runs, q.since);
-  const straddled = previousEnd !== null && previousEnd > from;
+  const straddled = previousEnd !== null && previousEnd > runs.times[0]!;
   if (straddled) params.since = q.since!;
   return { params, previousEnd, straddled };
 }
@@ -274,7 +281,7 @@ function loadNetwork(rows: ReportRows, runs: NetworkRuns, q: ReportQuery, maxCel
   const axis = chooseAxis(runs.times, maxCells);
   // The run a measurement belongs to: the last one started before it. Runs for which that can
   // be wrong (overlapping ones) are read row by row.
-  const runAt = (at: string) => Math.max(0, lastAtOrBefore(runs.starts, at));
+  const runAt = (at: number) => Math.max(0, lastAtOrBefore(runs.times, at));
 
   // Runs to cells: a cell is a run, or a time bucket of consecutive runs.
   const cellOfRun = new Int32Array(n);
@@ -288,8 +295,8 @@ function loadNetwork(rows: ReportRows, runs: NetworkRuns, q: ReportQuery, maxCel
   // +1 at an endpoint's first run, -1 after its last.
   const active = new Int32Array(n + 1);
   for (const row of rows.endpoints(params)) {
-    const first = runAt(row.firstAt);
-    const last = Math.max(first, runAt(row.latestAt));
+    const first = runAt(isoTimeMs(row.firstAt));
+    const last = Math.max(first, runAt(isoTimeMs(row.latestAt)));
     endpoints.set(row.target, {
       target: row.target,
       service: row.service,
@@ -408,22 +415,27 @@ function readReport(rows: ReportRows, q: ReportQuery): ReportData {
 
   // 1. The runs: small (one row an hour is 8,760 a year), kept as arrays to build each axis.
   const nets = new Map<string, NetworkRuns>();
-  // Every run of the period in order, as (network, index in it).
-  const order: Array<[NetworkRuns, number]> = [];
-  for (const [rowid, startedAt, finishedAt, completed, planned, key] of rows.runs(q)) {
+  // Every run of the period in order, as its network and its index there (two arrays: a
+  // year's 105,120 pairs as arrays of two cost more than the rest of this loop).
+  const orderNet: NetworkRuns[] = [];
+  const orderIndex: number[] = [];
+  const runs = rows.runs(q);
+  for (let k = 0; k < runs.rowid.length; k++) {
+    const key = runs.network[k]!;
     let net = nets.get(key);
     if (!net) {
-      net = { key, name: networkName(key), rowids: [], starts: [], times: [], ends: [], completed: [], planned: [] };
+      net = { key, name: networkName(key), rowids: [], times: [], ends: [], completed: [], planned: [] };
       nets.set(key, net);
     }
-    order.push([net, net.rowids.length]);
-    net.rowids.push(rowid);
-    net.starts.push(startedAt);
-    net.times.push(Date.parse(startedAt));
-    net.ends.push(finishedAt);
-    net.completed.push(completed);
-    net.planned.push(planned);
+    orderNet.push(net);
+    orderIndex.push(net.rowids.length);
+    net.rowids.push(runs.rowid[k]!);
+    net.times.push(runs.startedAt[k]!);
+    net.ends.push(runs.finishedAt[k]!);
+    net.completed.push(runs.completed[k]!);
+    net.planned.push(runs.planned[k]!);
   }
+
 
   // 2. Each network's timelines, run counts and changes; the reads of every network named first
   // (ReportRows.willRead), so that a store that fetches ahead can fetch them all at once.
@@ -488,7 +500,7 @@ function readReport(rows: ReportRows, q: ReportQuery): ReportData {
           return { service, summary: summary!, endpoints };
         });
       const n = r.runs.rowids.length;
-      return { network: r.runs.name, axis: r.axis, runCount: n, firstRunAt: r.runs.starts[0]!, lastRun: runInfo(r.runs, n - 1), services };
+      return { network: r.runs.name, axis: r.axis, runCount: n, firstRunAt: iso(r.runs.times[0]!), lastRun: runInfo(r.runs, n - 1), services };
     });
 
   let measurementCount = 0;
@@ -499,22 +511,20 @@ function readReport(rows: ReportRows, q: ReportQuery): ReportData {
   const unfiltered = q.since === null && q.network === null;
   const databaseNetworks = (unfiltered ? [...nets.keys()] : rows.databaseNetworks()).map(networkName).sort(byText);
 
-  const first = order[0];
-  const last = order[order.length - 1];
+  const n = orderNet.length;
+  const listedRuns: RunInfo[] = [];
+  for (let k = n - 1; k >= Math.max(0, n - maxRuns); k--) listedRuns.push(runInfo(orderNet[k]!, orderIndex[k]!));
   return {
     since: q.since,
     network: q.network === null ? null : networkName(q.network),
     networks,
-    runCount: order.length,
+    runCount: n,
     measurementCount,
-    runs: order
-      .slice(-maxRuns)
-      .reverse()
-      .map(([net, i]) => runInfo(net, i)),
+    runs: listedRuns,
     changes,
     changeCount: [...results.values()].reduce((sum, r) => sum + r.changeCount, 0),
-    firstRunAt: first ? first[0].starts[first[1]]! : null,
-    lastRunAt: last ? last[0].starts[last[1]]! : null,
+    firstRunAt: n ? iso(orderNet[0]!.times[orderIndex[0]!]!) : null,
+    lastRunAt: n ? iso(orderNet[n - 1]!.times[orderIndex[n - 1]!]!) : null,
     databaseRunCount,
     databaseNetworks,
   };

@@ -21,8 +21,27 @@ import {
   runsSql,
 } from "./report-sql.js";
 
-/** rowid, started_at, finished_at, completed (0 or 1), target_count, network key. */
-export type ReportRunRow = [number, string, string | null, number, number | null, string];
+/**
+ * The period's runs, oldest first, as columns: a year of hourly runs on twelve networks is
+ * 105,120 runs, which as arrays of numbers are a few objects and as rows 105,120 of them (and
+ * as many times made and collected). Times are milliseconds since 1970: the report compares and
+ * buckets runs by time, and would parse the ISO text 210,240 times.
+ */
+export interface ReportRunColumns {
+  rowid: number[];
+  startedAt: number[];
+  /** null: no finished_at. */
+  finishedAt: Array<number | null>;
+  /** 1 when its state is `completed`, else 0. */
+  completed: number[];
+  /** Its target_count. */
+  planned: Array<number | null>;
+  /** Its network key (network.ts). */
+  network: string[];
+}
+
+/** One run as runsSql() gives it: rowid, started_at and finished_at in ms, completed, target_count, network key. */
+type ReportRunRow = [number, number, number | null, number, number | null, string];
 
 /** One run as the page shows it. */
 export interface ReportRunDetail {
@@ -57,8 +76,8 @@ export interface ReportEndpointRow {
   firstFailure: string | null;
 }
 
-/** target, status, layer, failure, started_at, whether it is one of the period's (0 or 1). */
-export type ReportChangeRow = [string, Status, Layer | null, string | null, string, number];
+/** target, status, layer, failure, started_at in milliseconds since 1970, whether it is one of the period's (0 or 1). */
+export type ReportChangeRow = [string, Status, Layer | null, string | null, number, number];
 
 /** A change as the change list shows it, from the index; rid is its measurement's rowid. */
 export interface ReportListedChangeRow {
@@ -93,7 +112,7 @@ export interface ReportRows {
   /** Runs `read` in one read transaction, so that a run writing meanwhile cannot make its reads disagree. */
   snapshot<T>(read: () => T): T;
   /** The runs started since `since` from network key `network` (null for all), oldest first. */
-  runs(filter: { since: string | null; network: string | null }): Iterable<ReportRunRow>;
+  runs(filter: { since: string | null; network: string | null }): ReportRunColumns;
   /** One run by rowid. */
   run(rowid: number): ReportRunDetail | undefined;
   /** The network's last run started before `since`. */
@@ -142,7 +161,16 @@ export function reportRows(db: Database.Database): ReportRows {
     snapshot: (read) => db.transaction(read)(),
     runs(filter) {
       const { where, params } = runFilter(filter);
-      return statement<Record<string, string>, ReportRunRow>(runsSql(where), "raw").iterate(params);
+      const c: ReportRunColumns = { rowid: [], startedAt: [], finishedAt: [], completed: [], planned: [], network: [] };
+      for (const [rowid, startedAt, finishedAt, completed, planned, network] of statement<Record<string, string>, ReportRunRow>(runsSql(where), "raw").iterate(params)) {
+        c.rowid.push(rowid);
+        c.startedAt.push(startedAt);
+        c.finishedAt.push(finishedAt);
+        c.completed.push(completed);
+        c.planned.push(planned);
+        c.network.push(network);
+      }
+      return c;
     },
     run: (rowid) => statement<[number], ReportRunDetail>(RUN_SQL).get(rowid),
     runBefore: (since, network) => statement<Record<string, string>, ReportRunBefore>(RUN_BEFORE_SQL).get({ since, network }),

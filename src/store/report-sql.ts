@@ -10,9 +10,12 @@ import { networkKeySql } from "./network.js";
 // so that the report's networks and changes are those of history, changes and the views.
 const NETWORK_KEY_SQL = networkKeySql("r");
 
+/** An ISO time column as milliseconds since 1970 (null for null), as Date.parse reads it. */
+const MS_SQL = (column: string) => `CAST(round(unixepoch(${column}, 'subsec') * 1000) AS INTEGER)`;
+
 /** The runs of the period, oldest first, with what placing their measurements needs. `where` is runFilter()'s. */
 export function runsSql(where: string): string {
-  return `SELECT r.rowid, r.started_at, r.finished_at, r.state = 'completed', r.target_count, ${NETWORK_KEY_SQL}
+  return `SELECT r.rowid, ${MS_SQL("r.started_at")}, ${MS_SQL("r.finished_at")}, r.state = 'completed', r.target_count, ${NETWORK_KEY_SQL}
     FROM runs AS r ${where}
     ORDER BY r.started_at, r.rowid`;
 }
@@ -61,7 +64,7 @@ const IN_PERIOD_RUN = "c.run_id IN (SELECT r.id FROM runs AS r WHERE r.started_a
  * and whether each is one of the period's (see IN_PERIOD_RUN).
  */
 export function changesSql(straddled = false): string {
-  return `SELECT c.target, c.status, c.layer, c.failure, c.started_at, ${straddled ? IN_PERIOD_RUN : "1"}
+  return `SELECT c.target, c.status, c.layer, c.failure, ${MS_SQL("c.started_at")}, ${straddled ? IN_PERIOD_RUN : "1"}
   FROM measurements AS c INDEXED BY measurements_changes
   WHERE c.changed = 1 AND c.started_at >= @from AND c.network = @network
   ORDER BY c.started_at`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isoMs, isoOfJson } from "../../src/store/pg/iso-ms.js";
+import { isoMs } from "../../src/store/pg/iso-ms.js";
 
 describe("isoMs (the fleet report's run times)", () => {
   it("gives what toISOString gives, at day, leap-day and epoch edges and before 1970", () => {
@@ -12,15 +12,5 @@ describe("isoMs (the fleet report's run times)", () => {
     const t = Date.UTC(2025, 3, 28, 23, 11, 0, 123);
     expect(isoMs(t + 0.0001)).toBe("2025-04-28T23:11:00.123Z");
     expect(isoMs(t - 0.0001)).toBe("2025-04-28T23:11:00.123Z");
-  });
-});
-
-describe("isoOfJson (a timestamp as PostgreSQL writes it in JSON)", () => {
-  it("gives the fixed-width ISO text with milliseconds whatever fraction PostgreSQL wrote", () => {
-    expect(isoOfJson("2026-05-04T10:00:00")).toBe("2026-05-04T10:00:00.000Z");
-    expect(isoOfJson("2026-05-04T10:00:00.5")).toBe("2026-05-04T10:00:00.500Z");
-    expect(isoOfJson("2026-05-04T10:00:00.12")).toBe("2026-05-04T10:00:00.120Z");
-    expect(isoOfJson("2026-05-04T10:00:00.123")).toBe("2026-05-04T10:00:00.123Z");
-    expect(isoOfJson("2026-05-04T10:00:00.123456")).toBe("2026-05-04T10:00:00.123Z");
   });
 });

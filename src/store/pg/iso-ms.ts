@@ -1,7 +1,6 @@
 /**
- * Times read from the fleet database as milliseconds (date_part('epoch', t) * 1000) or as JSON
- * (json_build_array(t AT TIME ZONE 'UTC')), made the ISO text SQLite stores: cheaper than the
- * server's iso() (to_char) on the many rows of changes and the report.
+ * Times read from the fleet database as milliseconds (date_part('epoch', t) * 1000), made the
+ * ISO text SQLite stores: cheaper than the server's iso() (to_char) on the many rows of changes.
  */
 const DAY_MS = 86_400_000;
 const days = new Map<number, string>();
@@ -25,13 +24,4 @@ export function isoMs(value: number): string {
   rest -= m * 60_000;
   const sec = Math.floor(rest / 1000);
   return `${date}${pad2[h]}:${pad2[m]}:${pad2[sec]}.${pad3[rest - sec * 1000]}Z`;
-}
-
-/**
- * A UTC time as PostgreSQL writes a timestamp in JSON ("2026-05-04T10:00:00", a fraction only
- * when there is one, without its trailing zeros) as the ISO text SQLite stores; a fraction
- * finer than milliseconds is cut, as iso() cuts it.
- */
-export function isoOfJson(text: string): string {
-  return text.length === 19 ? `${text}.000Z` : `${`${text}00`.slice(0, 23)}Z`;
 }

@@ -19,14 +19,16 @@ import type {
   ReportRunBefore,
   ReportRunDetail,
   ReportRunMeasurementRow,
-  ReportRunRow,
+  ReportRunColumns,
 } from "../report-rows.js";
 import type { PgReader } from "./read.js";
-import { isoOfJson } from "./iso-ms.js";
 
 
 // "" (the report's "from the beginning") is before every time.
 const from = (t: string) => (t === "" ? "-infinity" : t);
+
+// A time as whole milliseconds since 1970, cut as iso() cuts it (exact: extract gives numeric).
+const MS = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)`;
 
 const IN_PERIOD_RUN = "(c.run_id IN (SELECT r.id FROM runs AS r WHERE r.started_at >= $3::timestamptz))::integer";
 
@@ -35,27 +37,26 @@ function queries(db: pg.ClientBase) {
   const rows = async <R>(text: string, params: unknown[]) => (await db.query(text, params)).rows as R[];
   const arrays = async <R>(text: string, params: unknown[]) => (await db.query({ text, values: params, rowMode: "array" })).rows as R[];
   return {
-    runs: (f: { since: string | null; network: string | null }) => {
+    runs: async (f: { since: string | null; network: string | null }): Promise<ReportRunColumns> => {
       const where: string[] = [];
       const params: unknown[] = [];
       if (f.since !== null) where.push(`r.started_at >= $${params.push(f.since)}::timestamptz`);
       if (f.network !== null) where.push(`r.network = $${params.push(f.network)}`);
-      // One JSON document, times made ISO text here (isoOfJson): a year's 105,120 runs as rows
-      // took half a second to receive, and iso() on them 200 ms of the server's time.
-      return db.query({
-        text: `SELECT json_agg(json_build_array(r.seq, r.started_at AT TIME ZONE 'UTC', r.finished_at AT TIME ZONE 'UTC',
-                 (r.state = 'completed')::integer, r.target_count, r.network) ORDER BY r.started_at, r.seq)::text
-               FROM runs AS r ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`,
+      // One JSON document of columns, times as milliseconds (cut as iso() cuts them): a year's
+      // 105,120 runs as rows took half a second to receive, as a JSON row each 250 ms of the
+      // server's time, as columns 180 ms.
+      const r = await db.query({
+        text: `WITH o AS MATERIALIZED (
+                 SELECT r.seq, ${MS("r.started_at")} AS s, ${MS("r.finished_at")} AS f, (r.state = 'completed')::integer AS c, r.target_count AS t, r.network AS n
+                 FROM runs AS r ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq)
+               SELECT json_build_array(array_agg(o.seq), array_agg(o.s), array_agg(o.f), array_agg(o.c), array_agg(o.t), array_agg(o.n))::text FROM o`,
         values: params,
         rowMode: "array",
-      }).then((r) => {
-        const runs = JSON.parse((r.rows[0] as [string | null])[0] ?? "[]") as Array<[number, string, string | null, number, number | null, string]>;
-        for (const run of runs) {
-          run[1] = isoOfJson(run[1]);
-          if (run[2] !== null) run[2] = isoOfJson(run[2]);
-        }
-        return runs as ReportRunRow[];
       });
+      const [rowid, startedAt, finishedAt, completed, planned, network] = JSON.parse((r.rows[0] as [string])[0]) as [number[] | null, ...unknown[]];
+      // (array_agg of no rows is null)
+      if (rowid === null) return { rowid: [], startedAt: [], finishedAt: [], completed: [], planned: [], network: [] };
+      return { rowid, startedAt, finishedAt, completed, planned, network } as ReportRunColumns;
     },
     run: async (rowid: number) =>
       (await rows<ReportRunDetail>(`SELECT id, iso(started_at) AS started_at, iso(finished_at) AS finished_at, state, target_count FROM runs WHERE seq = $1`, [rowid]))[0],
@@ -80,18 +81,16 @@ function queries(db: pg.ClientBase) {
          WHERE f.changed IS NULL AND f.network = $1`,
         [p.network, from(p.from)],
       ),
-    // One JSON document (a year's changes of a network are 4,000 rows), times made ISO text here.
+    // One JSON document (a year's changes of a network are 4,000 rows), times in milliseconds.
     changes: async (p: ReportNetworkParams, straddled: boolean) => {
       const r = await db.query({
-        text: `SELECT json_agg(json_build_array(c.target, c.status, c.layer, c.failure, c.started_at AT TIME ZONE 'UTC', ${straddled ? IN_PERIOD_RUN : "1"})
+        text: `SELECT json_agg(json_build_array(c.target, c.status, c.layer, c.failure, ${MS("c.started_at")}, ${straddled ? IN_PERIOD_RUN : "1"})
                  ORDER BY c.started_at, c.target, c.seq)::text
                FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1`,
         values: straddled ? [p.network, from(p.from), p.since] : [p.network, from(p.from)],
         rowMode: "array",
       });
-      const changes = JSON.parse((r.rows[0] as [string | null])[0] ?? "[]") as ReportChangeRow[];
-      for (const c of changes) c[4] = isoOfJson(c[4]);
-      return changes;
+      return JSON.parse((r.rows[0] as [string | null])[0] ?? "[]") as ReportChangeRow[];
     },
     newestChanges: (p: ReportNetworkParams, straddled: boolean, limit: number) =>
       rows<ReportListedChangeRow>(
@@ -174,7 +173,7 @@ const MISSING: Record<string, unknown> = { run: undefined, runLastMeasurement: n
 // What a method returns before its rows are fetched: nothing, or for a run, a stand-in (the
 // report takes a run it was told of to exist, and would stop at the first one it lacks).
 const EMPTY: { [K in keyof Queries]: unknown } = {
-  runs: [], run: { id: "", started_at: "", finished_at: null, state: "completed", target_count: null } satisfies ReportRunDetail, runBefore: undefined, runLastMeasurement: null, runMeasurements: [], endpoints: [], changes: [],
+  runs: { rowid: [], startedAt: [], finishedAt: [], completed: [], planned: [], network: [] } satisfies ReportRunColumns, run: { id: "", started_at: "", finished_at: null, state: "completed", target_count: null } satisfies ReportRunDetail, runBefore: undefined, runLastMeasurement: null, runMeasurements: [], endpoints: [], changes: [],
   newestChanges: [], changeDetail: undefined, databaseRunCount: 0, databaseNetworks: [],
 };
 
@@ -204,7 +203,7 @@ async function prefetch(db: pg.ClientBase, batch: ReturnType<typeof batchQueries
     if (name === "runs") {
       seen.add(key);
       const [filter] = JSON.parse(key.slice(name.length + 1)) as [{ since: string | null; network: string | null }];
-      const runs = value as ReportRunRow[];
+      const runs = value as ReportRunColumns;
       // What the report reads last: the database's runs, and its networks when the report has filters.
       const counted = `databaseRunCount\n[]`;
       if (!cache.has(counted)) cache.set(counted, (await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM runs`)).rows[0]!.n);
@@ -213,8 +212,9 @@ async function prefetch(db: pg.ClientBase, batch: ReturnType<typeof batchQueries
         cache.set(named, (await db.query<{ network: string }>(`SELECT DISTINCT network FROM runs`)).rows.map((r) => r.network));
       }
       const lastOf = new Map<string, number>();
-      for (const r of runs) lastOf.set(r[5], r[0]);
-      for (const r of runs.slice(-LISTED)) runKeys.add(r[0]);
+      const n = runs.rowid.length;
+      for (let i = 0; i < n; i++) lastOf.set(runs.network[i]!, runs.rowid[i]!);
+      for (let i = Math.max(0, n - LISTED); i < n; i++) runKeys.add(runs.rowid[i]!);
       for (const k of lastOf.values()) runKeys.add(k);
       if (filter.since !== null && lastOf.size) {
         const before = await db.query<{ network: string; rowid: number | null; finished_at: string | null }>(
@@ -245,6 +245,64 @@ async function prefetch(db: pg.ClientBase, batch: ReturnType<typeof batchQueries
       const found = await batch.changeDetail(rids);
       for (const k of rids) cache.set(`changeDetail\n[${k}]`, found.get(k));
     }
+  }
+}
+
+/** A read to make, by its cache key, on whichever session takes it. */
+type GuessedRead = [key: string, read: (q: Queries) => Promise<unknown>];
+
+/**
+ * The network-wide reads that the pass after the runs will ask for (report-data.ts, willRead:
+ * each network's endpoints, changes and newest changes), guessed from the runs table alone
+ * while the runs themselves are read: a year's runs are 105,120 rows to receive, and these 36
+ * reads as long again, one after the other. Their parameters are what report-data.ts
+ * (networkParams) makes of the runs: a network's first run of the period, and whether the run
+ * before it was still going then. A network whose run before the period has no finished_at
+ * (its end is its last measurement) is left to the passes, as is any guess that misses: it
+ * costs only its reads.
+ */
+async function guessNetworkReads(db: pg.ClientBase, filter: { since: string | null; network: string | null }): Promise<GuessedRead[]> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (filter.since !== null) where.push(`r.started_at >= $${params.push(filter.since)}::timestamptz`);
+  if (filter.network !== null) where.push(`r.network = $${params.push(filter.network)}`);
+  const period = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  // first and beforeEnd in milliseconds; first null without a period (params.from is then "").
+  type Row = { network: string; first: number | null; before: boolean; beforeEnd: number | null };
+  const found =
+    filter.since === null
+      ? (await db.query<{ network: string }>(`SELECT DISTINCT r.network FROM runs AS r ${period}`, params)).rows.map((r): Row => ({ network: r.network, first: null, before: false, beforeEnd: null }))
+      : (
+          await db.query<Row>(
+            // Times as the runs read gives them (ms), for `from` made as report-data.ts makes it.
+            `SELECT k.network, ${MS("k.first")}::float8 AS first, b.seq IS NOT NULL AS before, ${MS("b.finished_at")}::float8 AS "beforeEnd"
+             FROM (SELECT r.network, min(r.started_at) AS first FROM runs AS r ${period} GROUP BY r.network) AS k
+             LEFT JOIN LATERAL (SELECT r.seq, r.finished_at FROM runs AS r WHERE r.started_at < $1::timestamptz AND r.network = k.network
+               ORDER BY r.started_at DESC, r.seq DESC LIMIT 1) AS b ON true`,
+            params,
+          )
+        ).rows;
+  const reads: GuessedRead[] = [];
+  for (const { network, first, before, beforeEnd } of found) {
+    if (before && beforeEnd === null) continue;
+    // As networkParams builds them, key order included (the cache keys are their JSON).
+    const p: ReportNetworkParams = { network, from: first === null ? "" : new Date(first).toISOString() };
+    const straddled = before && beforeEnd! > first!;
+    if (straddled) p.since = filter.since!;
+    reads.push(
+      [`endpoints\n${JSON.stringify([p])}`, (q) => q.endpoints(p)],
+      [`changes\n${JSON.stringify([p, straddled])}`, (q) => q.changes(p, straddled)],
+      [`newestChanges\n${JSON.stringify([p, straddled, LISTED])}`, (q) => q.newestChanges(p, straddled, LISTED)],
+    );
+  }
+  return reads;
+}
+
+/** Makes `reads` on `q`, taking them one at a time from the list that another session takes from too. */
+async function takeReads(reads: GuessedRead[], q: Queries, cache: Map<string, unknown>): Promise<void> {
+  for (let next = reads.shift(); next; next = reads.shift()) {
+    const [key, read] = next;
+    if (!cache.has(key)) cache.set(key, await read(q));
   }
 }
 
@@ -385,8 +443,28 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         );
         asideSingle.catch(() => {}); // (awaited below)
       }
+      // While the runs are read (the first pass), the second session reads what the next pass
+      // will ask for, and this one joins it when done.
+      const runsKey = single.find(([key]) => key.startsWith("runs\n"))?.[0];
+      let guessed: Promise<GuessedRead[]> | null = null;
+      let guessing: Promise<void> | null = null;
+      if (runsKey !== undefined && pass === 0 && reader.connect) {
+        const [filter] = JSON.parse(runsKey.slice("runs\n".length)) as [{ since: string | null; network: string | null }];
+        // Without a second session (max_connections reached) this one makes the reads after the runs.
+        const other = second().then((c) => c, () => null);
+        guessed = other.then((c) => (c ? guessNetworkReads(c, filter) : []));
+        guessing = guessed.then(async (reads) => {
+          const c = await other;
+          if (c) await takeReads(reads, queries(c), cache);
+        });
+        guessing.catch(() => {}); // (awaited below)
+      }
       for (const [key, fetch] of single) cache.set(key, await fetch());
       if (asideSingle) await asideSingle;
+      if (guessed) {
+        await takeReads(await guessed, q, cache);
+        await guessing;
+      }
       for (const [name, keys] of batched) keep(name, keys, await batch[name](keys));
       if (aside) await aside;
       await prefetch(reader.db, batch, cache, seen);
