@@ -55,7 +55,7 @@ async function build(client, o, gen) {
   for (let t = start; t <= start + o.runs * HOUR + HOUR; t += 20 * 86_400_000) months.push(new Date(t).toISOString().slice(0, 7));
   await ensurePartitions(client, "bench", months);
   // Indexes and keys made once at the end, sorted, instead of row by row.
-  const indexSql = [...PG_MIGRATIONS[0].matchAll(/CREATE INDEX measurements_\w+ ON measurements[^;]+;/g)].map((m) => m[0]);
+  const indexSql = [...PG_MIGRATIONS.join("\n").matchAll(/CREATE INDEX measurements_\w+ ON measurements[^;]+;/g)].map((m) => m[0]);
   for (const s of indexSql) await client.query(`DROP INDEX IF EXISTS ${/CREATE INDEX (\w+)/.exec(s)[1]}`);
   await client.query("ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_pkey");
   await client.query("ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_run_id_fkey");

@@ -1,7 +1,7 @@
 /** `reachprobe report --html FILE`: the results database as one self-contained HTML page. */
 import { existsSync } from "node:fs";
 import { Command } from "commander";
-import { loadReport } from "../report/report-data.js";
+import { loadReport, runsReadAhead } from "../report/report-data.js";
 import { writeFileAtomically } from "../report/report-file.js";
 import { renderReport } from "../report/report-html.js";
 import { reportRows } from "../store/report-rows.js";
@@ -86,7 +86,7 @@ export async function reportMain(flags: ReportFlags, deps: ReportDeps = { now: (
     try {
       // Any case; a network the database does not have is an error with the closest names.
       const network = flags.network === undefined ? null : networkIn((await opened.reader.listNetworks()).map((n) => n.network), flags.network);
-      data = await computeWithPgRows(opened.reader, (rows) => loadReport(rows, { since, network }));
+      data = await computeWithPgRows(opened.reader, (rows) => loadReport(rows, { since, network }), (runs) => runsReadAhead(runs, { since, network }));
     } catch (err) {
       if (err instanceof UsageError) {
         say(err.message);

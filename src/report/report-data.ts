@@ -29,7 +29,7 @@ import { summarizeServices, type ServiceSummary } from "../analysis/service.js";
 import type { Layer, Status } from "../analysis/verdict.js";
 import { isoTimeMs } from "../base/iso-time.js";
 import { networkName } from "../store/network.js";
-import type { ReportListedChangeRow, ReportNetworkParams, ReportRows } from "../store/report-rows.js";
+import type { ReportListedChangeRow, ReportNetworkParams, ReportRows, ReportRunColumns } from "../store/report-rows.js";
 import { chooseAxis, cellOf, MAX_CELLS, StripCells, type Axis } from "./report-buckets.js";
 import { STATUS_RANK, STATUSES_WORST_FIRST } from "../analysis/status-words.js";
 
@@ -402,6 +402,27 @@ function loadNetwork(rows: ReportRows, runs: NetworkRuns, q: ReportQuery, maxCel
   };
 }
 
+/** Whether a network's timeline has a cell per run, so that every run's measurements are read (loadNetwork, step 2). */
+const readsEveryRun = (times: readonly number[], maxCells: number) => chooseAxis(times, maxCells).mode === "run";
+
+/**
+ * The runs whose measurements loadReport will read, from the period's runs (what ReportRows.runs
+ * gives), for a store that reads them ahead (store/pg/report-rows.ts): every run of a network
+ * whose timeline has a cell per run.
+ */
+export function runsReadAhead(runs: ReportRunColumns, q: ReportQuery): number[] {
+  const byNetwork = new Map<string, { rowids: number[]; times: number[] }>();
+  for (let k = 0; k < runs.rowid.length; k++) {
+    let net = byNetwork.get(runs.network[k]!);
+    if (!net) byNetwork.set(runs.network[k]!, (net = { rowids: [], times: [] }));
+    net.rowids.push(runs.rowid[k]!);
+    net.times.push(runs.startedAt[k]!);
+  }
+  const read: number[] = [];
+  for (const net of byNetwork.values()) if (readsEveryRun(net.times, q.maxCells ?? MAX_CELLS)) read.push(...net.rowids);
+  return read;
+}
+
 /** Reads the report's content from the results database's rows (store/report-rows.ts), in one read transaction. */
 export function loadReport(rows: ReportRows, q: ReportQuery): ReportData {
   // One snapshot: a run writing meanwhile cannot make the runs, timelines and changes disagree.
@@ -443,7 +464,7 @@ function readReport(rows: ReportRows, q: ReportQuery): ReportData {
   const paramsOf = new Map([...nets.values()].map((net) => [net, networkParams(rows, net, q)] as const));
   // A timeline with a cell per run reads every run's measurements (loadNetwork, step 2).
   rows.willRead?.([...paramsOf].map(([net, { params, straddled }]) => ({
-    params, straddled, maxChanges, runsRead: chooseAxis(net.times, maxCells).mode === "time" ? [] : net.rowids,
+    params, straddled, maxChanges, runsRead: readsEveryRun(net.times, maxCells) ? net.rowids : [],
   })));
   for (const net of nets.values()) results.set(net, loadNetwork(rows, net, q, maxCells, maxChanges, paramsOf.get(net)!));
 

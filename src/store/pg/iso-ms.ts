@@ -2,6 +2,13 @@
  * Times read from the fleet database as milliseconds (date_part('epoch', t) * 1000), made the
  * ISO text SQLite stores: cheaper than the server's iso() (to_char) on the many rows of changes.
  */
+/**
+ * The SQL of a time column as whole milliseconds since 1970 (an int8): exact for the millisecond
+ * times reachprobe writes (a finer fraction is rounded). date_part's float, not extract's exact
+ * numeric, which cost a year's 210,240 run times 40 ms more of the server's time.
+ */
+export const epochMsSql = (column: string) => `(date_part('epoch', ${column}) * 1000)::int8`;
+
 const DAY_MS = 86_400_000;
 const days = new Map<number, string>();
 const pad2 = Array.from({ length: 60 }, (_v, i) => String(i).padStart(2, "0"));

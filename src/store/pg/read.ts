@@ -10,7 +10,7 @@ import type { HistoryQuery, Span } from "../history.js";
 import type { NetworkSummary } from "../network.js";
 import { referencedBlobs, unpackControl, unpackObservations } from "../observation-refs.js";
 import { decodeBlob } from "../blobs.js";
-import { isoMs } from "./iso-ms.js";
+import { epochMsSql, isoMs } from "./iso-ms.js";
 import { measurementFromRow, runFromRow, type MeasurementQuery, type MeasurementRecord, type MeasurementRow, type MeasurementWithRun, type RunRecord, type RunRow } from "../store.js";
 import { idPrefix, pickId, type IdMatch, type RunListEntry, type RunListQuery } from "../runs.js";
 import type { Layer, Status } from "../../analysis/verdict.js";
@@ -50,8 +50,6 @@ export function pgHistorySql(q: HistoryQuery): { text: string; params: Params } 
   return { text, params };
 }
 
-// A time as milliseconds since 1970, made ISO text by isoMs: iso() on a year's stretch starts cost 100 ms of the server's time.
-const EPOCH_MS = (column: string) => `date_part('epoch', ${column}) * 1000`;
 
 /** The SQL of changes on PostgreSQL and its parameters. */
 export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } {
@@ -103,11 +101,11 @@ export function pgMeaningfulChangesSql(q: MeaningfulChangesQuery, targets: reado
       FROM spans AS s ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       WINDOW w AS (PARTITION BY s.network, s.target ORDER BY s.from_at, s.from_seq)
     )
-    SELECT s.network, s.target, s.status, s.layer, ${EPOCH_MS("s.from_at")}, s.network IN (SELECT network FROM helper), s.controlled, ${EPOCH_MS("l.later_at")}, d.*
+    SELECT s.network, s.target, s.status, s.layer, ${epochMsSql("s.from_at")}, s.network IN (SELECT network FROM helper), s.controlled, ${epochMsSql("l.later_at")}, d.*
     FROM starts AS s
     LEFT JOIN LATERAL (SELECT s.later_at WHERE s.later_at > s.from_at AND s.later_at < COALESCE(s.next_at, 'infinity')) AS l ON true
     LEFT JOIN LATERAL (
-      SELECT s.service, s.failure, s.run_id, s.id, s.before_at IS NULL OR s.before_at < s.from_at, ${EPOCH_MS("s.before_at")}, s.before_run_id,
+      SELECT s.service, s.failure, s.run_id, s.id, s.before_at IS NULL OR s.before_at < s.from_at, ${epochMsSql("s.before_at")}, s.before_run_id,
              s.later_service, s.later_failure, s.later_run_id, s.later_id
       WHERE ${recent}) AS d ON true
     ORDER BY s.network, s.target, s.from_at, s.from_seq`;

@@ -6,7 +6,8 @@
  * run, all in one REPEATABLE READ snapshot, and the report computed again, until a pass asks
  * for nothing new. The report's reads depend on one another in a few steps (runs, then each
  * network's endpoints and changes, then some runs' measurements, then the details shown), so
- * a handful of passes, each a fraction of the report's own work, do it.
+ * a handful of passes, each a fraction of the report's own work, do it; with what is read ahead
+ * of the passes (report-ahead.ts), two.
  */
 import type pg from "pg";
 import type {
@@ -22,13 +23,13 @@ import type {
   ReportRunColumns,
 } from "../report-rows.js";
 import type { PgReader } from "./read.js";
+import { epochMsSql } from "./iso-ms.js";
+import { guessNetworkReads, ReadQueue, type AheadRead } from "./report-ahead.js";
 
 
 // "" (the report's "from the beginning") is before every time.
 const from = (t: string) => (t === "" ? "-infinity" : t);
 
-// A time as whole milliseconds since 1970, cut as iso() cuts it (exact: extract gives numeric).
-const MS = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)`;
 
 const IN_PERIOD_RUN = "(c.run_id IN (SELECT r.id FROM runs AS r WHERE r.started_at >= $3::timestamptz))::integer";
 
@@ -42,12 +43,12 @@ function queries(db: pg.ClientBase) {
       const params: unknown[] = [];
       if (f.since !== null) where.push(`r.started_at >= $${params.push(f.since)}::timestamptz`);
       if (f.network !== null) where.push(`r.network = $${params.push(f.network)}`);
-      // One JSON document of columns, times as milliseconds (cut as iso() cuts them): a year's
+      // One JSON document of columns, times as milliseconds: a year's
       // 105,120 runs as rows took half a second to receive, as a JSON row each 250 ms of the
       // server's time, as columns 180 ms.
       const r = await db.query({
         text: `WITH o AS MATERIALIZED (
-                 SELECT r.seq, ${MS("r.started_at")} AS s, ${MS("r.finished_at")} AS f, (r.state = 'completed')::integer AS c, r.target_count AS t, r.network AS n
+                 SELECT r.seq, ${epochMsSql("r.started_at")} AS s, ${epochMsSql("r.finished_at")} AS f, (r.state = 'completed')::integer AS c, r.target_count AS t, r.network AS n
                  FROM runs AS r ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq)
                SELECT json_build_array(array_agg(o.seq), array_agg(o.s), array_agg(o.f), array_agg(o.c), array_agg(o.t), array_agg(o.n))::text FROM o`,
         values: params,
@@ -84,7 +85,7 @@ function queries(db: pg.ClientBase) {
     // One JSON document (a year's changes of a network are 4,000 rows), times in milliseconds.
     changes: async (p: ReportNetworkParams, straddled: boolean) => {
       const r = await db.query({
-        text: `SELECT json_agg(json_build_array(c.target, c.status, c.layer, c.failure, ${MS("c.started_at")}, ${straddled ? IN_PERIOD_RUN : "1"})
+        text: `SELECT json_agg(json_build_array(c.target, c.status, c.layer, c.failure, ${epochMsSql("c.started_at")}, ${straddled ? IN_PERIOD_RUN : "1"})
                  ORDER BY c.started_at, c.target, c.seq)::text
                FROM measurements AS c WHERE c.changed AND c.started_at >= $2::timestamptz AND c.network = $1`,
         values: straddled ? [p.network, from(p.from), p.since] : [p.network, from(p.from)],
@@ -248,72 +249,21 @@ async function prefetch(db: pg.ClientBase, batch: ReturnType<typeof batchQueries
   }
 }
 
-/** A read to make, by its cache key, on whichever session takes it. */
-type GuessedRead = [key: string, read: (q: Queries) => Promise<unknown>];
-
-/**
- * The network-wide reads that the pass after the runs will ask for (report-data.ts, willRead:
- * each network's endpoints, changes and newest changes), guessed from the runs table alone
- * while the runs themselves are read: a year's runs are 105,120 rows to receive, and these 36
- * reads as long again, one after the other. Their parameters are what report-data.ts
- * (networkParams) makes of the runs: a network's first run of the period, and whether the run
- * before it was still going then. A network whose run before the period has no finished_at
- * (its end is its last measurement) is left to the passes, as is any guess that misses: it
- * costs only its reads.
- */
-async function guessNetworkReads(db: pg.ClientBase, filter: { since: string | null; network: string | null }): Promise<GuessedRead[]> {
-  const params: unknown[] = [];
-  const where: string[] = [];
-  if (filter.since !== null) where.push(`r.started_at >= $${params.push(filter.since)}::timestamptz`);
-  if (filter.network !== null) where.push(`r.network = $${params.push(filter.network)}`);
-  const period = where.length ? `WHERE ${where.join(" AND ")}` : "";
-  // first and beforeEnd in milliseconds; first null without a period (params.from is then "").
-  type Row = { network: string; first: number | null; before: boolean; beforeEnd: number | null };
-  const found =
-    filter.since === null
-      ? (await db.query<{ network: string }>(`SELECT DISTINCT r.network FROM runs AS r ${period}`, params)).rows.map((r): Row => ({ network: r.network, first: null, before: false, beforeEnd: null }))
-      : (
-          await db.query<Row>(
-            // Times as the runs read gives them (ms), for `from` made as report-data.ts makes it.
-            `SELECT k.network, ${MS("k.first")}::float8 AS first, b.seq IS NOT NULL AS before, ${MS("b.finished_at")}::float8 AS "beforeEnd"
-             FROM (SELECT r.network, min(r.started_at) AS first FROM runs AS r ${period} GROUP BY r.network) AS k
-             LEFT JOIN LATERAL (SELECT r.seq, r.finished_at FROM runs AS r WHERE r.started_at < $1::timestamptz AND r.network = k.network
-               ORDER BY r.started_at DESC, r.seq DESC LIMIT 1) AS b ON true`,
-            params,
-          )
-        ).rows;
-  const reads: GuessedRead[] = [];
-  for (const { network, first, before, beforeEnd } of found) {
-    if (before && beforeEnd === null) continue;
-    // As networkParams builds them, key order included (the cache keys are their JSON).
-    const p: ReportNetworkParams = { network, from: first === null ? "" : new Date(first).toISOString() };
-    const straddled = before && beforeEnd! > first!;
-    if (straddled) p.since = filter.since!;
-    reads.push(
-      [`endpoints\n${JSON.stringify([p])}`, (q) => q.endpoints(p)],
-      [`changes\n${JSON.stringify([p, straddled])}`, (q) => q.changes(p, straddled)],
-      [`newestChanges\n${JSON.stringify([p, straddled, LISTED])}`, (q) => q.newestChanges(p, straddled, LISTED)],
-    );
-  }
-  return reads;
-}
-
-/** Makes `reads` on `q`, taking them one at a time from the list that another session takes from too. */
-async function takeReads(reads: GuessedRead[], q: Queries, cache: Map<string, unknown>): Promise<void> {
-  for (let next = reads.shift(); next; next = reads.shift()) {
-    const [key, read] = next;
-    if (!cache.has(key)) cache.set(key, await read(q));
-  }
-}
-
 /** From this many network-wide reads in a pass on, the second session takes half of them. */
 const SPLIT_SINGLE_AT = 6;
+
+/** How many runs' measurements one read ahead fetches. */
+const AHEAD_RUNS = 64;
 
 /** The most passes before giving up (the report's reads are a few steps deep). */
 const MAX_PASSES = 24;
 
-/** Computes `compute(rows)` (the report: loadReport) over the fleet database, in passes (see above). */
-export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: ReportRows) => T): Promise<T> {
+/**
+ * Computes `compute(rows)` (the report: loadReport) over the fleet database, in passes (see
+ * above). `runsRead` names the runs whose measurements `compute` will read, from the period's
+ * runs (report-data.ts, runsReadAhead), so that they are read ahead with the runs' pass.
+ */
+export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: ReportRows) => T, runsRead?: (runs: ReportRunColumns) => number[]): Promise<T> {
   const q = queries(reader.db);
   const batch = batchQueries(reader.db);
   const cache = new Map<string, unknown>();
@@ -374,8 +324,9 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
               misses.set(key, () => q.runMeasurements(rowid));
             }
           }
-          // Computing on without them would be a pass whose every later read is a guess.
-          if (wideMissed) throw new NotYet();
+          // Computing on without them would be a pass whose every later read is a guess, or (the
+          // network-wide rows fetched ahead with the runs) one computed whole on empty runs.
+          if (wideMissed || certain.size > 0) throw new NotYet();
         },
       };
       let result: T | undefined;
@@ -444,26 +395,48 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
         asideSingle.catch(() => {}); // (awaited below)
       }
       // While the runs are read (the first pass), the second session reads what the next pass
-      // will ask for, and this one joins it when done.
+      // will ask for (report-ahead.ts), and this one joins it once the runs are in.
       const runsKey = single.find(([key]) => key.startsWith("runs\n"))?.[0];
-      let guessed: Promise<GuessedRead[]> | null = null;
-      let guessing: Promise<void> | null = null;
+      let ahead: ReadQueue | null = null;
+      let aheadOther: Promise<void> | null = null;
       if (runsKey !== undefined && pass === 0 && reader.connect) {
         const [filter] = JSON.parse(runsKey.slice("runs\n".length)) as [{ since: string | null; network: string | null }];
-        // Without a second session (max_connections reached) this one makes the reads after the runs.
-        const other = second().then((c) => c, () => null);
-        guessed = other.then((c) => (c ? guessNetworkReads(c, filter) : []));
-        guessing = guessed.then(async (reads) => {
-          const c = await other;
-          if (c) await takeReads(reads, queries(c), cache);
-        });
-        guessing.catch(() => {}); // (awaited below)
+        const queue = (ahead = new ReadQueue(2));
+        // Without a second session (max_connections reached) the passes ask for these reads.
+        aheadOther = second().then(
+          async (c) => {
+            try {
+              queue.add((await guessNetworkReads(c, filter, LISTED)).map(([name, args]): AheadRead => async (db) => {
+                const key = `${name}\n${JSON.stringify(args)}`;
+                if (!cache.has(key)) cache.set(key, await (queries(db)[name] as (...a: unknown[]) => Promise<unknown>)(...args));
+              }));
+            } finally {
+              queue.done();
+            }
+            await queue.take(c);
+          },
+          () => queue.done(),
+        );
+        aheadOther.catch(() => {}); // (awaited below)
       }
       for (const [key, fetch] of single) cache.set(key, await fetch());
       if (asideSingle) await asideSingle;
-      if (guessed) {
-        await takeReads(await guessed, q, cache);
-        await guessing;
+      if (ahead) {
+        try {
+          // The runs whose measurements the report will read (a timeline with a cell a run), in
+          // slices that both sessions take.
+          const rowids = runsRead?.(cache.get(runsKey!) as ReportRunColumns) ?? [];
+          for (let i = 0; i < rowids.length; i += AHEAD_RUNS) {
+            const keys = rowids.slice(i, i + AHEAD_RUNS);
+            ahead.add([async (db) => keep("runMeasurements", keys, await batchQueries(db).runMeasurements(keys))]);
+          }
+        } finally {
+          ahead.done();
+        }
+        // What the runs tell (prefetch) is fetched while the second session reads on.
+        await prefetch(reader.db, batch, cache, seen);
+        await ahead.take(reader.db);
+        await aheadOther;
       }
       for (const [name, keys] of batched) keep(name, keys, await batch[name](keys));
       if (aside) await aside;

@@ -157,8 +157,16 @@ INSERT INTO spans (${SPAN_COLUMNS.join(", ")}) ${spansFromMeasurementsSql()};
 ANALYZE spans;
 `;
 
+// The changes of one network by time, for the report's reads of each network (report-rows.ts):
+// measurements_changes leads with the time, so a network's year of changes was a scan of every
+// network's (52,000 entries read for 4,300, twelve times over).
+const V4 = `
+CREATE INDEX measurements_network_changes ON measurements (network, started_at)
+  INCLUDE (target, service, prev_status, prev_layer, status, layer, failure, run_id, seq) WHERE changed;
+`;
+
 /** Every migration in order; MIGRATIONS[n - 1] brings version n - 1 to n. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const PG_MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 /** The schema version this code writes and reads. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
