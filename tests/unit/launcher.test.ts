@@ -1,12 +1,13 @@
 /** bin/reachprobe.cjs: the thread pool size it gives each command line, and the commands it agrees on with main.js. */
 import { describe, expect, it } from "vitest";
-import { createRequire } from "node:module";
+import { createRequire, isBuiltin } from "node:module";
 import { POOL_COMMANDS, needsRelaunch } from "../../src/cli/relaunch.js";
 
 const launcher = createRequire(import.meta.url)("../../bin/reachprobe.cjs") as {
   POOL_COMMANDS: string[];
   poolSize(args: string[]): number | null;
   v8Flags(args: string[], execArgv: string[]): string[];
+  MEASURING_BUILTINS: string[];
 };
 
 describe("the launcher's pool size", () => {
@@ -42,6 +43,11 @@ describe("the launcher's V8 flags", () => {
     [[], [], []],
   ])("%j (node %j) -> %j", (args, execArgv, flags) => {
     expect(launcher.v8Flags(args, execArgv)).toEqual(flags);
+  });
+
+  it("loads first only Node's own modules (a name that is not one would fail every run at start)", () => {
+    expect(launcher.MEASURING_BUILTINS.length).toBeGreaterThan(10);
+    for (const name of launcher.MEASURING_BUILTINS) expect(isBuiltin(name), name).toBe(true);
   });
 });
 
