@@ -163,6 +163,13 @@ export class StripCells {
     return true;
   }
 
+  /** A text that two cells share exactly when they are the same (same()); the cell must be measured. */
+  key(cell: number): string {
+    const c = cell * 5;
+    const f = this.failure[cell];
+    return `${this.worst[cell]} ${this.layer[cell]} ${this.counts[c]} ${this.counts[c + 1]} ${this.counts[c + 2]} ${this.counts[c + 3]} ${this.counts[c + 4]} ${f === null ? "-" : `=${f}`}`;
+  }
+
   /** The cell's content, or null when nothing was measured in it. */
   get(cell: number): CellView | null {
     const rank = this.worst[cell];

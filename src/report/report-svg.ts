@@ -43,6 +43,10 @@ function cellTimesOf(axis: Axis): CellTimes {
   return times;
 }
 
+// A cell's class and the rest of its hover text (HTML), by its content (StripCells.key) and the
+// axis's mode, made once: a year's strips are 54,000 rects of a few hundred different contents.
+const cellTexts = { run: new Map<string, [string, string]>(), time: new Map<string, [string, string]>() };
+
 /** What follows the time in a cell's hover text: status, failure, and for a bucket its counts. */
 function restOf(axis: Axis, v: CellView): string {
   let rest = ` · ${axis.mode === "run" ? "" : "worst: "}${statusWords(v)}`;
@@ -70,6 +74,7 @@ export function cellTitle(axis: Axis, cell: number, cells: StripCells): string |
  */
 export function stripSvg(axis: Axis, cells: StripCells, label: string): string {
   const { html: times, from, to } = cellTimesOf(axis);
+  const texts = cellTexts[axis.mode];
   let rects = "";
   let measured = 0;
   // A cell like the one before it (a week of ok days) reuses its class and text.
@@ -80,9 +85,13 @@ export function stripSvg(axis: Axis, cells: StripCells, label: string): string {
     if (!cells.has(i)) continue;
     measured++;
     if (previous < 0 || !cells.same(i, previous)) {
-      const v = cells.get(i)!;
-      kind = cellKind(v.status, v.layer);
-      rest = escapeHtml(restOf(axis, v));
+      const key = cells.key(i);
+      let text = texts.get(key);
+      if (!text) {
+        const v = cells.get(i)!;
+        texts.set(key, (text = [cellKind(v.status, v.layer), escapeHtml(restOf(axis, v))]));
+      }
+      [kind, rest] = text;
     }
     previous = i;
     let n = 1;
