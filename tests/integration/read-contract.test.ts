@@ -11,6 +11,10 @@ import { runCli, type LongRunningCli } from "../helpers/cli.js";
 import { makeToken, pushCli, seedProbe, startCollector, tempDir } from "../helpers/fleet.js";
 import { freshDatabase, pgUnavailable, startPg, type PgCluster } from "../helpers/pg.js";
 import { skipTag } from "../helpers/skip.js";
+import { openPgReader } from "../../src/cli/read-source.js";
+import { loadReport, runsReadAhead } from "../../src/report/report-data.js";
+import { PgReader } from "../../src/store/pg/read.js";
+import { computeWithPgRows } from "../../src/store/pg/report-rows.js";
 
 const why = pgUnavailable();
 
@@ -201,5 +205,27 @@ describe.skipIf(why !== null)(`the reading commands on SQLite and on PostgreSQL$
     }
     expect(pages[0]!.length).toBeGreaterThan(5000);
     expect(pages[1]).toBe(pages[0]);
+  }, 90_000);
+
+  // The reads ahead need a second session; a server at max_connections refuses it, and a
+  // reader may have none: the passes then ask for everything themselves, with the same answer.
+  it("report's content on PostgreSQL is the same without a second session, or without reading ahead", async () => {
+    const contents = [];
+    for (const variant of ["second session", "refused", "none", "no runs read ahead"] as const) {
+      const opened = await openPgReader(pgUrl);
+      if (typeof opened === "string") throw new Error(opened);
+      try {
+        const { reader } = opened;
+        const refused = () => Promise.reject(new Error("sorry, too many clients already"));
+        const used = variant === "second session" || variant === "no runs read ahead" ? reader : new PgReader(reader.db, reader.path, variant === "refused" ? refused : undefined);
+        const q = { since: "2026-01-29T00:00:00.000Z", network: null };
+        const data = await computeWithPgRows(used, (rows) => loadReport(rows, q), variant === "no runs read ahead" ? undefined : (runs) => runsReadAhead(runs, q));
+        contents.push(JSON.stringify(data));
+      } finally {
+        await opened.close();
+      }
+    }
+    expect(contents[0]!.length).toBeGreaterThan(5000);
+    for (const c of contents.slice(1)) expect(c).toBe(contents[0]);
   }, 90_000);
 });
