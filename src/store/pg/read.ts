@@ -8,13 +8,12 @@ import type pg from "pg";
 import { foldStretches, sortChanges, type ChangesQuery, type DetailRow, type MeaningfulChangesQuery, type StatusChange, type StretchStart } from "../changes.js";
 import type { HistoryQuery, Span } from "../history.js";
 import type { NetworkSummary } from "../network.js";
-import { referencedBlobs, unpackControl, unpackObservations } from "../observation-refs.js";
+import { referencedBlobs, type GetBlobText } from "../observation-refs.js";
 import { decodeBlob } from "../blobs.js";
 import { epochMsSql, isoMs } from "./iso-ms.js";
 import { measurementFromRow, runFromRow, type MeasurementQuery, type MeasurementRecord, type MeasurementRow, type MeasurementWithRun, type RunRecord, type RunRow } from "../store.js";
 import { idPrefix, pickId, type IdMatch, type RunListEntry, type RunListQuery } from "../runs.js";
 import type { Layer, Status } from "../../analysis/verdict.js";
-import type { Failure } from "../../net/failures.js";
 
 type Params = unknown[];
 
@@ -49,7 +48,6 @@ export function pgHistorySql(q: HistoryQuery): { text: string; params: Params } 
     ORDER BY s.network, s.last_service, s.target, s.from_at, s.from_seq`;
   return { text, params };
 }
-
 
 /** The SQL of changes on PostgreSQL and its parameters. */
 export function pgChangesSql(q: ChangesQuery): { text: string; params: Params } {
@@ -130,9 +128,6 @@ interface PgStretch extends StretchStart, DetailRow {
   /** The measurement before; undefined when there is none, null when it was not looked up. */
   before: { started_at: string; run_id: string } | undefined | null;
 }
-
-
-
 
 const RUN_SELECT = `r.id, iso(r.started_at) AS started_at, iso(r.finished_at) AS finished_at, r.state, r.reachprobe_version, r.pid,
   r.hostname_hash, r.network_label, r.probe_asn, r.probe_cc, r.options_json, r.target_count, r.summary_json, r.canary_json`;
@@ -353,19 +348,30 @@ export class PgReader {
   }
 
   // Rows to records, with the blobs they refer to read in one query.
-  private async records(rows: MeasurementRow[]): Promise<MeasurementRecord[]> {
+  private async records(rows: MeasurementRow[], cache = new Map<string, Buffer>()): Promise<MeasurementRecord[]> {
+    const text = await this.blobsFor(rows, cache);
+    return rows.map((row) => measurementFromRow(row, text));
+  }
+
+  /**
+   * Reads into `cache` the blobs `rows` refer to that it lacks, in one query, and returns how to
+   * read one (a body sample stored from base64 is given back as base64, as BlobStore.text does).
+   */
+  private async blobsFor(rows: MeasurementRow[], cache: Map<string, Buffer>): Promise<GetBlobText> {
     const keys = new Set<string>();
     for (const m of rows) for (const k of referencedBlobs(JSON.parse(m.observations_json), m.control_json ? JSON.parse(m.control_json) : null)) keys.add(k);
-    const bytes = new Map<string, Buffer>();
-    if (keys.size) {
-      const b = await this.db.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ANY($1::text[])`, [[...keys]]);
-      for (const row of b.rows) bytes.set(row.sha256, decodeBlob(row));
+    // Emptied before, not after, deciding what is missing: else a page's cached keys would be lost.
+    if (cache.size > 1000) cache.clear();
+    const missing = [...keys].filter((k) => !cache.has(k));
+    if (missing.length) {
+      const b = await this.db.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ANY($1::text[])`, [missing]);
+      for (const row of b.rows) cache.set(row.sha256, decodeBlob(row));
     }
-    return rows.map((row) => measurementFromRow(row, (key, encoding = "utf8") => {
-      const t = bytes.get(key);
+    return (key, encoding = "utf8") => {
+      const t = cache.get(key);
       if (t === undefined) throw new Error(`blob ${key} is referred to but not in the blobs table`);
       return t.toString(encoding);
-    }));
+    };
   }
 
   /**
@@ -378,51 +384,19 @@ export class PgReader {
     if (q.network != null) runWhere.push(`r.network = $${runParams.push(q.network)}`);
     if (q.since != null) runWhere.push(`EXISTS (SELECT 1 FROM measurements AS m WHERE m.run_id = r.id AND m.started_at >= $${runParams.push(q.since)}::timestamptz)`);
     const runs = (await this.db.query<RunRow>(`SELECT ${RUN_SELECT} FROM runs AS r ${runWhere.length ? `WHERE ${runWhere.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq`, runParams)).rows;
-    const blobText = new Map<string, Buffer>();
+    const blobs = new Map<string, Buffer>();
     for (const runRow of runs) {
       const run = runFromRow(runRow);
       let after: [string, number] = ["-infinity", -1];
       for (;;) {
-        const page = (await this.db.query<{
-          id: string; run_id: string; target: string; service: string; status: Status; layer: Layer | null; failure: string | null;
-          evidence_json: string; observations_json: string; control_json: string | null; started_at: string; finished_at: string;
-          duration_ms: number; seq: number; ts: string;
-        }>(
-          `SELECT m.id, m.run_id, m.target, m.service, m.status, m.layer, m.failure, m.evidence_json, m.observations_json, m.control_json,
-                  iso(m.started_at) AS started_at, iso(m.finished_at) AS finished_at, m.duration_ms, m.seq, m.started_at::text AS ts
+        const page = (await this.db.query<MeasurementRow & { seq: number; ts: string }>(
+          `SELECT ${MEASUREMENT_SELECT}, m.seq, m.started_at::text AS ts
            FROM measurements AS m
            WHERE m.run_id = $1 AND (m.started_at, m.seq) > ($2::timestamptz, $3) ${q.since != null ? "AND m.started_at >= $5::timestamptz" : ""}
            ORDER BY m.started_at, m.seq LIMIT $4`,
           q.since != null ? [run.id, after[0], after[1], EXPORT_PAGE, q.since] : [run.id, after[0], after[1], EXPORT_PAGE],
         )).rows;
-        // Blobs the page refers to, in one query.
-        const keys = new Set<string>();
-        for (const m of page) for (const k of referencedBlobs(JSON.parse(m.observations_json), m.control_json ? JSON.parse(m.control_json) : null)) keys.add(k);
-        // Emptied before, not after, deciding what is missing: else a page's cached keys would be lost.
-        if (blobText.size > 1000) blobText.clear();
-        const missing = [...keys].filter((k) => !blobText.has(k));
-        if (missing.length) {
-          const b = await this.db.query<{ sha256: string; size: number; compression: string; data: Buffer }>(`SELECT sha256, size, compression, data FROM blobs WHERE sha256 = ANY($1::text[])`, [missing]);
-          for (const row of b.rows) blobText.set(row.sha256, decodeBlob(row));
-        }
-        // A body sample stored from base64 is given back as base64 (BlobStore.text).
-        const text = (key: string, encoding: "utf8" | "base64" = "utf8") => {
-          const t = blobText.get(key);
-          if (t === undefined) throw new Error(`blob ${key} is referred to but not in the blobs table`);
-          return t.toString(encoding);
-        };
-        for (const m of page) {
-          yield {
-            run,
-            measurement: {
-              id: m.id, runId: m.run_id, target: m.target, service: m.service,
-              verdict: { status: m.status, layer: m.layer, failure: m.failure as Failure | null, evidence: JSON.parse(m.evidence_json) as string[] },
-              observations: unpackObservations(m.observations_json, text),
-              control: m.control_json ? unpackControl(m.control_json, text) : null,
-              startedAt: m.started_at, finishedAt: m.finished_at, durationMs: m.duration_ms,
-            },
-          };
-        }
+        for (const measurement of await this.records(page, blobs)) yield { run, measurement };
         if (page.length < EXPORT_PAGE) break;
         const last = page[page.length - 1]!;
         after = [last.ts, last.seq];
