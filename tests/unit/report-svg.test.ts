@@ -64,3 +64,31 @@ describe("a strip of one cell a run", () => {
     expect(new Set(got.map((r) => r.title)).size).toBe(4);
   });
 });
+
+describe("hover texts made once per content", () => {
+  it("never give one strip's text to a cell of another that differs only in failure, layer, counts or axis", () => {
+    const time: Axis = { mode: "time", cells: 1, startMs: START, bucketMs: DAY };
+    const run: Axis = { mode: "run", cells: 1, runTimes: [START] };
+    const strip = (axis: Axis, fill: (c: StripCells) => void) => {
+      const cells = new StripCells(1);
+      fill(cells);
+      return rects(stripSvg(axis, cells, "t"))[0]!;
+    };
+    const a = strip(time, (c) => c.add(0, "blocked", "dns", "dns_nxdomain_error", 2));
+    const b = strip(time, (c) => c.add(0, "blocked", "dns", "dns_bogon_error", 2));
+    const c = strip(time, (c) => c.add(0, "blocked", "tcp", "dns_nxdomain_error", 2));
+    const d = strip(time, (c) => c.add(0, "blocked", "dns", "dns_nxdomain_error", 3));
+    const e = strip(time, (c) => c.add(0, "blocked", "dns", null, 2));
+    const f = strip(run, (c) => c.add(0, "blocked", "dns", "dns_nxdomain_error", 2));
+    expect(a.title).toContain("dns_nxdomain_error · 2 measurements");
+    expect(b.title).toContain("dns_bogon_error");
+    expect([c.kind, c.title]).toEqual(["blocked-tcp", expect.stringContaining("BLOCKED at TCP")]);
+    expect(d.title).toContain("3 measurements");
+    expect(e.title).not.toContain("·  ·");
+    expect(e.title).not.toContain("dns_nxdomain_error");
+    // A run's cell says neither "worst" nor its counts.
+    expect(f.title).not.toMatch(/worst|measurements/);
+    // And the first again: the same text as the first time.
+    expect(strip(time, (c) => c.add(0, "blocked", "dns", "dns_nxdomain_error", 2))).toEqual(a);
+  });
+});
