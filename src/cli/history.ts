@@ -25,7 +25,6 @@ interface HistoryFlags {
   db: string;
 }
 
-
 /** Builds the `history` command. */
 export function historyCommand(): Command {
   return new Command("history")
@@ -44,7 +43,6 @@ export function historyCommand(): Command {
       process.exitCode = await historyMain(target, flags);
     });
 }
-
 
 function queryOf(target: string | undefined, flags: HistoryFlags, now: Date): HistoryQuery {
   if (target !== undefined && flags.service !== undefined) throw new UsageError("give a target or --service, not both");

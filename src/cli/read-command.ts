@@ -41,7 +41,6 @@ export function readFailure(path: string, err: unknown): string | null {
   return `cannot read ${path}: ${message}${hint}`;
 }
 
-
 /**
  * The exit code of an error a reading command met, said in one line: bad input (2), a database
  * that could not be read (1); anything else is thrown on, a bug.

@@ -8,7 +8,6 @@ import { LAUNCHER } from "../base/package-info.js";
 /** Commands that need a sized pool; bin/reachprobe.cjs sizes the pool for the same ones (a unit test checks). */
 export const POOL_COMMANDS: readonly string[] = ["run", "control"];
 
-
 /**
  * True when this process must relaunch itself: a command that resolves names at scale, started
  * neither through the launcher nor with a UV_THREADPOOL_SIZE of the user's (both set it before

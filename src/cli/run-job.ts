@@ -338,4 +338,3 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   return exitCodeFor(statuses.map((l) => l.status));
 }
 
-

@@ -457,7 +457,6 @@ function readReport(rows: ReportRows, q: ReportQuery): ReportData {
     net.planned.push(runs.planned[k]!);
   }
 
-
   // 2. Each network's timelines, run counts and changes; the reads of every network named first
   // (ReportRows.willRead), so that a store that fetches ahead can fetch them all at once.
   const results = new Map<NetworkRuns, NetworkResult>();

@@ -477,7 +477,6 @@ describe("Store.iterateMeasurements", () => {
     return seedRun(store, { at: startedAt, network: { label, asn: 64500, cc: "RU" }, rows, spacingMs: 1000, durationMs: 1 }).runId;
   }
 
-
   it("reads every measurement with its run, run by run and in order, and filters by time and network", () => {
     // Inserted out of time order: the read orders by the runs' start.
     const late = addRun("2025-05-03T00:00:00.000Z", "home", ["https://c.test/"]);

@@ -10,7 +10,6 @@
 import type pg from "pg";
 import { CONTROLLED, respan } from "./spans.js";
 
-
 /**
  * The rows of each (network, target) a batch touched, from the last measurement before its
  * earliest new row on ($1 networks, $2 targets, $3 those times, $4 the batch's ids), with

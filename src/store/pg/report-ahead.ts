@@ -55,7 +55,6 @@ export class ReadQueue {
   }
 }
 
-
 /** A network-wide read the report will make, as its ReportRows method's name and arguments. */
 export type NetworkRead = ["endpoints", [ReportNetworkParams]] | ["changes", [ReportNetworkParams, boolean]] | ["newestChanges", [ReportNetworkParams, boolean, number]];
 

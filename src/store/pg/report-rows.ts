@@ -26,7 +26,6 @@ import type { PgReader } from "./read.js";
 import { epochMsSql } from "./iso-ms.js";
 import { guessNetworkReads, ReadQueue, type AheadRead } from "./report-ahead.js";
 
-
 // "" (the report's "from the beginning") is before every time.
 const from = (t: string) => (t === "" ? "-infinity" : t);
 
