@@ -8,6 +8,7 @@
  * The same rows, read once, make the pairs' spans again (spans.ts).
  */
 import type pg from "pg";
+import type { DetailRow } from "../changes.js";
 import { CONTROLLED, respan } from "./spans.js";
 
 /**
@@ -68,13 +69,9 @@ LEFT JOIN LATERAL (
 ORDER BY n.i, n.started_at, n.seq`;
 
 /** A measurement's verdict and where it came from, as a region's rows and the spans hold them. */
-export interface MeasurementVerdictRef {
+export interface MeasurementVerdictRef extends DetailRow {
   status: string;
   layer: string | null;
-  service: string;
-  failure: string | null;
-  run_id: string;
-  id: string;
 }
 
 /** A row of REGION_SQL. */

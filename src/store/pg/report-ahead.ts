@@ -55,6 +55,18 @@ export class ReadQueue {
   }
 }
 
+/** The report's runs: those started since `since`, from network key `network` (null for all). */
+export type RunFilter = { since: string | null; network: string | null };
+
+/** The WHERE clause over `runs AS r` of the report's runs and its parameters ($1 the since, when there is one). */
+export function runsOfPeriodSql(f: RunFilter): { period: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (f.since !== null) where.push(`r.started_at >= $${params.push(f.since)}::timestamptz`);
+  if (f.network !== null) where.push(`r.network = $${params.push(f.network)}`);
+  return { period: where.length ? `WHERE ${where.join(" AND ")}` : "", params };
+}
+
 /** A network-wide read the report will make, as its ReportRows method's name and arguments. */
 export type NetworkRead = ["endpoints", [ReportNetworkParams]] | ["changes", [ReportNetworkParams, boolean]] | ["newestChanges", [ReportNetworkParams, boolean, number]];
 
@@ -65,12 +77,8 @@ export type NetworkRead = ["endpoints", [ReportNetworkParams]] | ["changes", [Re
  * whether the run before it was still going then. A network whose run before the period has no
  * finished_at (its end is its last measurement) is left to the passes.
  */
-export async function guessNetworkReads(db: pg.ClientBase, filter: { since: string | null; network: string | null }, listed: number): Promise<NetworkRead[]> {
-  const params: unknown[] = [];
-  const where: string[] = [];
-  if (filter.since !== null) where.push(`r.started_at >= $${params.push(filter.since)}::timestamptz`);
-  if (filter.network !== null) where.push(`r.network = $${params.push(filter.network)}`);
-  const period = where.length ? `WHERE ${where.join(" AND ")}` : "";
+export async function guessNetworkReads(db: pg.ClientBase, filter: RunFilter, listed: number): Promise<NetworkRead[]> {
+  const { period, params } = runsOfPeriodSql(filter);
   // first and beforeEnd in milliseconds; first null without a period (params.from is then "").
   type Row = { network: string; first: number | null; before: boolean; beforeEnd: number | null };
   const found =

@@ -24,7 +24,7 @@ import type {
 } from "../report-rows.js";
 import type { PgReader } from "./read.js";
 import { epochMsSql } from "./iso-ms.js";
-import { guessNetworkReads, ReadQueue, type AheadRead } from "./report-ahead.js";
+import { guessNetworkReads, ReadQueue, runsOfPeriodSql, type AheadRead, type RunFilter } from "./report-ahead.js";
 
 // "" (the report's "from the beginning") is before every time.
 const from = (t: string) => (t === "" ? "-infinity" : t);
@@ -36,17 +36,14 @@ function queries(db: pg.ClientBase) {
   const rows = async <R>(text: string, params: unknown[]) => (await db.query(text, params)).rows as R[];
   const arrays = async <R>(text: string, params: unknown[]) => (await db.query({ text, values: params, rowMode: "array" })).rows as R[];
   return {
-    runs: async (f: { since: string | null; network: string | null }): Promise<ReportRunColumns> => {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (f.since !== null) where.push(`r.started_at >= $${params.push(f.since)}::timestamptz`);
-      if (f.network !== null) where.push(`r.network = $${params.push(f.network)}`);
+    runs: async (f: RunFilter): Promise<ReportRunColumns> => {
+      const { period, params } = runsOfPeriodSql(f);
       // One JSON document of columns, times as milliseconds: a year's 105,120 runs as rows took
       // half a second to receive, as a JSON array each 250 ms of the server's time, as columns 160 ms.
       const r = await db.query({
         text: `WITH o AS MATERIALIZED (
                  SELECT r.seq, ${epochMsSql("r.started_at")} AS s, ${epochMsSql("r.finished_at")} AS f, (r.state = 'completed')::integer AS c, r.target_count AS t, r.network AS n
-                 FROM runs AS r ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY r.started_at, r.seq)
+                 FROM runs AS r ${period} ORDER BY r.started_at, r.seq)
                SELECT json_build_array(array_agg(o.seq), array_agg(o.s), array_agg(o.f), array_agg(o.c), array_agg(o.t), array_agg(o.n))::text FROM o`,
         values: params,
         rowMode: "array",
@@ -200,7 +197,7 @@ async function prefetch(db: pg.ClientBase, batch: ReturnType<typeof batchQueries
     const name = key.slice(0, key.indexOf("\n"));
     if (name === "runs") {
       seen.add(key);
-      const [filter] = JSON.parse(key.slice(name.length + 1)) as [{ since: string | null; network: string | null }];
+      const [filter] = JSON.parse(key.slice(name.length + 1)) as [RunFilter];
       const runs = value as ReportRunColumns;
       // What the report reads last: the database's runs, and its networks when the report has filters.
       const counted = `databaseRunCount\n[]`;
@@ -397,7 +394,7 @@ export async function computeWithPgRows<T>(reader: PgReader, compute: (rows: Rep
       let ahead: ReadQueue | null = null;
       let aheadOther: Promise<void> | null = null;
       if (runsKey !== undefined && pass === 0 && reader.connect) {
-        const [filter] = JSON.parse(runsKey.slice("runs\n".length)) as [{ since: string | null; network: string | null }];
+        const [filter] = JSON.parse(runsKey.slice("runs\n".length)) as [RunFilter];
         const queue = (ahead = new ReadQueue(2));
         // Without a second session (max_connections reached) the passes ask for these reads.
         aheadOther = second().then(

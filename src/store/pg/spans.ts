@@ -15,6 +15,7 @@
  * whole table (spansFromMeasurementsSql, which also fills the table when it is created).
  */
 import type pg from "pg";
+import type { DetailRow } from "../changes.js";
 import type { MeasurementVerdictRef, RegionRow } from "./relink.js";
 
 /** The table (schema version 3). */
@@ -102,13 +103,9 @@ export function spansDriftSql(): string {
   return `SELECT (SELECT count(*) FROM (${kept} EXCEPT ALL ${made}) AS a) + (SELECT count(*) FROM (${made} EXCEPT ALL ${kept}) AS b) AS n`;
 }
 
-interface Later {
+interface Later extends DetailRow {
   at: string;
   seq: number;
-  service: string;
-  failure: string | null;
-  run_id: string;
-  id: string;
 }
 
 /** A span as it is made again. */
