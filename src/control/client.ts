@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Failure } from "../net/failures.js";
 import { unknownFailure } from "../net/failures.js";
 import { classifyHttpError } from "../net/classify.js";
-import { abortReason, startStepTimer } from "../net/deadline.js";
+import { abortReason, startStepTimer, toAbortSignal, type StepSignal } from "../net/deadline.js";
 import { boundedRequest, failureUnless200 } from "../net/bounded-request.js";
 import { invalidResponse, type ControlRequest, type ControlResponse } from "../probes/control-wire.js";
 
@@ -53,7 +53,7 @@ export interface ControlQuery {
   /** Bound on the whole exchange, connect to last byte. */
   timeoutMs: number;
   /** Aborts the query (the run stopping); ends as a generic_timeout_error like the timer. */
-  signal?: AbortSignal;
+  signal?: StepSignal;
 }
 
 /** What a query produced: a checked response, or a failure (with the HTTP status when one came). */
@@ -86,7 +86,7 @@ export async function queryControl(q: ControlQuery): Promise<ControlOutcome> {
     for (let retry = 0; res.status === 503 && retry < 2; retry++) {
       const after = Math.min(2, Math.max(0.2, Number(res.headers?.["retry-after"]) || 1));
       try {
-        await sleep(after * 1000, undefined, { signal });
+        await sleep(after * 1000, undefined, { signal: toAbortSignal(signal) });
       } catch {
         return { response: null, failure: classifyHttpError(abortReason(signal)) };
       }

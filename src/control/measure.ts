@@ -17,6 +17,7 @@ import type { TcpObservation, TlsObservation } from "../probes/observation.js";
 import type { AddressPolicy } from "./policy.js";
 import type { ParsedRequest } from "./request.js";
 import { IP_FLAGS, helperDnsFailure, type ControlDns, type ControlHttp, type ControlResponse, type ControlTcp, type ControlTls } from "../probes/control-wire.js";
+import type { StepSignal } from "../net/deadline.js";
 
 /** How the helper measures; `cfg.allowAddress` should be the policy's, so redirects obey it too. */
 export interface MeasureSettings {
@@ -40,7 +41,7 @@ interface EndpointResult {
 }
 
 /** Measures `req` within `budget` (the request's time limit) and builds the response. */
-export async function measureControl(req: ParsedRequest, s: MeasureSettings, budget: AbortSignal): Promise<ControlResponse> {
+export async function measureControl(req: ParsedRequest, s: MeasureSettings, budget: StepSignal): Promise<ControlResponse> {
   const { cfg, policy } = s;
   const https = req.url.protocol === "https:";
 
@@ -123,7 +124,7 @@ async function fetchUrl(
   sockets: Map<string, Connection>,
   dns: ControlDns,
   s: MeasureSettings,
-  budget: AbortSignal,
+  budget: StepSignal,
 ): Promise<ControlHttp> {
   if (own.length === 0) return failedHttp(dns.x_failure ?? "dns_no_answer");
   if (ownAllowed.length === 0) return failedHttp("dns_bogon_error", `${req.host} resolves only to addresses this helper refuses`);

@@ -1,6 +1,6 @@
 /**
  * One small HTTP request through undici for the tool's own traffic (DoH, the control helper,
- * the doctor), bounded in time by an AbortSignal and in memory by a byte cap on the body.
+ * the doctor), bounded in time by a step's signal and in memory by a byte cap on the body.
  * Measurements of targets do not come here: they go through tcp.ts, tls.ts and
  * http-exchange.ts, on the connection they measured.
  */
@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import type { Dispatcher } from "undici";
 import { unknownFailure, type Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
-import { abortReason, raceAbort } from "./deadline.js";
+import { abortReason, raceAbort, toAbortSignal, type StepSignal } from "./deadline.js";
 
 /** What to send, and the bounds on what comes back. */
 export interface BoundedRequestOptions {
@@ -18,7 +18,7 @@ export interface BoundedRequestOptions {
   headers?: Record<string, string>;
   body?: string | Buffer;
   /** The deadline: aborts the connect, the headers and the body alike. */
-  signal: AbortSignal;
+  signal: StepSignal;
   /** Largest body kept; past it the body is dropped, `truncated` is set and `failure` is `tooLarge`. */
   maxBodyBytes: number;
   /** The failure past the cap; default `unknown_failure: response larger than <max> bytes`. */
@@ -103,7 +103,7 @@ export async function boundedRequest(o: BoundedRequestOptions): Promise<BoundedR
         method: o.method,
         headers: o.headers ?? {},
         ...(o.body !== undefined ? { body: o.body } : {}),
-        signal: o.signal,
+        signal: toAbortSignal(o.signal),
         dispatcher: own ?? given,
         headersTimeout: 0,
         bodyTimeout: 0,

@@ -1,10 +1,21 @@
 /** Timers for probe steps: a per-step timeout bounded by the target's remaining budget. */
-import { EventEmitter, setMaxListeners } from "node:events";
+import { EventEmitter } from "node:events";
 import { ClassifiedError } from "./failures.js";
+
+/**
+ * What a probe needs of a signal: whether it aborted, why, and a listener for when it does. The
+ * run's stop signal (an AbortSignal) is one; a step's timer (Deadline below) is the other.
+ */
+export interface StepSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
 
 /** A running timer that aborts `signal` when the step's time is up. */
 export interface StepTimer {
-  signal: AbortSignal;
+  signal: StepSignal;
   /** Milliseconds granted to the step (min of its timeout and the budget left). */
   ms: number;
   dispose(): void;
@@ -14,30 +25,103 @@ export interface StepTimer {
 export const STEP_LISTENERS = 256;
 
 /**
- * Makes every signal created from now on allow STEP_LISTENERS listeners, for a process that
- * starts many step timers (a run): setting it on each signal costs about 5 us a call in Node 20
- * (an object that gets the property changes shape), several a target.
+ * Makes every AbortSignal created from now on allow STEP_LISTENERS listeners, for a process that
+ * starts many targets (a run): each target's budget listens on the run's stop signal, and setting
+ * it on each signal costs about 5 us a call in Node 20 (an object that gets the property changes shape).
  */
 export function allowStepListeners(): void {
   if (EventEmitter.defaultMaxListeners < STEP_LISTENERS) EventEmitter.defaultMaxListeners = STEP_LISTENERS;
 }
 
-/** Starts a timer of `timeoutMs`, cut short when `parent` (the target's budget) aborts first. */
-export function startStepTimer(timeoutMs: number, parent?: AbortSignal): StepTimer {
+/**
+ * A step's signal: aborts once, calls its listeners in the order they were added (each once), and
+ * never again after. Why not an AbortController: a target starts four or five timers, each
+ * listened on by two or three parties, and Node 20's EventTarget (a listener record, weak-handler
+ * bookkeeping, an Event object at abort) cost about twice as much CPU as this for the same work
+ * (docs/development.md, "CPU per target"). Probes never hand a step's signal to Node or undici;
+ * what must (the DoH and helper clients) asks toAbortSignal for one.
+ */
+class Deadline implements StepSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: Array<() => void> | null = null;
+  private warned = false;
+  private real: AbortController | null = null;
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    if (this.aborted) return; // as an AbortSignal: a listener added after the abort never runs
+    const list = (this.listeners ??= []);
+    if (list.includes(listener)) return; // as EventTarget: the same listener once
+    list.push(listener);
+    if (list.length > STEP_LISTENERS && !this.warned) {
+      // A leak (listeners added and never removed) is reported as EventTarget reports it.
+      this.warned = true;
+      process.emitWarning(`Possible step timer leak detected. ${list.length} abort listeners added to a step's signal. The bound is ${STEP_LISTENERS}.`, "MaxListenersExceededWarning");
+    }
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    const list = this.listeners;
+    if (list === null) return;
+    const i = list.lastIndexOf(listener);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const list = this.listeners;
+    this.listeners = null;
+    this.real?.abort(reason);
+    if (list === null) return;
+    for (const listener of list) {
+      try {
+        listener();
+      } catch (err) {
+        // As EventTarget does: the other listeners still run; the error surfaces uncaught.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  toAbortSignal(): AbortSignal {
+    if (this.real === null) {
+      this.real = new AbortController();
+      if (this.aborted) this.real.abort(this.reason);
+    }
+    return this.real.signal;
+  }
+}
+
+/** An AbortSignal that aborts with `signal` (itself when it is one): for Node's and undici's APIs. */
+export function toAbortSignal(signal: StepSignal): AbortSignal {
+  if (signal instanceof Deadline) return signal.toAbortSignal();
+  if (signal instanceof AbortSignal) return signal;
   const ctl = new AbortController();
-  // A target's budget is shared by every step and address at once; that many listeners is expected.
-  if (EventEmitter.defaultMaxListeners < STEP_LISTENERS) setMaxListeners(STEP_LISTENERS, ctl.signal);
+  if (signal.aborted) ctl.abort(signal.reason);
+  else signal.addEventListener("abort", () => ctl.abort(signal.reason), { once: true });
+  return ctl.signal;
+}
+
+/** Starts a timer of `timeoutMs`, cut short when `parent` (the target's budget) aborts first. */
+export function startStepTimer(timeoutMs: number, parent?: StepSignal): StepTimer {
+  const deadline = new Deadline();
   // The error is built only when the timer fires: thousands of steps finish in time, and an
   // Error captures a stack.
-  const timeout = () => new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`);
-  const timer = setTimeout(() => ctl.abort(timeout()), Math.max(0, timeoutMs));
-  const onParent = () => ctl.abort(parent?.reason instanceof ClassifiedError ? parent.reason : timeout());
+  const timer = setTimeout(() => deadline.abort(new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`)), Math.max(0, timeoutMs));
+  const onParent = () => {
+    clearTimeout(timer);
+    deadline.abort(parent?.reason instanceof ClassifiedError ? parent.reason : new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`));
+  };
   if (parent) {
     if (parent.aborted) onParent();
     else parent.addEventListener("abort", onParent, { once: true });
   }
   return {
-    signal: ctl.signal,
+    signal: deadline,
     ms: timeoutMs,
     dispose() {
       clearTimeout(timer);
@@ -47,7 +131,7 @@ export function startStepTimer(timeoutMs: number, parent?: AbortSignal): StepTim
 }
 
 /** Resolves with fn's result, or rejects with a generic_timeout_error when signal aborts first. */
-export function raceAbort<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+export function raceAbort<T>(signal: StepSignal, fn: () => Promise<T>): Promise<T> {
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
@@ -66,6 +150,6 @@ export function raceAbort<T>(signal: AbortSignal, fn: () => Promise<T>): Promise
 }
 
 /** The abort reason as a classified error (timeouts are the only way our signals abort). */
-export function abortReason(signal: AbortSignal): ClassifiedError {
+export function abortReason(signal: StepSignal): ClassifiedError {
   return signal.reason instanceof ClassifiedError ? signal.reason : new ClassifiedError("generic_timeout_error");
 }

@@ -2,7 +2,7 @@
 import { promises as dnsPromises } from "node:dns";
 import type { Failure } from "./failures.js";
 import { classifyDnsError } from "./classify.js";
-import { raceAbort } from "./deadline.js";
+import { raceAbort, type StepSignal } from "./deadline.js";
 
 /** What one system lookup produced. */
 export interface SystemLookupResult {
@@ -11,7 +11,7 @@ export interface SystemLookupResult {
 }
 
 /** Looks up every address of `hostname`; a lookup that outlives `signal` is a timeout. */
-export async function systemLookup(hostname: string, signal: AbortSignal): Promise<SystemLookupResult> {
+export async function systemLookup(hostname: string, signal: StepSignal): Promise<SystemLookupResult> {
   try {
     // QUIRK: getaddrinfo cannot be cancelled; the race only stops us waiting for it, and the
     // libuv thread stays busy until glibc gives up (bin/reachprobe.cjs sizes the pool for it).

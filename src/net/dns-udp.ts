@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import * as packet from "dns-packet";
 import type { Failure } from "./failures.js";
 import { classifyDnsError, classifyDnsRcode } from "./classify.js";
+import type { StepSignal } from "./deadline.js";
 
 /** What one UDP query produced. */
 export interface UdpDnsResult {
@@ -28,7 +29,7 @@ export interface UdpDnsQuery {
   /** After the first valid response, keep listening this long for more. */
   windowMs: number;
   /** Aborts the query (the target's budget). */
-  signal?: AbortSignal;
+  signal?: StepSignal;
   /** Clock for response times (ms since run start). */
   now: () => number;
   /** Bound on kept responses, so a flood of garbage costs nothing. */

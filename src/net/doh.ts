@@ -7,6 +7,7 @@ import * as packet from "dns-packet";
 import type { Failure } from "./failures.js";
 import { boundedRequest, failureUnless200 } from "./bounded-request.js";
 import { failureOfResponse } from "./dns-udp.js";
+import type { StepSignal } from "./deadline.js";
 
 /** What one DoH query produced. */
 export interface DohResult {
@@ -23,7 +24,7 @@ export interface DohQuery {
   qtype: "A" | "AAAA";
   method?: "GET" | "POST";
   /** The step's timer. */
-  signal: AbortSignal;
+  signal: StepSignal;
   /** Extra trust (tests); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer;
 }

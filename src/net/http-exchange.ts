@@ -17,7 +17,7 @@ import { createRequire } from "node:module";
 import type net from "node:net";
 import type { Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
-import { abortReason } from "./deadline.js";
+import { abortReason, type StepSignal } from "./deadline.js";
 import { decodeBody } from "./body-decode.js";
 
 /** What httpExchange needs: the URL, the connected socket, the exact headers, the bounds. */
@@ -30,7 +30,7 @@ export interface HttpExchangeOptions {
   /** Exact header list to send (from browserRequestHeaders). */
   headers: ReadonlyArray<readonly [string, string]>;
   /** Aborts the exchange, headers and body (the step's timer). */
-  signal: AbortSignal;
+  signal: StepSignal;
   maxBodyBytes: number;
   /** Bytes of the (decoded) body kept as a sample (fingerprints, the title, the OONI export). Default DEFAULT_SAMPLE_BYTES. */
   sampleBytes?: number;
@@ -126,7 +126,7 @@ class PendingResponse {
 
   /** `finish` runs once, at settlement, before `resolve` (what each protocol must release). */
   constructor(
-    private readonly signal: AbortSignal,
+    private readonly signal: StepSignal,
     cap: number,
     private readonly finish: (out: RawResponse) => void,
     private readonly resolve: (out: RawResponse) => void,

@@ -2,13 +2,13 @@
 import net from "node:net";
 import type { Failure } from "./failures.js";
 import { classifyTcpError } from "./classify.js";
-import { abortReason } from "./deadline.js";
+import { abortReason, type StepSignal } from "./deadline.js";
 
 /** A connect's outcome: the open socket on success (the caller owns and must destroy it). */
 export type TcpConnectResult = { socket: net.Socket; failure: null } | { socket: null; failure: Failure };
 
 /** Connects to ip:port; aborting `signal` (the step's timer) ends the attempt as a timeout. */
-export function tcpConnect(ip: string, port: number, signal: AbortSignal): Promise<TcpConnectResult> {
+export function tcpConnect(ip: string, port: number, signal: StepSignal): Promise<TcpConnectResult> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve({ socket: null, failure: classifyTcpError(abortReason(signal)) });
     const socket = net.connect({ host: ip, port, noDelay: true });

@@ -7,7 +7,7 @@ import tls from "node:tls";
 import net from "node:net";
 import type { Failure } from "./failures.js";
 import { classifyTlsError } from "./classify.js";
-import { abortReason } from "./deadline.js";
+import { abortReason, type StepSignal } from "./deadline.js";
 
 /** What a certificate in the chain says about itself. */
 export interface CertificateInfo {
@@ -40,7 +40,7 @@ export interface TlsHandshakeOptions {
   /** SNI and the name to verify; an IP literal is verified against IP SANs and sends no SNI. */
   serverName: string;
   alpn?: string[];
-  signal: AbortSignal;
+  signal: StepSignal;
   /** Extra trust (tests); otherwise Node's store plus NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Certificates kept per chain, so a hostile server cannot make us record thousands. */

@@ -19,6 +19,7 @@ import type { DnsObservation, HttpObservation, TcpObservation } from "./observat
 import { browserLookup } from "./dns.js";
 import { requestOver } from "./http.js";
 import { tcpStep } from "./tcp.js";
+import type { StepSignal } from "../net/deadline.js";
 
 /**
  * The witness's address to repeat `first` (the navigation's first request) at, or null when there
@@ -31,7 +32,7 @@ export function addressSwapAddress(
   dns: readonly DnsObservation[],
   first: HttpObservation | undefined,
   cfg: Pick<ProbeConfig, "addressSwap" | "publicRanges">,
-  budget: AbortSignal,
+  budget: StepSignal,
 ): string | null {
   if (!cfg.addressSwap || budget.aborted || !first || first.purpose || first.hop !== 0) return null;
   if (first.status === undefined || !first.url.startsWith("http:")) return null;
@@ -54,7 +55,7 @@ export function addressSwapAddress(
  * observation and, when it connected, its HTTP observation (url and hop as the original's).
  * Leaves no socket open.
  */
-export async function addressSwap(first: HttpObservation, ip: string, cfg: ProbeConfig, budget: AbortSignal): Promise<Array<TcpObservation | HttpObservation>> {
+export async function addressSwap(first: HttpObservation, ip: string, cfg: ProbeConfig, budget: StepSignal): Promise<Array<TcpObservation | HttpObservation>> {
   const port = splitHostPort(first.address, 80)?.port ?? 80;
   const { obs: tcp, socket } = await tcpStep(ip, port, cfg, budget);
   tcp.purpose = "address_swap";

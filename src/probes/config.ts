@@ -4,6 +4,7 @@ import type { Failure } from "../net/failures.js";
 import type { ControlRequest } from "./control-wire.js";
 import type { ControlObservation } from "./observation.js";
 import { CHROME_USER_AGENT } from "./browser.js";
+import type { StepSignal } from "../net/deadline.js";
 
 /** Per-run probe settings. */
 export interface ProbeConfig {
@@ -56,7 +57,7 @@ export interface ProbeConfig {
   /** Ranges that count as public internet though they are bogons (the lab): a witness vouches only with public addresses. */
   publicRanges?: readonly Cidr[];
   /** Asks the control helper, when one is configured; never rejects. */
-  control?: (request: ControlRequest, signal: AbortSignal) => Promise<ControlObservation>;
+  control?: (request: ControlRequest, signal: StepSignal) => Promise<ControlObservation>;
 }
 
 /** Defaults for a real run; the CLI documents each. */

@@ -11,6 +11,7 @@ import type { TcpObservation, TlsObservation } from "./observation.js";
 import { tcpStep } from "./tcp.js";
 import { tlsStep } from "./tls.js";
 import { sniSwap, sniSwapName } from "./sni-swap.js";
+import type { StepSignal } from "../net/deadline.js";
 
 /** An open connection to one address, ready for HTTP; its owner destroys `socket`. */
 export interface Connection {
@@ -44,7 +45,7 @@ interface Attempt {
 }
 
 /** Connects to every address at once; never throws for network failures and leaves no socket open but the kept one. */
-export async function connectFirst(plan: ConnectPlan, cfg: ProbeConfig, budget: AbortSignal): Promise<ConnectOutcome> {
+export async function connectFirst(plan: ConnectPlan, cfg: ProbeConfig, budget: StepSignal): Promise<ConnectOutcome> {
   const attempts = await Promise.all(plan.addresses.map((ip) => attempt(ip, plan, cfg, budget)));
   let connection: Connection | null = null;
   const observations: Array<TcpObservation | TlsObservation> = [];
@@ -58,7 +59,7 @@ export async function connectFirst(plan: ConnectPlan, cfg: ProbeConfig, budget: 
   return { observations, connection };
 }
 
-async function attempt(ip: string, plan: ConnectPlan, cfg: ProbeConfig, budget: AbortSignal): Promise<Attempt> {
+async function attempt(ip: string, plan: ConnectPlan, cfg: ProbeConfig, budget: StepSignal): Promise<Attempt> {
   const { obs, socket } = await tcpStep(ip, plan.port, cfg, budget);
   if (!socket) return { steps: [obs], socket: null, alpn: null };
   if (plan.serverName === null) return { steps: [obs], socket, alpn: null };

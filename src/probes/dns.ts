@@ -2,7 +2,7 @@
 import { isIP } from "node:net";
 import { systemLookup } from "../net/dns-system.js";
 import { joinHostPort } from "../net/addr.js";
-import { startStepTimer } from "../net/deadline.js";
+import { startStepTimer, type StepSignal } from "../net/deadline.js";
 import type { ProbeConfig } from "./config.js";
 import type { DnsObservation } from "./observation.js";
 
@@ -13,7 +13,7 @@ let udpClient: Promise<typeof import("../net/dns-udp.js")> | null = null;
 let dohClient: Promise<typeof import("../net/doh.js")> | null = null;
 
 /** Resolves `hostname` through every configured resolver; one observation each. */
-export async function dnsStep(hostname: string, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation[]> {
+export async function dnsStep(hostname: string, cfg: ProbeConfig, budget: StepSignal): Promise<DnsObservation[]> {
   const jobs: Array<Promise<DnsObservation>> = [];
   if (cfg.systemResolver) jobs.push(systemStep(hostname, cfg, budget));
   for (const server of cfg.resolvers) jobs.push(udpStep(hostname, server, cfg, budget));
@@ -21,7 +21,7 @@ export async function dnsStep(hostname: string, cfg: ProbeConfig, budget: AbortS
   return Promise.all(jobs);
 }
 
-async function dohStep(hostname: string, url: string, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation> {
+async function dohStep(hostname: string, url: string, cfg: ProbeConfig, budget: StepSignal): Promise<DnsObservation> {
   const { dohQuery } = await (dohClient ??= import("../net/doh.js"));
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
@@ -33,7 +33,7 @@ async function dohStep(hostname: string, url: string, cfg: ProbeConfig, budget: 
   }
 }
 
-async function systemStep(hostname: string, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation> {
+async function systemStep(hostname: string, cfg: ProbeConfig, budget: StepSignal): Promise<DnsObservation> {
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
   try {
@@ -44,7 +44,7 @@ async function systemStep(hostname: string, cfg: ProbeConfig, budget: AbortSigna
   }
 }
 
-async function udpStep(hostname: string, server: { host: string; port: number }, cfg: ProbeConfig, budget: AbortSignal): Promise<DnsObservation> {
+async function udpStep(hostname: string, server: { host: string; port: number }, cfg: ProbeConfig, budget: StepSignal): Promise<DnsObservation> {
   const { udpDnsQuery } = await (udpClient ??= import("../net/dns-udp.js"));
   const t0 = cfg.now();
   const r = await udpDnsQuery({

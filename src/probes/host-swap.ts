@@ -11,6 +11,7 @@ import type { ProbeConfig } from "./config.js";
 import type { HttpObservation, TcpObservation } from "./observation.js";
 import { requestOver } from "./http.js";
 import { tcpStep } from "./tcp.js";
+import type { StepSignal } from "../net/deadline.js";
 
 const REDIRECT = (status: number) => status >= 300 && status < 400;
 
@@ -31,7 +32,7 @@ export function needsHostSwap(obs: HttpObservation): boolean {
  * no swap needed (needsHostSwap), the URL's host already is that name or an IP literal, or the
  * target's budget is spent.
  */
-export function hostSwapName(obs: HttpObservation, cfg: Pick<ProbeConfig, "hostSwap">, budget: AbortSignal): string | null {
+export function hostSwapName(obs: HttpObservation, cfg: Pick<ProbeConfig, "hostSwap">, budget: StepSignal): string | null {
   const name = cfg.hostSwap;
   if (!name || budget.aborted || !needsHostSwap(obs)) return null;
   const host = new URL(obs.url).hostname.replace(/^\[|\]$/g, "");
@@ -56,7 +57,7 @@ export function swappedHeaders(sent: Record<string, string>, name: string): Arra
  * observation and, when it connected, its HTTP observation (url and hop as the original's,
  * `swappedHost` set). Leaves no socket open.
  */
-export async function hostSwap(original: HttpObservation, name: string, cfg: ProbeConfig, budget: AbortSignal): Promise<Array<TcpObservation | HttpObservation>> {
+export async function hostSwap(original: HttpObservation, name: string, cfg: ProbeConfig, budget: StepSignal): Promise<Array<TcpObservation | HttpObservation>> {
   const ep = splitHostPort(original.address, 80);
   if (!ep) return [];
   const { obs: tcp, socket } = await tcpStep(ep.host, ep.port, cfg, budget);

@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import { httpExchange } from "../net/http-exchange.js";
 import { setBodySample } from "./body-sample.js";
 import { joinHostPort } from "../net/addr.js";
-import { startStepTimer } from "../net/deadline.js";
+import { startStepTimer, type StepSignal } from "../net/deadline.js";
 import type { Failure } from "../net/failures.js";
 import type { ProbeConfig } from "./config.js";
 import type { HttpObservation, Observation } from "./observation.js";
@@ -41,7 +41,7 @@ type Opened = { connection: Connection } | { refused: { failure: Failure; note: 
  * follows redirects. Every observation is appended to `out` as it is made; every connection,
  * `first` included, is closed before this returns.
  */
-export async function httpStep(url: URL, first: Connection, addresses: readonly string[], cfg: ProbeConfig, budget: AbortSignal, out: Observation[]): Promise<NavigationResult> {
+export async function httpStep(url: URL, first: Connection, addresses: readonly string[], cfg: ProbeConfig, budget: StepSignal, out: Observation[]): Promise<NavigationResult> {
   const hops: HttpObservation[] = [];
   const visited = new Set<string>();
   // A browser resolves a name once: a redirect back to a known host reuses its addresses.
@@ -144,7 +144,7 @@ function followable(obs: HttpObservation, hop: number, visited: Set<string>, cfg
 }
 
 /** Resolves (unless known or an IP literal) and connects to the redirect target, tagging every step with `hop`. */
-async function openHop(next: URL, hop: number, resolved: Map<string, readonly string[]>, cfg: ProbeConfig, budget: AbortSignal, out: Observation[]): Promise<Opened> {
+async function openHop(next: URL, hop: number, resolved: Map<string, readonly string[]>, cfg: ProbeConfig, budget: StepSignal, out: Observation[]): Promise<Opened> {
   const host = bare(next.hostname);
   const allow = cfg.allowAddress;
   let addresses = resolved.get(host);
@@ -183,7 +183,7 @@ async function openHop(next: URL, hop: number, resolved: Map<string, readonly st
 }
 
 /** One request over `conn`; `chain` holds the URLs that redirected here, oldest first (Chrome's headers depend on them). */
-async function fetchOnce(url: URL, conn: Connection, hop: number, chain: readonly URL[], cfg: ProbeConfig, budget: AbortSignal): Promise<{ obs: HttpObservation; reusable: boolean }> {
+async function fetchOnce(url: URL, conn: Connection, hop: number, chain: readonly URL[], cfg: ProbeConfig, budget: StepSignal): Promise<{ obs: HttpObservation; reusable: boolean }> {
   const protocol = conn.alpn === "h2" ? "h2" : "http/1.1";
   const from = chain[chain.length - 1];
   const headers = browserRequestHeaders({ url, hop, ...(from ? { from, chain: [...chain] } : {}), userAgent: cfg.userAgent, protocol });
@@ -200,7 +200,7 @@ export async function requestOver(
   hop: number,
   headers: ReadonlyArray<[string, string]>,
   cfg: ProbeConfig,
-  budget: AbortSignal,
+  budget: StepSignal,
 ): Promise<{ obs: HttpObservation; reusable: boolean }> {
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);

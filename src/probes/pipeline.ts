@@ -7,7 +7,7 @@
  * failures, never decides a verdict, and leaves no socket open.
  */
 import { joinHostPort } from "../net/addr.js";
-import { startStepTimer } from "../net/deadline.js";
+import { startStepTimer, type StepSignal } from "../net/deadline.js";
 import type { Target } from "../targets/target.js";
 import type { ProbeConfig } from "./config.js";
 import type { ControlRequest } from "./control-wire.js";
@@ -29,7 +29,7 @@ export interface ProbeOutcome {
  * the next targets while earlier ones are probed, so that a slot of --concurrency holds the
  * connects, not the wait for a resolver. The step keeps its own timer; null for an IP literal.
  */
-export function lookupAhead(target: Target, cfg: ProbeConfig, stop: AbortSignal): Promise<DnsObservation[]> | null {
+export function lookupAhead(target: Target, cfg: ProbeConfig, stop: StepSignal): Promise<DnsObservation[]> | null {
   return target.isIp ? null : dnsStep(target.host, cfg, stop);
 }
 
@@ -37,7 +37,7 @@ export function lookupAhead(target: Target, cfg: ProbeConfig, stop: AbortSignal)
  * Probes one target within cfg.targetBudgetMs (or until `stop` aborts) and returns what it saw;
  * `lookup`, when given, is its DNS step already started (lookupAhead).
  */
-export async function probeTarget(target: Target, cfg: ProbeConfig, stop?: AbortSignal, lookup?: Promise<DnsObservation[]> | null): Promise<ProbeOutcome> {
+export async function probeTarget(target: Target, cfg: ProbeConfig, stop?: StepSignal, lookup?: Promise<DnsObservation[]> | null): Promise<ProbeOutcome> {
   const budget = startStepTimer(cfg.targetBudgetMs, stop);
   const outcome: ProbeOutcome = { observations: [], control: null };
   let asked: Promise<ControlObservation> | null = null;
@@ -66,7 +66,7 @@ export function controlRequestFor(target: Target, addresses: readonly string[], 
 async function runSteps(
   target: Target,
   cfg: ProbeConfig,
-  budget: AbortSignal,
+  budget: StepSignal,
   lookup: Promise<DnsObservation[]> | null,
   out: Observation[],
   resolved: (addresses: string[]) => void,

@@ -2,12 +2,12 @@
 import type net from "node:net";
 import { tcpConnect } from "../net/tcp.js";
 import { joinHostPort } from "../net/addr.js";
-import { startStepTimer } from "../net/deadline.js";
+import { startStepTimer, type StepSignal } from "../net/deadline.js";
 import type { ProbeConfig } from "./config.js";
 import type { TcpObservation } from "./observation.js";
 
 /** Connects to ip:port; returns the observation and, on success, the socket (the caller closes it). */
-export async function tcpStep(ip: string, port: number, cfg: ProbeConfig, budget: AbortSignal): Promise<{ obs: TcpObservation; socket: net.Socket | null }> {
+export async function tcpStep(ip: string, port: number, cfg: ProbeConfig, budget: StepSignal): Promise<{ obs: TcpObservation; socket: net.Socket | null }> {
   const t0 = cfg.now();
   const timer = startStepTimer(cfg.stepTimeoutMs, budget);
   try {

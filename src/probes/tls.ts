@@ -2,7 +2,7 @@
 import type net from "node:net";
 import type tls from "node:tls";
 import { tlsHandshake } from "../net/tls.js";
-import { startStepTimer } from "../net/deadline.js";
+import { startStepTimer, type StepSignal } from "../net/deadline.js";
 import type { ProbeConfig } from "./config.js";
 import type { TlsObservation } from "./observation.js";
 import { BROWSER_ALPN } from "./browser.js";
@@ -19,7 +19,7 @@ export async function tlsStep(
   address: string,
   serverName: string,
   cfg: ProbeConfig,
-  budget: AbortSignal,
+  budget: StepSignal,
   requireValid = true,
 ): Promise<{ obs: TlsObservation; socket: tls.TLSSocket | null }> {
   const t0 = cfg.now();

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { EventEmitter } from "node:events";
-import { allowStepListeners, startStepTimer, STEP_LISTENERS } from "../../src/net/deadline.js";
+import { ClassifiedError } from "../../src/net/failures.js";
+import { abortReason, allowStepListeners, startStepTimer, STEP_LISTENERS, toAbortSignal } from "../../src/net/deadline.js";
 
 async function warningsWhile(fn: () => void): Promise<string[]> {
   const seen: string[] = [];
@@ -50,8 +51,56 @@ describe("step timers", () => {
 
   it("abort with a timeout when their time is up", async () => {
     const timer = startStepTimer(5);
-    await new Promise((r) => timer.signal.addEventListener("abort", r, { once: true }));
+    await new Promise<void>((r) => timer.signal.addEventListener("abort", () => r(), { once: true }));
     expect((timer.signal.reason as { failure?: string }).failure ?? String(timer.signal.reason)).toMatch(/generic_timeout_error/);
     timer.dispose();
+  });
+
+  it("abort with their budget's reason when the budget aborts first, and call each listener once", () => {
+    const budget = startStepTimer(10_000);
+    const step = startStepTimer(10_000, budget.signal);
+    const calls: string[] = [];
+    const a = () => calls.push("a");
+    step.signal.addEventListener("abort", a);
+    step.signal.addEventListener("abort", a); // the same listener twice counts once, as on an AbortSignal
+    step.signal.addEventListener("abort", () => calls.push("b"), { once: true });
+    const removed = () => calls.push("removed");
+    step.signal.addEventListener("abort", removed);
+    step.signal.removeEventListener("abort", removed);
+    const why = new ClassifiedError("generic_timeout_error", "the target's budget ran out");
+    (budget.signal as unknown as { abort(r: unknown): void }).abort(why);
+    expect(step.signal.aborted).toBe(true);
+    expect(step.signal.reason).toBe(why);
+    expect(abortReason(step.signal)).toBe(why);
+    expect(calls).toEqual(["a", "b"]);
+    // Added after the abort: never called, as on an AbortSignal.
+    step.signal.addEventListener("abort", () => calls.push("late"));
+    expect(calls).toEqual(["a", "b"]);
+    step.dispose();
+    budget.dispose();
+  });
+
+  it("stop listening on their budget once disposed, and never fire after", async () => {
+    const stop = new AbortController();
+    const step = startStepTimer(5, stop.signal);
+    step.dispose();
+    stop.abort(new ClassifiedError("generic_timeout_error", "stopped"));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(step.signal.aborted).toBe(false);
+  });
+
+  it("give undici an AbortSignal that aborts with the step, however late it is asked for", async () => {
+    const step = startStepTimer(5);
+    const early = toAbortSignal(step.signal);
+    expect(early.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(early.aborted).toBe(true);
+    expect(early.reason).toBe(step.signal.reason);
+    const late = toAbortSignal(step.signal);
+    expect(late.aborted).toBe(true);
+    expect(late.reason).toBe(step.signal.reason);
+    const stop = new AbortController();
+    expect(toAbortSignal(stop.signal)).toBe(stop.signal);
+    step.dispose();
   });
 });
