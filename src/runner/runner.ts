@@ -97,26 +97,40 @@ async function preflight(input: RunnerInput, probe: NonNullable<RunnerInput["pro
   return canary;
 }
 
+/** How many targets at the head of a plan are kept as parsed (some 600 bytes each, 6 MB at most). */
+export const KEEP_PARSED = 10_000;
+
 /**
- * A plan kept small: each target as its canonical input and service only (some 60 bytes instead
- * of some 600 as a parsed Target), parsed again when a worker takes it and forgotten once taken.
- * 100,000 targets held as Targets through a run made the heap, which V8 lets grow to about four
- * times what is live, pass 400 MB.
+ * A plan kept small: past its first KEEP_PARSED targets, each target as its canonical input and
+ * service only (some 60 bytes instead of some 600 as a parsed Target), parsed again when a worker
+ * takes it; every target forgotten once taken. 100,000 targets held as Targets through a run
+ * made the heap, which V8 lets grow to about four times what is live, pass 400 MB. The head is
+ * kept as parsed because parsing again cost 20-40 us of CPU a target in the field bench
+ * (docs/development.md, "CPU per target"), and a list of that size costs little to hold.
  */
 export class CompactPlan implements Iterable<Target> {
+  private readonly head: Array<Target | undefined>;
   private readonly inputs: Array<string | undefined>;
   private readonly services: Array<string | undefined>;
   /** How many targets the plan had. */
   readonly length: number;
 
   constructor(targets: readonly Target[]) {
-    this.inputs = targets.map((t) => t.input);
-    this.services = targets.map((t) => t.service);
+    this.head = targets.slice(0, KEEP_PARSED);
+    const tail = targets.length > KEEP_PARSED ? targets.slice(KEEP_PARSED) : [];
+    this.inputs = tail.map((t) => t.input);
+    this.services = tail.map((t) => t.service);
     this.length = targets.length;
   }
 
   *[Symbol.iterator](): Generator<Target> {
-    for (let i = 0; i < this.length; i++) {
+    for (let i = 0; i < this.head.length; i++) {
+      const target = this.head[i];
+      if (target === undefined) continue; // taken already
+      this.head[i] = undefined;
+      yield target;
+    }
+    for (let i = 0; i < this.inputs.length; i++) {
       const input = this.inputs[i];
       const service = this.services[i];
       if (input === undefined || service === undefined) continue; // taken already

@@ -4,7 +4,7 @@
  * result as it finishes, and a compact plan gives back the same targets, each once.
  */
 import { describe, expect, it } from "vitest";
-import { CompactPlan, runTargets } from "../../src/runner/runner.js";
+import { CompactPlan, KEEP_PARSED, runTargets } from "../../src/runner/runner.js";
 import { DEFAULT_PROBE_CONFIG } from "../../src/probes/config.js";
 import { parseTarget } from "../../src/targets/parse.js";
 import type { Target } from "../../src/targets/target.js";
@@ -125,15 +125,32 @@ describe("runTargets", () => {
 });
 
 describe("CompactPlan", () => {
+  const fields = (t: Target) => [t.input, t.service, t.scheme, t.host, t.port, t.path, t.isIp];
+
   it("gives back every target as parsed, each once, and forgets what it gave", () => {
     const list = targets(300);
     const plan = new CompactPlan(list);
     expect(plan.length).toBe(300);
     const it = plan[Symbol.iterator]();
     const first = it.next().value as Target;
-    expect(first).toEqual({ ...list[0], origin: undefined });
+    expect(first).toEqual(list[0]);
     const rest = [...it];
-    expect(rest.map((t) => [t.input, t.service, t.scheme, t.host, t.port, t.isIp])).toEqual(list.slice(1).map((t) => [t.input, t.service, t.scheme, t.host, t.port, t.isIp]));
+    expect(rest.map(fields)).toEqual(list.slice(1).map(fields));
     expect([...plan], "a second pass finds nothing: each target is taken once").toEqual([]);
+  });
+
+  it("keeps the first KEEP_PARSED targets as parsed and parses the rest again, in the plan's order", () => {
+    const list = Array.from({ length: KEEP_PARSED + 3 }, (_, i) => parseTarget(`https://h${i}.example/p?q=${i}`, i % 3 ? "a" : "b", `list.txt:${i + 1}`));
+    const plan = new CompactPlan(list);
+    expect(plan.length).toBe(KEEP_PARSED + 3);
+    const got = [...plan];
+    expect(got.map(fields)).toEqual(list.map(fields));
+    // The head is the very objects given; the tail is parsed again from the canonical input,
+    // which does not keep where the target came from.
+    expect(got[0]).toBe(list[0]);
+    expect(got[KEEP_PARSED - 1]).toBe(list[KEEP_PARSED - 1]);
+    expect(got[KEEP_PARSED]).not.toBe(list[KEEP_PARSED]);
+    expect(got[KEEP_PARSED]?.origin).toBeUndefined();
+    expect([...plan]).toEqual([]);
   });
 });
