@@ -37,8 +37,8 @@ export function allowStepListeners(): void {
  * A step's signal: aborts once, calls its listeners in the order they were added (each once), and
  * never again after. Why not an AbortController: a target starts four or five timers, each
  * listened on by two or three parties, and Node 20's EventTarget (a listener record, weak-handler
- * bookkeeping, an Event object at abort) cost about twice as much CPU as this for the same work
- * (docs/development.md, "CPU per target"). Probes never hand a step's signal to Node or undici;
+ * bookkeeping, an Event object at abort) cost three times as much CPU as this for the same work
+ * (bench/step-signal-bench.mjs; docs/development.md, "CPU per target"). Probes never hand a step's signal to Node or undici;
  * what must (the DoH and helper clients) asks toAbortSignal for one.
  */
 class Deadline implements StepSignal {
