@@ -135,6 +135,19 @@ function toJsRegExp(pattern: string): RegExp {
   return new RegExp(source, [...flags].join(""));
 }
 
+// A fingerprint's pattern as UTF-8 bytes, made once: every HTTP body is compared with every body
+// fingerprint's bytes.
+const patternBytes = new WeakMap<Fingerprint, Buffer>();
+
+function bytesOf(fp: Fingerprint): Buffer {
+  let bytes = patternBytes.get(fp);
+  if (bytes === undefined) {
+    bytes = Buffer.from(fp.pattern, "utf8");
+    patternBytes.set(fp, bytes);
+  }
+  return bytes;
+}
+
 function compile(fp: Fingerprint): RegExp {
   let re = compiled.get(fp);
   if (re === undefined) {
@@ -321,8 +334,8 @@ function utf8SequenceLength(b: Buffer, i: number): number {
  * base64 body; a `regexp` searches the text of the body's valid UTF-8 runs, never across or
  * inside bytes that are not UTF-8, so that no U+FFFD of a text view can match (or hide) a pattern.
  */
-function findInBytes(fp: Fingerprint, body: Buffer): string | null {
-  const pattern = Buffer.from(fp.pattern, "utf8");
+function findInBytes(fp: Fingerprint, body: Buffer, runs: () => string[]): string | null {
+  const pattern = bytesOf(fp);
   const at = (i: number, n: number) => excerpt(body.toString("utf8", i, i + n), 0, n);
   switch (fp.patternType) {
     case "full":
@@ -334,7 +347,7 @@ function findInBytes(fp: Fingerprint, body: Buffer): string | null {
       return i >= 0 ? at(i, pattern.length) : null;
     }
     case "regexp":
-      for (const run of utf8Runs(body)) {
+      for (const run of runs()) {
         const hit = findPattern(fp, run);
         if (hit) return excerpt(run, hit[0], hit[1]);
       }
@@ -365,11 +378,14 @@ export function matchHttp(fps: readonly Fingerprint[], response: HttpResponseSam
   const sample = response.bodySample ?? "";
   const body = typeof sample === "string" ? Buffer.from(sample, "utf8") : Buffer.from(sample.buffer, sample.byteOffset, sample.byteLength);
   const matches: FingerprintMatch[] = [];
+  // The body's UTF-8 runs, made once for every regexp fingerprint, and only if one is asked.
+  let bodyRuns: string[] | null = null;
+  const runs = () => (bodyRuns ??= utf8Runs(body));
   for (const fp of fps) {
     if (fp.location === "dns") continue;
     if (fp.location === "body") {
       if (body.length === 0) continue;
-      const text = findInBytes(fp, body);
+      const text = findInBytes(fp, body, runs);
       if (text !== null) matches.push(makeMatch(fp, "body", text, `HTTP ${response.status} body contains "${text}", ${describe(fp)}`));
       continue;
     }
