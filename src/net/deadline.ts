@@ -38,8 +38,8 @@ export function allowStepListeners(): void {
  * never again after. Why not an AbortController: a target starts four or five timers, each
  * listened on by two or three parties, and Node 20's EventTarget (a listener record, weak-handler
  * bookkeeping, an Event object at abort) cost three times as much CPU as this for the same work
- * (bench/step-signal-bench.mjs; docs/development.md, "CPU per target"). Probes never hand a step's signal to Node or undici;
- * what must (the DoH and helper clients) asks toAbortSignal for one.
+ * (bench/step-signal-bench.mjs; docs/development.md, "CPU per target"). Probes never hand a
+ * step's signal to Node or undici; what must (the DoH and helper clients) asks toAbortSignal.
  */
 class Deadline implements StepSignal {
   aborted = false;
@@ -100,10 +100,8 @@ class Deadline implements StepSignal {
 export function toAbortSignal(signal: StepSignal): AbortSignal {
   if (signal instanceof Deadline) return signal.toAbortSignal();
   if (signal instanceof AbortSignal) return signal;
-  const ctl = new AbortController();
-  if (signal.aborted) ctl.abort(signal.reason);
-  else signal.addEventListener("abort", () => ctl.abort(signal.reason), { once: true });
-  return ctl.signal;
+  // The two kinds of step signal there are; anything else is a programming error.
+  throw new TypeError("toAbortSignal: not an AbortSignal nor a step timer's signal");
 }
 
 /** Starts a timer of `timeoutMs`, cut short when `parent` (the target's budget) aborts first. */
@@ -111,10 +109,11 @@ export function startStepTimer(timeoutMs: number, parent?: StepSignal): StepTime
   const deadline = new Deadline();
   // The error is built only when the timer fires: thousands of steps finish in time, and an
   // Error captures a stack.
-  const timer = setTimeout(() => deadline.abort(new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`)), Math.max(0, timeoutMs));
+  const timedOut = () => new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`);
+  const timer = setTimeout(() => deadline.abort(timedOut()), Math.max(0, timeoutMs));
   const onParent = () => {
     clearTimeout(timer);
-    deadline.abort(parent?.reason instanceof ClassifiedError ? parent.reason : new ClassifiedError("generic_timeout_error", `step timed out after ${timeoutMs} ms`));
+    deadline.abort(parent?.reason instanceof ClassifiedError ? parent.reason : timedOut());
   };
   if (parent) {
     if (parent.aborted) onParent();

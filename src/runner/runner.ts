@@ -117,7 +117,7 @@ export class CompactPlan implements Iterable<Target> {
 
   constructor(targets: readonly Target[]) {
     this.head = targets.slice(0, KEEP_PARSED);
-    const tail = targets.length > KEEP_PARSED ? targets.slice(KEEP_PARSED) : [];
+    const tail = targets.slice(KEEP_PARSED);
     this.inputs = tail.map((t) => t.input);
     this.services = tail.map((t) => t.service);
     this.length = targets.length;

@@ -8,6 +8,7 @@
  * every reader gets the observations exactly as the probe made them, the same JSON text.
  */
 import type { ControlObservation, Observation } from "../probes/observation.js";
+import { bodySampleBytes } from "../probes/body-sample.js";
 
 /** One value stored by reference: the field, its reference field, how it becomes bytes. */
 interface RefField {
@@ -122,7 +123,9 @@ function packOne(o: Obj, fields: readonly RefField[], put: PutBlob): Obj {
     if (f.kind === "text") {
       if (typeof value === "string") bytes = Buffer.from(value, "utf8");
     } else if (f.kind === "body") {
-      if (typeof value === "string") bytes = Buffer.from(value, out.bodySampleEncoding === "base64" ? "base64" : "utf8");
+      // The sample's exact bytes, as the probe took them when this is its observation (`o`: the
+      // fields packed before are copied over unchanged, so its bodySample is `value`).
+      if (typeof value === "string") bytes = bodySampleBytes(o);
     } else if (value !== undefined) {
       const split = f.headerMap ? splitVolatile(value, f.headerMap) : { stable: value, volatile: null };
       volatile = split.volatile;
