@@ -108,6 +108,28 @@ function nextAfter(network: string, target: string, startedAt: string, rowid: st
 // '' when the run does not exist, so that the foreign key, not NOT NULL, reports the missing run.
 const runKey = (run: string) => `COALESCE((SELECT ${networkKeySql("r")} FROM runs AS r WHERE r.id = ${run}), '')`;
 
+/**
+ * The INSERT the store writes a new measurement with (named parameters: id, runId, target,
+ * service, status, layer, failure, evidenceJson, observationsJson, controlJson, startedAt,
+ * finishedAt, durationMs). It fills the derived columns itself, as measurements_derive_insert
+ * would: the trigger then finds them right and only checks them, instead of rewriting the new
+ * row and its three partial indexes (a run's rows took 60-90 us each to write with the
+ * rewrite and 30-60 without, docs/development.md "CPU per target"). The trigger still decides:
+ * whatever this computes, a wrong value is put right there. A new row's rowid is above every
+ * existing row's, so the measurement before it is the last one that started no later.
+ */
+export const INSERT_MEASUREMENT_SQL = `
+INSERT INTO measurements (id, run_id, network, target, service, status, layer, failure, prev_status, prev_layer, changed,
+                          evidence_json, observations_json, control_json, started_at, finished_at, duration_ms)
+SELECT @id, @runId, n.network, @target, @service, @status, @layer, @failure,
+       p.status, p.layer, CASE WHEN p.rowid IS NULL THEN NULL ELSE (p.status IS NOT @status OR p.layer IS NOT @layer) END,
+       @evidenceJson, @observationsJson, @controlJson, @startedAt, @finishedAt, @durationMs
+FROM (SELECT ${runKey("@runId")} AS network) AS n
+LEFT JOIN measurements AS p ON p.rowid = (
+  SELECT q.rowid FROM measurements AS q
+  WHERE q.network = n.network AND q.target = @target AND q.started_at <= @startedAt
+  ORDER BY q.started_at DESC, q.rowid DESC LIMIT 1)`;
+
 const V1_TRIGGERS = `
 CREATE TRIGGER measurements_derive_insert AFTER INSERT ON measurements BEGIN
   -- A writer that left network out (or got it wrong): network and the previous row in one write.

@@ -15,7 +15,7 @@ import { BlobStore, type BlobRow } from "./blobs.js";
 import { StoreError } from "./errors.js";
 import { networkKeySql } from "./network.js";
 import { packControl, packObservations, unpackControl, unpackObservations, type GetBlobText } from "./observation-refs.js";
-import { CURRENT_SCHEMA_VERSION, knownSchemaVersion, migrate } from "./schema.js";
+import { CURRENT_SCHEMA_VERSION, INSERT_MEASUREMENT_SQL, knownSchemaVersion, migrate } from "./schema.js";
 import { APPLICATION_ID, ownership } from "./application-id.js";
 
 /** The state column of a run. */
@@ -296,11 +296,7 @@ export class Store {
                         probe_asn, probe_cc, options_json, target_count, canary_json)
       VALUES (@id, @startedAt, 'running', @version, @pid, @hostnameHash, @networkLabel,
               @probeAsn, @probeCc, @optionsJson, @targetCount, @canaryJson)`);
-    this.insertMeasurement = db.prepare(`
-      INSERT INTO measurements (id, run_id, target, service, status, layer, failure, evidence_json,
-                                observations_json, control_json, started_at, finished_at, duration_ms)
-      VALUES (@id, @runId, @target, @service, @status, @layer, @failure, @evidenceJson,
-              @observationsJson, @controlJson, @startedAt, @finishedAt, @durationMs)`);
+    this.insertMeasurement = db.prepare(INSERT_MEASUREMENT_SQL);
     this.insertWithBlobs = db.transaction((blobs: BlobRow[], row: Record<string, unknown>) => {
       this.blobs.insertRows(blobs);
       this.insertMeasurement.run(row);

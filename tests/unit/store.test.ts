@@ -216,6 +216,55 @@ describe("schema", () => {
   });
 });
 
+describe("writing a measurement", () => {
+  // total_changes() counts the rows a trigger writes too: 1 for the row alone, more when
+  // measurements_derive_insert had to rewrite it because the INSERT left a derived column wrong.
+  it("fills network, prev_status, prev_layer and changed itself, so that the trigger writes nothing", () => {
+    const store = openStore(join(dir, "m.db"));
+    const changes = () => store.db.prepare("SELECT total_changes()").pluck().get() as number;
+    const ok: Verdict = { status: "ok", layer: null, failure: null, evidence: [] };
+    const runs = [
+      { at: "2025-05-01T10:00:00.000Z", label: "home", verdict: blockedVerdict },
+      { at: "2025-05-01T11:00:00.000Z", label: "home", verdict: blockedVerdict },
+      { at: "2025-05-01T12:00:00.000Z", label: "home", verdict: ok },
+      { at: "2025-05-01T13:00:00.000Z", label: null, verdict: ok },
+      { at: "2025-05-01T14:00:00.000Z", label: "home", verdict: ok },
+    ];
+    const written: number[] = [];
+    for (const r of runs) {
+      const runId = store.startRun({ startedAt: r.at, version: "0.1.0", options: {}, targetCount: 1, networkLabel: r.label });
+      const before = changes();
+      store.addMeasurement(runId, measurement({ verdict: r.verdict, startedAt: new Date(r.at), finishedAt: new Date(r.at) }));
+      written.push(changes() - before);
+    }
+    expect(written).toEqual([1, 1, 1, 1, 1]);
+    const rows = store.db
+      .prepare("SELECT network, prev_status, prev_layer, changed FROM measurements ORDER BY started_at")
+      .all();
+    expect(rows).toEqual([
+      { network: "home", prev_status: null, prev_layer: null, changed: null },
+      { network: "home", prev_status: "blocked", prev_layer: "tls", changed: 0 },
+      { network: "home", prev_status: "blocked", prev_layer: "tls", changed: 1 },
+      { network: "", prev_status: null, prev_layer: null, changed: null },
+      { network: "home", prev_status: "ok", prev_layer: null, changed: 0 },
+    ]);
+  });
+
+  it("leaves it to the trigger when a row arrives before one already there (a late writer)", () => {
+    const store = openStore(join(dir, "m.db"));
+    const ok: Verdict = { status: "ok", layer: null, failure: null, evidence: [] };
+    const later = store.startRun({ startedAt: "2025-05-01T12:00:00.000Z", version: "0.1.0", options: {}, targetCount: 1 });
+    store.addMeasurement(later, measurement({ verdict: ok, startedAt: new Date("2025-05-01T12:00:00.000Z") }));
+    const earlier = store.startRun({ startedAt: "2025-05-01T10:00:00.000Z", version: "0.1.0", options: {}, targetCount: 1 });
+    store.addMeasurement(earlier, measurement({ startedAt: new Date("2025-05-01T10:00:00.000Z") }));
+    const rows = store.db.prepare("SELECT status, prev_status, changed FROM measurements ORDER BY started_at").all();
+    expect(rows).toEqual([
+      { status: "blocked", prev_status: null, changed: null },
+      { status: "ok", prev_status: "blocked", changed: 1 },
+    ]);
+  });
+});
+
 describe("opening what is not a database", () => {
   it("gives E_DB_OPEN naming the file, and does not overwrite it", () => {
     const path = join(dir, "targets.json");
