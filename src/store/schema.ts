@@ -113,8 +113,10 @@ const runKey = (run: string) => `COALESCE((SELECT ${networkKeySql("r")} FROM run
  * service, status, layer, failure, evidenceJson, observationsJson, controlJson, startedAt,
  * finishedAt, durationMs). It fills the derived columns itself, as measurements_derive_insert
  * would: the trigger then finds them right and only checks them, instead of rewriting the new
- * row and its three partial indexes (a run's rows took 60-90 us each to write with the
- * rewrite and 30-60 without, docs/development.md "CPU per target"). The trigger still decides:
+ * row and its three partial indexes, and, on a labelled network, setting `network` in a second
+ * UPDATE whose own trigger relinks (a field run's rows written again into a copy of its file:
+ * 60-89 us a row before, 50-64 after; 85-116 and 53-77 on a labelled network; docs/development.md
+ * "CPU per target"). The trigger still decides:
  * whatever this computes, a wrong value is put right there. A new row's rowid is above every
  * existing row's, so the measurement before it is the last one that started no later.
  */
