@@ -2,16 +2,15 @@
  * One HTTP request/response over a socket the caller already connected (and, for https:,
  * handshaked), so the GET travels on the very connection the TCP and TLS steps measured.
  *
- * HTTP/1.1 goes through node:http with the socket handed over by `createConnection`: the
- * request line and the given header list are written byte for byte (names, case and order
- * untouched; nothing added), and llhttp parses the response strictly. HTTP/2 (ALPN "h2")
+ * HTTP/1.1 (http1.ts): the request line and the given header list are written byte for byte
+ * (names, case and order untouched; nothing added), and llhttp, node:http's parser, reads the
+ * response strictly. HTTP/2 (ALPN "h2")
  * goes through node:http2 on the same socket, one stream. The body is capped on the wire and
  * after decoding (body-decode.ts), hashed and sampled; the step's signal bounds everything.
  * docs/browser-request.md describes what is sent and why.
  */
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
-import http from "node:http";
+import { hash } from "node:crypto";
 import type http2 from "node:http2";
 import { createRequire } from "node:module";
 import type net from "node:net";
@@ -19,6 +18,7 @@ import type { Failure } from "./failures.js";
 import { classifyHttpError } from "./classify.js";
 import { abortReason, type StepSignal } from "./deadline.js";
 import { decodeBody } from "./body-decode.js";
+import { requestHead, ResponseReader } from "./http1.js";
 
 /** What httpExchange needs: the URL, the connected socket, the exact headers, the bounds. */
 export interface HttpExchangeOptions {
@@ -174,10 +174,10 @@ export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchange
     return { failure: classifyHttpError(abortReason(o.signal)), protocol, reusable: false };
   }
   if (o.socket.destroyed || !o.socket.writable) {
-    // QUIRK: node:http given a socket that is already closed (a keep-alive connection the
-    // server ended while it idled) emits nothing at all: the exchange would wait for the
-    // step's timer (seen: 2.9 s against a 3 s signal). A browser reconnects and retries here;
-    // the caller sees eof_error at once and may do the same.
+    // A socket already closed (a keep-alive connection the server ended while it idled)
+    // carries no request, and may emit nothing more: node:http, which the exchange used before,
+    // waited out the step's timer on one (2.9 s against a 3 s signal). A browser reconnects and
+    // retries here; the caller sees eof_error at once and may do the same.
     o.socket.destroy();
     return { failure: "eof_error", protocol, reusable: false };
   }
@@ -205,7 +205,7 @@ export async function httpExchange(o: HttpExchangeOptions): Promise<HttpExchange
     const sample = Buffer.from(body.subarray(0, o.sampleBytes ?? DEFAULT_SAMPLE_BYTES));
     result.bodyLength = body.length;
     result.bodyTruncated = truncated;
-    result.bodySha256 = createHash("sha256").update(body).digest("hex");
+    result.bodySha256 = hash("sha256", body, "hex");
     result.bodySample = sample;
     // The title is near the top: decoding the first 64 KiB finds it without copying a large sample.
     result.title = titleOf(sample.subarray(0, 65536).toString("utf8"));
@@ -229,103 +229,77 @@ function flatten(list: ReadonlyArray<readonly [string, string]>): Record<string,
   return out;
 }
 
-function pairs(raw: string[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
-}
-
-/** The socket's listeners per event, to put back what node:http added once the exchange is over. */
-function snapshotListeners(socket: net.Socket): Map<string | symbol, Set<unknown>> {
-  const m = new Map<string | symbol, Set<unknown>>();
-  for (const name of socket.eventNames()) m.set(name, new Set(socket.rawListeners(name)));
-  return m;
-}
-
-function restoreListeners(socket: net.Socket, before: Map<string | symbol, Set<unknown>>): void {
-  for (const name of socket.eventNames()) {
-    const keep = before.get(name);
-    for (const l of socket.rawListeners(name)) {
-      if (!keep?.has(l)) socket.removeListener(name, l as (...args: unknown[]) => void);
-    }
-  }
-}
-
 function exchangeH1(o: HttpExchangeOptions): Promise<RawResponse> {
   const socket = o.socket;
-  const before = snapshotListeners(socket);
   return new Promise<RawResponse>((resolve) => {
-    let req: http.ClientRequest | undefined;
+    let reader: ResponseReader | null = null;
+    const onData = (chunk: Buffer) => {
+      const err = reader?.execute(chunk);
+      if (err) settle(pending.failureOf(err));
+    };
+    // The peer's FIN: the end of a body read until close, else a response cut short.
+    const onEnd = () => {
+      reader?.finish();
+      settle(pending.closedWith("eof_error"));
+    };
+    const onError = (err: Error) => settle(pending.failureOf(err));
+    // Backstop: every path above settles before 'close'; a close that beats them is an EOF.
+    const onClose = () => settle(pending.closedWith("eof_error"));
     const finish = (out: RawResponse) => {
-      if (out.failure || out.wireTruncated || !out.complete) {
-        // The exchange is over early: nothing more may be read from this connection.
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      reader?.close();
+      if (out.failure || out.wireTruncated || !out.complete || !out.keepAlive) {
+        // The exchange is over early, or the connection is done: nothing more may be read from it.
         socket.destroy();
-        req?.destroy();
-      } else if (out.keepAlive) {
-        // node:http has already detached its listeners for keep-alive (responseKeepAlive)
-        // and emits 'free' on the next tick; drop whatever it left so the caller gets the
-        // socket as it gave it.
-        process.nextTick(() => {
-          restoreListeners(socket, before);
-          // A reset while the socket idles in the caller's hands must not crash the process.
-          if (socket.listenerCount("error") === 0) socket.on("error", () => {});
-          const s = socket as net.Socket & { parser?: unknown; _httpMessage?: unknown };
-          s.parser = null;
-          s._httpMessage = null;
-        });
+      } else {
+        // The caller gets the socket as it gave it, paused; a reset while it idles in the
+        // caller's hands must not crash the process.
+        socket.pause();
+        if (socket.listenerCount("error") === 0) socket.on("error", () => {});
       }
     };
     const pending = new PendingResponse(o.signal, o.maxBodyBytes, finish, resolve);
     const { out } = pending;
     const settle = (failure: Failure | null) => pending.settle(failure);
 
-    const keepAliveAsked = o.headers.some(([k, v]) => k.toLowerCase() === "connection" && /\bkeep-alive\b/i.test(v));
+    let head: Buffer;
     try {
-      req = http.request({
-        method: "GET",
-        path: o.url.pathname + o.url.search,
-        // An array is written as given: no Host is added (setHost only applies to objects),
-        // names keep their case, and a Connection header of ours suppresses Node's own.
-        headers: o.headers.flatMap(([k, v]) => [k, v]),
-        setHost: false,
-        createConnection: () => socket,
-        maxHeaderSize: o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
-        insecureHTTPParser: false,
-      });
+      head = requestHead(o.url.pathname + o.url.search, o.headers);
     } catch (err) {
+      // A header our side refuses to write: nothing is sent.
       settle(classifyHttpError(err));
       return;
     }
-    // QUIRK: with createConnection and no agent, node:http marks the request "not keep-alive"
-    // after storing our headers (Node 20 _http_client.js), and then destroySoon()s the socket
-    // when the response ends even though we sent `Connection: keep-alive` (seen on Node
-    // 20.20: shouldKeepAlive false right after request(), the socket destroyed once the
-    // response ended). Reset the flag the headers had set; the
-    // parser still clears it when the server answers `Connection: close` or HTTP/1.0.
-    req.shouldKeepAlive = keepAliveAsked;
-    req.on("error", (err) => settle(pending.failureOf(err)));
-    // A 101 to a request that asked for no upgrade: not HTTP we can read (without this
-    // listener node:http destroys the socket and emits no 'response' and no error).
-    req.on("upgrade", (res: http.IncomingMessage) => {
-      out.status = res.statusCode ?? 0;
-      out.headersList = pairs(res.rawHeaders);
-      settle("http_request_failed");
-    });
-    // Backstop: every path above settles before 'close'; a close that beats them is an EOF.
-    req.on("close", () => settle(pending.closedWith("eof_error")));
-    req.on("response", (res) => {
-      out.status = res.statusCode ?? 0;
-      out.headersList = pairs(res.rawHeaders);
-      res.on("data", (chunk: Buffer) => pending.take(chunk));
-      res.on("end", () => {
-        out.complete = res.complete;
-        out.keepAlive = req?.shouldKeepAlive === true;
-        settle(res.complete ? null : "eof_error");
-      });
-      res.on("error", (err) => settle(pending.failureOf(err)));
-      res.on("aborted", () => settle("eof_error"));
-    });
-    req.end();
+    const keepAliveAsked = o.headers.some(([k, v]) => k.toLowerCase() === "connection" && /\bkeep-alive\b/i.test(v));
+    let keepAlive = false;
+    reader = new ResponseReader(
+      {
+        head: (h) => {
+          out.status = h.status;
+          out.headersList = h.headers;
+          keepAlive = keepAliveAsked && h.keepAlive;
+          // A 101 to a request that asked for no upgrade: not HTTP we can read.
+          if (h.status === 101) settle("http_request_failed");
+        },
+        body: (chunk) => pending.take(chunk),
+        complete: () => {
+          out.complete = true;
+          out.keepAlive = keepAlive && !reader!.trailing;
+          settle(null);
+        },
+      },
+      o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+    );
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    // A kept socket was paused by the exchange before it.
+    socket.resume();
+    socket.write(head);
   });
 }
 
