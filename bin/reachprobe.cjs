@@ -89,11 +89,29 @@ const MEASURING_BUILTINS = [
   "node:timers/promises", "node:perf_hooks", "node:diagnostics_channel", "node:v8",
 ];
 
+/**
+ * WebAssembly kept in Liftoff, V8's baseline compiler (every wasm function starts there), for
+ * the same commands. Why: the module a run executes is llhttp (src/net/http1.ts reads every
+ * HTTP/1.1 response with it; undici's clients use it too), and V8 recompiled its parser, one
+ * very large function, with TurboFan as soon as it was hot: 20,000 parses of a small response
+ * took 150-200 ms of CPU and 12-15 MB more memory with that, 25-35 ms and 3 MB without.
+ * QUIRK: of V8 11.3's flags only this one takes effect when set at run time, as here
+ * (--no-wasm-dynamic-tiering and a larger --wasm-tiering-budget change nothing then, nor does
+ * --no-wasm-tier-up, even on node's command line); V8 lists it as a testing flag, for what it
+ * tests: Liftoff alone. A flag of the
+ * user's own about Liftoff or tiering is kept.
+ */
+const LIFTOFF_ONLY = "--liftoff-only";
+
 /** The V8 flags the launcher sets for `args` (given node's own `execArgv`), or [] for none. */
 function v8Flags(args, execArgv) {
   if (!POOL_COMMANDS.includes(args[0])) return [];
-  if (execArgv.some((a) => a.startsWith("--interrupt-budget") || a.startsWith("--interrupt_budget"))) return [];
-  return [`--interrupt-budget=${INTERRUPT_BUDGET}`];
+  const flags = [];
+  if (!execArgv.some((a) => a.startsWith("--interrupt-budget") || a.startsWith("--interrupt_budget"))) {
+    flags.push(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  }
+  if (!execArgv.some((a) => /^--(no-)?(liftoff|wasm[-_]tier[-_]up|wasm[-_]dynamic[-_]tiering)/.test(a))) flags.push(LIFTOFF_ONLY);
+  return flags;
 }
 
 module.exports = { POOL_COMMANDS, MEASURING_BUILTINS, poolSize, concurrencyOf, v8Flags };

@@ -35,9 +35,11 @@ describe("the launcher's pool size", () => {
 
 describe("the launcher's V8 flags", () => {
   it.each<[string[], string[], string[]]>([
-    [["run", "--concurrency", "100"], [], ["--interrupt-budget=540672"]],
-    [["control"], [], ["--interrupt-budget=540672"]],
-    [["run"], ["--interrupt-budget=1000"], []], // the user's own, on node's command line
+    [["run", "--concurrency", "100"], [], ["--interrupt-budget=540672", "--liftoff-only"]],
+    [["control"], [], ["--interrupt-budget=540672", "--liftoff-only"]],
+    [["run"], ["--interrupt-budget=1000"], ["--liftoff-only"]], // the user's own, on node's command line
+    [["run"], ["--wasm-tier-up"], ["--interrupt-budget=540672"]],
+    [["run"], ["--no-liftoff", "--interrupt_budget=5"], []],
     [["history"], [], []],
     [["report"], [], []],
     [[], [], []],
