@@ -5,8 +5,22 @@
  * read with a `CsvError` naming the line of the record it is in. Pure: it parses a string that
  * the caller has read.
  */
+import { createRequire } from "node:module";
+import type { Options } from "csv-parse/sync";
 import { UsageError } from "./errors.js";
-import { parse, type Options } from "csv-parse/sync";
+
+type Parse = typeof import("csv-parse/sync").parse;
+let parse: Parse | null = null;
+
+/**
+ * csv-parse, loaded at the first CSV read: a run of the bundled fingerprints (dist's
+ * precompiled copy, fingerprints/load.ts) and a plain list of URLs reads none, and loading it
+ * cost every start 8-12 ms of CPU. Its CommonJS build, required synchronously.
+ */
+function csvParse(): Parse {
+  parse ??= (createRequire(import.meta.url)("csv-parse/sync") as { parse: Parse }).parse;
+  return parse;
+}
 
 /** One CSV record and the 1-based line of the text where it starts. */
 export interface CsvRow {
@@ -65,7 +79,7 @@ export function parseCsv(text: string): CsvRow[] {
   const lines = new LineCounter(buf);
   const rows: CsvRow[] = [];
   try {
-    parse(buf, {
+    csvParse()(buf, {
       record_delimiter: ["\r\n", "\n"],
       relax_column_count: true,
       skip_empty_lines: true,

@@ -1,6 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   blockPageMatch,
@@ -12,12 +14,14 @@ import {
   type FingerprintMatch,
 } from "../../src/analysis/fingerprints.js";
 import { analyzeTarget } from "../../src/analysis/target.js";
-import { BUNDLED_FINGERPRINTS, loadFingerprints } from "../../src/fingerprints/load.js";
+import { BUNDLED_FINGERPRINTS, fromPrecompiled, loadFingerprints, precompileBundled } from "../../src/fingerprints/load.js";
 import { parsePublicRanges } from "../../src/net/bogons.js";
 import { encodeBodySample } from "../../src/probes/body-sample.js";
 import { parseTarget } from "../../src/targets/parse.js";
 import { dnsObs, httpObs, tcpObs } from "../helpers/observations.js";
 import { sharedTag, SAMPLES, sharedData } from "../helpers/shared-data.js";
+
+const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 
 const SHARED_OONI_DIR = sharedData("ooni-blocking-fingerprints/");
 const SAMPLE_OONI_DIR = join(SAMPLES, "ooni-fingerprints/");
@@ -367,6 +371,45 @@ describe("the bundled set (data/fingerprints/reachprobe.csv)", () => {
     expect(matchHttp(bundled, { status: 301, headers: { location: "https://web.wechat.com/" } })).toEqual([]);
     // Look-alike hosts are not the stub hosts.
     expect(matchHttp(bundled, { status: 302, headers: { location: "http://blocked.mts.ru.example.com/" } })).toEqual([]);
+  });
+
+  test("is what the CSV parses to, whether it came from the build's precompiled copy or not", async () => {
+    const text = await readFile(BUNDLED_FINGERPRINTS, "utf8");
+    expect(bundled).toEqual(parseFingerprints(text, BUNDLED_FINGERPRINTS));
+  });
+
+  test("a precompiled copy is used only for the CSV it was made from", async () => {
+    const text = await readFile(BUNDLED_FINGERPRINTS, "utf8");
+    const json = JSON.stringify(precompileBundled(text));
+    expect(fromPrecompiled(json, text, BUNDLED_FINGERPRINTS)).toEqual(parseFingerprints(text, BUNDLED_FINGERPRINTS));
+    // The CSV edited since the build: the copy is stale, the caller parses the CSV.
+    const edited = text.replace("Rostelecom", "Rostelekom");
+    expect(edited).not.toBe(text);
+    expect(fromPrecompiled(json, edited, BUNDLED_FINGERPRINTS)).toBeNull();
+    expect(fromPrecompiled("{not json", text, BUNDLED_FINGERPRINTS)).toBeNull();
+    expect(fromPrecompiled("", text, BUNDLED_FINGERPRINTS)).toBeNull();
+  });
+
+  test("reading it through the build loads no CSV parser (the precompiled copy is current)", () => {
+    const load = join(ROOT, "dist", "fingerprints", "load.js");
+    // ES module imports are seen by a resolve hook, CommonJS requires in require.cache.
+    const hook = `export function initialize({ port }) { globalThis.port = port; }
+export async function resolve(specifier, context, next) { if (specifier.includes("csv-parse")) globalThis.port.postMessage(specifier); return next(specifier, context); }`;
+    const script = `import { createRequire, register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
+const { port1, port2 } = new MessageChannel();
+const imported = [];
+port1.on("message", (s) => imported.push(s));
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}), { data: { port: port2 }, transferList: [port2] });
+const m = await import(${JSON.stringify(pathToFileURL(load).href)});
+const r = await m.loadFingerprints("bundled");
+await new Promise((done) => setTimeout(done, 100));
+port1.close();
+const required = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes("csv-parse"));
+console.log(JSON.stringify({ count: r.fingerprints.length, csvParse: [...imported, ...required] }));`;
+    const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(out.stderr).toBe("");
+    expect(JSON.parse(out.stdout)).toEqual({ count: bundled.length, csvParse: [] });
   });
 
   test("the bundled set and OONI's load together", async () => {
