@@ -199,30 +199,50 @@ const V4_BOGONS: readonly Range[] = [
   range("240.0.0.0/4", RESERVED),
 ];
 
-const V6_BOGONS: readonly Range[] = [
-  range("::/128", "an unspecified address"),
-  range("::1/128", "a loopback address"),
-  range("::/96", `${RESERVED} (deprecated IPv4-compatible)`),
-  range("64:ff9b:1::/48", `${RESERVED} (local-use NAT64)`),
-  range("100::/64", "a discard-only address"),
-  range("100:0:0:1::/64", `${RESERVED} (dummy IPv6 prefix)`),
-  range("2001::/32", `${RESERVED} (Teredo tunnelling)`),
-  range("2001:2::/48", "a benchmarking address"),
-  range("2001:10::/28", `${RESERVED} (deprecated ORCHID)`),
-  range("2001:db8::/32", DOCUMENTATION),
-  range("3fff::/20", DOCUMENTATION),
-  range("fc00::/7", "an IPv6 unique-local address"),
-  range("fe80::/10", "a link-local address"),
-  range("fec0::/10", "a deprecated site-local address"),
-  range("ff00::/8", "a multicast address"),
-];
+/** The IPv6 tables, parsed at the first IPv6 address (see v6Tables). */
+interface V6Tables {
+  bogons: readonly Range[];
+  /** Only 2000::/3 is allocated for global unicast; outside it, the ranges above or "reserved". */
+  globalUnicast: Cidr;
+  /** These embed an IPv4 address, whose own rules then apply. */
+  mapped: Cidr;
+  nat64: Cidr;
+  sixToFour: Cidr;
+}
 
-// Only 2000::/3 is allocated for global unicast; outside it, the ranges above or "reserved".
-const V6_GLOBAL_UNICAST = parseCidr("2000::/3");
-// These embed an IPv4 address, whose own rules then apply.
-const V4_MAPPED = parseCidr("::ffff:0:0/96");
-const NAT64 = parseCidr("64:ff9b::/96");
-const SIX_TO_FOUR = parseCidr("2002::/16");
+let v6: V6Tables | null = null;
+
+/**
+ * The IPv6 tables, parsed when first needed: parsing an IPv6 text goes through node:net's
+ * isIPv6, whose regular expression V8 compiles at its first use, 5-7 ms of CPU that a run on an
+ * IPv4-only network never needs (docs/development.md, "CPU per target").
+ */
+function v6Tables(): V6Tables {
+  v6 ??= {
+    bogons: [
+      range("::/128", "an unspecified address"),
+      range("::1/128", "a loopback address"),
+      range("::/96", `${RESERVED} (deprecated IPv4-compatible)`),
+      range("64:ff9b:1::/48", `${RESERVED} (local-use NAT64)`),
+      range("100::/64", "a discard-only address"),
+      range("100:0:0:1::/64", `${RESERVED} (dummy IPv6 prefix)`),
+      range("2001::/32", `${RESERVED} (Teredo tunnelling)`),
+      range("2001:2::/48", "a benchmarking address"),
+      range("2001:10::/28", `${RESERVED} (deprecated ORCHID)`),
+      range("2001:db8::/32", DOCUMENTATION),
+      range("3fff::/20", DOCUMENTATION),
+      range("fc00::/7", "an IPv6 unique-local address"),
+      range("fe80::/10", "a link-local address"),
+      range("fec0::/10", "a deprecated site-local address"),
+      range("ff00::/8", "a multicast address"),
+    ],
+    globalUnicast: parseCidr("2000::/3"),
+    mapped: parseCidr("::ffff:0:0/96"),
+    nat64: parseCidr("64:ff9b::/96"),
+    sixToFour: parseCidr("2002::/16"),
+  };
+  return v6;
+}
 
 /**
  * The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) or
@@ -230,8 +250,9 @@ const SIX_TO_FOUR = parseCidr("2002::/16");
  */
 function embeddedV4(addr: { family: 4 | 6; bytes: Uint8Array }): Uint8Array | null {
   if (addr.family !== 6) return null;
-  if (contains(V4_MAPPED, 6, addr.bytes) || contains(NAT64, 6, addr.bytes)) return addr.bytes.slice(12);
-  if (contains(SIX_TO_FOUR, 6, addr.bytes)) return addr.bytes.slice(2, 6);
+  const t = v6Tables();
+  if (contains(t.mapped, 6, addr.bytes) || contains(t.nat64, 6, addr.bytes)) return addr.bytes.slice(12);
+  if (contains(t.sixToFour, 6, addr.bytes)) return addr.bytes.slice(2, 6);
   return null;
 }
 
@@ -257,8 +278,8 @@ export function classifyAddress(ip: string, publicRanges: readonly Cidr[] = []):
   if (addr.family === 4) kind = findKind(V4_BOGONS, 4, addr.bytes);
   else if (v4 !== null) kind = findKind(V4_BOGONS, 4, v4);
   else {
-    kind = findKind(V6_BOGONS, 6, addr.bytes);
-    if (kind === null && !contains(V6_GLOBAL_UNICAST, 6, addr.bytes)) kind = RESERVED;
+    kind = findKind(v6Tables().bogons, 6, addr.bytes);
+    if (kind === null && !contains(v6Tables().globalUnicast, 6, addr.bytes)) kind = RESERVED;
   }
   return { bogon: kind !== null, kind };
 }
