@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { ownership } from "../store/application-id.js";
+import { withAddon } from "../store/sqlite-addon.js";
 import type { DatabaseFacts, ErrorFact, RunFact, RunningFact } from "./database.js";
 
 /** What inspecting needs besides the path. */
@@ -80,12 +81,12 @@ function openReadOnly(path: string, immutable: boolean): Database.Database {
   if (immutable) {
     process.env.SQLITE_USE_URI ??= "1";
     try {
-      return new Database(`${pathToFileURL(path).href}?immutable=1`, { readonly: true, fileMustExist: true, timeout: 2000 });
+      return new Database(`${pathToFileURL(path).href}?immutable=1`, withAddon({ readonly: true, fileMustExist: true, timeout: 2000 }));
     } catch {
       // URI names not enabled in this process: fall through.
     }
   }
-  return new Database(path, { readonly: true, fileMustExist: true, timeout: 2000 });
+  return new Database(path, withAddon({ readonly: true, fileMustExist: true, timeout: 2000 }));
 }
 
 /** Looks at the database file without changing it. */

@@ -12,6 +12,7 @@ import { APPLICATION_ID } from "./application-id.js";
 import { ReachprobeError } from "../base/errors.js";
 import { realpathSync } from "node:fs";
 import Database from "better-sqlite3";
+import { withAddon } from "./sqlite-addon.js";
 import { blobKey, BlobStore, decodeBlob, type BlobRow } from "./blobs.js";
 import { markLossySamples } from "./lossy-samples.js";
 import { repackColumns, type GetBlobText } from "./observation-refs.js";
@@ -109,7 +110,7 @@ export function openMergeSource(file: string, dest?: Pick<Store, "path">): { db:
   let db: Database.Database | undefined;
   try {
     // readonly + fileMustExist: a volunteer's file is never created, migrated or written to.
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = new Database(file, withAddon({ readonly: true, fileMustExist: true }));
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const id = db.pragma("application_id", { simple: true }) as number;
     if (id !== 0 && id !== APPLICATION_ID) {

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { withAddon } from "./sqlite-addon.js";
 import { makeDirs } from "../base/make-dirs.js";
 import { hashHostname, isProcessAlive } from "../base/process-identity.js";
 import type { Layer, Status, Verdict } from "../analysis/verdict.js";
@@ -339,7 +340,7 @@ export class Store {
     let db: Database.Database | undefined;
     try {
       if (!readonly && !inMemory) makeDirs(dirname(path));
-      db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
+      db = new Database(path, withAddon(readonly ? { readonly: true, fileMustExist: true } : {}));
       // First, so that the pragmas and the migration below wait for other writers instead of failing.
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       // Checked before anything writes, so that a file from a newer reachprobe (or a file that
