@@ -105,6 +105,11 @@ function spanOf(at: number, length: number): Buffer {
   return currentChunk!.subarray(at - currentPtr, at - currentPtr + length);
 }
 
+/** The same bytes as Latin-1 text, as node:http gives names and values (no view made). */
+function textOf(at: number, length: number): string {
+  return currentChunk!.toString("latin1", at - currentPtr, at - currentPtr + length);
+}
+
 /**
  * llhttp, compiled and instantiated at the first exchange (4-5 ms): a run with no plain
  * HTTP/1.1 target never pays it.
@@ -118,8 +123,8 @@ function loadLlhttp(): Llhttp {
       wasm_on_url: () => 0,
       wasm_on_status: (_p: number, _at: number, length: number) => current!.onHeadBytes(length),
       wasm_on_message_begin: () => current!.onMessageBegin(),
-      wasm_on_header_field: (_p: number, at: number, length: number) => current!.onHeaderField(spanOf(at, length)),
-      wasm_on_header_value: (_p: number, at: number, length: number) => current!.onHeaderValue(spanOf(at, length)),
+      wasm_on_header_field: (_p: number, at: number, length: number) => current!.onHeaderField(textOf(at, length)),
+      wasm_on_header_value: (_p: number, at: number, length: number) => current!.onHeaderValue(textOf(at, length)),
       wasm_on_headers_complete: (_p: number, status: number, _upgrade: number, keepAlive: number) =>
         current!.onHeadersComplete(status, keepAlive === 1),
       wasm_on_body: (_p: number, at: number, length: number) => current!.onBody(spanOf(at, length)),
@@ -263,18 +268,17 @@ export class ResponseReader {
 
   // A name or value may come in pieces (split across chunks); a name after a value starts a new
   // header. llhttp reports an empty value as a value of no bytes.
-  onHeaderField(bytes: Buffer): number {
-    const text = bytes.toString("latin1");
+  onHeaderField(text: string): number {
     if (this.inValue || this.headers.length === 0) this.headers.push([text, ""]);
     else this.headers[this.headers.length - 1]![0] += text;
     this.inValue = false;
-    return this.onHeadBytes(bytes.length);
+    return this.onHeadBytes(text.length);
   }
 
-  onHeaderValue(bytes: Buffer): number {
-    this.headers[this.headers.length - 1]![1] += bytes.toString("latin1");
+  onHeaderValue(text: string): number {
+    this.headers[this.headers.length - 1]![1] += text;
     this.inValue = true;
-    return this.onHeadBytes(bytes.length);
+    return this.onHeadBytes(text.length);
   }
 
   onHeadersComplete(status: number, keepAlive: boolean): number {
