@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * What a target's step timers cost in CPU: the pattern a run's target goes through (a budget
- * listening on the run's stop signal, then DNS, TCP and HTTP steps, each with its own timer
- * listening on the budget and two listeners of its own), with the build's startStepTimer
+ * listening on the run's stop signal, through followAbortSignal for the build's timers, then
+ * DNS, TCP and HTTP steps, each with its own timer listening on the budget and two listeners
+ * of its own), with the build's startStepTimer
  * (dist/net/deadline.js) against the same pattern on AbortController, which the step timers
  * used before (docs/development.md, "CPU per target"). Each variant runs in a child process
  * started with the launcher's V8 flags, as `run` is, and is repeated; the output is CPU time
@@ -24,7 +25,7 @@ const DEADLINE = join(REPO, "dist", "net", "deadline.js");
 
 /** One child: N targets, C at once, with `variant`'s timers; prints its CPU microseconds per target. */
 async function child(variant, n, concurrency) {
-  const { allowStepListeners, startStepTimer } = await import(pathToFileURL(DEADLINE).href);
+  const { allowStepListeners, followAbortSignal, startStepTimer } = await import(pathToFileURL(DEADLINE).href);
   // As a run does once: every target's budget listens on the run's stop signal.
   allowStepListeners();
   // The timers of the issue-9 build, as they were: an AbortController per step.
@@ -36,7 +37,9 @@ async function child(variant, n, concurrency) {
     return { signal: ctl.signal, dispose() { clearTimeout(timer); parent?.removeEventListener("abort", onParent); } };
   };
   const start = variant === "deadline" ? startStepTimer : startAbortTimer;
-  const stop = new AbortController().signal;
+  // The run's stop signal; a run's budgets follow it through one listener (followAbortSignal).
+  const runStop = new AbortController().signal;
+  const stop = variant === "deadline" ? followAbortSignal(runStop) : runStop;
   const listen = (signal) => {
     const f = () => {};
     signal.addEventListener("abort", f, { once: true });

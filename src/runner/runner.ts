@@ -4,13 +4,12 @@
  * analyses each as it finishes and hands the result to the sink at once, so a killed run loses
  * nothing that finished, and memory holds only the targets in flight, however long the plan.
  */
-import { setMaxListeners } from "node:events";
 import type { Target } from "../targets/target.js";
 import { parseTarget } from "../targets/parse.js";
 import type { ProbeConfig } from "../probes/config.js";
 import type { ControlObservation, DnsObservation, Observation } from "../probes/observation.js";
 import { lookupAhead, probeTarget, type ProbeOutcome } from "../probes/pipeline.js";
-import { allowStepListeners } from "../net/deadline.js";
+import { allowStepListeners, followAbortSignal, type StepSignal } from "../net/deadline.js";
 import type { AnalysisContext } from "../analysis/context.js";
 import { analyzeTarget, failedAtNetworkLevel } from "../analysis/target.js";
 import { notMeasured } from "../analysis/classify.js";
@@ -60,9 +59,9 @@ export interface RunnerInput {
   /** Strings scrubbed from every measurement before it is reported (the probe's own addresses). */
   ownAddresses?: readonly string[];
   /** Swappable for tests: defaults to the real pipeline. */
-  probeFn?: (t: Target, cfg: ProbeConfig, stop: AbortSignal, lookup?: Promise<DnsObservation[]> | null) => Promise<ProbeOutcome>;
+  probeFn?: (t: Target, cfg: ProbeConfig, stop: StepSignal, lookup?: Promise<DnsObservation[]> | null) => Promise<ProbeOutcome>;
   /** Starts a target's lookup ahead of its probe; defaults to the real one with the real pipeline, none with a probeFn. */
-  lookupFn?: ((t: Target, cfg: ProbeConfig, stop: AbortSignal) => Promise<DnsObservation[]> | null) | null;
+  lookupFn?: ((t: Target, cfg: ProbeConfig, stop: StepSignal) => Promise<DnsObservation[]> | null) | null;
 }
 
 /** Callbacks the runner reports to, synchronously, as things happen. */
@@ -83,11 +82,11 @@ export interface RunnerOutcome {
  * The preflight: the canary, and the control helper's health. A failed canary with a live
  * helper means the canary itself is filtered, not that the network is down.
  */
-async function preflight(input: RunnerInput, probe: NonNullable<RunnerInput["probeFn"]>): Promise<CanaryResult | null> {
+async function preflight(input: RunnerInput, probe: NonNullable<RunnerInput["probeFn"]>, stop: StepSignal): Promise<CanaryResult | null> {
   if (!input.canary || input.stop.aborted) return null;
   // The canary asks no control: it tests this machine's network, not the helper's.
   // Nor does it swap SNI, Host or address: its failure is taken as the network's, whatever the cause.
-  const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined, sniSwap: null, hostSwap: null, addressSwap: false }, input.stop);
+  const { observations: obs } = await probe(input.canary, { ...input.probe, control: undefined, sniSwap: null, hostSwap: null, addressSwap: false }, stop);
   const control = input.controlUp ?? null;
   const down = failedAtNetworkLevel(input.canary, obs);
   const firstFailure = obs.find((o) => o.failure !== null)?.failure;
@@ -145,10 +144,10 @@ export class CompactPlan implements Iterable<Target> {
 export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<RunnerOutcome> {
   const probe = input.probeFn ?? probeTarget;
   const lookupFn = input.lookupFn !== undefined ? input.lookupFn : input.probeFn ? null : lookupAhead;
-  // Every target in flight listens on the stop signal.
-  setMaxListeners(0, input.stop);
+  // Every target in flight listens on the stop signal, through one follower.
+  const stop = followAbortSignal(input.stop);
   allowStepListeners();
-  const canary = await preflight(input, probe);
+  const canary = await preflight(input, probe, stop);
   if (canary) sink.onCanary?.(canary);
   const context: AnalysisContext = {
     ...input.context,
@@ -169,7 +168,7 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
       return;
     }
     const t0 = performance.now();
-    const raw = await probe(target, input.probe, input.stop, lookup);
+    const raw = await probe(target, input.probe, stop, lookup);
     // A target cut short by Ctrl-C would look like a timeout; it is dropped, not stored.
     if (input.stop.aborted) return;
     const { observations, control } = own.length ? scrubOwnAddresses(raw, own) : raw;
@@ -194,7 +193,7 @@ export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<
     while (ahead.length < depth && !input.stop.aborted) {
       const next = plan.next();
       if (next.done) break;
-      const lookup = lookupFn && !canary?.networkDown ? lookupFn(next.value, input.probe, input.stop) : null;
+      const lookup = lookupFn && !canary?.networkDown ? lookupFn(next.value, input.probe, stop) : null;
       ahead.push({ target: next.value, lookup });
     }
     return ahead.shift();

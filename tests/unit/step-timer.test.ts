@@ -4,9 +4,9 @@
  * leak (listeners never removed) still reported.
  */
 import { describe, expect, it } from "vitest";
-import { EventEmitter } from "node:events";
+import { EventEmitter, getEventListeners } from "node:events";
 import { ClassifiedError } from "../../src/net/failures.js";
-import { abortReason, allowStepListeners, startStepTimer, STEP_LISTENERS, toAbortSignal } from "../../src/net/deadline.js";
+import { abortReason, allowStepListeners, followAbortSignal, startStepTimer, STEP_LISTENERS, toAbortSignal, type StepTimer } from "../../src/net/deadline.js";
 
 async function warningsWhile(fn: () => void): Promise<string[]> {
   const seen: string[] = [];
@@ -55,6 +55,25 @@ describe("step timers", () => {
     } finally {
       EventEmitter.defaultMaxListeners = before;
     }
+  });
+
+  it("follow a run's stop signal through one listener on it, however many budgets follow, with no leak warning", async () => {
+    const run = new AbortController();
+    const stop = followAbortSignal(run.signal);
+    let budgets: StepTimer[] = [];
+    const warnings = await warningsWhile(() => {
+      budgets = Array.from({ length: 2 * STEP_LISTENERS }, () => startStepTimer(10_000, stop));
+    });
+    expect(warnings).toEqual([]);
+    expect(getEventListeners(run.signal, "abort")).toHaveLength(1);
+    const reason = new Error("SIGINT");
+    run.abort(reason);
+    expect(stop.aborted).toBe(true);
+    expect(stop.reason).toBe(reason);
+    expect(budgets.every((b) => b.signal.aborted)).toBe(true);
+    for (const b of budgets) b.dispose();
+    const late = followAbortSignal(run.signal);
+    expect([late.aborted, late.reason]).toEqual([true, reason]);
   });
 
   it("abort with a timeout when their time is up", async () => {
