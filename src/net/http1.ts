@@ -111,8 +111,8 @@ function textOf(at: number, length: number): string {
 }
 
 /**
- * llhttp, compiled and instantiated at the first exchange (4-5 ms): a run with no plain
- * HTTP/1.1 target never pays it.
+ * llhttp, compiled and instantiated at the first HTTP/1.1 exchange (4-5 ms of CPU): a run whose
+ * answers all come over HTTP/2, or that reaches no web server at all, never pays it.
  */
 function loadLlhttp(): Llhttp {
   if (llhttp) return llhttp;
