@@ -55,7 +55,8 @@ options:
                        given more than once, e.g. to compare a build kept elsewhere with this one:
                        the commands take turns, run after run
   --runs N             runs of each command and thread-pool setting, taking turns (default 1);
-                       with more than one, a summary gives each setting's min and median
+                       with more than one, a summary gives each setting's min and median, and
+                       each command's CPU per target over the first command's, run by run
   --cpu-prof DIR       add "--cpu-prof --cpu-prof-dir DIR" after the node of --cli (the first
                        word must be node); summarise with bench/profile-summary.mjs
   --output json|human  the run's output: --json (default; the verdicts are read from it) or the
@@ -354,6 +355,15 @@ function summary(label, reps, wrongs) {
   return `${label}: ${reps.length} runs; CPU ms per target min ${min(cpu).toFixed(2)} median ${med(cpu).toFixed(2)}; wall ratio min ${min(ratio).toFixed(3)} median ${med(ratio).toFixed(3)}; wrong verdicts at most ${Math.max(...wrongs)}; peak RSS at most ${Math.max(...rss).toFixed(0)} MB`;
 }
 
+/** CPU per target of `reps` over `base`, run by run (the runs took turns), and their median. */
+export function pairedLine(label, base, reps) {
+  const ratios = reps.map((r, i) => (r.cpuPer ?? NaN) / (base[i]?.cpuPer ?? NaN)).filter((x) => Number.isFinite(x));
+  if (ratios.length === 0) return `${label}: CPU per target unknown`;
+  const s = [...ratios].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return `${label}: CPU per target run by run ${ratios.map((x) => x.toFixed(2)).join(" ")}; median ${median.toFixed(2)}`;
+}
+
 /** The bench: builds the lab, runs once per thread-pool setting, tears the lab down. */
 export async function main(argv = process.argv.slice(2)) {
   const o = parseFieldFlags(argv);
@@ -406,6 +416,13 @@ export async function main(argv = process.argv.slice(2)) {
     if (o.runs > 1 || settings.length > 1) {
       process.stdout.write("summary:\n");
       for (const st of settings) process.stdout.write(`  ${summary(`${st.cli.join(" ")}${st.pool === "unset" ? "" : ` (UV_THREADPOOL_SIZE ${st.pool})`}`, st.reps, st.wrongs)}\n`);
+      // Run by run against the first command: the machine's speed moves between runs, both
+      // commands of a run saw the same moment, so their ratio is the steadier figure.
+      for (const st of settings) {
+        const base = settings.find((b) => b.pool === st.pool);
+        if (base === undefined || base === st) continue;
+        process.stdout.write(`  ${pairedLine(`command ${st.label.split("-")[0].slice(3)} / command 1${st.pool === "unset" ? "" : ` (UV_THREADPOOL_SIZE ${st.pool})`}`, base.reps, st.reps)}\n`);
+      }
     }
     if (o.keep) {
       const kept = `${lab.dir}-kept`;
