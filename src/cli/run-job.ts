@@ -39,7 +39,7 @@ import { networkKey } from "../store/network.js";
 /** `reachprobe run`: probe targets, print verdicts, store every measurement as it finishes. */
 
 /** How long a finished result may wait to be committed with the ones that finish after it. */
-const COMMIT_EVERY_MS = 100;
+const COMMIT_EVERY_MS = 500;
 /** How many finished results are committed at once without waiting longer. */
 const COMMIT_BATCH = 256;
 
@@ -225,8 +225,12 @@ export async function runMain(args: string[], flags: RunFlags, configPath: strin
   // Results that finished and are not yet committed: a killed run loses only these, and none of
   // them was reported (stdout, progress) yet. They are committed together COMMIT_EVERY_MS after
   // the first of them finished (at once when COMMIT_BATCH are waiting): a commit a result cost
-  // 0.4-0.6 ms of CPU per target in bench/field-bench.mjs (SQLite writes whole pages to the WAL
-  // at each commit), and a run is not slowed by reporting a result a tenth of a second later.
+  // 0.4-0.6 ms of CPU per target in bench/field-bench.mjs, because SQLite writes every page a
+  // commit touched to the WAL, and a batch of random keys touches a page of each index a row.
+  // Half a second: a field run's 1,000 rows in 9 commits, not the 29 of a tenth of a second
+  // (a commit's own cost, 23 us a row in batches of 35, 6-7 in batches of 100: a microbenchmark
+  // of Store.addMeasurements; and half the bytes written to the WAL, which a small server's
+  // flash storage wears by). A run is not slowed by reporting a result half a second later.
   const finished: TargetResult[] = [];
   let commitTimer: NodeJS.Timeout | null = null;
   const commitFinished = () => {
