@@ -39,7 +39,7 @@ async function child(variant, n, concurrency) {
   const start = variant === "deadline" ? startStepTimer : startAbortTimer;
   // The run's stop signal; a run's budgets follow it through one listener (followAbortSignal).
   const runStop = new AbortController().signal;
-  const stop = variant === "deadline" ? followAbortSignal(runStop) : runStop;
+  const stop = variant === "deadline" ? followAbortSignal(runStop).signal : runStop;
   const listen = (signal) => {
     const f = () => {};
     signal.addEventListener("abort", f, { once: true });

@@ -61,7 +61,7 @@ class Deadline implements StepSignal {
     if (this.bound > 0 && list.length > this.bound && !this.warned) {
       // A leak (listeners added and never removed) is reported as EventTarget reports it.
       this.warned = true;
-      process.emitWarning(`Possible step timer leak detected. ${list.length} abort listeners added to a step's signal. The bound is ${STEP_LISTENERS}.`, "MaxListenersExceededWarning");
+      process.emitWarning(`Possible step timer leak detected. ${list.length} abort listeners added to a step's signal. The bound is ${this.bound}.`, "MaxListenersExceededWarning");
     }
   }
 
@@ -103,15 +103,17 @@ class Deadline implements StepSignal {
 
 /**
  * A step signal that aborts with `signal` (a run's stop signal): what every target's budget and
- * lookup listen on, instead of the AbortSignal itself, to which it adds one listener. Why: each
- * listener added to and removed from an AbortSignal cost Node 20's EventTarget 20-25 us, two a
- * target (a field run's --cpu-prof). Any number may listen: a run has one a target in flight.
+ * lookup listen on, instead of the AbortSignal itself, to which it adds one listener until
+ * `dispose`. Why: each listener added to and removed from an AbortSignal cost Node 20's
+ * EventTarget 20-25 us, two a target (a field run's --cpu-prof). Any number may listen: a run has
+ * one a target in flight.
  */
-export function followAbortSignal(signal: AbortSignal): StepSignal {
+export function followAbortSignal(signal: AbortSignal): { signal: StepSignal; dispose(): void } {
   const follower = new Deadline(0);
-  if (signal.aborted) follower.abort(signal.reason);
-  else signal.addEventListener("abort", () => follower.abort(signal.reason), { once: true });
-  return follower;
+  const onAbort = () => follower.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return { signal: follower, dispose: () => signal.removeEventListener("abort", onAbort) };
 }
 
 /** An AbortSignal that aborts with `signal` (itself when it is one): for Node's and undici's APIs. */

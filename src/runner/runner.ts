@@ -142,10 +142,18 @@ export class CompactPlan implements Iterable<Target> {
 
 /** Probes the canary, then every target at the given concurrency. */
 export async function runTargets(input: RunnerInput, sink: RunnerSink): Promise<RunnerOutcome> {
-  const probe = input.probeFn ?? probeTarget;
-  const lookupFn = input.lookupFn !== undefined ? input.lookupFn : input.probeFn ? null : lookupAhead;
   // Every target in flight listens on the stop signal, through one follower.
   const stop = followAbortSignal(input.stop);
+  try {
+    return await runFollowing(input, sink, stop.signal);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runFollowing(input: RunnerInput, sink: RunnerSink, stop: StepSignal): Promise<RunnerOutcome> {
+  const probe = input.probeFn ?? probeTarget;
+  const lookupFn = input.lookupFn !== undefined ? input.lookupFn : input.probeFn ? null : lookupAhead;
   allowStepListeners();
   const canary = await preflight(input, probe, stop);
   if (canary) sink.onCanary?.(canary);

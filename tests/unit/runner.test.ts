@@ -3,6 +3,7 @@
  * streamed, never queued whole), never runs more than `concurrency` at once, reports each
  * result as it finishes, and a compact plan gives back the same targets, each once.
  */
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { CompactPlan, KEEP_PARSED, runTargets } from "../../src/runner/runner.js";
 import { DEFAULT_PROBE_CONFIG } from "../../src/probes/config.js";
@@ -25,14 +26,17 @@ describe("runTargets", () => {
       }
     }
     const done: string[] = [];
+    const stop = new AbortController().signal;
+    let stopListeners = 0;
     const outcome = await runTargets(
       {
         targets: plan(),
         probe: { ...DEFAULT_PROBE_CONFIG, now: () => 0 },
         concurrency: 4,
         context: { publicRanges: [], fingerprints: [] },
-        stop: new AbortController().signal,
+        stop,
         probeFn: async () => {
+          stopListeners = Math.max(stopListeners, getEventListeners(stop, "abort").length);
           running++;
           most = Math.max(most, running);
           pulledWhenStarted.push(pulled);
@@ -46,6 +50,9 @@ describe("runTargets", () => {
     expect(outcome.completed).toBe(50);
     expect(done).toHaveLength(50);
     expect(most).toBe(4);
+    // The targets follow the stop signal through one listener, removed when the run is over.
+    expect(stopListeners).toBe(1);
+    expect(getEventListeners(stop, "abort")).toHaveLength(0);
     // Each target started with at most 4 pulled beyond those finished: nothing read ahead.
     pulledWhenStarted.forEach((p, i) => expect(p, `target ${i}`).toBeLessThanOrEqual(i + 4));
   });

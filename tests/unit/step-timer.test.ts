@@ -62,18 +62,27 @@ describe("step timers", () => {
     const stop = followAbortSignal(run.signal);
     let budgets: StepTimer[] = [];
     const warnings = await warningsWhile(() => {
-      budgets = Array.from({ length: 2 * STEP_LISTENERS }, () => startStepTimer(10_000, stop));
+      budgets = Array.from({ length: 2 * STEP_LISTENERS }, () => startStepTimer(10_000, stop.signal));
     });
     expect(warnings).toEqual([]);
     expect(getEventListeners(run.signal, "abort")).toHaveLength(1);
     const reason = new Error("SIGINT");
     run.abort(reason);
-    expect(stop.aborted).toBe(true);
-    expect(stop.reason).toBe(reason);
+    expect(stop.signal.aborted).toBe(true);
+    expect(stop.signal.reason).toBe(reason);
     expect(budgets.every((b) => b.signal.aborted)).toBe(true);
     for (const b of budgets) b.dispose();
     const late = followAbortSignal(run.signal);
-    expect([late.aborted, late.reason]).toEqual([true, reason]);
+    expect([late.signal.aborted, late.signal.reason]).toEqual([true, reason]);
+  });
+
+  it("stop following once disposed: the run's signal keeps no listener, and a later abort reaches nobody", () => {
+    const run = new AbortController();
+    const stop = followAbortSignal(run.signal);
+    stop.dispose();
+    expect(getEventListeners(run.signal, "abort")).toHaveLength(0);
+    run.abort(new Error("SIGINT"));
+    expect(stop.signal.aborted).toBe(false);
   });
 
   it("abort with a timeout when their time is up", async () => {
